@@ -1,0 +1,48 @@
+use uuid::Uuid;
+
+use crate::ExpectedVersion;
+
+/// The one error type of the event store. A conflict is its own variant, never a generic
+/// database error, so callers can retry it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("stream {stream_id} is at version {actual}, expected {expected}")]
+    Conflict {
+        stream_id: String,
+        expected: ExpectedVersion,
+        /// The stream's current version; 0 when it has no events.
+        actual: u64,
+    },
+    #[error("invalid append: {0}")]
+    InvalidAppend(String),
+    #[error("an append must be the first write of its transaction")]
+    NotFirstWrite,
+    #[error("an append needs read committed isolation")]
+    WrongIsolation,
+    #[error("event id {0} is already stored")]
+    DuplicateEventId(Uuid),
+    #[error("cannot upcast {event_type} from schema version {from_version}: {reason}")]
+    Upcast {
+        event_type: String,
+        from_version: i32,
+        reason: String,
+    },
+    #[error("stored data is malformed: {0}")]
+    Malformed(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Error {
+    /// Whether the database could not be reached (as opposed to refusing the request).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Error::Database(
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+            )
+        )
+    }
+}

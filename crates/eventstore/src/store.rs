@@ -1,0 +1,428 @@
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row as _};
+use uuid::Uuid;
+
+use crate::{
+    AppendRequest, AppendResult, Error, EventMetadata, ExpectedVersion, Position, RecordedEvent,
+    StreamVersion, Subscription, Upcasters,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Columns of `events` in the order [`decode_event`] reads them.
+const EVENT_COLUMNS: &str = "transaction_id::text::bigint, global_position, stream_id, \
+     stream_version, event_id, event_type, schema_version, payload, metadata, recorded_at";
+
+/// The store over a connection pool. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct EventStore {
+    pool: PgPool,
+    upcasters: Upcasters,
+}
+
+/// How far readers of the global log are held back, and by whom.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Horizon {
+    /// Readers see transactions below this id.
+    pub xmin: u64,
+    /// How long the oldest open transaction with a transaction id (which holds `xmin` back)
+    /// has been open; `None` when there is none besides the asking one.
+    pub oldest_open_transaction_age: Option<Duration>,
+    /// The backend process of that transaction, to find it in `pg_stat_activity`.
+    pub oldest_open_transaction_pid: Option<i32>,
+}
+
+impl EventStore {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            upcasters: Upcasters::default(),
+        }
+    }
+
+    /// Events read from now on are brought to their newest schema version by these steps.
+    pub fn with_upcasters(mut self, upcasters: Upcasters) -> Self {
+        self.upcasters = upcasters;
+        self
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Runs the store's migrations. Safe to run from several processes at once.
+    pub async fn migrate(&self) -> Result<(), Error> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Appends in a transaction of its own.
+    #[tracing::instrument(skip_all, fields(command_id = %request.metadata.command_id, streams = request.streams.len()))]
+    pub async fn append(&self, request: &AppendRequest) -> Result<AppendResult, Error> {
+        let mut connection = self.pool.acquire().await?;
+        self.append_in(&mut connection, request).await
+    }
+
+    /// Appends inside the caller's transaction, which must not have written yet (the append
+    /// must be its first write) and must be read committed. The caller may write more after
+    /// it, e.g. a subscriber's checkpoint.
+    pub async fn append_in(
+        &self,
+        connection: &mut PgConnection,
+        request: &AppendRequest,
+    ) -> Result<AppendResult, Error> {
+        let arguments = AppendArguments::from_request(request)?;
+        let metadata = serde_json::to_value(&request.metadata)
+            .map_err(|e| Error::InvalidAppend(format!("metadata: {e}")))?;
+        let outcome: Value =
+            sqlx::query_scalar("select vern_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(request.metadata.command_id)
+                .bind(metadata)
+                .bind(&arguments.streams)
+                .bind(&arguments.expected)
+                .bind(&arguments.municipalities)
+                .bind(&arguments.event_stream)
+                .bind(&arguments.event_ids)
+                .bind(&arguments.event_types)
+                .bind(&arguments.schema_versions)
+                .bind(&arguments.payloads)
+                .fetch_one(&mut *connection)
+                .await
+                .map_err(append_error)?;
+        decode_outcome(outcome)
+    }
+
+    /// The result of a command already appended, if any: a service checks this before deciding,
+    /// so a retried command is answered with its first result even when deciding it again
+    /// would now be refused.
+    pub async fn command_result(&self, command_id: Uuid) -> Result<Option<AppendResult>, Error> {
+        let stored: Option<Value> =
+            sqlx::query_scalar("select result from commands where command_id = $1")
+                .bind(command_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        stored.map(|result| decode_result(result, true)).transpose()
+    }
+
+    /// The stream's current version; 0 when it has no events.
+    pub async fn stream_version(&self, stream_id: &str) -> Result<u64, Error> {
+        let version: Option<i64> =
+            sqlx::query_scalar("select version from streams where stream_id = $1")
+                .bind(stream_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(version.map_or(0, i64::unsigned_abs))
+    }
+
+    /// A stream's events with version `from_version` and up, in version order.
+    pub async fn read_stream(
+        &self,
+        stream_id: &str,
+        from_version: u64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        let from = i64::try_from(from_version).unwrap_or(i64::MAX);
+        let rows = sqlx::query(&format!(
+            "select {EVENT_COLUMNS} from events \
+             where stream_id = $1 and stream_version >= $2 \
+             order by stream_version limit $3"
+        ))
+        .bind(stream_id)
+        .bind(from)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.decode_rows(rows)
+    }
+
+    /// Up to `limit` events of the global log after `after`, in log order, and only from
+    /// transactions that have ended: what this returns is never followed by an event that
+    /// sorts before it.
+    pub async fn read_all(&self, after: Position, limit: u32) -> Result<Vec<RecordedEvent>, Error> {
+        let mut connection = self.pool.acquire().await?;
+        read_all_in(&mut connection, &self.upcasters, after, limit).await
+    }
+
+    /// The reader horizon and the transaction holding it back.
+    pub async fn horizon(&self) -> Result<Horizon, Error> {
+        let row = sqlx::query(
+            "with oldest as ( \
+                 select pid, extract(epoch from clock_timestamp() - xact_start)::float8 as age \
+                   from pg_stat_activity \
+                  where backend_xid is not null and pid <> pg_backend_pid() \
+                 union all \
+                 select null, extract(epoch from clock_timestamp() - prepared)::float8 \
+                   from pg_prepared_xacts) \
+             select pg_snapshot_xmin(pg_current_snapshot())::text::bigint, \
+                    (select age from oldest order by age desc nulls last limit 1), \
+                    (select pid from oldest order by age desc nulls last limit 1)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let xmin: i64 = row.try_get(0)?;
+        let age: Option<f64> = row.try_get(1)?;
+        Ok(Horizon {
+            xmin: xmin.unsigned_abs(),
+            oldest_open_transaction_age: age
+                .map(|seconds| Duration::from_secs_f64(seconds.max(0.0))),
+            oldest_open_transaction_pid: row.try_get(2)?,
+        })
+    }
+
+    /// Follows the global log from the subscriber's stored checkpoint.
+    pub async fn subscribe(&self, subscriber: &str) -> Result<Subscription, Error> {
+        Subscription::open(self.clone(), subscriber).await
+    }
+
+    pub(crate) fn upcasters(&self) -> &Upcasters {
+        &self.upcasters
+    }
+
+    fn decode_rows(&self, rows: Vec<PgRow>) -> Result<Vec<RecordedEvent>, Error> {
+        rows.iter()
+            .map(|row| decode_event(row, &self.upcasters))
+            .collect()
+    }
+}
+
+pub(crate) async fn read_all_in(
+    connection: &mut PgConnection,
+    upcasters: &Upcasters,
+    after: Position,
+    limit: u32,
+) -> Result<Vec<RecordedEvent>, Error> {
+    let transaction_id = i64::try_from(after.transaction_id)
+        .map_err(|_| Error::Malformed(format!("position {after} out of range")))?;
+    // One statement, one snapshot: the xmin bound and the rows come from the same view.
+    let rows = sqlx::query(&format!(
+        "select {EVENT_COLUMNS} from events \
+         where (transaction_id, global_position) > ($1::text::xid8, $2) \
+           and transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+         order by transaction_id, global_position \
+         limit $3"
+    ))
+    .bind(transaction_id.to_string())
+    .bind(after.global_position)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *connection)
+    .await?;
+    rows.iter()
+        .map(|row| decode_event(row, upcasters))
+        .collect()
+}
+
+/// The subscriber's stored checkpoint, or [`Position::START`].
+pub async fn load_checkpoint(
+    connection: &mut PgConnection,
+    subscriber: &str,
+) -> Result<Position, Error> {
+    let row = sqlx::query(
+        "select transaction_id::text::bigint, global_position from checkpoints where subscriber = $1",
+    )
+    .bind(subscriber)
+    .fetch_optional(&mut *connection)
+    .await?;
+    match row {
+        None => Ok(Position::START),
+        Some(row) => Ok(Position {
+            transaction_id: row.try_get::<i64, _>(0)?.unsigned_abs(),
+            global_position: row.try_get(1)?,
+        }),
+    }
+}
+
+/// Stores the subscriber's checkpoint. Call it in the transaction that applies the events it
+/// covers, so both commit or neither does.
+pub async fn save_checkpoint(
+    connection: &mut PgConnection,
+    subscriber: &str,
+    position: Position,
+) -> Result<(), Error> {
+    sqlx::query(
+        "insert into checkpoints (subscriber, transaction_id, global_position, updated_at) \
+         values ($1, $2::text::xid8, $3, now()) \
+         on conflict (subscriber) do update \
+            set transaction_id = excluded.transaction_id, \
+                global_position = excluded.global_position, \
+                updated_at = excluded.updated_at",
+    )
+    .bind(subscriber)
+    .bind(position.transaction_id.to_string())
+    .bind(position.global_position)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// The request as the column arrays `vern_append` takes.
+struct AppendArguments {
+    streams: Vec<String>,
+    expected: Vec<i64>,
+    municipalities: Vec<Option<String>>,
+    event_stream: Vec<i32>,
+    event_ids: Vec<Uuid>,
+    event_types: Vec<String>,
+    schema_versions: Vec<i32>,
+    payloads: Vec<Value>,
+}
+
+impl AppendArguments {
+    fn from_request(request: &AppendRequest) -> Result<Self, Error> {
+        let mut seen_streams = HashSet::new();
+        let mut seen_events = HashSet::new();
+        let mut arguments = AppendArguments {
+            streams: Vec::new(),
+            expected: Vec::new(),
+            municipalities: Vec::new(),
+            event_stream: Vec::new(),
+            event_ids: Vec::new(),
+            event_types: Vec::new(),
+            schema_versions: Vec::new(),
+            payloads: Vec::new(),
+        };
+        for (index, write) in request.streams.iter().enumerate() {
+            let category = write
+                .stream_id
+                .split_once('-')
+                .map(|(category, _)| category);
+            if !matches!(category, Some(c) if !c.is_empty()) || write.stream_id.len() > 200 {
+                return Err(Error::InvalidAppend(format!(
+                    "stream id {:?} is not <category>-<id> of at most 200 characters",
+                    write.stream_id
+                )));
+            }
+            if !seen_streams.insert(write.stream_id.as_str()) {
+                return Err(Error::InvalidAppend(format!(
+                    "stream {} appears twice",
+                    write.stream_id
+                )));
+            }
+            arguments.streams.push(write.stream_id.clone());
+            arguments.expected.push(write.expected.encode()?);
+            arguments.municipalities.push(write.municipality.clone());
+            let stream_index = i32::try_from(index + 1)
+                .map_err(|_| Error::InvalidAppend("too many streams".into()))?;
+            for event in &write.events {
+                if event.event_type.is_empty() || event.schema_version < 1 {
+                    return Err(Error::InvalidAppend(format!(
+                        "event {} needs a type and a schema version of at least 1",
+                        event.event_id
+                    )));
+                }
+                if !seen_events.insert(event.event_id) {
+                    return Err(Error::DuplicateEventId(event.event_id));
+                }
+                arguments.event_stream.push(stream_index);
+                arguments.event_ids.push(event.event_id);
+                arguments.event_types.push(event.event_type.clone());
+                arguments.schema_versions.push(event.schema_version);
+                arguments.payloads.push(event.payload.clone());
+            }
+        }
+        if arguments.event_ids.is_empty() {
+            return Err(Error::InvalidAppend(
+                "an append needs at least one event".into(),
+            ));
+        }
+        Ok(arguments)
+    }
+}
+
+fn append_error(error: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &error {
+        match db.code().as_deref() {
+            Some("VR001") => return Error::NotFirstWrite,
+            Some("VR002") => return Error::WrongIsolation,
+            Some("23505") if db.constraint() == Some("events_event_id_key") => {
+                // The detail reads "Key (event_id)=(<uuid>) already exists."
+                let id = db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .and_then(|pg| pg.detail())
+                    .and_then(|detail| {
+                        detail
+                            .split(['(', ')'])
+                            .find_map(|word| Uuid::parse_str(word).ok())
+                    })
+                    .unwrap_or_default();
+                return Error::DuplicateEventId(id);
+            }
+            _ => {}
+        }
+    }
+    Error::Database(error)
+}
+
+#[derive(Deserialize)]
+struct StoredResult {
+    streams: Vec<StreamVersion>,
+    transaction_id: u64,
+    first_position: i64,
+    last_position: i64,
+}
+
+#[derive(Deserialize)]
+struct StoredConflict {
+    stream_id: String,
+    expected: i64,
+    actual: u64,
+}
+
+fn decode_outcome(outcome: Value) -> Result<AppendResult, Error> {
+    if let Some(conflict) = outcome.get("conflict") {
+        let conflict: StoredConflict = serde_json::from_value(conflict.clone())
+            .map_err(|e| Error::Malformed(format!("append conflict: {e}")))?;
+        return Err(Error::Conflict {
+            stream_id: conflict.stream_id,
+            expected: ExpectedVersion::decode(conflict.expected),
+            actual: conflict.actual,
+        });
+    }
+    let replayed = outcome.get("replayed").and_then(Value::as_bool) == Some(true);
+    let result = outcome
+        .get("result")
+        .cloned()
+        .ok_or_else(|| Error::Malformed("append returned no result".into()))?;
+    decode_result(result, replayed)
+}
+
+fn decode_result(result: Value, replayed: bool) -> Result<AppendResult, Error> {
+    let stored: StoredResult = serde_json::from_value(result)
+        .map_err(|e| Error::Malformed(format!("append result: {e}")))?;
+    let at = |global_position| Position {
+        transaction_id: stored.transaction_id,
+        global_position,
+    };
+    Ok(AppendResult {
+        first_position: at(stored.first_position),
+        last_position: at(stored.last_position),
+        streams: stored.streams,
+        replayed,
+    })
+}
+
+fn decode_event(row: &PgRow, upcasters: &Upcasters) -> Result<RecordedEvent, Error> {
+    let metadata: Value = row.try_get(8)?;
+    let metadata: EventMetadata = serde_json::from_value(metadata)
+        .map_err(|e| Error::Malformed(format!("event metadata: {e}")))?;
+    let mut event = RecordedEvent {
+        position: Position {
+            transaction_id: row.try_get::<i64, _>(0)?.unsigned_abs(),
+            global_position: row.try_get(1)?,
+        },
+        stream_id: row.try_get(2)?,
+        stream_version: row.try_get::<i64, _>(3)?.unsigned_abs(),
+        event_id: row.try_get(4)?,
+        event_type: row.try_get(5)?,
+        schema_version: row.try_get(6)?,
+        payload: row.try_get(7)?,
+        metadata,
+        recorded_at: row.try_get(9)?,
+    };
+    upcasters.apply(&mut event)?;
+    Ok(event)
+}

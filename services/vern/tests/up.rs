@@ -1,0 +1,242 @@
+//! `vern up` and `vern migrate` as a person runs them: the real binary, a real PostgreSQL.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use eventstore::{
+    Actor, AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, StreamWrite,
+};
+use serde_json::json;
+use sqlx::postgres::PgPoolOptions;
+use uuid::Uuid;
+
+const VERN: &str = env!("CARGO_BIN_EXE_vern");
+
+/// A data directory the unprivileged server user can reach, removed at the end.
+struct DataDir(PathBuf);
+
+impl DataDir {
+    fn new() -> Self {
+        Self(std::env::temp_dir().join(format!("vern-up-test-{}", Uuid::new_v4().simple())))
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `vern up`, with its log lines arriving on a channel.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Running {
+    fn start(data_dir: &Path) -> Self {
+        let mut child = Command::new(VERN)
+            .args(["up", "--data-dir"])
+            .arg(data_dir)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("vern starts");
+        let stderr = child.stderr.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        Self {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Waits for a log line containing `text`, with a deadline.
+    fn wait_for(&mut self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(text);
+                    self.log.push(line);
+                    if found {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no {text:?} from vern; it said:\n{}", self.log.join("\n"));
+    }
+
+    fn terminate(mut self) -> (ExitStatus, Vec<String>) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let status = self.child.wait().unwrap();
+        self.log.extend(self.lines.iter());
+        (status, self.log)
+    }
+}
+
+/// The embedded server's URL, from the files `vern up` keeps in its data directory.
+fn embedded_url(data_dir: &Path) -> String {
+    let password = std::fs::read_to_string(data_dir.join("credentials")).unwrap();
+    let pid_file = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid")).unwrap();
+    let port = pid_file.lines().nth(3).unwrap().trim();
+    format!(
+        "postgres://postgres:{}@127.0.0.1:{port}/postgres",
+        password.trim()
+    )
+}
+
+fn marker_append(stream: &str) -> AppendRequest {
+    AppendRequest {
+        metadata: EventMetadata::for_command(
+            Uuid::new_v4(),
+            Actor {
+                subject: "operator".into(),
+                role: "operator".into(),
+                municipality: None,
+            },
+        ),
+        streams: vec![StreamWrite {
+            stream_id: stream.to_owned(),
+            expected: ExpectedVersion::NoStream,
+            municipality: None,
+            events: vec![NewEvent::new("MarkerWritten", 1, json!({}))],
+        }],
+    }
+}
+
+#[tokio::test]
+async fn up_keeps_its_data_between_runs_and_stops_its_server() {
+    let data_dir = DataDir::new();
+    let stream = format!("test-{}", Uuid::new_v4());
+
+    // First run: creates the database, migrates, serves until SIGTERM.
+    let mut first = Running::start(&data_dir.0);
+    first.wait_for("vern is up");
+    let url = embedded_url(&data_dir.0);
+    {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        EventStore::new(pool.clone())
+            .append(&marker_append(&stream))
+            .await
+            .expect("the schema is there");
+        pool.close().await;
+    }
+    let (status, log) = first.terminate();
+    assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
+    assert!(
+        log.iter()
+            .any(|l| l.contains("embedded PostgreSQL stopped")),
+        "{}",
+        log.join("\n")
+    );
+    assert!(
+        !data_dir.0.join("postgres/postmaster.pid").exists(),
+        "the server is stopped"
+    );
+    assert!(
+        !log.iter()
+            .any(|l| l.contains(&std::fs::read_to_string(data_dir.0.join("credentials")).unwrap())),
+        "the password is never logged"
+    );
+
+    // Second run: the same data, and `vern migrate` beside it leaves its server running.
+    let mut second = Running::start(&data_dir.0);
+    second.wait_for("vern is up");
+    let migrate = Command::new(VERN)
+        .args(["migrate", "--data-dir"])
+        .arg(&data_dir.0)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&embedded_url(&data_dir.0))
+        .await
+        .expect("the server outlives vern migrate");
+    assert_eq!(
+        EventStore::new(pool.clone())
+            .stream_version(&stream)
+            .await
+            .unwrap(),
+        1
+    );
+    pool.close().await;
+    let (status, log) = second.terminate();
+    assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
+}
+
+#[test]
+fn without_binaries_or_url_vern_says_how_to_get_one() {
+    let data_dir = DataDir::new();
+    let empty = DataDir::new();
+    std::fs::create_dir_all(&empty.0).unwrap();
+
+    let output = Command::new(VERN)
+        .args(["up", "--data-dir"])
+        .arg(&data_dir.0)
+        .env_remove("DATABASE_URL")
+        .env("VERN_PG_BIN_DIR", &empty.0)
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no PostgreSQL server binaries found"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+}
+
+#[tokio::test]
+async fn migrate_with_a_database_url_uses_that_server() {
+    let db = testkit::TestDb::new().await;
+
+    let output = Command::new(VERN)
+        .arg("migrate")
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tables: i64 = sqlx::query_scalar(
+        "select count(*) from information_schema.tables where table_name in ('events', 'streams', 'commands', 'checkpoints')",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(tables, 4);
+}
