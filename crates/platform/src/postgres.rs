@@ -415,16 +415,16 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), Error> {
         .map_err(io_error(format!("writing {}", path.display())))
 }
 
-/// Whether this process runs with effective uid 0, read from `/proc` to avoid `unsafe` libc calls.
+/// This process's effective uid, read from `/proc` to avoid `unsafe` libc calls.
+pub fn effective_uid() -> Option<u32> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("Uid:"))?;
+    // Uid: real effective saved filesystem
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
 pub fn effective_uid_is_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|line| line.starts_with("Uid:"))?;
-            // Uid: real effective saved filesystem
-            line.split_whitespace().nth(2).map(|uid| uid == "0")
-        })
-        .unwrap_or(false)
+    effective_uid() == Some(0)
 }
 
 fn unprivileged_user() -> Option<RunAs> {
@@ -442,13 +442,4 @@ fn unprivileged_user() -> Option<RunAs> {
         })
     };
     find("postgres").or_else(|| find("nobody"))
-}
-
-/// Whether the server user can be handed this path (for callers making shared directories).
-pub fn server_user_ids() -> Option<(u32, u32)> {
-    if effective_uid_is_root() {
-        unprivileged_user().map(|user| (user.uid, user.gid))
-    } else {
-        None
-    }
 }

@@ -90,8 +90,8 @@ fn run_dir() -> PathBuf {
     let key: u64 = checkout.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     });
-    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
-    std::env::temp_dir().join(format!("vern-testkit-{user}-{key:016x}"))
+    let uid = postgres::effective_uid().map_or_else(|| "unknown".to_owned(), |uid| uid.to_string());
+    std::env::temp_dir().join(format!("vern-testkit-{uid}-{key:016x}"))
 }
 
 /// Stops the server once no test process has used it for three checks in a row.
