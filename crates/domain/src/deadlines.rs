@@ -1,0 +1,160 @@
+//! Which deadlines are running for a stream, when they fall and whether they are breached.
+//!
+//! Computed from state on demand rather than stored, so a change in the rule table (a value
+//! "to confirm" that gets confirmed differently) is reflected everywhere at once. The worklist
+//! projection calls these after each event; the order puts red cases first (DOMAIN.md: red
+//! cases come first everywhere), then the earliest due.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{self, Due};
+use crate::case::{CarePlacement, CaseState};
+use crate::report::{ReportId, ReportState};
+use crate::rules::{DeadlineKind, RuleBook};
+use crate::values::Urgency;
+
+/// What a deadline is about, within its stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineSubject {
+    Report(ReportId),
+    Investigation,
+    Measure(u32),
+    EmergencyDecision(u32),
+    FosterHomePlacement,
+}
+
+/// A running deadline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenDeadline {
+    pub kind: DeadlineKind,
+    pub subject: DeadlineSubject,
+    pub due: Due,
+    /// Breached at the `now` the list was computed for.
+    pub breached: bool,
+    pub urgency: Urgency,
+    pub legal_reference: String,
+}
+
+/// The report's running deadline: screening, until the report is screened. Letters are listed
+/// by `letters::letters_owed`, which also needs the cases.
+pub fn open_report_deadlines(
+    state: &ReportState,
+    rules: &RuleBook,
+    now: DateTime<Utc>,
+) -> Vec<OpenDeadline> {
+    let Some(report) = state.report() else {
+        return Vec::new();
+    };
+    if report.screening.is_some() {
+        return Vec::new();
+    }
+    let rules = rules.for_act(report.act);
+    let due = rules.screening_due(report.received_at);
+    vec![OpenDeadline {
+        kind: DeadlineKind::Screening,
+        subject: DeadlineSubject::Report(report.id),
+        due,
+        breached: due.is_breached_at(now),
+        urgency: report.urgency,
+        legal_reference: rules.screening.legal_reference.to_owned(),
+    }]
+}
+
+/// A case's running deadlines: investigation, emergency approvals and petitions, measure
+/// evaluations and foster home visits. A closed case has none.
+pub fn open_case_deadlines(
+    state: &CaseState,
+    rule_book: &RuleBook,
+    now: DateTime<Utc>,
+) -> Vec<OpenDeadline> {
+    let Some(case) = state.case().filter(|case| case.closed.is_none()) else {
+        return Vec::new();
+    };
+    let rules = rule_book.for_act(case.act());
+    let mut deadlines = Vec::new();
+    let mut push = |kind: DeadlineKind, subject, due: Due, legal_reference: &str| {
+        deadlines.push(OpenDeadline {
+            kind,
+            subject,
+            due,
+            breached: due.is_breached_at(now),
+            urgency: case.urgency,
+            legal_reference: legal_reference.to_owned(),
+        });
+    };
+    if let Some(investigation) = case.open_investigation() {
+        let rules = rule_book.for_act(investigation.act());
+        push(
+            DeadlineKind::Investigation,
+            DeadlineSubject::Investigation,
+            investigation.due(rules),
+            rules.investigation.legal_reference,
+        );
+    }
+    for decision in &case.emergency_decisions {
+        let subject = DeadlineSubject::EmergencyDecision(decision.number);
+        if decision.ruling.is_none() {
+            push(
+                DeadlineKind::EmergencyApproval,
+                subject,
+                decision.approval_due(rules),
+                rules.emergency_approval.legal_reference,
+            );
+        }
+        if !decision.is_refused() && decision.petition_sent_at.is_none() {
+            let kind = match decision.kind {
+                crate::case::EmergencyDecisionKind::Placement => {
+                    DeadlineKind::EmergencyPetitionCareOrder
+                }
+                crate::case::EmergencyDecisionKind::BehaviourInstitution => {
+                    DeadlineKind::EmergencyPetitionBehaviourInstitution
+                }
+            };
+            push(
+                kind,
+                subject,
+                decision.petition_due(rules),
+                rules.deadline(kind).legal_reference,
+            );
+        }
+    }
+    for measure in case.measures.iter().filter(|measure| measure.is_active()) {
+        let last_day = measure.next_evaluation_on;
+        push(
+            DeadlineKind::PlanEvaluation,
+            DeadlineSubject::Measure(measure.number),
+            Due {
+                last_day,
+                breached_from: calendar::end_of_oslo_day(last_day),
+            },
+            rules.plan_evaluation.legal_reference,
+        );
+    }
+    if let Some(plan) = case
+        .care_plan
+        .as_ref()
+        .filter(|plan| plan.placement == CarePlacement::FosterHome)
+    {
+        let last_visit = case.follow_up_visits.iter().max().copied();
+        let counted_from = last_visit.unwrap_or(plan.placed_on).max(plan.placed_on);
+        let reduced_from = calendar::add_length(plan.placed_on, rules.reduced_visits_after);
+        let interval = match rules.follow_up_visit.extended_length {
+            Some(reduced) if counted_from >= reduced_from => reduced,
+            _ => rules.follow_up_visit.length,
+        };
+        push(
+            DeadlineKind::FollowUpVisit,
+            DeadlineSubject::FosterHomePlacement,
+            calendar::due_from_date(counted_from, interval),
+            rules.follow_up_visit.legal_reference,
+        );
+    }
+    deadlines
+}
+
+/// Worklist order: red first, then yellow, then green; within a colour the earliest due.
+pub fn sort_for_worklist(deadlines: &mut [OpenDeadline]) {
+    deadlines.sort_by_key(|deadline| (deadline.urgency, deadline.due.breached_from));
+}

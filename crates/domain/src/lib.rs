@@ -1,0 +1,109 @@
+//! The statutory lifecycle of a child welfare case (barnevern) as plain data and pure functions.
+//!
+//! This crate owns every rule of DOMAIN.md: the value types that make bad input
+//! unrepresentable, the commands and events of the two streams, the decisions that say which
+//! steps the law allows, the deadline table of each act and the calendar arithmetic behind it,
+//! and the letters a reporter is owed. It does no IO and reads no clock: time arrives in
+//! [`Context`], and what must be looked up arrives in the command. The shell (services) loads
+//! a stream, folds it with `evolve`, calls `decide`, and appends the events.
+//!
+//! Layout:
+//! - [`values`]: identity numbers, child identity, reporter, bounded text, concerns, urgency.
+//! - [`municipality`]: municipality numbers and the registry they are checked against.
+//! - [`calendar`]: Europe/Oslo date arithmetic ("one week", "three months", end of day).
+//! - [`rules`]: the rule sets of the 1992 and 2021 acts as data, and the book that picks one.
+//! - [`report`]: the `report-<uuid>` stream (receipt, screening, letters sent).
+//! - [`case`]: the `case-<uuid>` stream (investigation, measures, emergency, board, closing).
+//! - [`screening`]: the one decision that writes to a report and its children's cases.
+//! - [`deadlines`]: the running deadlines of a stream, breached or not.
+//! - [`letters`]: the letters owed to a reporter.
+//! - [`error`]: the crate's one error type.
+//! - [`StoredEvent`]: the naming and versioning the event store needs.
+
+pub mod calendar;
+pub mod case;
+pub mod deadlines;
+pub mod error;
+pub mod letters;
+pub mod municipality;
+pub mod report;
+pub mod rules;
+pub mod screening;
+pub mod values;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use crate::error::DomainError;
+
+/// What a decision may know besides the state and the command: the time, given by the shell
+/// (there is no hidden clock), and the rules.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub rules: &'a rules::RuleBook,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(now: DateTime<Utc>, rules: &'a rules::RuleBook) -> Self {
+        Self { now, rules }
+    }
+
+    /// Today in Oslo: the day statutory dates are compared with.
+    pub fn today(&self) -> NaiveDate {
+        calendar::oslo_date(self.now)
+    }
+}
+
+/// An event as the event store sees it: a type name, a schema version and a JSON payload.
+/// The payload carries the type name too (serde tag `type`), so it reads on its own.
+pub trait StoredEvent: Serialize + DeserializeOwned {
+    fn event_type(&self) -> &'static str;
+    fn schema_version(&self) -> u32;
+
+    /// The JSON payload to store.
+    fn to_payload(&self) -> serde_json::Value {
+        // Serializing plain data with string keys cannot fail.
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Reads a stored event back, refusing types and versions this build does not know (an
+    /// upcaster in the shell must bring old versions up first).
+    fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: serde_json::Value,
+    ) -> Result<Self, DomainError> {
+        let unknown = || DomainError::UnknownStoredEvent {
+            event_type: event_type.to_owned(),
+            schema_version,
+        };
+        let event: Self = serde_json::from_value(payload).map_err(|_| unknown())?;
+        if event.event_type() != event_type || event.schema_version() != schema_version {
+            return Err(unknown());
+        }
+        Ok(event)
+    }
+}
+
+impl StoredEvent for report::ReportEvent {
+    fn event_type(&self) -> &'static str {
+        report::ReportEvent::event_type(self)
+    }
+    fn schema_version(&self) -> u32 {
+        report::ReportEvent::schema_version(self)
+    }
+}
+
+impl StoredEvent for case::CaseEvent {
+    fn event_type(&self) -> &'static str {
+        case::CaseEvent::event_type(self)
+    }
+    fn schema_version(&self) -> u32 {
+        case::CaseEvent::schema_version(self)
+    }
+}

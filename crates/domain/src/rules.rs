@@ -1,0 +1,525 @@
+//! The statutory rules as data: one rule set per act, selected by the date a report arrived.
+//!
+//! Deadlines are a table, not code, so a lawyer can read them next to DOMAIN.md and a change
+//! in the law is a change of data. Values DOMAIN.md marks "(to confirm)" are in the table with
+//! the value given and `to_confirm` naming what is unconfirmed and where the value came from.
+//! A `RuleBook` is plain data the shell may build differently (e.g. from configuration).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{self, Due, Length};
+use crate::error::DomainError;
+
+/// The act a rule set implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Act {
+    /// Barnevernloven 1992 (LOV-1992-07-17-100), for reports received before 2023-01-01.
+    ChildWelfareAct1992,
+    /// Barnevernsloven 2021 (LOV-2021-06-18-97), for reports received from 2023-01-01.
+    ChildWelfareAct2021,
+}
+
+impl Act {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ChildWelfareAct1992 => "child_welfare_act_1992",
+            Self::ChildWelfareAct2021 => "child_welfare_act_2021",
+        }
+    }
+}
+
+/// Every deadline Vern tracks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    Screening,
+    Investigation,
+    ReceiptLetter,
+    InvestigationOutcomeLetter,
+    ConclusionLetter,
+    EmergencyApproval,
+    EmergencyPetitionCareOrder,
+    EmergencyPetitionBehaviourInstitution,
+    PlanEvaluation,
+    FollowUpVisit,
+}
+
+/// One row of DOMAIN.md's deadline table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadlineRule {
+    pub kind: DeadlineKind,
+    /// Name as users say it.
+    pub name: &'static str,
+    /// What starts the clock.
+    pub starts_at: &'static str,
+    pub length: Length,
+    /// The longest the deadline may be extended to, where the law allows it.
+    pub extended_length: Option<Length>,
+    /// What meets (stops) the deadline.
+    pub met_by: &'static str,
+    pub legal_reference: &'static str,
+    /// Set when DOMAIN.md marks the value "(to confirm)": what is unconfirmed and the source.
+    pub to_confirm: Option<&'static str>,
+    /// Anything else a reader of the table needs (e.g. the registry's own rule).
+    pub note: Option<&'static str>,
+}
+
+/// How the national registry checks the investigation deadline (`Kravspesifikasjon.md`,
+/// "Undersøkelse Kontroll 11"): received + 7 + 90 days, or + 7 + 180 when extended. Vern
+/// enforces DOMAIN.md's calendar rule and keeps this only to explain registry warnings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegistryInvestigationRule {
+    pub screening_days: u32,
+    pub investigation_days: u32,
+    pub extended_investigation_days: u32,
+}
+
+impl RegistryInvestigationRule {
+    /// The last day the registry accepts, counted from the report's received date.
+    pub fn last_day(&self, received_on: NaiveDate, extended: bool) -> NaiveDate {
+        let days = if extended {
+            self.extended_investigation_days
+        } else {
+            self.investigation_days
+        };
+        calendar::add_length(received_on, Length::Days(self.screening_days + days))
+    }
+}
+
+/// Every rule of one act.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleSet {
+    pub act: Act,
+    /// First day (Oslo) of reports this set judges.
+    pub applies_from: NaiveDate,
+    /// First day (Oslo) of reports this set no longer judges.
+    pub applies_until: Option<NaiveDate>,
+    pub screening: DeadlineRule,
+    pub investigation: DeadlineRule,
+    pub receipt_letter: DeadlineRule,
+    pub investigation_outcome_letter: DeadlineRule,
+    pub conclusion_letter: DeadlineRule,
+    pub emergency_approval: DeadlineRule,
+    pub emergency_petition_care_order: DeadlineRule,
+    pub emergency_petition_behaviour_institution: DeadlineRule,
+    pub plan_evaluation: DeadlineRule,
+    /// `length` is the interval while visits are at the full rate, `extended_length` the
+    /// interval once `reduced_visits_after` has passed since placement.
+    pub follow_up_visit: DeadlineRule,
+    pub reduced_visits_after: Length,
+    /// Whether concluding an investigation requires an investigation plan (new act § 2-2
+    /// third paragraph; the 1992 act had no such duty).
+    pub investigation_plan_required: bool,
+    /// The acute family team works "up to 6 weeks" ([000]).
+    pub acute_family_team_max: Length,
+    pub registry_investigation_rule: RegistryInvestigationRule,
+}
+
+impl RuleSet {
+    /// The whole deadline table, for display and documentation.
+    pub fn deadlines(&self) -> [&DeadlineRule; 10] {
+        [
+            &self.screening,
+            &self.investigation,
+            &self.receipt_letter,
+            &self.investigation_outcome_letter,
+            &self.conclusion_letter,
+            &self.emergency_approval,
+            &self.emergency_petition_care_order,
+            &self.emergency_petition_behaviour_institution,
+            &self.plan_evaluation,
+            &self.follow_up_visit,
+        ]
+    }
+
+    pub fn deadline(&self, kind: DeadlineKind) -> &DeadlineRule {
+        match kind {
+            DeadlineKind::Screening => &self.screening,
+            DeadlineKind::Investigation => &self.investigation,
+            DeadlineKind::ReceiptLetter => &self.receipt_letter,
+            DeadlineKind::InvestigationOutcomeLetter => &self.investigation_outcome_letter,
+            DeadlineKind::ConclusionLetter => &self.conclusion_letter,
+            DeadlineKind::EmergencyApproval => &self.emergency_approval,
+            DeadlineKind::EmergencyPetitionCareOrder => &self.emergency_petition_care_order,
+            DeadlineKind::EmergencyPetitionBehaviourInstitution => {
+                &self.emergency_petition_behaviour_institution
+            }
+            DeadlineKind::PlanEvaluation => &self.plan_evaluation,
+            DeadlineKind::FollowUpVisit => &self.follow_up_visit,
+        }
+    }
+
+    /// Screening: one week from the day the report was received.
+    pub fn screening_due(&self, received_at: DateTime<Utc>) -> Due {
+        calendar::due_from_instant(received_at, self.screening.length)
+    }
+
+    /// The day the investigation deadline counts from: the end of the screening week.
+    pub fn investigation_counts_from(&self, received_at: DateTime<Utc>) -> NaiveDate {
+        calendar::add_length(calendar::oslo_date(received_at), self.screening.length)
+    }
+
+    /// Investigation: 3 months (or the extended length) from the end of the screening week.
+    pub fn investigation_due(&self, counts_from: NaiveDate, extended_to: Option<Length>) -> Due {
+        calendar::due_from_date(
+            counts_from,
+            extended_to.unwrap_or(self.investigation.length),
+        )
+    }
+
+    /// The longest an investigation may run, in months.
+    pub fn max_investigation_months(&self) -> u32 {
+        match self
+            .investigation
+            .extended_length
+            .unwrap_or(self.investigation.length)
+        {
+            Length::Months(months) => months,
+            // The table is in months for both acts; any other unit allows no extension.
+            _ => 0,
+        }
+    }
+}
+
+/// The rule sets of both acts; picks one by a report's received date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleBook {
+    pub act_1992: RuleSet,
+    pub act_2021: RuleSet,
+}
+
+impl Default for RuleBook {
+    fn default() -> Self {
+        Self::norwegian()
+    }
+}
+
+impl RuleBook {
+    /// The rules as DOMAIN.md states them.
+    pub fn norwegian() -> Self {
+        Self {
+            act_1992: act_1992(),
+            act_2021: act_2021(),
+        }
+    }
+
+    pub fn for_act(&self, act: Act) -> &RuleSet {
+        match act {
+            Act::ChildWelfareAct1992 => &self.act_1992,
+            Act::ChildWelfareAct2021 => &self.act_2021,
+        }
+    }
+
+    /// The set in force for a report received on `date` (an Oslo date).
+    pub fn for_received_on(&self, date: NaiveDate) -> Result<&RuleSet, DomainError> {
+        [&self.act_2021, &self.act_1992]
+            .into_iter()
+            .find(|set| {
+                date >= set.applies_from && set.applies_until.is_none_or(|until| date < until)
+            })
+            .ok_or(DomainError::NoRuleSetInForce { date })
+    }
+
+    /// The set in force for a report received at `instant` (counted as an Oslo date).
+    pub fn for_received_at(&self, instant: DateTime<Utc>) -> Result<&RuleSet, DomainError> {
+        self.for_received_on(calendar::oslo_date(instant))
+    }
+}
+
+const NEW_ACT_FIRST_DAY: (i32, u32, u32) = (2023, 1, 1);
+const OLD_ACT_FIRST_DAY: (i32, u32, u32) = (1993, 1, 1);
+
+fn ymd((year, month, day): (i32, u32, u32)) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).unwrap_or(NaiveDate::MIN)
+}
+
+const REGISTRY_RULE: RegistryInvestigationRule = RegistryInvestigationRule {
+    screening_days: 7,
+    investigation_days: 90,
+    extended_investigation_days: 180,
+};
+
+const REGISTRY_NOTE: &str = "the national registry checks received + 7 + 90 days (+ 7 + 180 when \
+    extended), Kravspesifikasjon.md 'Undersøkelse Kontroll 11'; its own TODO says it should be \
+    3/6 months. Vern counts DOMAIN.md's calendar months, which can be a day or two later";
+
+const LETTER_MET_BY: &str = "letter sent";
+
+/// Barnevernloven 1992, for reports received 1993-01-01 to 2022-12-31.
+fn act_1992() -> RuleSet {
+    RuleSet {
+        act: Act::ChildWelfareAct1992,
+        applies_from: ymd(OLD_ACT_FIRST_DAY),
+        applies_until: Some(ymd(NEW_ACT_FIRST_DAY)),
+        screening: DeadlineRule {
+            kind: DeadlineKind::Screening,
+            name: "screening (gjennomgang av melding)",
+            starts_at: "report received",
+            length: Length::Weeks(1),
+            extended_length: None,
+            met_by: "screening decision",
+            legal_reference: "barnevernloven 1992 § 4-2",
+            to_confirm: None,
+            note: None,
+        },
+        investigation: DeadlineRule {
+            kind: DeadlineKind::Investigation,
+            name: "investigation (undersøkelse)",
+            starts_at: "end of the screening week (report received + 7 days)",
+            length: Length::Months(3),
+            extended_length: Some(Length::Months(6)),
+            met_by: "conclusion: measures decided, case dismissed or petition sent to the board",
+            legal_reference: "barnevernloven 1992 § 4-3, § 6-9",
+            to_confirm: None,
+            note: Some(REGISTRY_NOTE),
+        },
+        receipt_letter: DeadlineRule {
+            kind: DeadlineKind::ReceiptLetter,
+            name: "receipt feedback to reporter",
+            starts_at: "report received",
+            length: Length::Weeks(3),
+            extended_length: None,
+            met_by: LETTER_MET_BY,
+            legal_reference: "barnevernloven 1992 § 6-7a",
+            to_confirm: None,
+            note: None,
+        },
+        investigation_outcome_letter: DeadlineRule {
+            kind: DeadlineKind::InvestigationOutcomeLetter,
+            name: "feedback whether an investigation was opened (public reporter)",
+            starts_at: "report received",
+            length: Length::Weeks(3),
+            extended_length: None,
+            met_by: LETTER_MET_BY,
+            legal_reference: "barnevernloven 1992 § 6-7a",
+            to_confirm: None,
+            note: Some("the same letter as the receipt when possible"),
+        },
+        conclusion_letter: DeadlineRule {
+            kind: DeadlineKind::ConclusionLetter,
+            name: "feedback on conclusion (public reporter, investigation opened)",
+            starts_at: "investigation concluded",
+            length: Length::Weeks(3),
+            extended_length: None,
+            met_by: LETTER_MET_BY,
+            legal_reference: "barnevernloven 1992 § 6-7a",
+            to_confirm: None,
+            note: None,
+        },
+        emergency_approval: DeadlineRule {
+            kind: DeadlineKind::EmergencyApproval,
+            name: "board approval of emergency decision (akuttvedtak)",
+            starts_at: "decision sent to the board (at once after it is made)",
+            length: Length::Hours(48),
+            extended_length: None,
+            met_by: "approval or refusal recorded",
+            legal_reference: "barnevernloven 1992 § 4-6, § 7-22",
+            to_confirm: None,
+            note: Some(
+                "the board approves 'as soon as possible, if possible within 48 hours' (bvhn.no): a target, so a breach is a warning, not a lapse",
+            ),
+        },
+        emergency_petition_care_order: DeadlineRule {
+            kind: DeadlineKind::EmergencyPetitionCareOrder,
+            name: "petition after emergency placement (care order)",
+            starts_at: "the emergency decision",
+            length: Length::Weeks(6),
+            extended_length: None,
+            met_by: "petition sent to the board; otherwise the decision lapses (bortfaller)",
+            legal_reference: "barnevernloven 1992 § 4-6 fourth paragraph",
+            to_confirm: None,
+            note: None,
+        },
+        emergency_petition_behaviour_institution: DeadlineRule {
+            kind: DeadlineKind::EmergencyPetitionBehaviourInstitution,
+            name: "petition after emergency placement (behaviour institution)",
+            starts_at: "the emergency decision",
+            length: Length::Weeks(2),
+            extended_length: None,
+            met_by: "petition sent to the board; otherwise the decision lapses (bortfaller)",
+            legal_reference: "barnevernloven 1992 § 4-6 fifth paragraph, § 4-25",
+            to_confirm: None,
+            note: None,
+        },
+        plan_evaluation: DeadlineRule {
+            kind: DeadlineKind::PlanEvaluation,
+            name: "measure plan evaluation",
+            starts_at: "plan made or last evaluated",
+            length: Length::Months(3),
+            extended_length: None,
+            met_by: "evaluation recorded",
+            legal_reference: "barnevernloven 1992 § 4-5; guideline Q-0982",
+            to_confirm: None,
+            note: Some(
+                "the date set in the plan wins; 3 months is the default ('as a main rule every quarter')",
+            ),
+        },
+        follow_up_visit: follow_up_visit_rule(),
+        reduced_visits_after: Length::Months(24),
+        investigation_plan_required: false,
+        acute_family_team_max: Length::Weeks(6),
+        registry_investigation_rule: REGISTRY_RULE,
+    }
+}
+
+/// Barnevernsloven 2021, for reports received from 2023-01-01.
+fn act_2021() -> RuleSet {
+    let old = act_1992();
+    RuleSet {
+        act: Act::ChildWelfareAct2021,
+        applies_from: ymd(NEW_ACT_FIRST_DAY),
+        applies_until: None,
+        screening: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 2-1 ('snarest, og senest innen en uke')",
+            ..old.screening
+        },
+        investigation: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 2-2",
+            ..old.investigation
+        },
+        receipt_letter: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 13-4",
+            to_confirm: Some("paragraph § 13-4 (DOMAIN.md deadline table)"),
+            ..old.receipt_letter
+        },
+        investigation_outcome_letter: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 13-4",
+            to_confirm: Some("paragraph § 13-4 (DOMAIN.md deadline table)"),
+            ..old.investigation_outcome_letter
+        },
+        conclusion_letter: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 13-4",
+            to_confirm: Some("paragraph § 13-4 (DOMAIN.md deadline table)"),
+            ..old.conclusion_letter
+        },
+        emergency_approval: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 4-2 (emergency move), § 4-4 (behaviour institution)",
+            ..old.emergency_approval
+        },
+        emergency_petition_care_order: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 chapter 4",
+            to_confirm: Some(
+                "paragraph in chapter 4 (DOMAIN.md deadline table); 6 weeks as under the 1992 act",
+            ),
+            ..old.emergency_petition_care_order
+        },
+        emergency_petition_behaviour_institution: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 chapter 4",
+            to_confirm: Some(
+                "length and paragraph (DOMAIN.md deadline table); 2 weeks carried over from the 1992 act",
+            ),
+            ..old.emergency_petition_behaviour_institution
+        },
+        plan_evaluation: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 (paragraph to confirm); guideline Q-0982",
+            to_confirm: Some("paragraph (DOMAIN.md deadline table)"),
+            ..old.plan_evaluation
+        },
+        follow_up_visit: follow_up_visit_rule(),
+        reduced_visits_after: old.reduced_visits_after,
+        investigation_plan_required: true,
+        acute_family_team_max: old.acute_family_team_max,
+        registry_investigation_rule: REGISTRY_RULE,
+    }
+}
+
+/// Foster home follow-up visits, the same under both acts: 4 a year, evenly spread (one per
+/// 3 months); 2 a year (one per 6 months) after 2 years in placement.
+fn follow_up_visit_rule() -> DeadlineRule {
+    DeadlineRule {
+        kind: DeadlineKind::FollowUpVisit,
+        name: "follow-up visit in foster care (oppfølgingsbesøk)",
+        starts_at: "placement, then each visit",
+        length: Length::Months(3),
+        extended_length: Some(Length::Months(6)),
+        met_by: "visit recorded",
+        legal_reference: "fosterhjemsforskriften (foster home regulations)",
+        to_confirm: Some(
+            "4 a year, 2 a year after 2 years in placement (DOMAIN.md deadline table); \
+            'a year' read as one visit per 3 (later 6) months",
+        ),
+        note: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_received_either_side_of_new_year_2023_get_their_own_act() {
+        let book = RuleBook::norwegian();
+        let before = NaiveDate::from_ymd_opt(2022, 12, 31).unwrap();
+        let after = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+        assert_eq!(
+            book.for_received_on(before).unwrap().act,
+            Act::ChildWelfareAct1992
+        );
+        assert_eq!(
+            book.for_received_on(after).unwrap().act,
+            Act::ChildWelfareAct2021
+        );
+    }
+
+    #[test]
+    fn the_switch_is_counted_in_oslo_time() {
+        let book = RuleBook::norwegian();
+        // 22:59 UTC on 31 December is 23:59 in Oslo: still the old act.
+        let old = "2022-12-31T22:59:00Z".parse::<DateTime<Utc>>().unwrap();
+        // 23:00 UTC on 31 December is midnight in Oslo: the new act.
+        let new = "2022-12-31T23:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            book.for_received_at(old).unwrap().act,
+            Act::ChildWelfareAct1992
+        );
+        assert_eq!(
+            book.for_received_at(new).unwrap().act,
+            Act::ChildWelfareAct2021
+        );
+    }
+
+    #[test]
+    fn no_rule_set_before_the_1992_act_came_into_force() {
+        let book = RuleBook::norwegian();
+        let date = NaiveDate::from_ymd_opt(1992, 12, 31).unwrap();
+        assert_eq!(
+            book.for_received_on(date),
+            Err(DomainError::NoRuleSetInForce { date })
+        );
+    }
+
+    #[test]
+    fn every_to_confirm_value_says_what_and_where() {
+        let book = RuleBook::norwegian();
+        for set in [&book.act_1992, &book.act_2021] {
+            for rule in set.deadlines() {
+                if let Some(text) = rule.to_confirm {
+                    assert!(text.contains("DOMAIN.md"), "{:?}: {text}", rule.kind);
+                }
+                assert_eq!(set.deadline(rule.kind), rule);
+            }
+        }
+    }
+
+    #[test]
+    fn investigation_deadline_follows_domain_md_and_the_registry_rule_is_documented() {
+        let set = RuleBook::norwegian().act_2021;
+        let received = "2024-01-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let counts_from = set.investigation_counts_from(received);
+        assert_eq!(counts_from, NaiveDate::from_ymd_opt(2024, 1, 8).unwrap());
+        let due = set.investigation_due(counts_from, None);
+        assert_eq!(due.last_day, NaiveDate::from_ymd_opt(2024, 4, 8).unwrap());
+        let extended = set.investigation_due(counts_from, Some(Length::Months(6)));
+        assert_eq!(
+            extended.last_day,
+            NaiveDate::from_ymd_opt(2024, 7, 8).unwrap()
+        );
+        let registry = set
+            .registry_investigation_rule
+            .last_day(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(), false);
+        assert_eq!(registry, NaiveDate::from_ymd_opt(2024, 4, 7).unwrap());
+        assert_eq!(set.max_investigation_months(), 6);
+    }
+}

@@ -1,0 +1,553 @@
+//! Value types that validate once, at the edge, so commands and events only ever hold good data.
+//!
+//! Each type has a private field, a `parse` that names the offending field on failure, and
+//! getters. Deserializing re-checks the format (a stored event cannot smuggle in a malformed
+//! identity number), but not rules that change over time, such as text length limits.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+
+// ---------------------------------------------------------------------------------------------
+// National identity number
+// ---------------------------------------------------------------------------------------------
+
+/// Norwegian national identity number (fødselsnummer) or D-number.
+///
+/// Never printed whole: `Debug` and `Display` show the six date digits and `*****`, because
+/// logs and error messages travel further than the case file. Serde writes the full number,
+/// since the event store must hold it.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct NationalIdentityNumber {
+    digits: String,
+    birth_date: NaiveDate,
+    is_d_number: bool,
+}
+
+/// Weights of the first check digit (over digits 1–9) and the second (over digits 1–10).
+const FIRST_CHECK_WEIGHTS: [u32; 9] = [3, 7, 6, 1, 8, 9, 4, 5, 2];
+const SECOND_CHECK_WEIGHTS: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
+
+impl NationalIdentityNumber {
+    /// Parses 11 digits (spaces allowed between groups): real birth date with the century
+    /// read from the individual number, D-numbers (first digit + 4), both mod-11 check digits.
+    pub fn parse(field: &str, value: &str) -> Result<Self, DomainError> {
+        let invalid = |reason: &str| DomainError::invalid(field, reason);
+        let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+        if digits.chars().count() != 11 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(invalid("must be 11 digits"));
+        }
+        let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+        let expected_first = check_digit(&d[..9], &FIRST_CHECK_WEIGHTS);
+        let expected_second = check_digit(&d[..10], &SECOND_CHECK_WEIGHTS);
+        if expected_first != Some(d[9]) || expected_second != Some(d[10]) {
+            return Err(invalid("check digits do not match"));
+        }
+        let mut day = d[0] * 10 + d[1];
+        let month = d[2] * 10 + d[3];
+        let year_in_century = (d[4] * 10 + d[5]) as i32;
+        let individual = d[6] * 100 + d[7] * 10 + d[8];
+        let is_d_number = day > 40;
+        if is_d_number {
+            day -= 40;
+        }
+        let century = century_of(individual, year_in_century)
+            .ok_or_else(|| invalid("individual number does not fit the birth year"))?;
+        let birth_date = NaiveDate::from_ymd_opt(century + year_in_century, month, day)
+            .ok_or_else(|| invalid("birth date does not exist"))?;
+        Ok(Self {
+            digits,
+            birth_date,
+            is_d_number,
+        })
+    }
+
+    /// The birth date the number encodes.
+    pub fn birth_date(&self) -> NaiveDate {
+        self.birth_date
+    }
+
+    /// True for a D-number (given to people not registered as resident).
+    pub fn is_d_number(&self) -> bool {
+        self.is_d_number
+    }
+
+    /// All eleven digits. Callers that print this own the privacy consequences.
+    pub fn expose_digits(&self) -> &str {
+        &self.digits
+    }
+
+    /// The first six digits and a mask: what logs and screens may show.
+    pub fn masked(&self) -> String {
+        format!("{}*****", &self.digits[..6])
+    }
+}
+
+/// Mod-11 check digit; `None` when the remainder gives 10, which no valid number has.
+fn check_digit(digits: &[u32], weights: &[u32]) -> Option<u32> {
+    let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
+    match 11 - sum % 11 {
+        11 => Some(0),
+        10 => None,
+        digit => Some(digit),
+    }
+}
+
+/// The century from the individual number (Skatteetaten's table).
+fn century_of(individual: u32, year_in_century: i32) -> Option<i32> {
+    match (individual, year_in_century) {
+        (0..=499, _) => Some(1900),
+        (500..=749, 54..=99) => Some(1800),
+        (500..=999, 0..=39) => Some(2000),
+        (900..=999, 40..=99) => Some(1900),
+        _ => None,
+    }
+}
+
+impl fmt::Debug for NationalIdentityNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NationalIdentityNumber({})", self.masked())
+    }
+}
+
+impl fmt::Display for NationalIdentityNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl TryFrom<String> for NationalIdentityNumber {
+    type Error = DomainError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse("national_identity_number", &value)
+    }
+}
+
+impl From<NationalIdentityNumber> for String {
+    fn from(value: NationalIdentityNumber) -> Self {
+        value.digits
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded text
+// ---------------------------------------------------------------------------------------------
+
+/// Non-empty, trimmed text with an upper length, without control characters other than
+/// line breaks and tabs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BoundedText(String);
+
+impl BoundedText {
+    /// Limit for names, roles, organisations and short reasons.
+    pub const SHORT: usize = 200;
+    /// Limit for free-text reasons, summaries and plans.
+    pub const LONG: usize = 20_000;
+    /// Limit re-checked when loading stored events: generous, because limits may tighten later
+    /// and old events must still load.
+    const STORED: usize = 1_000_000;
+
+    /// Parses text of at most `max_chars` characters after trimming.
+    pub fn parse(field: &str, value: &str, max_chars: usize) -> Result<Self, DomainError> {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return Err(DomainError::invalid(field, "must not be empty"));
+        }
+        let length = trimmed.chars().count();
+        if length > max_chars {
+            return Err(DomainError::invalid(
+                field,
+                format!("must be at most {max_chars} characters, got {length}"),
+            ));
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(DomainError::invalid(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// Parses with the [`Self::SHORT`] limit.
+    pub fn short(field: &str, value: &str) -> Result<Self, DomainError> {
+        Self::parse(field, value, Self::SHORT)
+    }
+
+    /// Parses with the [`Self::LONG`] limit.
+    pub fn long(field: &str, value: &str) -> Result<Self, DomainError> {
+        Self::parse(field, value, Self::LONG)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BoundedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for BoundedText {
+    type Error = DomainError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse("text", &value, Self::STORED)
+    }
+}
+
+impl From<BoundedText> for String {
+    fn from(value: BoundedText) -> Self {
+        value.0
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// People
+// ---------------------------------------------------------------------------------------------
+
+/// A person identified by number, or, lacking one, by name and birth date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonIdentity {
+    Number(NationalIdentityNumber),
+    NameAndBirthDate {
+        name: BoundedText,
+        birth_date: NaiveDate,
+    },
+}
+
+impl PersonIdentity {
+    /// Parses a name and birth date (ISO `YYYY-MM-DD`); `today` (Oslo) rejects future dates.
+    pub fn parse_name_and_birth_date(
+        field: &str,
+        name: &str,
+        birth_date: &str,
+        today: NaiveDate,
+    ) -> Result<Self, DomainError> {
+        let name = BoundedText::short(&format!("{field}.name"), name)?;
+        let birth_date = parse_date_not_after(&format!("{field}.birth_date"), birth_date, today)?;
+        Ok(Self::NameAndBirthDate { name, birth_date })
+    }
+
+    pub fn national_identity_number(&self) -> Option<&NationalIdentityNumber> {
+        match self {
+            Self::Number(number) => Some(number),
+            Self::NameAndBirthDate { .. } => None,
+        }
+    }
+}
+
+/// Who a case is about: a child with a number, a child known by name and birth date, or an
+/// unborn child (concern about substance use in pregnancy) known by expected date and mother.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChildIdentity {
+    Number(NationalIdentityNumber),
+    NameAndBirthDate {
+        name: BoundedText,
+        birth_date: NaiveDate,
+    },
+    Unborn {
+        expected_birth_date: NaiveDate,
+        mother: PersonIdentity,
+    },
+}
+
+impl ChildIdentity {
+    /// A child with a national identity number.
+    pub fn parse_number(field: &str, number: &str) -> Result<Self, DomainError> {
+        Ok(Self::Number(NationalIdentityNumber::parse(field, number)?))
+    }
+
+    /// A child without a number: name and birth date (not after `today`).
+    pub fn parse_name_and_birth_date(
+        field: &str,
+        name: &str,
+        birth_date: &str,
+        today: NaiveDate,
+    ) -> Result<Self, DomainError> {
+        match PersonIdentity::parse_name_and_birth_date(field, name, birth_date, today)? {
+            PersonIdentity::NameAndBirthDate { name, birth_date } => {
+                Ok(Self::NameAndBirthDate { name, birth_date })
+            }
+            PersonIdentity::Number(number) => Ok(Self::Number(number)),
+        }
+    }
+
+    /// An unborn child. The expected date may not be more than a year before `today`: such
+    /// a child has been born and should be registered as one.
+    pub fn parse_unborn(
+        field: &str,
+        expected_birth_date: &str,
+        mother: PersonIdentity,
+        today: NaiveDate,
+    ) -> Result<Self, DomainError> {
+        let date_field = format!("{field}.expected_birth_date");
+        let expected_birth_date = parse_date(&date_field, expected_birth_date)?;
+        let a_year_ago = today
+            .checked_sub_days(chrono::Days::new(366))
+            .unwrap_or(NaiveDate::MIN);
+        if expected_birth_date < a_year_ago {
+            return Err(DomainError::invalid(date_field, "is more than a year ago"));
+        }
+        Ok(Self::Unborn {
+            expected_birth_date,
+            mother,
+        })
+    }
+
+    pub fn national_identity_number(&self) -> Option<&NationalIdentityNumber> {
+        match self {
+            Self::Number(number) => Some(number),
+            _ => None,
+        }
+    }
+
+    /// True when both identities carry a national identity number and the numbers differ:
+    /// the only case where two identities are known to be different children.
+    pub fn is_known_different_from(&self, other: &ChildIdentity) -> bool {
+        match (
+            self.national_identity_number(),
+            other.national_identity_number(),
+        ) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        }
+    }
+}
+
+/// Parses an ISO date (`YYYY-MM-DD`).
+pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, DomainError> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| DomainError::invalid(field, "must be a date as YYYY-MM-DD"))
+}
+
+/// Parses an ISO date that must not be after `today`.
+pub fn parse_date_not_after(
+    field: &str,
+    value: &str,
+    today: NaiveDate,
+) -> Result<NaiveDate, DomainError> {
+    let date = parse_date(field, value)?;
+    check_not_after(field, date, today)?;
+    Ok(date)
+}
+
+/// Refuses a date in the future: used where the law records what has happened.
+pub fn check_not_after(field: &str, date: NaiveDate, today: NaiveDate) -> Result<(), DomainError> {
+    if date > today {
+        return Err(DomainError::invalid(field, "must not be in the future"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporter
+// ---------------------------------------------------------------------------------------------
+
+/// Who sent the report (melder). The kind decides which letters are owed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reporter {
+    /// Someone with a duty to report (old act § 6-4, new act § 13-2). Never anonymous.
+    Public {
+        organisation: BoundedText,
+        role: BoundedText,
+        name: BoundedText,
+        /// Known to the service but not disclosed to the family (Public Administration Act
+        /// § 19): a different fact from anonymity.
+        identity_withheld_from_parties: bool,
+    },
+    /// Anyone else who gives a name.
+    PrivateNamed {
+        name: BoundedText,
+        relation: PrivateReporterRelation,
+        identity_withheld_from_parties: bool,
+    },
+    /// Anyone else who gives no name. Nothing identifying is stored.
+    PrivateAnonymous,
+}
+
+/// A private reporter's relation to the child, with the registry's reporter codes 1–4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivateReporterRelation {
+    TheChild,
+    Parent,
+    OtherFamily,
+    OtherPrivatePerson,
+}
+
+impl PrivateReporterRelation {
+    /// Code in the registry's reporter list (`Kodelister.md`, Melder).
+    pub fn registry_code(self) -> u8 {
+        match self {
+            Self::TheChild => 1,
+            Self::Parent => 2,
+            Self::OtherFamily => 3,
+            Self::OtherPrivatePerson => 4,
+        }
+    }
+}
+
+impl Reporter {
+    /// A public reporter: organisation, role and name are all required.
+    pub fn parse_public(
+        organisation: &str,
+        role: &str,
+        name: &str,
+        identity_withheld_from_parties: bool,
+    ) -> Result<Self, DomainError> {
+        Ok(Self::Public {
+            organisation: BoundedText::short("reporter.organisation", organisation)?,
+            role: BoundedText::short("reporter.role", role)?,
+            name: BoundedText::short("reporter.name", name)?,
+            identity_withheld_from_parties,
+        })
+    }
+
+    /// A named private reporter.
+    pub fn parse_private_named(
+        name: &str,
+        relation: PrivateReporterRelation,
+        identity_withheld_from_parties: bool,
+    ) -> Result<Self, DomainError> {
+        Ok(Self::PrivateNamed {
+            name: BoundedText::short("reporter.name", name)?,
+            relation,
+            identity_withheld_from_parties,
+        })
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Self::PrivateAnonymous)
+    }
+
+    pub fn is_public(&self) -> bool {
+        matches!(self, Self::Public { .. })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concern categories and urgency
+// ---------------------------------------------------------------------------------------------
+
+/// What the report is worried about. Coarser than the registry's content codes, which are
+/// chosen during investigation; these drive routing (violence and abuse go to the
+/// police/barnehus track, substance use in pregnancy to the unborn-child track).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConcernCategory {
+    Violence,
+    SexualAbuse,
+    Neglect,
+    ParentalSubstanceUse,
+    SubstanceUseInPregnancy,
+    Behaviour,
+    ChildSubstanceUse,
+    MentalHealth,
+    Other,
+}
+
+impl ConcernCategory {
+    pub const ALL: [ConcernCategory; 9] = [
+        Self::Violence,
+        Self::SexualAbuse,
+        Self::Neglect,
+        Self::ParentalSubstanceUse,
+        Self::SubstanceUseInPregnancy,
+        Self::Behaviour,
+        Self::ChildSubstanceUse,
+        Self::MentalHealth,
+        Self::Other,
+    ];
+
+    /// The snake_case name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Violence => "violence",
+            Self::SexualAbuse => "sexual_abuse",
+            Self::Neglect => "neglect",
+            Self::ParentalSubstanceUse => "parental_substance_use",
+            Self::SubstanceUseInPregnancy => "substance_use_in_pregnancy",
+            Self::Behaviour => "behaviour",
+            Self::ChildSubstanceUse => "child_substance_use",
+            Self::MentalHealth => "mental_health",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|category| category.as_str() == value.trim())
+            .ok_or_else(|| DomainError::invalid(field, "unknown concern category"))
+    }
+
+    /// Concerns that call for consultation with police and barnehus ([000]).
+    pub fn is_violence_or_abuse(self) -> bool {
+        matches!(self, Self::Violence | Self::SexualAbuse)
+    }
+}
+
+/// Triage colour ("trafikklys", [000]). Ordered so that sorting puts red first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Red,
+    Yellow,
+    Green,
+}
+
+impl Urgency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Red => "red",
+            Self::Yellow => "yellow",
+            Self::Green => "green",
+        }
+    }
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, DomainError> {
+        match value.trim() {
+            "red" => Ok(Self::Red),
+            "yellow" => Ok(Self::Yellow),
+            "green" => Ok(Self::Green),
+            _ => Err(DomainError::invalid(field, "must be red, yellow or green")),
+        }
+    }
+}
+
+impl fmt::Display for Urgency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parses a non-empty list of concern categories, without duplicates.
+pub fn parse_concerns(field: &str, values: &[&str]) -> Result<Vec<ConcernCategory>, DomainError> {
+    if values.is_empty() {
+        return Err(DomainError::invalid(
+            field,
+            "must name at least one concern",
+        ));
+    }
+    let mut concerns = Vec::with_capacity(values.len());
+    for (index, value) in values.iter().enumerate() {
+        let category = ConcernCategory::parse(&format!("{field}[{index}]"), value)?;
+        if !concerns.contains(&category) {
+            concerns.push(category);
+        }
+    }
+    Ok(concerns)
+}
