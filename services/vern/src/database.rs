@@ -14,7 +14,7 @@ use platform::postgres::{self, Auth, Cluster, PgBinaries, ServerSettings};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
-pub(crate) struct Database {
+pub struct Database {
     pool: PgPool,
     embedded: Option<Embedded>,
 }
@@ -27,10 +27,7 @@ struct Embedded {
 }
 
 impl Database {
-    pub(crate) async fn open(
-        database_url: Option<String>,
-        data_dir: &Path,
-    ) -> anyhow::Result<Self> {
+    pub async fn open(database_url: Option<String>, data_dir: &Path) -> anyhow::Result<Self> {
         let (url, embedded) = match database_url {
             Some(url) => (url, None),
             None => {
@@ -50,12 +47,12 @@ impl Database {
         Ok(Self { pool, embedded })
     }
 
-    pub(crate) fn pool(&self) -> &PgPool {
+    pub fn pool(&self) -> &PgPool {
         &self.pool
     }
 
     /// Where the database is, without credentials.
-    pub(crate) fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match &self.embedded {
             Some(embedded) => format!(
                 "embedded PostgreSQL on 127.0.0.1:{} with data in {}",
@@ -67,7 +64,7 @@ impl Database {
     }
 
     /// Closes the pool, then stops the embedded server if we own it.
-    pub(crate) async fn close(self) {
+    pub async fn close(self) {
         self.pool.close().await;
         if let Some(embedded) = self.embedded
             && embedded.owner_lock.is_some()

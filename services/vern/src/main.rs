@@ -1,15 +1,17 @@
-//! `vern`: the one binary. `vern up` runs everything in one process on the embedded default
-//! database; `vern migrate` only brings the schema up to date. The gRPC services join `up` as
-//! they are built.
+//! `vern`: the one binary. `vern up` runs every service in one process on the embedded default
+//! database; `vern serve <service>` runs one; `vern migrate` only brings the schema up to date.
 
-mod database;
-
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use eventstore::EventStore;
+use handling::Handler;
+use platform::auth::{Claims, SigningKey};
+use vern::database::Database;
+use vern::server::{self, ServiceName};
 
 #[derive(Parser)]
 #[command(
@@ -24,8 +26,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run Vern: with no DATABASE_URL, on a private PostgreSQL kept in --data-dir.
-    Up(DatabaseArgs),
+    /// Run every service: with no DATABASE_URL, on a private PostgreSQL kept in --data-dir.
+    Up(ServeArgs),
+    /// Run one service.
+    Serve {
+        service: ServiceName,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
     /// Run the database migrations, then exit.
     Migrate(DatabaseArgs),
 }
@@ -36,17 +44,30 @@ struct DatabaseArgs {
     /// PostgreSQL binaries, with its data in --data-dir.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// Where the private server keeps its data between runs.
+    /// Where Vern keeps its private database, its token signing key and the operator token.
     #[arg(long, env = "VERN_DATA_DIR", default_value = ".vern")]
     data_dir: PathBuf,
 }
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The gRPC address.
+    #[arg(long, env = "VERN_LISTEN", default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+}
+
+/// How long the operator token printed at start-up is valid.
+const OPERATOR_TOKEN_LIFETIME_SECONDS: i64 = 90 * 24 * 3600;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Up(args) => up(args).await,
+        Command::Up(args) => serve(args, &ServiceName::ALL).await,
+        Command::Serve { service, args } => serve(args, &[service]).await,
         Command::Migrate(args) => migrate(args).await,
     };
     match result {
@@ -69,23 +90,67 @@ fn init_logging() {
         .init();
 }
 
-async fn up(args: DatabaseArgs) -> anyhow::Result<()> {
-    let database = database::Database::open(args.database_url, &args.data_dir).await?;
-    let store = EventStore::new(database.pool().clone());
+async fn serve(args: ServeArgs, services: &[ServiceName]) -> anyhow::Result<()> {
+    let data_dir = &args.database.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    let key = SigningKey::load_or_create(&data_dir.join("signing.key"))?;
+    let database = Database::open(args.database.database_url, data_dir).await?;
     let result = async {
+        let store = EventStore::new(database.pool().clone());
         store.migrate().await.context("running migrations")?;
-        tracing::info!(database = %database.describe(), "vern is up; stop with Ctrl-C");
-        shutdown_signal().await?;
-        tracing::info!("shutting down");
-        anyhow::Ok(())
+        let listener = server::bind(args.listen).await?;
+        write_operator_token(&key, data_dir)?;
+        let listening_on = listener
+            .local_addr()
+            .context("reading the listening address")?;
+        tracing::info!(
+            listen = %listening_on,
+            database = %database.describe(),
+            services = ?services,
+            "vern is up; stop with Ctrl-C"
+        );
+        let handler = Handler::new(store);
+        server::serve(listener, handler, key, services, async {
+            if let Err(error) = shutdown_signal().await {
+                tracing::error!(%error, "waiting for a shutdown signal");
+            }
+            tracing::info!("shutting down");
+        })
+        .await
     }
     .await;
     database.close().await;
     result
 }
 
+/// A fresh token for the local operator at every start, in `<data-dir>/operator.token` (mode
+/// 0600) and on standard output.
+fn write_operator_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        });
+    let claims = Claims::new(
+        "operator",
+        "operator",
+        Vec::new(),
+        now,
+        OPERATOR_TOKEN_LIFETIME_SECONDS,
+    );
+    let token = key.issue(&claims);
+    let path = data_dir.join("operator.token");
+    platform::postgres::write_private(&path, token.as_bytes())?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!("operator token (also in {}):\n{token}", path.display());
+    }
+    Ok(())
+}
+
 async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    let database = database::Database::open(args.database_url, &args.data_dir).await?;
+    let database = Database::open(args.database_url, &args.data_dir).await?;
     let result = EventStore::new(database.pool().clone())
         .migrate()
         .await

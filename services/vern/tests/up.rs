@@ -40,7 +40,7 @@ struct Running {
 impl Running {
     fn start(data_dir: &Path) -> Self {
         let mut child = Command::new(VERN)
-            .args(["up", "--data-dir"])
+            .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "info")
@@ -132,6 +132,8 @@ async fn up_keeps_its_data_between_runs_and_stops_its_server() {
     // First run: creates the database, migrates, serves until SIGTERM.
     let mut first = Running::start(&data_dir.0);
     first.wait_for("vern is up");
+    let token = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+    assert_eq!(token.split('.').count(), 3, "a JWT");
     let url = embedded_url(&data_dir.0);
     {
         let pool = PgPoolOptions::new()

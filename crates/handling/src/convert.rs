@@ -1,0 +1,127 @@
+//! Request fields every service parses the same way. Each failure names the field, using the
+//! request's own field names, so a caller can find it.
+
+use api::common::v1 as pb;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::values::{self, BoundedText, Urgency};
+use eventstore::AppendResult;
+use uuid::Uuid;
+
+use crate::Error;
+
+/// The caller's command id: a UUID, not the nil one.
+pub fn command_id(value: &str) -> Result<Uuid, Error> {
+    match Uuid::parse_str(value.trim()) {
+        Ok(id) if !id.is_nil() => Ok(id),
+        Ok(_) => Err(Error::invalid("command_id", "must not be the nil UUID")),
+        Err(_) if value.trim().is_empty() => Err(Error::invalid("command_id", "is required")),
+        Err(_) => Err(Error::invalid("command_id", "must be a UUID")),
+    }
+}
+
+/// An id of a report or case: a UUID.
+pub fn id(field: &str, value: &str) -> Result<Uuid, Error> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    Uuid::parse_str(value).map_err(|_| Error::invalid(field, "must be a UUID"))
+}
+
+/// A required message field.
+pub fn required<'a, T>(field: &str, value: Option<&'a T>) -> Result<&'a T, Error> {
+    value.ok_or_else(|| Error::invalid(field, "is required"))
+}
+
+pub fn date(field: &str, value: &str) -> Result<NaiveDate, Error> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    Ok(values::parse_date(field, value)?)
+}
+
+/// A date that may be left empty.
+pub fn optional_date(field: &str, value: &str) -> Result<Option<NaiveDate>, Error> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        date(field, value).map(Some)
+    }
+}
+
+/// A name, a role, a short reason: up to the domain's short limit.
+pub fn short_text(field: &str, value: &str) -> Result<BoundedText, Error> {
+    Ok(BoundedText::short(field, value)?)
+}
+
+/// Reasons, summaries, plans: up to the domain's long limit.
+pub fn long_text(field: &str, value: &str) -> Result<BoundedText, Error> {
+    Ok(BoundedText::long(field, value)?)
+}
+
+pub fn timestamp(field: &str, value: &prost_types::Timestamp) -> Result<DateTime<Utc>, Error> {
+    let nanos =
+        u32::try_from(value.nanos).map_err(|_| Error::invalid(field, "has negative nanos"))?;
+    DateTime::from_timestamp(value.seconds, nanos)
+        .ok_or_else(|| Error::invalid(field, "is out of range"))
+}
+
+pub fn to_timestamp(value: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: value.timestamp(),
+        nanos: i32::try_from(value.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// A proto enum value: set, and known to this build.
+pub fn enum_value<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, Error> {
+    if value == 0 {
+        return Err(Error::invalid(field, "is required"));
+    }
+    E::try_from(value).map_err(|_| Error::invalid(field, format!("has unknown value {value}")))
+}
+
+pub fn urgency(field: &str, value: i32) -> Result<Urgency, Error> {
+    Ok(match enum_value::<pb::Urgency>(field, value)? {
+        pb::Urgency::Red => Urgency::Red,
+        pb::Urgency::Yellow => Urgency::Yellow,
+        pb::Urgency::Green => Urgency::Green,
+        pb::Urgency::Unspecified => return Err(Error::invalid(field, "is required")),
+    })
+}
+
+pub fn from_urgency(value: Urgency) -> pb::Urgency {
+    match value {
+        Urgency::Red => pb::Urgency::Red,
+        Urgency::Yellow => pb::Urgency::Yellow,
+        Urgency::Green => pb::Urgency::Green,
+    }
+}
+
+/// The answer to a mutating RPC addressed to `stream_id`.
+pub fn write_result(stream_id: &str, result: &AppendResult) -> pb::WriteResult {
+    pb::WriteResult {
+        stream_id: stream_id.to_owned(),
+        version: result.version_of(stream_id).unwrap_or_default(),
+        streams: result
+            .streams
+            .iter()
+            .map(|s| pb::StreamVersion {
+                stream_id: s.stream_id.clone(),
+                version: s.version,
+            })
+            .collect(),
+        position: Some(pb::Position {
+            transaction_id: result.last_position.transaction_id,
+            global_position: result.last_position.global_position,
+        }),
+        replayed: result.replayed,
+    }
+}
+
+/// The command id and case id every case command carries, parsed in that order.
+pub fn case_ids(command_id: &str, case_id: &str) -> Result<(Uuid, domain::case::CaseId), Error> {
+    let command_id = self::command_id(command_id)?;
+    let case_id = domain::case::CaseId::new(id("case_id", case_id)?);
+    Ok((command_id, case_id))
+}

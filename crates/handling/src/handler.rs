@@ -1,0 +1,281 @@
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use domain::municipality::MunicipalityRegistry;
+use domain::rules::RuleBook;
+use domain::{Context, StoredEvent, case, report};
+use eventstore::{
+    Actor, AppendRequest, AppendResult, EventMetadata, EventStore, ExpectedVersion, NewEvent,
+    Position, StreamVersion, StreamWrite,
+};
+use uuid::Uuid;
+
+use crate::Error;
+
+/// A stream kind the handler can fold: its state, its events, and how one applies to the other.
+pub trait Stream {
+    type State: Send;
+    type Event: StoredEvent + Send;
+    fn initial() -> Self::State;
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State;
+}
+
+/// `report-<uuid>`: one report of concern.
+pub struct ReportStream;
+
+impl Stream for ReportStream {
+    type State = report::ReportState;
+    type Event = report::ReportEvent;
+    fn initial() -> Self::State {
+        report::ReportState::NotReceived
+    }
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        report::evolve(state, event)
+    }
+}
+
+/// `case-<uuid>`: one child's case.
+pub struct CaseStream;
+
+impl Stream for CaseStream {
+    type State = case::CaseState;
+    type Event = case::CaseEvent;
+    fn initial() -> Self::State {
+        case::CaseState::NotOpened
+    }
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        case::evolve(state, event)
+    }
+}
+
+/// Where "now" comes from: the system clock in production, a fixed one in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Loads, decides and appends commands. Cheap to clone; one per process.
+#[derive(Clone)]
+pub struct Handler {
+    store: EventStore,
+    rules: Arc<RuleBook>,
+    municipalities: Arc<MunicipalityRegistry>,
+    clock: Clock,
+    max_attempts: u32,
+}
+
+impl Handler {
+    pub fn new(store: EventStore) -> Self {
+        Self {
+            store,
+            rules: Arc::new(RuleBook::norwegian()),
+            municipalities: Arc::new(MunicipalityRegistry::norway_2024()),
+            clock: Arc::new(Utc::now),
+            max_attempts: 5,
+        }
+    }
+
+    /// Replaces the clock, for tests that need a fixed "now".
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    pub fn rules(&self) -> &RuleBook {
+        &self.rules
+    }
+
+    pub fn municipalities(&self) -> &MunicipalityRegistry {
+        &self.municipalities
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    pub fn context(&self, now: DateTime<Utc>) -> Context<'_> {
+        Context::new(now, &self.rules)
+    }
+
+    /// A stream's state and version (0 when it has no events).
+    pub async fn load<S: Stream>(&self, stream_id: &str) -> Result<(S::State, u64), Error> {
+        const PAGE: u32 = 1000;
+        let mut state = S::initial();
+        let mut version = 0;
+        loop {
+            let events = self.store.read_stream(stream_id, version + 1, PAGE).await?;
+            let read = events.len();
+            for recorded in events {
+                let schema_version = u32::try_from(recorded.schema_version).map_err(|_| {
+                    Error::Internal(format!("negative schema version in {stream_id}"))
+                })?;
+                let event =
+                    S::Event::from_stored(&recorded.event_type, schema_version, recorded.payload)?;
+                state = S::evolve(state, &event);
+                version = recorded.stream_version;
+            }
+            if read < PAGE as usize {
+                return Ok((state, version));
+            }
+        }
+    }
+
+    /// Runs a command on one stream: `decide` gets the folded state and the context, and
+    /// returns the events and the stream's municipality.
+    pub async fn execute<S, D>(
+        &self,
+        command_id: Uuid,
+        actor: &Actor,
+        stream_id: &str,
+        decide: D,
+    ) -> Result<AppendResult, Error>
+    where
+        S: Stream,
+        D: Fn(
+            &S::State,
+            &Context<'_>,
+        ) -> Result<(Vec<S::Event>, Option<String>), domain::DomainError>,
+    {
+        let decide = &decide;
+        self.execute_many(command_id, actor, || async move {
+            let (state, version) = self.load::<S>(stream_id).await?;
+            let context = self.context(self.now());
+            let (events, municipality) = decide(&state, &context)?;
+            Ok(vec![writes(stream_id, version, municipality, &events)])
+        })
+        .await
+    }
+
+    /// Runs a command on a child's case, as the investigation and measures services do.
+    pub async fn execute_case(
+        &self,
+        command_id: Uuid,
+        actor: &Actor,
+        case_id: case::CaseId,
+        command: case::CaseCommand,
+    ) -> Result<api::common::v1::WriteResult, Error> {
+        let stream = case_id.stream_name();
+        let result = self
+            .execute::<CaseStream, _>(command_id, actor, &stream, |state, context| {
+                let events = case::decide(state, command.clone(), context)?;
+                let municipality = state
+                    .case()
+                    .map(|case| case.municipality.as_str().to_owned());
+                Ok((events, municipality))
+            })
+            .await?;
+        Ok(crate::convert::write_result(&stream, &result))
+    }
+
+    /// A case RPC from end to end: who calls, the ids, the command built from the request,
+    /// the decision and the append. Bad input fails before anything is loaded.
+    pub async fn case_rpc<R>(
+        &self,
+        request: tonic::Request<R>,
+        ids: impl FnOnce(&R) -> (&str, &str),
+        build: impl FnOnce(&R) -> Result<case::CaseCommand, Error>,
+    ) -> Result<tonic::Response<api::common::v1::WriteResult>, tonic::Status> {
+        let principal = crate::principal::Principal::of(&request)?;
+        let request = request.into_inner();
+        let (command_id, case_id) = {
+            let (command_id, case_id) = ids(&request);
+            crate::convert::case_ids(command_id, case_id)?
+        };
+        let command = build(&request)?;
+        let result = self
+            .execute_case(command_id, &principal.actor(), case_id, command)
+            .await?;
+        Ok(tonic::Response::new(result))
+    }
+
+    /// Runs a command that may write several streams: each call of `attempt` loads what it
+    /// needs, decides, and returns the writes with the versions it loaded. On a conflict it is
+    /// called again.
+    pub async fn execute_many<A, F>(
+        &self,
+        command_id: Uuid,
+        actor: &Actor,
+        mut attempt: A,
+    ) -> Result<AppendResult, Error>
+    where
+        A: FnMut() -> F,
+        F: Future<Output = Result<Vec<StreamWrite>, Error>>,
+    {
+        if let Some(first) = self.store.command_result(command_id).await? {
+            return Ok(first);
+        }
+        let metadata = EventMetadata::for_command(command_id, actor.clone());
+        let mut last_conflict = String::new();
+        for _ in 0..self.max_attempts {
+            let streams = attempt().await?;
+            if streams.iter().all(|write| write.events.is_empty()) {
+                return Ok(unchanged(&streams));
+            }
+            let request = AppendRequest {
+                metadata: metadata.clone(),
+                streams,
+            };
+            match self.store.append(&request).await {
+                Ok(result) => return Ok(result),
+                Err(eventstore::Error::Conflict { stream_id, .. }) => {
+                    tracing::debug!(%stream_id, "conflict; deciding again");
+                    last_conflict = stream_id;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(Error::Aborted {
+            stream_id: last_conflict,
+        })
+    }
+}
+
+/// One stream's events as a write expecting the version they were decided on.
+pub fn writes<E: StoredEvent>(
+    stream_id: &str,
+    loaded_version: u64,
+    municipality: Option<String>,
+    events: &[E],
+) -> StreamWrite {
+    StreamWrite {
+        stream_id: stream_id.to_owned(),
+        expected: if loaded_version == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(loaded_version)
+        },
+        municipality,
+        events: events
+            .iter()
+            .map(|event| {
+                NewEvent::new(
+                    event.event_type(),
+                    i32::try_from(event.schema_version()).unwrap_or(i32::MAX),
+                    event.to_payload(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The answer when a decision wrote nothing: the streams as they are.
+fn unchanged(streams: &[StreamWrite]) -> AppendResult {
+    let version = |expected: ExpectedVersion| match expected {
+        ExpectedVersion::Exact(version) => version,
+        ExpectedVersion::Any | ExpectedVersion::NoStream => 0,
+    };
+    AppendResult {
+        streams: streams
+            .iter()
+            .map(|write| StreamVersion {
+                stream_id: write.stream_id.clone(),
+                version: version(write.expected),
+            })
+            .collect(),
+        first_position: Position::START,
+        last_position: Position::START,
+        replayed: false,
+    }
+}

@@ -1,0 +1,21 @@
+//! How every service handles a command, written once: look up the command id (a replay gets
+//! the first answer), load the streams, fold them, decide, append with the expected versions,
+//! and on a concurrency conflict start again from loading, a bounded number of times.
+//!
+//! It also holds the one mapping from failures to gRPC status codes, with
+//! `google.rpc.BadRequest` field violations for bad input, and the conversions every service
+//! shares (ids, dates, texts, enums). Services keep their own request-to-command conversions.
+//!
+//! Layout:
+//! - [`Handler`]: loading, deciding and appending with retries.
+//! - [`Error`]: what can go wrong, and its `tonic::Status`.
+//! - [`convert`]: shared request field parsing, each error naming its field.
+//! - [`principal`]: who is calling, as the server's authentication left it on the request.
+
+pub mod convert;
+mod error;
+mod handler;
+pub mod principal;
+
+pub use error::Error;
+pub use handler::{CaseStream, Clock, Handler, ReportStream, Stream, writes};

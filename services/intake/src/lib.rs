@@ -1,0 +1,262 @@
+//! `vern.intake.v1.IntakeService`: reports of concern (meldinger) come in and are screened.
+//!
+//! A report is acknowledged only after its events are durably appended: the lesson of a case
+//! system that confirmed portal reports it never stored. Screening writes the report and every
+//! child's case in one atomic append, so a report is never screened without its cases.
+
+mod convert;
+
+use std::collections::BTreeMap;
+
+use api::intake::v1 as pb;
+use api::intake::v1::intake_service_server::{IntakeService, IntakeServiceServer};
+use domain::report::{self, CaseAssignment, ReportCommand, ReportId, ReportState};
+use domain::screening;
+use handling::principal::Principal;
+use handling::{CaseStream, Error, Handler, ReportStream, convert as common, writes};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+/// The intake service over a command handler.
+#[derive(Clone)]
+pub struct Intake {
+    handler: Handler,
+}
+
+impl Intake {
+    pub fn new(handler: Handler) -> Self {
+        Self { handler }
+    }
+
+    pub fn server(handler: Handler) -> IntakeServiceServer<Self> {
+        IntakeServiceServer::new(Self::new(handler))
+    }
+
+    async fn submit(
+        &self,
+        request: Request<pb::SubmitReportRequest>,
+    ) -> Result<pb::SubmitReportResponse, Error> {
+        let principal = Principal::of(&request)?;
+        let request = request.into_inner();
+        let command_id = common::command_id(&request.command_id)?;
+        // A replay answers with the report the first submission created.
+        if let Some(first) = self.handler.store().command_result(command_id).await? {
+            let stream = first
+                .streams
+                .first()
+                .map(|s| s.stream_id.clone())
+                .ok_or_else(|| Error::Internal("stored result names no stream".into()))?;
+            return Ok(pb::SubmitReportResponse {
+                report_id: stream.trim_start_matches("report-").to_owned(),
+                result: Some(common::write_result(&stream, &first)),
+            });
+        }
+        let report_id = ReportId::new(Uuid::new_v4());
+        let now = self.handler.now();
+        let command = convert::receive_report(request, report_id, &self.handler, now)?;
+        let stream = report_id.stream_name();
+        let municipality = command.municipality.as_str().to_owned();
+        let result = self
+            .handler
+            .execute::<ReportStream, _>(
+                command_id,
+                &principal.actor(),
+                &stream,
+                |state, context| {
+                    let events = report::decide(
+                        state,
+                        ReportCommand::ReceiveReport(command.clone()),
+                        context,
+                    )?;
+                    Ok((events, Some(municipality.clone())))
+                },
+            )
+            .await?;
+        tracing::info!(report_id = %report_id.as_uuid(), "report received");
+        Ok(pb::SubmitReportResponse {
+            report_id: report_id.as_uuid().to_string(),
+            result: Some(common::write_result(&stream, &result)),
+        })
+    }
+
+    async fn screen(
+        &self,
+        request: Request<pb::ScreenReportRequest>,
+    ) -> Result<pb::ScreenReportResponse, Error> {
+        let principal = Principal::of(&request)?;
+        let request = request.into_inner();
+        let command_id = common::command_id(&request.command_id)?;
+        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
+        let command = convert::screen_report(&request, &self.handler)?;
+        let report_stream = report_id.stream_name();
+        let result = self
+            .handler
+            .execute_many(command_id, &principal.actor(), || async {
+                let handler = &self.handler;
+                let (report_state, report_version) =
+                    handler.load::<ReportStream>(&report_stream).await?;
+                let mut cases = BTreeMap::new();
+                let mut versions = BTreeMap::new();
+                for child in &command.children {
+                    if let CaseAssignment::ExistingOpenCase(case_id) = child.case {
+                        let (state, version) =
+                            handler.load::<CaseStream>(&case_id.stream_name()).await?;
+                        if version == 0 {
+                            return Err(Error::NotFound(format!("case {}", case_id.as_uuid())));
+                        }
+                        cases.insert(case_id, state);
+                        versions.insert(case_id, version);
+                    }
+                }
+                let context = handler.context(handler.now());
+                let decision =
+                    screening::decide_screening(&report_state, command.clone(), &cases, &context)?;
+                let municipality = report_state
+                    .report()
+                    .map(|r| r.municipality.as_str().to_owned());
+                let mut streams = vec![writes(
+                    &report_stream,
+                    report_version,
+                    municipality.clone(),
+                    &decision.report_events,
+                )];
+                for (case_id, events) in &decision.case_events {
+                    let version = versions.get(case_id).copied().unwrap_or(0);
+                    streams.push(writes(
+                        &case_id.stream_name(),
+                        version,
+                        municipality.clone(),
+                        events,
+                    ));
+                }
+                Ok(streams)
+            })
+            .await?;
+        let (state, _) = self.handler.load::<ReportStream>(&report_stream).await?;
+        Ok(pb::ScreenReportResponse {
+            result: Some(common::write_result(&report_stream, &result)),
+            cases: screened_cases(&state),
+        })
+    }
+
+    async fn change_urgency(
+        &self,
+        request: Request<pb::ChangeReportUrgencyRequest>,
+    ) -> Result<api::common::v1::WriteResult, Error> {
+        let principal = Principal::of(&request)?;
+        let request = request.into_inner();
+        let command_id = common::command_id(&request.command_id)?;
+        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
+        let command = report::ChangeReportUrgency {
+            urgency: common::urgency("urgency", request.urgency)?,
+            reason: common::long_text("reason", &request.reason)?,
+        };
+        let stream = report_id.stream_name();
+        let result = self
+            .handler
+            .execute::<ReportStream, _>(
+                command_id,
+                &principal.actor(),
+                &stream,
+                |state, context| {
+                    let events = report::decide(
+                        state,
+                        ReportCommand::ChangeReportUrgency(command.clone()),
+                        context,
+                    )?;
+                    Ok((events, None))
+                },
+            )
+            .await?;
+        Ok(common::write_result(&stream, &result))
+    }
+
+    async fn get(&self, request: Request<pb::GetReportRequest>) -> Result<pb::Report, Error> {
+        Principal::of(&request)?;
+        let report_id = ReportId::new(common::id("report_id", &request.get_ref().report_id)?);
+        let (state, version) = self
+            .handler
+            .load::<ReportStream>(&report_id.stream_name())
+            .await?;
+        let report = state
+            .report()
+            .ok_or_else(|| Error::NotFound("report".into()))?;
+        Ok(pb::Report {
+            report_id: report_id.as_uuid().to_string(),
+            version,
+            municipality: report.municipality.as_str().to_owned(),
+            received_at: Some(common::to_timestamp(report.received_at)),
+            act: report.act.as_str().to_owned(),
+            reporter_kind: match &report.reporter {
+                domain::values::Reporter::Public { .. } => "PUBLIC",
+                domain::values::Reporter::PrivateNamed { .. } => "PRIVATE_NAMED",
+                domain::values::Reporter::PrivateAnonymous => "ANONYMOUS",
+            }
+            .to_owned(),
+            children: u32::try_from(report.children.len()).unwrap_or(u32::MAX),
+            concerns: report
+                .concerns
+                .iter()
+                .map(|concern| convert::from_concern(*concern) as i32)
+                .collect(),
+            urgency: common::from_urgency(report.urgency) as i32,
+            screened: report.screening.is_some(),
+            cases: screened_cases(&state),
+            letters_sent: report
+                .letters_sent
+                .iter()
+                .map(|letter| letter.kind.to_string())
+                .collect(),
+        })
+    }
+}
+
+fn screened_cases(state: &ReportState) -> Vec<pb::ScreenedCase> {
+    let Some(screening) = state.report().and_then(|report| report.screening.as_ref()) else {
+        return Vec::new();
+    };
+    screening
+        .children
+        .iter()
+        .map(|child| pb::ScreenedCase {
+            child_index: u32::try_from(child.child_index).unwrap_or(u32::MAX),
+            case_id: child.case.case_id().as_uuid().to_string(),
+            linked_to_existing_case: matches!(child.case, CaseAssignment::ExistingOpenCase(_)),
+        })
+        .collect()
+}
+
+#[tonic::async_trait]
+impl IntakeService for Intake {
+    #[tracing::instrument(skip_all, fields(rpc = "SubmitReport"))]
+    async fn submit_report(
+        &self,
+        request: Request<pb::SubmitReportRequest>,
+    ) -> Result<Response<pb::SubmitReportResponse>, Status> {
+        Ok(Response::new(self.submit(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ScreenReport"))]
+    async fn screen_report(
+        &self,
+        request: Request<pb::ScreenReportRequest>,
+    ) -> Result<Response<pb::ScreenReportResponse>, Status> {
+        Ok(Response::new(self.screen(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ChangeReportUrgency"))]
+    async fn change_report_urgency(
+        &self,
+        request: Request<pb::ChangeReportUrgencyRequest>,
+    ) -> Result<Response<api::common::v1::WriteResult>, Status> {
+        Ok(Response::new(self.change_urgency(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetReport"))]
+    async fn get_report(
+        &self,
+        request: Request<pb::GetReportRequest>,
+    ) -> Result<Response<pb::Report>, Status> {
+        Ok(Response::new(self.get(request).await?))
+    }
+}

@@ -1,0 +1,373 @@
+//! `vern.investigation.v1.InvestigationService`: the investigation (undersøkelse) of a child's
+//! case, from its plan through activities, consultations with police and Statens barnehus,
+//! forensic interviews and reports to the police, to its conclusion.
+//!
+//! Every RPC is a case command: converted here (each error naming its field), decided by the
+//! domain, appended by the shared handler.
+
+use api::common::v1::WriteResult;
+use api::investigation::v1 as pb;
+use api::investigation::v1::investigation_service_server::{
+    InvestigationService, InvestigationServiceServer,
+};
+use domain::case::{
+    ActivityKind, AssessmentTool, BoardProposalKind, CaseCommand, CaseId, ConclusionOutcome,
+    ConsultationOutcome, ConsultationPartner, ForensicInterviewOutcome, InvestigationPlan,
+};
+use domain::municipality::MunicipalityNumber;
+use handling::principal::Principal;
+use handling::{CaseStream, Error, Handler, convert as common};
+use tonic::{Request, Response, Status};
+
+#[derive(Clone)]
+pub struct Investigation {
+    handler: Handler,
+}
+
+impl Investigation {
+    pub fn new(handler: Handler) -> Self {
+        Self { handler }
+    }
+
+    pub fn server(handler: Handler) -> InvestigationServiceServer<Self> {
+        InvestigationServiceServer::new(Self::new(handler))
+    }
+
+    async fn get(&self, request: Request<pb::GetCaseRequest>) -> Result<pb::Case, Error> {
+        Principal::of(&request)?;
+        let case_id = CaseId::new(common::id("case_id", &request.get_ref().case_id)?);
+        let (state, version) = self
+            .handler
+            .load::<CaseStream>(&case_id.stream_name())
+            .await?;
+        let case = state.case().ok_or_else(|| Error::NotFound("case".into()))?;
+        let investigation = match case.investigations.last() {
+            None => "NONE",
+            Some(investigation) if investigation.conclusion.is_some() => "CONCLUDED",
+            Some(investigation) if investigation.plan.is_some() => "STARTED",
+            Some(_) => "OPENED",
+        };
+        Ok(pb::Case {
+            case_id: case_id.as_uuid().to_string(),
+            version,
+            municipality: case.municipality.as_str().to_owned(),
+            urgency: common::from_urgency(case.urgency) as i32,
+            status: if case.closed.is_some() {
+                "CLOSED"
+            } else {
+                "OPEN"
+            }
+            .to_owned(),
+            report_ids: case
+                .reports
+                .iter()
+                .map(|linked| linked.report.report_id.as_uuid().to_string())
+                .collect(),
+            investigation: investigation.to_owned(),
+            active_measures: u32::try_from(case.measures.iter().filter(|m| m.is_active()).count())
+                .unwrap_or(u32::MAX),
+        })
+    }
+}
+
+fn activity(field: &str, activity: &pb::Activity) -> Result<ActivityKind, Error> {
+    use pb::ActivityKind as P;
+    Ok(
+        match common::enum_value::<P>(&format!("{field}.kind"), activity.kind)? {
+            P::StartUpMeeting => ActivityKind::StartUpMeeting,
+            P::GatheringInformation => ActivityKind::GatheringInformation,
+            P::ConversationWithChild => ActivityKind::ConversationWithChild,
+            P::ConversationWithParents => ActivityKind::ConversationWithParents,
+            P::HomeVisit => ActivityKind::HomeVisit,
+            P::SummaryMeeting => ActivityKind::SummaryMeeting,
+            P::AssessmentTool => ActivityKind::AssessmentTool(tool(field, activity)?),
+            P::Unspecified => return Err(Error::invalid(format!("{field}.kind"), "is required")),
+        },
+    )
+}
+
+fn tool(field: &str, activity: &pb::Activity) -> Result<AssessmentTool, Error> {
+    use pb::AssessmentTool as P;
+    let tool_field = format!("{field}.tool");
+    Ok(match common::enum_value::<P>(&tool_field, activity.tool)? {
+        P::Asq => AssessmentTool::Asq,
+        P::AsqSe => AssessmentTool::AsqSe,
+        P::Dcm => AssessmentTool::Dcm,
+        P::Wmci => AssessmentTool::Wmci,
+        P::Crowell => AssessmentTool::Crowell,
+        P::StrangeSituation => AssessmentTool::StrangeSituation,
+        P::NetworkMeeting => AssessmentTool::NetworkMeeting,
+        P::Other => AssessmentTool::Other {
+            name: common::short_text(&format!("{field}.other_tool"), &activity.other_tool)?,
+        },
+        P::Unspecified => return Err(Error::invalid(tool_field, "is required")),
+    })
+}
+
+fn activities(field: &str, activities: &[pb::Activity]) -> Result<Vec<ActivityKind>, Error> {
+    activities
+        .iter()
+        .enumerate()
+        .map(|(index, a)| activity(&format!("{field}[{index}]"), a))
+        .collect()
+}
+
+fn partner(field: &str, value: i32) -> Result<ConsultationPartner, Error> {
+    Ok(match common::enum_value::<pb::Partner>(field, value)? {
+        pb::Partner::Police => ConsultationPartner::Police,
+        pb::Partner::Barnehus => ConsultationPartner::Barnehus,
+        pb::Partner::Unspecified => return Err(Error::invalid(field, "is required")),
+    })
+}
+
+fn conclusion(request: &pb::ConcludeInvestigationRequest) -> Result<ConclusionOutcome, Error> {
+    use pb::ConclusionOutcome as P;
+    Ok(match common::enum_value::<P>("outcome", request.outcome)? {
+        P::MeasuresDecided => ConclusionOutcome::MeasuresDecided,
+        P::PetitionToBoard => ConclusionOutcome::PetitionToBoard {
+            proposal: match common::enum_value::<pb::BoardProposalKind>(
+                "proposal",
+                request.proposal,
+            )? {
+                pb::BoardProposalKind::CareOrder => BoardProposalKind::CareOrder,
+                pb::BoardProposalKind::BehaviourInstitution => {
+                    BoardProposalKind::BehaviourInstitution
+                }
+                pb::BoardProposalKind::Unspecified => {
+                    return Err(Error::invalid("proposal", "is required"));
+                }
+            },
+        },
+        P::DismissedOnAssessment => ConclusionOutcome::DismissedOnAssessment,
+        P::DismissedPartiesDeclined => ConclusionOutcome::DismissedPartiesDeclined,
+        P::DismissedFamilyMoved => ConclusionOutcome::DismissedFamilyMoved {
+            new_municipality: None,
+            new_municipality_notified: request.new_municipality_notified,
+        },
+        P::DismissedAfterReferral => ConclusionOutcome::DismissedAfterReferral,
+        P::Unspecified => return Err(Error::invalid("outcome", "is required")),
+    })
+}
+
+#[tonic::async_trait]
+impl InvestigationService for Investigation {
+    #[tracing::instrument(skip_all, fields(rpc = "StartInvestigation"))]
+    async fn start_investigation(
+        &self,
+        request: Request<pb::StartInvestigationRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::StartInvestigation {
+                        plan: InvestigationPlan {
+                            themes: common::long_text("themes", &r.themes)?,
+                            planned_activities: activities(
+                                "planned_activities",
+                                &r.planned_activities,
+                            )?,
+                        },
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "RecordActivity"))]
+    async fn record_activity(
+        &self,
+        request: Request<pb::RecordActivityRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::RecordActivity {
+                        activity: activity(
+                            "activity",
+                            common::required("activity", r.activity.as_ref())?,
+                        )?,
+                        held_on: common::date("held_on", &r.held_on)?,
+                        summary: common::long_text("summary", &r.summary)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ExtendDeadline"))]
+    async fn extend_deadline(
+        &self,
+        request: Request<pb::ExtendDeadlineRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    if r.to_months == 0 {
+                        return Err(Error::invalid("to_months", "is required"));
+                    }
+                    Ok(CaseCommand::ExtendInvestigationDeadline {
+                        to_months: r.to_months,
+                        reason: common::long_text("reason", &r.reason)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "RecordConsultation"))]
+    async fn record_consultation(
+        &self,
+        request: Request<pb::RecordConsultationRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    if r.partners.is_empty() {
+                        return Err(Error::invalid(
+                            "partners",
+                            "must name the police, Statens barnehus or both",
+                        ));
+                    }
+                    let partners = r
+                        .partners
+                        .iter()
+                        .enumerate()
+                        .map(|(index, value)| partner(&format!("partners[{index}]"), *value))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(CaseCommand::HoldConsultation {
+                        partners,
+                        held_on: common::date("held_on", &r.held_on)?,
+                        outcome: ConsultationOutcome {
+                            forensic_interview_planned: r.forensic_interview_planned,
+                            report_to_police_advised: r.report_to_police_advised,
+                            protective_measures_needed: r.protective_measures_needed,
+                            summary: common::long_text("summary", &r.summary)?,
+                        },
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "RecordForensicInterview"))]
+    async fn record_forensic_interview(
+        &self,
+        request: Request<pb::RecordForensicInterviewRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        use pb::record_forensic_interview_request::Outcome;
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let outcome = match r.outcome.as_ref() {
+                        None => {
+                            return Err(Error::invalid(
+                                "outcome",
+                                "is required: held, postponed or not_held",
+                            ));
+                        }
+                        Some(Outcome::Held(held)) => ForensicInterviewOutcome::Held {
+                            held_on: common::date("held.held_on", &held.held_on)?,
+                        },
+                        Some(Outcome::Postponed(postponed)) => {
+                            ForensicInterviewOutcome::Postponed {
+                                to: common::date("postponed.to", &postponed.to)?,
+                                reason: common::long_text("postponed.reason", &postponed.reason)?,
+                            }
+                        }
+                        Some(Outcome::NotHeld(not_held)) => ForensicInterviewOutcome::NotHeld {
+                            reason: common::long_text("not_held.reason", &not_held.reason)?,
+                        },
+                    };
+                    Ok(CaseCommand::RecordForensicInterview { outcome })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ReportToPolice"))]
+    async fn report_to_police(
+        &self,
+        request: Request<pb::ReportToPoliceRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::ReportToPolice {
+                        grounds: common::long_text("grounds", &r.grounds)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ConcludeInvestigation"))]
+    async fn conclude_investigation(
+        &self,
+        request: Request<pb::ConcludeInvestigationRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        let handler = self.handler.clone();
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let mut outcome = conclusion(r)?;
+                    if let ConclusionOutcome::DismissedFamilyMoved {
+                        new_municipality, ..
+                    } = &mut outcome
+                        && !r.new_municipality.trim().is_empty()
+                    {
+                        *new_municipality = Some(MunicipalityNumber::parse(
+                            "new_municipality",
+                            r.new_municipality.trim(),
+                            handler.municipalities(),
+                        )?);
+                    }
+                    Ok(CaseCommand::ConcludeInvestigation {
+                        outcome,
+                        reasons: common::long_text("reasons", &r.reasons)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ChangeCaseUrgency"))]
+    async fn change_case_urgency(
+        &self,
+        request: Request<pb::ChangeCaseUrgencyRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::ChangeUrgency {
+                        urgency: common::urgency("urgency", r.urgency)?,
+                        reason: common::long_text("reason", &r.reason)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetCase"))]
+    async fn get_case(
+        &self,
+        request: Request<pb::GetCaseRequest>,
+    ) -> Result<Response<pb::Case>, Status> {
+        Ok(Response::new(self.get(request).await?))
+    }
+}

@@ -1,0 +1,396 @@
+//! `vern.measures.v1.MeasuresService`: what follows an investigation. Measures with their
+//! plans and evaluations, emergency decisions and the board's rulings, proposals to the board,
+//! care plans with follow-up visits, and closing the case.
+//!
+//! Every RPC is a case command: converted here (each error naming its field), decided by the
+//! domain, appended by the shared handler.
+
+use api::common::v1::WriteResult;
+use api::measures::v1 as pb;
+use api::measures::v1::measures_service_server::{MeasuresService, MeasuresServiceServer};
+use domain::case::{
+    BoardOutcome, BoardProposalKind, CarePlacement, CaseCommand, EmergencyDecisionKind,
+    EmergencyRuling, EvaluationChecklist, MeasureKind, MeasurePlan,
+};
+use handling::{Error, Handler, convert as common};
+use tonic::{Request, Response, Status};
+
+#[derive(Clone)]
+pub struct Measures {
+    handler: Handler,
+}
+
+impl Measures {
+    pub fn new(handler: Handler) -> Self {
+        Self { handler }
+    }
+
+    pub fn server(handler: Handler) -> MeasuresServiceServer<Self> {
+        MeasuresServiceServer::new(Self::new(handler))
+    }
+}
+
+fn measure_kind(field: &str, measure: Option<&pb::Measure>) -> Result<MeasureKind, Error> {
+    use pb::MeasureKind as P;
+    let measure = common::required(field, measure)?;
+    let kind_field = format!("{field}.kind");
+    let description = || common::short_text(&format!("{field}.description"), &measure.description);
+    Ok(match common::enum_value::<P>(&kind_field, measure.kind)? {
+        P::FamilyCouncil => MeasureKind::FamilyCouncil,
+        P::ParentalGuidanceCos => MeasureKind::ParentalGuidanceCos,
+        P::MarteMeo => MeasureKind::MarteMeo,
+        P::Pmto => MeasureKind::Pmto,
+        P::Mst => MeasureKind::Mst,
+        P::AcuteFamilyTeam => MeasureKind::AcuteFamilyTeam,
+        P::Relief => MeasureKind::Relief,
+        P::KindergartenPlace => MeasureKind::KindergartenPlace,
+        P::OtherInHome => MeasureKind::OtherInHome {
+            description: description()?,
+        },
+        P::FosterHome => MeasureKind::FosterHome,
+        P::Institution => MeasureKind::Institution,
+        P::OtherOutOfHome => MeasureKind::OtherOutOfHome {
+            description: description()?,
+        },
+        P::Unspecified => return Err(Error::invalid(kind_field, "is required")),
+    })
+}
+
+fn plan(field: &str, plan: Option<&pb::Plan>) -> Result<MeasurePlan, Error> {
+    let plan = common::required(field, plan)?;
+    if plan.goals.is_empty() {
+        return Err(Error::invalid(
+            format!("{field}.goals"),
+            "must name at least one goal",
+        ));
+    }
+    let goals = plan
+        .goals
+        .iter()
+        .enumerate()
+        .map(|(index, goal)| common::long_text(&format!("{field}.goals[{index}]"), goal))
+        .collect::<Result<Vec<_>, _>>()?;
+    let starts_on = common::date(&format!("{field}.starts_on"), &plan.starts_on)?;
+    let ends_on = common::date(&format!("{field}.ends_on"), &plan.ends_on)?;
+    if ends_on < starts_on {
+        return Err(Error::invalid(
+            format!("{field}.ends_on"),
+            "must not be before starts_on",
+        ));
+    }
+    Ok(MeasurePlan {
+        goals,
+        responsible: common::short_text(&format!("{field}.responsible"), &plan.responsible)?,
+        starts_on,
+        ends_on,
+        evaluate_on: common::optional_date(&format!("{field}.evaluate_on"), &plan.evaluate_on)?,
+    })
+}
+
+fn number(field: &str, value: u32) -> Result<u32, Error> {
+    if value == 0 {
+        return Err(Error::invalid(field, "is required (numbers start at 1)"));
+    }
+    Ok(value)
+}
+
+#[tonic::async_trait]
+impl MeasuresService for Measures {
+    #[tracing::instrument(skip_all, fields(rpc = "StartMeasure"))]
+    async fn start_measure(
+        &self,
+        request: Request<pb::StartMeasureRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::StartMeasure {
+                        kind: measure_kind("measure", r.measure.as_ref())?,
+                        plan: plan("plan", r.plan.as_ref())?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "EvaluateMeasure"))]
+    async fn evaluate_measure(
+        &self,
+        request: Request<pb::EvaluateMeasureRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let checklist = common::required("checklist", r.checklist.as_ref())?;
+                    Ok(CaseCommand::EvaluateMeasure {
+                        measure: number("measure", r.measure)?,
+                        checklist: EvaluationChecklist {
+                            carried_out_as_planned: checklist.carried_out_as_planned,
+                            child_and_parents_felt_looked_after: checklist
+                                .child_and_parents_felt_looked_after,
+                            parents_followed_up: checklist.parents_followed_up,
+                            could_have_been_done_otherwise: checklist
+                                .could_have_been_done_otherwise,
+                            new_or_extended_measures_needed: checklist
+                                .new_or_extended_measures_needed,
+                            goals_reached: checklist.goals_reached,
+                        },
+                        assessment: common::long_text("assessment", &r.assessment)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ExtendMeasure"))]
+    async fn extend_measure(
+        &self,
+        request: Request<pb::ExtendMeasureRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::ExtendMeasure {
+                        measure: number("measure", r.measure)?,
+                        reasons: common::long_text("reasons", &r.reasons)?,
+                        plan: plan("plan", r.plan.as_ref())?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ChangeMeasure"))]
+    async fn change_measure(
+        &self,
+        request: Request<pb::ChangeMeasureRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::ChangeMeasure {
+                        measure: number("measure", r.measure)?,
+                        kind: measure_kind("new_measure", r.new_measure.as_ref())?,
+                        reasons: common::long_text("reasons", &r.reasons)?,
+                        plan: plan("plan", r.plan.as_ref())?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "EndMeasure"))]
+    async fn end_measure(
+        &self,
+        request: Request<pb::EndMeasureRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::EndMeasure {
+                        measure: number("measure", r.measure)?,
+                        reasons: common::long_text("reasons", &r.reasons)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "MakeEmergencyDecision"))]
+    async fn make_emergency_decision(
+        &self,
+        request: Request<pb::MakeEmergencyDecisionRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let kind = match common::enum_value::<pb::EmergencyKind>("kind", r.kind)? {
+                        pb::EmergencyKind::Placement => EmergencyDecisionKind::Placement,
+                        pb::EmergencyKind::BehaviourInstitution => {
+                            EmergencyDecisionKind::BehaviourInstitution
+                        }
+                        pb::EmergencyKind::Unspecified => {
+                            return Err(Error::invalid("kind", "is required"));
+                        }
+                    };
+                    Ok(CaseCommand::MakeEmergencyDecision {
+                        kind,
+                        grounds: common::long_text("grounds", &r.grounds)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "RecordEmergencyRuling"))]
+    async fn record_emergency_ruling(
+        &self,
+        request: Request<pb::RecordEmergencyRulingRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let ruling = if r.approved {
+                        EmergencyRuling::Approved
+                    } else {
+                        EmergencyRuling::Refused {
+                            reasons: common::long_text("refusal_reasons", &r.refusal_reasons)?,
+                        }
+                    };
+                    Ok(CaseCommand::RecordEmergencyRuling {
+                        decision: number("decision", r.decision)?,
+                        ruling,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "SendEmergencyPetition"))]
+    async fn send_emergency_petition(
+        &self,
+        request: Request<pb::SendEmergencyPetitionRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::SendEmergencyPetition {
+                        decision: number("decision", r.decision)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ProposeToBoard"))]
+    async fn propose_to_board(
+        &self,
+        request: Request<pb::ProposeToBoardRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let kind =
+                        match common::enum_value::<pb::BoardProposal>("proposal", r.proposal)? {
+                            pb::BoardProposal::CareOrder => BoardProposalKind::CareOrder,
+                            pb::BoardProposal::BehaviourInstitution => {
+                                BoardProposalKind::BehaviourInstitution
+                            }
+                            pb::BoardProposal::Unspecified => {
+                                return Err(Error::invalid("proposal", "is required"));
+                            }
+                        };
+                    Ok(CaseCommand::ProposeToBoard {
+                        kind,
+                        grounds: common::long_text("grounds", &r.grounds)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "RecordBoardDecision"))]
+    async fn record_board_decision(
+        &self,
+        request: Request<pb::RecordBoardDecisionRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::RecordBoardDecision {
+                        outcome: if r.granted {
+                            BoardOutcome::Granted
+                        } else {
+                            BoardOutcome::Rejected
+                        },
+                        decided_on: common::date("decided_on", &r.decided_on)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "MakeCarePlan"))]
+    async fn make_care_plan(
+        &self,
+        request: Request<pb::MakeCarePlanRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let placement =
+                        match common::enum_value::<pb::Placement>("placement", r.placement)? {
+                            pb::Placement::FosterHome => CarePlacement::FosterHome,
+                            pb::Placement::Institution => CarePlacement::Institution,
+                            pb::Placement::Unspecified => {
+                                return Err(Error::invalid("placement", "is required"));
+                            }
+                        };
+                    Ok(CaseCommand::MakeCarePlan {
+                        placement,
+                        placed_on: common::date("placed_on", &r.placed_on)?,
+                        plan: common::long_text("plan", &r.plan)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "RecordFollowUpVisit"))]
+    async fn record_follow_up_visit(
+        &self,
+        request: Request<pb::RecordFollowUpVisitRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::RecordFollowUpVisit {
+                        visited_on: common::date("visited_on", &r.visited_on)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "CloseCase"))]
+    async fn close_case(
+        &self,
+        request: Request<pb::CloseCaseRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::CloseCase {
+                        reasons: common::long_text("reasons", &r.reasons)?,
+                    })
+                },
+            )
+            .await
+    }
+}

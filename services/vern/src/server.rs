@@ -1,0 +1,161 @@
+//! One gRPC server for any set of Vern's services, with `grpc.health.v1` (open, for load
+//! balancers), server reflection in both versions (grpcurl asks for v1; Python's grpcio
+//! reflection client speaks only v1alpha), and bearer-token authentication on everything else.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use handling::Handler;
+use handling::principal::Principal;
+use platform::auth::SigningKey;
+use tokio::net::TcpListener;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic::{Request, Status};
+
+/// The largest request we accept: a report's free text is at most 20,000 characters
+/// (`BoundedText::LONG`), so 1 MiB leaves room for many children and still bounds memory.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// The largest response we send.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The services a process can serve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServiceName {
+    Intake,
+    Investigation,
+    Measures,
+    Feedback,
+}
+
+impl ServiceName {
+    pub const ALL: [ServiceName; 4] = [
+        ServiceName::Intake,
+        ServiceName::Investigation,
+        ServiceName::Measures,
+        ServiceName::Feedback,
+    ];
+
+    /// The fully qualified gRPC service name, as health checks and reflection know it.
+    pub fn grpc_name(self) -> &'static str {
+        match self {
+            ServiceName::Intake => "vern.intake.v1.IntakeService",
+            ServiceName::Investigation => "vern.investigation.v1.InvestigationService",
+            ServiceName::Measures => "vern.measures.v1.MeasuresService",
+            ServiceName::Feedback => "vern.feedback.v1.FeedbackService",
+        }
+    }
+}
+
+/// Checks the bearer token and leaves the caller's [`Principal`] on the request.
+#[derive(Clone)]
+pub struct Authenticate {
+    key: Arc<SigningKey>,
+}
+
+impl Authenticate {
+    pub fn new(key: SigningKey) -> Self {
+        Self { key: Arc::new(key) }
+    }
+}
+
+impl tonic::service::Interceptor for Authenticate {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let token = request
+            .metadata()
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                Status::unauthenticated(
+                    "a bearer token is required (authorization: Bearer <token>)",
+                )
+            })?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+            });
+        let claims = self
+            .key
+            .verify(token.trim(), now)
+            .map_err(|error| Status::unauthenticated(error.to_string()))?;
+        request.extensions_mut().insert(Principal {
+            subject: claims.sub,
+            role: claims.role,
+            municipalities: claims.municipalities,
+        });
+        Ok(request)
+    }
+}
+
+/// Serves `services` on `listener` until `shutdown` completes, then finishes the calls in
+/// flight.
+pub async fn serve(
+    listener: TcpListener,
+    handler: Handler,
+    key: SigningKey,
+    services: &[ServiceName],
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let auth = Authenticate::new(key);
+    let (health, health_server) = tonic_health::server::health_reporter();
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(api::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+
+    let mut router = Server::builder()
+        .timeout(Duration::from_secs(30))
+        .add_service(health_server)
+        .add_service(InterceptedService::new(reflection_v1, auth.clone()))
+        .add_service(InterceptedService::new(reflection_v1alpha, auth.clone()));
+    for service in services {
+        router = match service {
+            ServiceName::Intake => router.add_service(InterceptedService::new(
+                intake::Intake::server(handler.clone())
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+                auth.clone(),
+            )),
+            ServiceName::Investigation => router.add_service(InterceptedService::new(
+                investigation::Investigation::server(handler.clone())
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+                auth.clone(),
+            )),
+            ServiceName::Measures => router.add_service(InterceptedService::new(
+                measures::Measures::server(handler.clone())
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+                auth.clone(),
+            )),
+            ServiceName::Feedback => router.add_service(InterceptedService::new(
+                feedback::Feedback::server(handler.clone())
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+                auth.clone(),
+            )),
+        };
+        health
+            .set_service_status(service.grpc_name(), tonic_health::ServingStatus::Serving)
+            .await;
+    }
+    router
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Binds the listener, with the address in the error when it is taken.
+pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))
+}
