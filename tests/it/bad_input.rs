@@ -1,0 +1,566 @@
+//! Bad input on every mutating RPC: INVALID_ARGUMENT with a google.rpc.BadRequest field
+//! violation naming the field, and nothing written.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use api::common::v1 as common;
+use api::feedback::v1 as feedback;
+use api::intake::v1 as intake;
+use api::investigation::v1 as investigation;
+use api::measures::v1 as measures;
+use tonic::{Code, Status};
+use tonic_types::StatusExt as _;
+
+use crate::{case_under_investigation, child, command_id, day, public_reporter, report, submit};
+
+type Call = Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>;
+
+fn call<T: Send + 'static>(
+    future: impl Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static,
+) -> Call {
+    Box::pin(async move { future.await.map(|_| ()) })
+}
+
+fn plan() -> measures::Plan {
+    measures::Plan {
+        goals: vec!["A goal.".into()],
+        responsible: "Caseworker 7".into(),
+        starts_on: day(0),
+        ends_on: day(90),
+        evaluate_on: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
+    let app = tests::TestApp::spawn().await;
+    let case_id = case_under_investigation(&app, 30).await;
+    let report_id = submit(&app, report(vec![child(31)], public_reporter())).await;
+    let before = app.event_count().await;
+    let (intake_client, investigation_client, measures_client, feedback_client) = (
+        app.intake(),
+        app.investigation(),
+        app.measures(),
+        app.feedback(),
+    );
+    let case = || case_id.clone();
+    let good = || report(vec![child(32)], public_reporter());
+
+    let mut cases: Vec<(&str, Call)> = Vec::new();
+    // SubmitReport: missing fields, invalid identity number, unknown municipality, oversized
+    // text, unknown enum value, and more.
+    let mut request = good();
+    request.reporter = None;
+    cases.push((
+        "reporter",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+    let mut request = good();
+    let mut number = testkit::synthetic::national_identity_number(2019, 5, 17, 33).unwrap();
+    let last = number.pop().unwrap().to_digit(10).unwrap();
+    number.push(char::from_digit((last + 1) % 10, 10).unwrap());
+    request.children = vec![common::Child {
+        identity: Some(common::child::Identity::NationalIdentityNumber(number)),
+    }];
+    cases.push((
+        "children[0].national_identity_number",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+    let mut request = good();
+    request.municipality = "9999".into();
+    cases.push((
+        "municipality",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+    let mut request = good();
+    request.summary = "x".repeat(20_001);
+    cases.push((
+        "summary",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+    let mut request = good();
+    request.concerns = vec![42];
+    cases.push((
+        "concerns[0]",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+    let mut request = good();
+    request.children.clear();
+    cases.push((
+        "children",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+    let mut request = good();
+    request.command_id = "not-a-uuid".into();
+    cases.push((
+        "command_id",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+    let mut request = good();
+    request.urgency = 0;
+    cases.push((
+        "urgency",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+    let mut request = good();
+    request.received_at = Some(prost_types::Timestamp {
+        seconds: tests::now() + 86_400 * 30,
+        nanos: 0,
+    });
+    cases.push((
+        "received_at",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+    let mut request = good();
+    request.reporter = Some(intake::Reporter {
+        kind: Some(intake::reporter::Kind::Public(intake::PublicReporter {
+            organisation: "Skolen".into(),
+            role: String::new(),
+            name: "Kari".into(),
+            identity_withheld_from_parties: false,
+        })),
+    });
+    cases.push((
+        "reporter.public.role",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.submit_report(request).await }
+        }),
+    ));
+
+    // ScreenReport and ChangeReportUrgency.
+    let request = intake::ScreenReportRequest {
+        command_id: command_id(),
+        report_id: report_id.clone(),
+        children: vec![intake::ChildScreening {
+            child_index: 0,
+            urgency: common::Urgency::Red as i32,
+            ..Default::default()
+        }],
+    };
+    cases.push((
+        "children[0].outcome",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.screen_report(request).await }
+        }),
+    ));
+    let request = intake::ScreenReportRequest {
+        command_id: command_id(),
+        report_id: report_id.clone(),
+        children: vec![intake::ChildScreening {
+            child_index: 0,
+            existing_case_id: "case-17".into(),
+            outcome: Some(intake::child_screening::Outcome::InvestigationOpened(
+                intake::InvestigationOpened {},
+            )),
+            emergency_action: false,
+            urgency: common::Urgency::Red as i32,
+        }],
+    };
+    cases.push((
+        "children[0].existing_case_id",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.screen_report(request).await }
+        }),
+    ));
+    let request = intake::ChangeReportUrgencyRequest {
+        command_id: command_id(),
+        report_id: report_id.clone(),
+        urgency: 0,
+        reason: "Why".into(),
+    };
+    cases.push((
+        "urgency",
+        call({
+            let mut c = intake_client.clone();
+            async move { c.change_report_urgency(request).await }
+        }),
+    ));
+
+    // InvestigationService.
+    let request = investigation::StartInvestigationRequest {
+        command_id: command_id(),
+        case_id: case(),
+        themes: "  ".into(),
+        planned_activities: vec![],
+    };
+    cases.push((
+        "themes",
+        call({
+            let mut c = investigation_client.clone();
+            async move { c.start_investigation(request).await }
+        }),
+    ));
+    let request = investigation::RecordActivityRequest {
+        command_id: command_id(),
+        case_id: case(),
+        activity: Some(investigation::Activity {
+            kind: investigation::ActivityKind::HomeVisit as i32,
+            ..Default::default()
+        }),
+        held_on: "yesterday".into(),
+        summary: "Visit.".into(),
+    };
+    cases.push((
+        "held_on",
+        call({
+            let mut c = investigation_client.clone();
+            async move { c.record_activity(request).await }
+        }),
+    ));
+    let request = investigation::RecordActivityRequest {
+        command_id: command_id(),
+        case_id: case(),
+        activity: Some(investigation::Activity {
+            kind: investigation::ActivityKind::AssessmentTool as i32,
+            ..Default::default()
+        }),
+        held_on: day(0),
+        summary: "Tool.".into(),
+    };
+    cases.push((
+        "activity.tool",
+        call({
+            let mut c = investigation_client.clone();
+            async move { c.record_activity(request).await }
+        }),
+    ));
+    let request = investigation::ExtendDeadlineRequest {
+        command_id: command_id(),
+        case_id: case(),
+        to_months: 0,
+        reason: "More time.".into(),
+    };
+    cases.push((
+        "to_months",
+        call({
+            let mut c = investigation_client.clone();
+            async move { c.extend_deadline(request).await }
+        }),
+    ));
+    let request = investigation::RecordConsultationRequest {
+        command_id: command_id(),
+        case_id: case(),
+        held_on: day(0),
+        summary: "Samråd.".into(),
+        ..Default::default()
+    };
+    cases.push((
+        "partners",
+        call({
+            let mut c = investigation_client.clone();
+            async move { c.record_consultation(request).await }
+        }),
+    ));
+    let request = investigation::RecordForensicInterviewRequest {
+        command_id: command_id(),
+        case_id: case(),
+        outcome: None,
+    };
+    cases.push((
+        "outcome",
+        call({
+            let mut c = investigation_client.clone();
+            async move { c.record_forensic_interview(request).await }
+        }),
+    ));
+    let request = investigation::ReportToPoliceRequest {
+        command_id: command_id(),
+        case_id: case(),
+        grounds: String::new(),
+    };
+    cases.push((
+        "grounds",
+        call({
+            let mut c = investigation_client.clone();
+            async move { c.report_to_police(request).await }
+        }),
+    ));
+    let request = investigation::ConcludeInvestigationRequest {
+        command_id: command_id(),
+        case_id: case(),
+        outcome: 99,
+        reasons: "Done.".into(),
+        ..Default::default()
+    };
+    cases.push((
+        "outcome",
+        call({
+            let mut c = investigation_client.clone();
+            async move { c.conclude_investigation(request).await }
+        }),
+    ));
+    let request = investigation::ChangeCaseUrgencyRequest {
+        command_id: command_id(),
+        case_id: case(),
+        urgency: common::Urgency::Red as i32,
+        reason: String::new(),
+    };
+    cases.push((
+        "reason",
+        call({
+            let mut c = investigation_client.clone();
+            async move { c.change_case_urgency(request).await }
+        }),
+    ));
+
+    // MeasuresService.
+    let mut no_goals = plan();
+    no_goals.goals.clear();
+    let request = measures::StartMeasureRequest {
+        command_id: command_id(),
+        case_id: case(),
+        measure: Some(measures::Measure {
+            kind: measures::MeasureKind::Mst as i32,
+            description: String::new(),
+        }),
+        plan: Some(no_goals),
+    };
+    cases.push((
+        "plan.goals",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.start_measure(request).await }
+        }),
+    ));
+    let request = measures::EvaluateMeasureRequest {
+        command_id: command_id(),
+        case_id: case(),
+        measure: 0,
+        checklist: Some(Default::default()),
+        assessment: "Fine.".into(),
+    };
+    cases.push((
+        "measure",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.evaluate_measure(request).await }
+        }),
+    ));
+    let request = measures::ExtendMeasureRequest {
+        command_id: command_id(),
+        case_id: case(),
+        measure: 1,
+        reasons: "Longer.".into(),
+        plan: None,
+    };
+    cases.push((
+        "plan",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.extend_measure(request).await }
+        }),
+    ));
+    let request = measures::ChangeMeasureRequest {
+        command_id: command_id(),
+        case_id: case(),
+        measure: 1,
+        new_measure: Some(measures::Measure::default()),
+        reasons: "Other.".into(),
+        plan: Some(plan()),
+    };
+    cases.push((
+        "new_measure.kind",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.change_measure(request).await }
+        }),
+    ));
+    let request = measures::EndMeasureRequest {
+        command_id: command_id(),
+        case_id: case(),
+        measure: 1,
+        reasons: String::new(),
+    };
+    cases.push((
+        "reasons",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.end_measure(request).await }
+        }),
+    ));
+    let request = measures::MakeEmergencyDecisionRequest {
+        command_id: command_id(),
+        case_id: case(),
+        kind: 0,
+        grounds: "Danger.".into(),
+    };
+    cases.push((
+        "kind",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.make_emergency_decision(request).await }
+        }),
+    ));
+    let request = measures::RecordEmergencyRulingRequest {
+        command_id: command_id(),
+        case_id: case(),
+        decision: 1,
+        approved: false,
+        refusal_reasons: String::new(),
+    };
+    cases.push((
+        "refusal_reasons",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.record_emergency_ruling(request).await }
+        }),
+    ));
+    let request = measures::SendEmergencyPetitionRequest {
+        command_id: command_id(),
+        case_id: "x".into(),
+        decision: 1,
+    };
+    cases.push((
+        "case_id",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.send_emergency_petition(request).await }
+        }),
+    ));
+    let request = measures::ProposeToBoardRequest {
+        command_id: command_id(),
+        case_id: case(),
+        proposal: 7,
+        grounds: "Care order.".into(),
+    };
+    cases.push((
+        "proposal",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.propose_to_board(request).await }
+        }),
+    ));
+    let request = measures::RecordBoardDecisionRequest {
+        command_id: command_id(),
+        case_id: case(),
+        granted: true,
+        decided_on: "2024-13-01".into(),
+    };
+    cases.push((
+        "decided_on",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.record_board_decision(request).await }
+        }),
+    ));
+    let request = measures::MakeCarePlanRequest {
+        command_id: command_id(),
+        case_id: case(),
+        placement: 0,
+        placed_on: day(0),
+        plan: "Plan.".into(),
+    };
+    cases.push((
+        "placement",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.make_care_plan(request).await }
+        }),
+    ));
+    let request = measures::RecordFollowUpVisitRequest {
+        command_id: command_id(),
+        case_id: case(),
+        visited_on: String::new(),
+    };
+    cases.push((
+        "visited_on",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.record_follow_up_visit(request).await }
+        }),
+    ));
+    let request = measures::CloseCaseRequest {
+        command_id: String::new(),
+        case_id: case(),
+        reasons: "Done.".into(),
+    };
+    cases.push((
+        "command_id",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.close_case(request).await }
+        }),
+    ));
+
+    // FeedbackService.
+    let request = feedback::MarkLettersSentRequest {
+        command_id: command_id(),
+        report_id: report_id.clone(),
+        letters: vec![],
+    };
+    cases.push((
+        "letters",
+        call({
+            let mut c = feedback_client.clone();
+            async move { c.mark_letters_sent(request).await }
+        }),
+    ));
+    let request = feedback::MarkLettersSentRequest {
+        command_id: command_id(),
+        report_id: report_id.clone(),
+        letters: vec![feedback::Letter {
+            kind: feedback::LetterKind::Conclusion as i32,
+            case_id: String::new(),
+        }],
+    };
+    cases.push((
+        "letters[0].case_id",
+        call({
+            let mut c = feedback_client.clone();
+            async move { c.mark_letters_sent(request).await }
+        }),
+    ));
+
+    assert!(cases.len() >= 35);
+    for (field, call) in cases {
+        let status = call.await.expect_err(field);
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        let violations = status
+            .get_details_bad_request()
+            .unwrap_or_else(|| panic!("{field}: no BadRequest details in {status:?}"))
+            .field_violations;
+        assert!(
+            violations
+                .iter()
+                .any(|v| v.field == field && !v.description.is_empty()),
+            "{field}: violations {violations:?}"
+        );
+        assert!(
+            status.message().contains(field),
+            "{field}: message {:?}",
+            status.message()
+        );
+    }
+    assert_eq!(app.event_count().await, before, "bad input writes nothing");
+}

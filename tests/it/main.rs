@@ -1,0 +1,147 @@
+//! End to end over the wire: real gRPC clients, the real server, a real PostgreSQL.
+
+mod bad_input;
+mod lifecycle;
+mod refusals;
+mod wire;
+
+use api::common::v1 as common;
+use api::intake::v1 as intake;
+use api::investigation::v1 as investigation;
+use tests::TestApp;
+use tonic::Code;
+use uuid::Uuid;
+
+fn command_id() -> String {
+    Uuid::new_v4().to_string()
+}
+
+/// Today in Oslo, as the law counts days.
+fn today() -> chrono::NaiveDate {
+    domain::calendar::oslo_date(chrono::Utc::now())
+}
+
+fn day(offset_days: i64) -> String {
+    (today() + chrono::Duration::days(offset_days)).to_string()
+}
+
+/// A synthetic child born in 2019 (distinct per seed).
+fn child(seed: u32) -> common::Child {
+    common::Child {
+        identity: Some(common::child::Identity::NationalIdentityNumber(
+            testkit::synthetic::national_identity_number(2019, 5, 17, seed)
+                .expect("synthetic number"),
+        )),
+    }
+}
+
+fn public_reporter() -> intake::Reporter {
+    intake::Reporter {
+        kind: Some(intake::reporter::Kind::Public(intake::PublicReporter {
+            organisation: "Testbyen barnehage".into(),
+            role: "styrer".into(),
+            name: "Kari Testesen".into(),
+            identity_withheld_from_parties: false,
+        })),
+    }
+}
+
+fn report(children: Vec<common::Child>, reporter: intake::Reporter) -> intake::SubmitReportRequest {
+    intake::SubmitReportRequest {
+        command_id: command_id(),
+        municipality: "5035".into(),
+        received_at: None,
+        reporter: Some(reporter),
+        children,
+        concerns: vec![intake::ConcernCategory::Neglect as i32],
+        summary: "Synthetic test report: the child often comes to kindergarten hungry.".into(),
+        urgency: common::Urgency::Yellow as i32,
+    }
+}
+
+async fn submit(app: &TestApp, request: intake::SubmitReportRequest) -> String {
+    app.intake()
+        .submit_report(request)
+        .await
+        .expect("report submitted")
+        .into_inner()
+        .report_id
+}
+
+fn open_investigation(child_index: u32) -> intake::ChildScreening {
+    intake::ChildScreening {
+        child_index,
+        existing_case_id: String::new(),
+        outcome: Some(intake::child_screening::Outcome::InvestigationOpened(
+            intake::InvestigationOpened {},
+        )),
+        emergency_action: false,
+        urgency: common::Urgency::Yellow as i32,
+    }
+}
+
+/// Screens the report with the given decisions; returns the case id per child.
+async fn screen(
+    app: &TestApp,
+    report_id: &str,
+    children: Vec<intake::ChildScreening>,
+) -> Vec<String> {
+    let response = app
+        .intake()
+        .screen_report(intake::ScreenReportRequest {
+            command_id: command_id(),
+            report_id: report_id.to_owned(),
+            children,
+        })
+        .await
+        .expect("report screened")
+        .into_inner();
+    response
+        .cases
+        .into_iter()
+        .map(|case| case.case_id)
+        .collect()
+}
+
+/// A public report about one child, screened into an investigation: the case id.
+async fn case_under_investigation(app: &TestApp, seed: u32) -> String {
+    let report_id = submit(app, report(vec![child(seed)], public_reporter())).await;
+    screen(app, &report_id, vec![open_investigation(0)])
+        .await
+        .remove(0)
+}
+
+async fn start_investigation(app: &TestApp, case_id: &str) {
+    app.investigation()
+        .start_investigation(investigation::StartInvestigationRequest {
+            command_id: command_id(),
+            case_id: case_id.to_owned(),
+            themes: "Care at home; the child's nutrition.".into(),
+            planned_activities: vec![investigation::Activity {
+                kind: investigation::ActivityKind::HomeVisit as i32,
+                ..Default::default()
+            }],
+        })
+        .await
+        .expect("investigation started");
+}
+
+async fn conclude_with_measures(app: &TestApp, case_id: &str) {
+    app.investigation()
+        .conclude_investigation(investigation::ConcludeInvestigationRequest {
+            command_id: command_id(),
+            case_id: case_id.to_owned(),
+            outcome: investigation::ConclusionOutcome::MeasuresDecided as i32,
+            reasons: "Parental guidance will help the family.".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("investigation concluded");
+}
+
+fn assert_code<T: std::fmt::Debug>(result: Result<T, tonic::Status>, code: Code) -> tonic::Status {
+    match result {
+        Err(status) if status.code() == code => status,
+        other => panic!("expected {code:?}, got {other:?}"),
+    }
+}

@@ -1,0 +1,185 @@
+//! Steps the lifecycle does not allow: FAILED_PRECONDITION, and nothing written.
+
+use api::intake::v1 as intake;
+use api::investigation::v1 as investigation;
+use api::measures::v1 as measures;
+use tonic::Code;
+
+use crate::{
+    assert_code, case_under_investigation, command_id, day, open_investigation, start_investigation,
+};
+
+#[tokio::test]
+async fn illegal_steps_fail_precondition_and_write_nothing() {
+    let app = tests::TestApp::spawn().await;
+    let case_id = case_under_investigation(&app, 20).await;
+    let report_id = {
+        let case = app
+            .investigation()
+            .get_case(investigation::GetCaseRequest {
+                case_id: case_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        case.report_ids[0].clone()
+    };
+    let (investigation_client, measures_client, intake_client) =
+        (app.investigation(), app.measures(), app.intake());
+    let before = app.event_count().await;
+
+    // Screening the same report twice.
+    let twice = intake_client
+        .clone()
+        .screen_report(intake::ScreenReportRequest {
+            command_id: command_id(),
+            report_id: report_id.clone(),
+            children: vec![open_investigation(0)],
+        })
+        .await;
+    let status = assert_code(twice, Code::FailedPrecondition);
+    assert!(
+        status.message().contains("already screened"),
+        "{}",
+        status.message()
+    );
+
+    // Concluding an investigation that was never started with a plan.
+    let early = investigation_client
+        .clone()
+        .conclude_investigation(investigation::ConcludeInvestigationRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            outcome: investigation::ConclusionOutcome::DismissedOnAssessment as i32,
+            reasons: "No concern.".into(),
+            ..Default::default()
+        })
+        .await;
+    assert_code(early, Code::FailedPrecondition);
+
+    // Evaluating a measure never started.
+    let never_started = measures_client
+        .clone()
+        .evaluate_measure(measures::EvaluateMeasureRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            measure: 1,
+            checklist: Some(measures::EvaluationChecklist::default()),
+            assessment: "Nothing to evaluate.".into(),
+        })
+        .await;
+    assert_code(never_started, Code::FailedPrecondition);
+
+    // A forensic interview with no consultation held.
+    let no_consultation = investigation_client
+        .clone()
+        .record_forensic_interview(investigation::RecordForensicInterviewRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            outcome: Some(
+                investigation::record_forensic_interview_request::Outcome::Held(
+                    investigation::InterviewHeld { held_on: day(0) },
+                ),
+            ),
+        })
+        .await;
+    assert_code(no_consultation, Code::FailedPrecondition);
+
+    // A petition with no emergency decision; a care plan with no care order; a board decision
+    // with no proposal.
+    let no_decision = measures_client
+        .clone()
+        .send_emergency_petition(measures::SendEmergencyPetitionRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            decision: 1,
+        })
+        .await;
+    assert_code(no_decision, Code::FailedPrecondition);
+    let no_care_order = measures_client
+        .clone()
+        .make_care_plan(measures::MakeCarePlanRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            placement: measures::Placement::FosterHome as i32,
+            placed_on: day(0),
+            plan: "Foster home in Selbu.".into(),
+        })
+        .await;
+    assert_code(no_care_order, Code::FailedPrecondition);
+    let no_proposal = measures_client
+        .clone()
+        .record_board_decision(measures::RecordBoardDecisionRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            granted: true,
+            decided_on: day(0),
+        })
+        .await;
+    assert_code(no_proposal, Code::FailedPrecondition);
+
+    // Closing a case while its investigation is open.
+    let open = measures_client
+        .clone()
+        .close_case(measures::CloseCaseRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            reasons: "Closing early.".into(),
+        })
+        .await;
+    assert_code(open, Code::FailedPrecondition);
+
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "refused steps write nothing"
+    );
+
+    // Starting the investigation twice: the second is refused.
+    start_investigation(&app, &case_id).await;
+    let after_start = app.event_count().await;
+    let again = investigation_client
+        .clone()
+        .start_investigation(investigation::StartInvestigationRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            themes: "Again.".into(),
+            planned_activities: vec![],
+        })
+        .await;
+    assert_code(again, Code::FailedPrecondition);
+    assert_eq!(app.event_count().await, after_start);
+}
+
+#[tokio::test]
+async fn commands_on_unknown_reports_and_cases_are_not_found() {
+    let app = tests::TestApp::spawn().await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+
+    let report = app
+        .intake()
+        .get_report(intake::GetReportRequest {
+            report_id: unknown.clone(),
+        })
+        .await;
+    assert_code(report, Code::NotFound);
+    let screened = app
+        .intake()
+        .screen_report(intake::ScreenReportRequest {
+            command_id: command_id(),
+            report_id: unknown.clone(),
+            children: vec![open_investigation(0)],
+        })
+        .await;
+    assert_code(screened, Code::NotFound);
+    let case = app
+        .measures()
+        .close_case(measures::CloseCaseRequest {
+            command_id: command_id(),
+            case_id: unknown,
+            reasons: "Unknown.".into(),
+        })
+        .await;
+    assert_code(case, Code::NotFound);
+    assert_eq!(app.event_count().await, 0);
+}

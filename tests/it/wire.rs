@@ -1,0 +1,175 @@
+//! What any stock gRPC client relies on: idempotent commands, authentication, reflection,
+//! health.
+
+use api::intake::v1 as intake;
+use platform::auth::{Claims, SigningKey};
+use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+use crate::{assert_code, child, public_reporter, report};
+
+#[tokio::test]
+async fn the_same_command_id_twice_writes_once_and_answers_the_same() {
+    let app = tests::TestApp::spawn().await;
+    let request = report(vec![child(40)], public_reporter());
+
+    let first = app
+        .intake()
+        .submit_report(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let count = app.event_count().await;
+    let second = app
+        .intake()
+        .submit_report(request)
+        .await
+        .unwrap()
+        .into_inner();
+
+    assert_eq!(second.report_id, first.report_id);
+    let (first_result, second_result) = (first.result.unwrap(), second.result.unwrap());
+    assert_eq!(second_result.version, first_result.version);
+    assert_eq!(second_result.position, first_result.position);
+    assert!(!first_result.replayed);
+    assert!(second_result.replayed);
+    assert_eq!(app.event_count().await, count);
+
+    // A case command replayed after the step it made has happened: still the first answer.
+    let case_id = crate::case_under_investigation(&app, 41).await;
+    let start = api::investigation::v1::StartInvestigationRequest {
+        command_id: crate::command_id(),
+        case_id,
+        themes: "Care at home.".into(),
+        planned_activities: vec![],
+    };
+    let once = app
+        .investigation()
+        .start_investigation(start.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let count = app.event_count().await;
+    let twice = app
+        .investigation()
+        .start_investigation(start)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(twice.version, once.version);
+    assert!(twice.replayed);
+    assert_eq!(app.event_count().await, count);
+}
+
+#[tokio::test]
+async fn calls_without_a_valid_token_are_unauthenticated() {
+    let app = tests::TestApp::spawn().await;
+    let get = || intake::GetReportRequest {
+        report_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let expired = app.key.issue(&Claims::new(
+        "someone",
+        "caseworker",
+        vec![],
+        tests::now() - 7200,
+        3600,
+    ));
+    let foreign = SigningKey::generate().issue(&Claims::new(
+        "someone",
+        "caseworker",
+        vec![],
+        tests::now(),
+        3600,
+    ));
+
+    for token in [
+        None,
+        Some("garbage".to_owned()),
+        Some(expired),
+        Some(foreign),
+    ] {
+        let result = app.intake_with_token(token.clone()).get_report(get()).await;
+        assert_code(result, Code::Unauthenticated);
+        let submitted = app
+            .intake_with_token(token)
+            .submit_report(report(vec![child(42)], public_reporter()))
+            .await;
+        assert_code(submitted, Code::Unauthenticated);
+    }
+    assert_eq!(app.event_count().await, 0);
+    // The valid token passes (the report does not exist).
+    assert_code(app.intake().get_report(get()).await, Code::NotFound);
+}
+
+#[tokio::test]
+async fn health_is_serving_without_a_token_and_reflection_lists_the_services() {
+    let app = tests::TestApp::spawn().await;
+
+    let mut health = HealthClient::new(app.channel());
+    for service in [
+        "",
+        "vern.intake.v1.IntakeService",
+        "vern.feedback.v1.FeedbackService",
+    ] {
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "{service:?}");
+    }
+
+    let list = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let unauthenticated = ServerReflectionClient::new(app.channel())
+        .server_reflection_info(tokio_stream::once(list.clone()))
+        .await;
+    let refused = match unauthenticated {
+        Err(status) => status,
+        Ok(response) => {
+            let mut stream = response.into_inner();
+            stream
+                .message()
+                .await
+                .expect_err("reflection needs a token")
+        }
+    };
+    assert_eq!(refused.code(), Code::Unauthenticated);
+
+    let bearer = tests::Bearer::new(app.token.clone());
+    let mut reflection = ServerReflectionClient::with_interceptor(app.channel(), bearer);
+    let mut stream = reflection
+        .server_reflection_info(tokio_stream::once(list))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(MessageResponse::ListServicesResponse(services)) =
+        stream.message().await.unwrap().unwrap().message_response
+    else {
+        panic!("not a service list");
+    };
+    let names: Vec<_> = services.service.into_iter().map(|s| s.name).collect();
+    for expected in [
+        "vern.intake.v1.IntakeService",
+        "vern.investigation.v1.InvestigationService",
+        "vern.measures.v1.MeasuresService",
+        "vern.feedback.v1.FeedbackService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} not in {names:?}"
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! The harness of the end-to-end tests: [`TestApp::spawn`] runs the real server (every
+//! service, health, reflection, authentication) on `127.0.0.1:0` over a fresh database, and
+//! hands out generated gRPC clients that carry a valid token.
+
+use std::net::SocketAddr;
+
+use api::feedback::v1::feedback_service_client::FeedbackServiceClient;
+use api::intake::v1::intake_service_client::IntakeServiceClient;
+use api::investigation::v1::investigation_service_client::InvestigationServiceClient;
+use api::measures::v1::measures_service_client::MeasuresServiceClient;
+use eventstore::EventStore;
+use handling::Handler;
+use platform::auth::{Claims, SigningKey};
+use testkit::TestDb;
+use tokio::sync::oneshot;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Status};
+use vern::server::{self, ServiceName};
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct Bearer(Option<String>);
+
+impl Bearer {
+    pub fn new(token: String) -> Self {
+        Self(Some(token))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(token) = &self.0 {
+            let value = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| Status::internal("token is not a header value"))?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+pub struct TestApp {
+    pub db: TestDb,
+    pub address: SocketAddr,
+    pub key: SigningKey,
+    pub token: String,
+    channel: Channel,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        testkit::init_test_log();
+        let db = TestDb::new().await;
+        let store = EventStore::new(db.pool().clone());
+        store.migrate().await.expect("migrations run");
+        let key = SigningKey::generate();
+        let token = key.issue(&Claims::new(
+            "caseworker-7",
+            "caseworker",
+            vec!["5035".into()],
+            now(),
+            3600,
+        ));
+        let listener = server::bind("127.0.0.1:0".parse().expect("address"))
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let serving_key = key.clone();
+        tokio::spawn(async move {
+            let handler = Handler::new(store);
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            if let Err(error) =
+                server::serve(listener, handler, serving_key, &ServiceName::ALL, stopped).await
+            {
+                panic!("server failed: {error:#}");
+            }
+        });
+        let channel = Endpoint::from_shared(format!("http://{address}"))
+            .expect("endpoint")
+            .connect_lazy();
+        Self {
+            db,
+            address,
+            key,
+            token,
+            channel,
+            shutdown: Some(shutdown),
+        }
+    }
+
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    fn bearer(&self) -> Bearer {
+        Bearer(Some(self.token.clone()))
+    }
+
+    pub fn intake(&self) -> IntakeServiceClient<Authed> {
+        IntakeServiceClient::with_interceptor(self.channel(), self.bearer())
+    }
+
+    pub fn investigation(&self) -> InvestigationServiceClient<Authed> {
+        InvestigationServiceClient::with_interceptor(self.channel(), self.bearer())
+    }
+
+    pub fn measures(&self) -> MeasuresServiceClient<Authed> {
+        MeasuresServiceClient::with_interceptor(self.channel(), self.bearer())
+    }
+
+    pub fn feedback(&self) -> FeedbackServiceClient<Authed> {
+        FeedbackServiceClient::with_interceptor(self.channel(), self.bearer())
+    }
+
+    /// An intake client with the given token, or none.
+    pub fn intake_with_token(&self, token: Option<String>) -> IntakeServiceClient<Authed> {
+        IntakeServiceClient::with_interceptor(self.channel(), Bearer(token))
+    }
+
+    /// Every event stored, for "nothing was written" checks.
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("select count(*) from events")
+            .fetch_one(self.db.pool())
+            .await
+            .expect("count events")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
