@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files: Vec<PathBuf> = ["common", "intake", "investigation", "measures", "feedback"]
+    let mut files: Vec<PathBuf> = ["common", "intake", "investigation", "measures", "feedback"]
         .iter()
-        .map(|name| {
-            let file = if *name == "common" { "common" } else { name };
-            proto_root.join(format!("vern/{name}/v1/{file}.proto"))
-        })
+        .map(|name| proto_root.join(format!("vern/{name}/v1/{name}.proto")))
         .collect();
+    // Served by reflection so clients can read the error details; its generated Rust is unused
+    // (tonic-types has the same messages).
+    files.push(proto_root.join("google/rpc/error_details.proto"));
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
     }
