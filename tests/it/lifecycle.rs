@@ -418,3 +418,132 @@ async fn the_violence_track_records_consultation_interview_and_police_report() {
     assert_eq!(reported.stream_id, format!("case-{case_id}"));
     assert!(reported.version >= 6);
 }
+
+#[tokio::test]
+async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
+    let app = TestApp::spawn().await;
+    let report_id = submit(&app, report(vec![child(10)], public_reporter())).await;
+    app.intake()
+        .change_report_urgency(intake::ChangeReportUrgencyRequest {
+            command_id: command_id(),
+            report_id: report_id.clone(),
+            urgency: common::Urgency::Red as i32,
+            reason: "New information from the kindergarten.".into(),
+        })
+        .await
+        .unwrap();
+    let case_id = screen(&app, &report_id, vec![open_investigation(0)])
+        .await
+        .remove(0);
+    start_investigation(&app, &case_id).await;
+    app.investigation()
+        .change_case_urgency(investigation::ChangeCaseUrgencyRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            urgency: common::Urgency::Red as i32,
+            reason: "Serious neglect confirmed.".into(),
+        })
+        .await
+        .unwrap();
+    app.investigation()
+        .conclude_investigation(investigation::ConcludeInvestigationRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            outcome: investigation::ConclusionOutcome::PetitionToBoard as i32,
+            reasons: "Care order needed.".into(),
+            proposal: investigation::BoardProposalKind::CareOrder as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let measures = app.measures();
+    measures
+        .clone()
+        .record_board_decision(measures::RecordBoardDecisionRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            granted: true,
+            decided_on: day(0),
+        })
+        .await
+        .unwrap();
+    measures
+        .clone()
+        .make_care_plan(measures::MakeCarePlanRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            placement: measures::Placement::FosterHome as i32,
+            placed_on: day(0),
+            plan: "Foster home; contact with parents twice a month.".into(),
+        })
+        .await
+        .unwrap();
+    let visit = measures
+        .clone()
+        .record_follow_up_visit(measures::RecordFollowUpVisitRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            visited_on: day(0),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(visit.stream_id, format!("case-{case_id}"));
+
+    // A measure beside the placement, evaluated, then extended and changed with new plans.
+    measures
+        .clone()
+        .start_measure(measures::StartMeasureRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            measure: Some(measures::Measure {
+                kind: measures::MeasureKind::OtherInHome as i32,
+                description: "Contact support for the parents".into(),
+            }),
+            plan: Some(plan()),
+        })
+        .await
+        .unwrap();
+    let evaluate = || measures::EvaluateMeasureRequest {
+        command_id: command_id(),
+        case_id: case_id.clone(),
+        measure: 1,
+        checklist: Some(measures::EvaluationChecklist {
+            new_or_extended_measures_needed: true,
+            ..Default::default()
+        }),
+        assessment: "More time needed.".into(),
+    };
+    measures.clone().evaluate_measure(evaluate()).await.unwrap();
+    measures
+        .clone()
+        .extend_measure(measures::ExtendMeasureRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            measure: 1,
+            reasons: "Goals not yet reached.".into(),
+            plan: Some(plan()),
+        })
+        .await
+        .unwrap();
+    measures.clone().evaluate_measure(evaluate()).await.unwrap();
+    measures
+        .clone()
+        .change_measure(measures::ChangeMeasureRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            measure: 1,
+            new_measure: Some(measures::Measure {
+                kind: measures::MeasureKind::ParentalGuidanceCos as i32,
+                description: String::new(),
+            }),
+            reasons: "COS suits the parents better.".into(),
+            plan: Some(plan()),
+        })
+        .await
+        .unwrap();
+    let case = get_case(&app, &case_id).await;
+    assert_eq!(case.urgency, common::Urgency::Red as i32);
+    assert_eq!(case.status, "OPEN");
+    assert_eq!(case.active_measures, 1);
+}
