@@ -407,3 +407,34 @@ pub(crate) fn run_table<A: Aggregate>(rows: Vec<Row<A>>) -> usize {
     );
     count
 }
+
+/// A `ReportReceived` at another time, under the given act, from the given reporter.
+pub(crate) fn received_with(
+    received_at: DateTime<Utc>,
+    act: Act,
+    reporter: Reporter,
+) -> ReportEvent {
+    match report_received(reporter, vec![anna()]) {
+        ReportEvent::ReportReceived {
+            report_id,
+            municipality,
+            reporter,
+            children,
+            concerns,
+            summary,
+            urgency,
+            ..
+        } => ReportEvent::ReportReceived {
+            report_id,
+            received_at,
+            act,
+            municipality,
+            reporter,
+            children,
+            concerns,
+            summary,
+            urgency,
+        },
+        other => other,
+    }
+}

@@ -40,32 +40,6 @@ fn receive(
     })
 }
 
-fn received_with(received_at: DateTime<Utc>, act: Act, reporter: Reporter) -> ReportEvent {
-    match report_received(reporter, vec![anna()]) {
-        ReportEvent::ReportReceived {
-            report_id,
-            municipality,
-            reporter,
-            children,
-            concerns,
-            summary,
-            urgency,
-            ..
-        } => ReportEvent::ReportReceived {
-            report_id,
-            received_at,
-            act,
-            municipality,
-            reporter,
-            children,
-            concerns,
-            summary,
-            urgency,
-        },
-        other => other,
-    }
-}
-
 fn screened(children: Vec<ChildScreening>) -> ReportEvent {
     ReportEvent::ReportScreened {
         children,

@@ -126,31 +126,7 @@ fn anonymous_report(
 ) -> ReportState {
     let rules = RuleBook::norwegian();
     let act = rules.for_received_at(received_at).unwrap().act;
-    let mut events = vec![
-        match report_received(Reporter::PrivateAnonymous, vec![anna()]) {
-            ReportEvent::ReportReceived {
-                report_id,
-                municipality,
-                reporter,
-                children,
-                concerns,
-                summary,
-                urgency,
-                ..
-            } => ReportEvent::ReportReceived {
-                report_id,
-                received_at,
-                act,
-                municipality,
-                reporter,
-                children,
-                concerns,
-                summary,
-                urgency,
-            },
-            other => other,
-        },
-    ];
+    let mut events = vec![received_with(received_at, act, Reporter::PrivateAnonymous)];
     if let Some(outcome) = outcome {
         events.push(ReportEvent::ReportScreened {
             children: vec![ChildScreening {
