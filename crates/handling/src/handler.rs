@@ -169,6 +169,34 @@ impl Handler {
         Ok(crate::convert::write_result(&stream, &result))
     }
 
+    /// Runs a command on a report, as the intake and feedback services do.
+    pub async fn execute_report(
+        &self,
+        command_id: Uuid,
+        actor: &Actor,
+        report_id: report::ReportId,
+        command: report::ReportCommand,
+    ) -> Result<api::common::v1::WriteResult, Error> {
+        let stream = report_id.stream_name();
+        let result = self
+            .execute::<ReportStream, _>(command_id, actor, &stream, |state, context| {
+                let events = report::decide(state, command.clone(), context)?;
+                let municipality = match (state.report(), &command) {
+                    (Some(report), _) => Some(report.municipality),
+                    (None, report::ReportCommand::ReceiveReport(receive)) => {
+                        Some(receive.municipality)
+                    }
+                    (None, _) => None,
+                };
+                Ok((
+                    events,
+                    municipality.map(|number| number.as_str().to_owned()),
+                ))
+            })
+            .await?;
+        Ok(crate::convert::write_result(&stream, &result))
+    }
+
     /// A case RPC from end to end: who calls, the ids, the command built from the request,
     /// the decision and the append. Bad input fails before anything is loaded.
     pub async fn case_rpc<R>(

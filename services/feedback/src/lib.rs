@@ -10,9 +10,7 @@ use api::common::v1::WriteResult;
 use api::feedback::v1 as pb;
 use api::feedback::v1::feedback_service_server::{FeedbackService, FeedbackServiceServer};
 use domain::case::{CaseId, CaseState};
-use domain::report::{
-    self, LetterKind, RecordFeedbackLetterSent, ReportCommand, ReportId, ReportState,
-};
+use domain::report::{LetterKind, RecordFeedbackLetterSent, ReportCommand, ReportId, ReportState};
 use domain::{DomainError, letters};
 use handling::principal::Principal;
 use handling::{CaseStream, Error, Handler, ReportStream, convert as common};
@@ -123,27 +121,11 @@ impl Feedback {
                 }
             }
         }
-        let stream = report_id.stream_name();
-        let result = self
-            .handler
-            .execute::<ReportStream, _>(
-                command_id,
-                &principal.actor(),
-                &stream,
-                |state, context| {
-                    let command = RecordFeedbackLetterSent {
-                        letters: kinds.clone(),
-                    };
-                    let events = report::decide(
-                        state,
-                        ReportCommand::RecordFeedbackLetterSent(command),
-                        context,
-                    )?;
-                    Ok((events, None))
-                },
-            )
-            .await?;
-        Ok(common::write_result(&stream, &result))
+        let command =
+            ReportCommand::RecordFeedbackLetterSent(RecordFeedbackLetterSent { letters: kinds });
+        self.handler
+            .execute_report(command_id, &principal.actor(), report_id, command)
+            .await
     }
 }
 

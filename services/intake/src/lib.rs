@@ -54,28 +54,19 @@ impl Intake {
         let report_id = ReportId::new(Uuid::new_v4());
         let now = self.handler.now();
         let command = convert::receive_report(request, report_id, &self.handler, now)?;
-        let stream = report_id.stream_name();
-        let municipality = command.municipality.as_str().to_owned();
         let result = self
             .handler
-            .execute::<ReportStream, _>(
+            .execute_report(
                 command_id,
                 &principal.actor(),
-                &stream,
-                |state, context| {
-                    let events = report::decide(
-                        state,
-                        ReportCommand::ReceiveReport(command.clone()),
-                        context,
-                    )?;
-                    Ok((events, Some(municipality.clone())))
-                },
+                report_id,
+                ReportCommand::ReceiveReport(command),
             )
             .await?;
         tracing::info!(report_id = %report_id.as_uuid(), "report received");
         Ok(pb::SubmitReportResponse {
             report_id: report_id.as_uuid().to_string(),
-            result: Some(common::write_result(&stream, &result)),
+            result: Some(result),
         })
     }
 
@@ -151,24 +142,14 @@ impl Intake {
             urgency: common::urgency("urgency", request.urgency)?,
             reason: common::long_text("reason", &request.reason)?,
         };
-        let stream = report_id.stream_name();
-        let result = self
-            .handler
-            .execute::<ReportStream, _>(
+        self.handler
+            .execute_report(
                 command_id,
                 &principal.actor(),
-                &stream,
-                |state, context| {
-                    let events = report::decide(
-                        state,
-                        ReportCommand::ChangeReportUrgency(command.clone()),
-                        context,
-                    )?;
-                    Ok((events, None))
-                },
+                report_id,
+                ReportCommand::ChangeReportUrgency(command),
             )
-            .await?;
-        Ok(common::write_result(&stream, &result))
+            .await
     }
 
     async fn get(&self, request: Request<pb::GetReportRequest>) -> Result<pb::Report, Error> {
