@@ -982,13 +982,13 @@ fn decide_on_open_case(
             let investigation = case
                 .open_investigation()
                 .ok_or(DomainError::NoInvestigationOpen)?;
-            check_not_after("held_on", held_on, today)?;
-            if held_on < calendar::oslo_date(investigation.opened_at) {
-                return Err(DomainError::invalid(
-                    "held_on",
-                    "must not be before the investigation opened",
-                ));
-            }
+            check_between(
+                "held_on",
+                held_on,
+                calendar::oslo_date(investigation.opened_at),
+                today,
+                "must not be before the investigation opened",
+            )?;
             vec![CaseEvent::InvestigationActivityRecorded {
                 activity,
                 held_on,
@@ -1247,13 +1247,13 @@ fn decide_on_open_case(
             let proposal = case
                 .pending_board_proposal()
                 .ok_or(DomainError::NoBoardProposalPending)?;
-            check_not_after("decided_on", decided_on, today)?;
-            if decided_on < calendar::oslo_date(proposal.sent_at) {
-                return Err(DomainError::invalid(
-                    "decided_on",
-                    "must not be before the proposal was sent",
-                ));
-            }
+            check_between(
+                "decided_on",
+                decided_on,
+                calendar::oslo_date(proposal.sent_at),
+                today,
+                "must not be before the proposal was sent",
+            )?;
             vec![CaseEvent::BoardDecided {
                 kind: proposal.kind,
                 outcome,
@@ -1286,13 +1286,13 @@ fn decide_on_open_case(
                 .as_ref()
                 .filter(|plan| plan.placement == CarePlacement::FosterHome)
                 .ok_or(DomainError::NoFosterHomePlacement)?;
-            check_not_after("visited_on", visited_on, today)?;
-            if visited_on < care_plan.placed_on {
-                return Err(DomainError::invalid(
-                    "visited_on",
-                    "must not be before the placement",
-                ));
-            }
+            check_between(
+                "visited_on",
+                visited_on,
+                care_plan.placed_on,
+                today,
+                "must not be before the placement",
+            )?;
             vec![CaseEvent::FollowUpVisitRecorded {
                 visited_on,
                 at: now,
@@ -1663,4 +1663,19 @@ fn emergency_mut(case: &mut Case, number: u32) -> Option<&mut EmergencyDecision>
     case.emergency_decisions
         .iter_mut()
         .find(|decision| decision.number == number)
+}
+
+/// A date that happened: not after today, and not before the step it follows.
+fn check_between(
+    field: &str,
+    date: NaiveDate,
+    earliest: NaiveDate,
+    today: NaiveDate,
+    too_early: &str,
+) -> Result<(), DomainError> {
+    check_not_after(field, date, today)?;
+    if date < earliest {
+        return Err(DomainError::invalid(field, too_early));
+    }
+    Ok(())
 }
