@@ -12,8 +12,6 @@ use crate::{
     StreamVersion, Subscription, Upcasters,
 };
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
 /// Columns of `events` in the order [`decode_event`] reads them.
 const EVENT_COLUMNS: &str = "transaction_id::text::bigint, global_position, stream_id, \
      stream_version, event_id, event_type, schema_version, payload, metadata, recorded_at";
@@ -55,9 +53,13 @@ impl EventStore {
         &self.pool
     }
 
-    /// Runs the store's migrations. Safe to run from several processes at once.
+    /// Runs the store's migrations. Safe to run from several processes at once. Other crates
+    /// (the projections) keep their own migrations in the same table with other version
+    /// numbers, so each set ignores the versions it does not know.
     pub async fn migrate(&self) -> Result<(), Error> {
-        MIGRATOR.run(&self.pool).await?;
+        let mut migrator = sqlx::migrate!("./migrations");
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
         Ok(())
     }
 

@@ -1,0 +1,133 @@
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use eventstore::{EventStore, Position};
+use sqlx::{Connection as _, PgConnection, Row as _};
+
+use crate::{Error, Projection};
+
+/// Keeps one projection current while it holds the projection's lock.
+pub struct Runner<P> {
+    store: EventStore,
+    projection: P,
+    batch_size: u32,
+    poll_interval: Duration,
+}
+
+impl<P: Projection> Runner<P> {
+    pub fn new(store: EventStore, projection: P) -> Self {
+        Self {
+            store,
+            projection,
+            batch_size: 500,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+
+    pub fn with_batch_size(mut self, batch_size: u32) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// How often a standby tries the lock, and a subscription polls without notifications.
+    pub fn with_poll_interval(mut self, poll_interval: Duration) -> Self {
+        self.poll_interval = poll_interval;
+        self
+    }
+
+    /// Runs until `shutdown` completes or an error stops it. The caller restarts it after an
+    /// error; it resumes from the last committed checkpoint.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+        let name = self.projection.name();
+        tokio::pin!(shutdown);
+        // The lock and every batch live on this one connection (see the crate docs).
+        let mut connection = self.store.pool().acquire().await?.detach();
+        loop {
+            let locked: bool = sqlx::query_scalar(
+                "select pg_try_advisory_lock(hashtextextended('vern.projection/' || $1, 0))",
+            )
+            .bind(name)
+            .fetch_one(&mut connection)
+            .await?;
+            if locked {
+                break;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.poll_interval) => {}
+                () = &mut shutdown => return Ok(()),
+            }
+        }
+        tracing::info!(projection = name, "projection running");
+        let mut subscription = self
+            .store
+            .subscribe(name)
+            .await?
+            .with_batch_size(self.batch_size)
+            .with_poll_interval(self.poll_interval);
+        let result = loop {
+            let batch = tokio::select! {
+                batch = subscription.next_batch() => batch?,
+                () = &mut shutdown => break Ok(()),
+            };
+            if let Err(error) = self
+                .apply_batch(&mut connection, &subscription, &batch)
+                .await
+            {
+                break Err(error);
+            }
+            tracing::debug!(projection = name, events = batch.len(), position = %subscription.position(), "batch applied");
+        };
+        // Closing the connection releases the session lock.
+        let _ = connection.close().await;
+        result
+    }
+
+    async fn apply_batch(
+        &self,
+        connection: &mut PgConnection,
+        subscription: &eventstore::Subscription,
+        batch: &[eventstore::RecordedEvent],
+    ) -> Result<(), Error> {
+        let mut transaction = connection.begin().await?;
+        for event in batch {
+            self.projection.apply(&mut transaction, event).await?;
+        }
+        subscription.save_checkpoint(&mut transaction).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+}
+
+/// Where a projection stands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    pub checkpoint: Position,
+    /// Readable events it has not applied yet.
+    pub events_behind: i64,
+    /// Age of the oldest of those; zero when it is caught up.
+    pub seconds_behind: f64,
+}
+
+/// The projection's checkpoint and lag.
+pub async fn status(store: &EventStore, projection: &str) -> Result<Status, Error> {
+    let mut connection = store.pool().acquire().await?;
+    let checkpoint = eventstore::load_checkpoint(&mut connection, projection).await?;
+    let row = sqlx::query(
+        "select count(*), min(recorded_at) from events \
+         where (transaction_id, global_position) > ($1::text::xid8, $2) \
+           and transaction_id < pg_snapshot_xmin(pg_current_snapshot())",
+    )
+    .bind(checkpoint.transaction_id.to_string())
+    .bind(checkpoint.global_position)
+    .fetch_one(&mut *connection)
+    .await?;
+    let oldest: Option<DateTime<Utc>> = row.try_get(1)?;
+    Ok(Status {
+        checkpoint,
+        events_behind: row.try_get(0)?,
+        seconds_behind: oldest.map_or(0.0, |at| {
+            (Utc::now() - at).num_milliseconds() as f64 / 1000.0
+        }),
+    })
+}
