@@ -98,7 +98,7 @@ async fn serve(args: ServeArgs, services: &[ServiceName]) -> anyhow::Result<()> 
     let database = Database::open(args.database.database_url, data_dir).await?;
     let result = async {
         let store = EventStore::new(database.pool().clone());
-        store.migrate().await.context("running migrations")?;
+        migrate_all(&store).await?;
         let listener = server::bind(args.listen).await?;
         write_operator_token(&key, data_dir)?;
         let listening_on = listener
@@ -110,14 +110,20 @@ async fn serve(args: ServeArgs, services: &[ServiceName]) -> anyhow::Result<()> 
             services = ?services,
             "vern is up; stop with Ctrl-C"
         );
+        let (stop_projections, projections_stopped) = tokio::sync::watch::channel(false);
+        let projections = tokio::spawn(run_projections(store.clone(), projections_stopped));
         let handler = Handler::new(store);
-        server::serve(listener, handler, key, services, async {
+        let served = server::serve(listener, handler, key, services, async {
             if let Err(error) = shutdown_signal().await {
                 tracing::error!(%error, "waiting for a shutdown signal");
             }
             tracing::info!("shutting down");
         })
-        .await
+        .await;
+        // The server has finished its calls; let the projections finish their batch.
+        let _ = stop_projections.send(true);
+        let _ = projections.await;
+        served
     }
     .await;
     database.close().await;
@@ -149,12 +155,42 @@ fn write_operator_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    let database = Database::open(args.database_url, &args.data_dir).await?;
-    let result = EventStore::new(database.pool().clone())
+/// The event store's schema and the read models'.
+async fn migrate_all(store: &EventStore) -> anyhow::Result<()> {
+    store
         .migrate()
         .await
-        .context("running migrations");
+        .context("running the event store's migrations")?;
+    projections::migrate(store.pool())
+        .await
+        .context("running the read models' migrations")
+}
+
+/// Keeps the read models current until `stopped` turns true. A runner that fails is
+/// restarted after a pause, from its last committed checkpoint.
+async fn run_projections(store: EventStore, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let runner = projections::Runner::new(store, projections::timeline::CaseTimeline);
+    loop {
+        let mut stop = stopped.clone();
+        let result = runner
+            .run(async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            })
+            .await;
+        match result {
+            Ok(()) => return,
+            Err(error) => tracing::error!(%error, "projection stopped; restarting"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            _ = stopped.wait_for(|stopped| *stopped) => return,
+        }
+    }
+}
+
+async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
+    let database = Database::open(args.database_url, &args.data_dir).await?;
+    let result = migrate_all(&EventStore::new(database.pool().clone())).await;
     if result.is_ok() {
         tracing::info!(database = %database.describe(), "migrations applied");
     }

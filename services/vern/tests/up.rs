@@ -145,6 +145,24 @@ async fn up_keeps_its_data_between_runs_and_stops_its_server() {
             .append(&marker_append(&stream))
             .await
             .expect("the schema is there");
+        // The read models run inside `vern up`: the timeline's checkpoint passes the marker.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let position: Option<i64> = sqlx::query_scalar(
+                "select global_position from checkpoints where subscriber = 'case_timeline'",
+            )
+            .fetch_optional(&pool)
+            .await
+            .unwrap();
+            if position.is_some_and(|p| p >= 1) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the case timeline projection never ran"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         pool.close().await;
     }
     let (status, log) = first.terminate();
@@ -235,10 +253,11 @@ async fn migrate_with_a_database_url_uses_that_server() {
         String::from_utf8_lossy(&output.stderr)
     );
     let tables: i64 = sqlx::query_scalar(
-        "select count(*) from information_schema.tables where table_name in ('events', 'streams', 'commands', 'checkpoints')",
+        "select count(*) from information_schema.tables \
+         where table_name in ('events', 'streams', 'commands', 'checkpoints', 'case_timeline')",
     )
     .fetch_one(db.pool())
     .await
     .unwrap();
-    assert_eq!(tables, 4);
+    assert_eq!(tables, 5);
 }
