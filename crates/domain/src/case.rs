@@ -18,7 +18,7 @@ use crate::error::DomainError;
 use crate::municipality::MunicipalityNumber;
 use crate::report::{ReportId, ScreeningOutcome};
 use crate::rules::{Act, RuleSet};
-use crate::values::{BoundedText, ChildIdentity, Urgency, check_not_after};
+use crate::values::{Assignee, BoundedText, ChildIdentity, Urgency, check_not_after};
 
 /// Identifies a case stream. The shell generates the UUID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -290,6 +290,8 @@ pub enum CaseCommand {
         outcome: ScreeningOutcome,
         emergency_action: bool,
         urgency: Urgency,
+        /// The report's team and caseworker, which the new case starts with.
+        assignee: Option<Assignee>,
     },
     /// Made by `screening::decide_screening` for a child whose open case gets the report.
     LinkReport {
@@ -302,6 +304,9 @@ pub enum CaseCommand {
     ChangeUrgency {
         urgency: Urgency,
         reason: BoundedText,
+    },
+    AssignCase {
+        assignee: Assignee,
     },
     StartInvestigation {
         plan: InvestigationPlan,
@@ -401,6 +406,8 @@ pub enum CaseEvent {
         outcome: ScreeningOutcome,
         emergency_action: bool,
         urgency: Urgency,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee: Option<Assignee>,
         at: DateTime<Utc>,
     },
     ReportLinkedToCase {
@@ -544,6 +551,10 @@ pub enum CaseEvent {
         reason: CloseReason,
         at: DateTime<Utc>,
     },
+    CaseAssigned {
+        assignee: Assignee,
+        at: DateTime<Utc>,
+    },
 }
 
 impl CaseEvent {
@@ -580,11 +591,46 @@ impl CaseEvent {
             Self::CarePlanMade { .. } => "CarePlanMade",
             Self::FollowUpVisitRecorded { .. } => "FollowUpVisitRecorded",
             Self::CaseClosed { .. } => "CaseClosed",
+            Self::CaseAssigned { .. } => "CaseAssigned",
         }
     }
 
     pub fn schema_version(&self) -> u32 {
         Self::SCHEMA_VERSION
+    }
+
+    /// When the decision was made; views that answer "as of" a moment order history by it.
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        match self {
+            Self::CaseOpenedFromReport { at, .. }
+            | Self::ReportLinkedToCase { at, .. }
+            | Self::InvestigationOpened { at, .. }
+            | Self::UrgencyChanged { at, .. }
+            | Self::InvestigationStarted { at, .. }
+            | Self::InvestigationActivityRecorded { at, .. }
+            | Self::InvestigationDeadlineExtended { at, .. }
+            | Self::ConsultationHeld { at, .. }
+            | Self::ForensicInterviewHeld { at, .. }
+            | Self::ForensicInterviewPostponed { at, .. }
+            | Self::ForensicInterviewNotHeld { at, .. }
+            | Self::ReportedToPolice { at, .. }
+            | Self::InvestigationConcluded { at, .. }
+            | Self::MeasureStarted { at, .. }
+            | Self::MeasureEvaluated { at, .. }
+            | Self::MeasureExtended { at, .. }
+            | Self::MeasureChanged { at, .. }
+            | Self::MeasureEnded { at, .. }
+            | Self::EmergencyDecisionMade { at, .. }
+            | Self::EmergencyDecisionApproved { at, .. }
+            | Self::EmergencyDecisionRefused { at, .. }
+            | Self::EmergencyPetitionSent { at, .. }
+            | Self::BoardProposalSent { at, .. }
+            | Self::BoardDecided { at, .. }
+            | Self::CarePlanMade { at, .. }
+            | Self::FollowUpVisitRecorded { at, .. }
+            | Self::CaseClosed { at, .. }
+            | Self::CaseAssigned { at, .. } => *at,
+        }
     }
 }
 
@@ -622,6 +668,7 @@ pub struct Case {
     pub municipality: MunicipalityNumber,
     pub opened_at: DateTime<Utc>,
     pub urgency: Urgency,
+    pub assignee: Option<Assignee>,
     pub reports: Vec<LinkedReport>,
     /// Every investigation, the current one last.
     pub investigations: Vec<Investigation>,
@@ -831,6 +878,7 @@ pub fn decide(
             outcome,
             emergency_action,
             urgency,
+            assignee,
         } => {
             if state.case().is_some() {
                 return Err(DomainError::CaseAlreadyOpened { case_id });
@@ -851,6 +899,7 @@ pub fn decide(
                 outcome,
                 emergency_action,
                 urgency,
+                assignee,
                 at: now,
             }];
             if opens_investigation {
@@ -954,6 +1003,12 @@ fn decide_on_open_case(
             return Err(DomainError::CaseAlreadyOpened { case_id });
         }
         CaseCommand::LinkReport { .. } => return Err(DomainError::CaseClosed),
+        CaseCommand::AssignCase { assignee } => {
+            if case.assignee.as_ref() == Some(&assignee) {
+                return Err(DomainError::AssigneeUnchanged);
+            }
+            vec![CaseEvent::CaseAssigned { assignee, at: now }]
+        }
         CaseCommand::ChangeUrgency { urgency, reason } => {
             if case.urgency == urgency {
                 return Err(DomainError::UrgencyUnchanged { urgency });
@@ -1390,6 +1445,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 outcome,
                 emergency_action,
                 urgency,
+                assignee,
                 at,
             },
         ) => {
@@ -1399,6 +1455,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 municipality: *municipality,
                 opened_at: *at,
                 urgency: *urgency,
+                assignee: assignee.clone(),
                 reports: vec![LinkedReport {
                     report: *report,
                     outcome: outcome.clone(),
@@ -1469,6 +1526,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
             });
         }
         CaseEvent::UrgencyChanged { to, .. } => case.urgency = *to,
+        CaseEvent::CaseAssigned { assignee, .. } => case.assignee = Some(assignee.clone()),
         CaseEvent::InvestigationStarted { plan, .. } => {
             case.investigations
                 .last_mut()

@@ -41,6 +41,8 @@ pub enum DomainError {
     LetterNotOwed { letter: String },
     #[error("letter {letter} already sent")]
     LetterAlreadySent { letter: String },
+    #[error("already assigned to that team and caseworker")]
+    AssigneeUnchanged,
 
     // --- screening across streams ---
     #[error("case {case_id} is already opened")]

@@ -18,7 +18,7 @@ use crate::case::CaseId;
 use crate::error::DomainError;
 use crate::municipality::MunicipalityNumber;
 use crate::rules::Act;
-use crate::values::{BoundedText, ChildIdentity, ConcernCategory, Reporter, Urgency};
+use crate::values::{Assignee, BoundedText, ChildIdentity, ConcernCategory, Reporter, Urgency};
 
 /// Identifies a report stream. The shell generates the UUID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -235,6 +235,8 @@ pub enum ReportCommand {
     ScreenReport(ScreenReport),
     ChangeReportUrgency(ChangeReportUrgency),
     RecordFeedbackLetterSent(RecordFeedbackLetterSent),
+    /// Hands the report to a team (and caseworker) for screening; its cases inherit it.
+    AssignReport(Assignee),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,6 +272,10 @@ pub enum ReportEvent {
         letters: Vec<LetterKind>,
         at: DateTime<Utc>,
     },
+    ReportAssigned {
+        assignee: Assignee,
+        at: DateTime<Utc>,
+    },
 }
 
 impl ReportEvent {
@@ -283,6 +289,20 @@ impl ReportEvent {
             Self::ReportUrgencyChanged { .. } => "ReportUrgencyChanged",
             Self::ReportScreened { .. } => "ReportScreened",
             Self::FeedbackLetterSent { .. } => "FeedbackLetterSent",
+            Self::ReportAssigned { .. } => "ReportAssigned",
+        }
+    }
+
+    /// When it happened in the service: the receipt time for a received report (which may be
+    /// earlier than when it was entered), the decision time for every other event. Views that
+    /// answer "as of" a moment order history by this.
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        match self {
+            Self::ReportReceived { received_at, .. } => *received_at,
+            Self::ReportUrgencyChanged { at, .. }
+            | Self::ReportScreened { at, .. }
+            | Self::FeedbackLetterSent { at, .. }
+            | Self::ReportAssigned { at, .. } => *at,
         }
     }
 
@@ -316,6 +336,7 @@ pub struct Report {
     pub concerns: Vec<ConcernCategory>,
     pub summary: BoundedText,
     pub urgency: Urgency,
+    pub assignee: Option<Assignee>,
     pub screening: Option<Screening>,
     pub letters_sent: Vec<SentLetter>,
 }
@@ -386,6 +407,16 @@ pub fn decide(
         ReportCommand::ScreenReport(command) => screen(state, command, context),
         ReportCommand::ChangeReportUrgency(command) => change_urgency(state, command, context),
         ReportCommand::RecordFeedbackLetterSent(command) => letter_sent(state, command, context),
+        ReportCommand::AssignReport(assignee) => {
+            let report = state.received()?;
+            if report.assignee.as_ref() == Some(&assignee) {
+                return Err(DomainError::AssigneeUnchanged);
+            }
+            Ok(vec![ReportEvent::ReportAssigned {
+                assignee,
+                at: context.now,
+            }])
+        }
     }
 }
 
@@ -619,9 +650,14 @@ pub fn evolve(state: ReportState, event: &ReportEvent) -> ReportState {
             concerns: concerns.clone(),
             summary: summary.clone(),
             urgency: *urgency,
+            assignee: None,
             screening: None,
             letters_sent: Vec::new(),
         }),
+        (ReportState::Received(mut report), ReportEvent::ReportAssigned { assignee, .. }) => {
+            report.assignee = Some(assignee.clone());
+            ReportState::Received(report)
+        }
         (ReportState::Received(mut report), ReportEvent::ReportUrgencyChanged { to, .. }) => {
             report.urgency = *to;
             ReportState::Received(report)

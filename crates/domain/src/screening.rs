@@ -60,6 +60,7 @@ pub fn decide_screening(
                     outcome: screening.outcome.clone(),
                     emergency_action: screening.emergency_action,
                     urgency: screening.urgency,
+                    assignee: report.assignee.clone(),
                 },
             ),
             CaseAssignment::ExistingOpenCase(case_id) => {

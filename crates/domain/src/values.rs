@@ -211,6 +211,30 @@ impl From<BoundedText> for String {
     }
 }
 
+/// Who works on a report or case: a team and, once one is named, a caseworker in it. Worklists
+/// and caseloads are filtered by it; it grants no access by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignee {
+    pub team: BoundedText,
+    /// The caseworker's subject, as in their token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caseworker: Option<BoundedText>,
+}
+
+impl Assignee {
+    /// Parses a team and an optional caseworker; an empty caseworker means none.
+    pub fn parse(team: &str, caseworker: &str) -> Result<Self, DomainError> {
+        Ok(Self {
+            team: BoundedText::short("team", team)?,
+            caseworker: if caseworker.trim().is_empty() {
+                None
+            } else {
+                Some(BoundedText::short("caseworker", caseworker)?)
+            },
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // People
 // ---------------------------------------------------------------------------------------------

@@ -125,3 +125,22 @@ pub fn case_ids(command_id: &str, case_id: &str) -> Result<(Uuid, domain::case::
     let case_id = domain::case::CaseId::new(id("case_id", case_id)?);
     Ok((command_id, case_id))
 }
+
+/// A team and optional caseworker from the request's `team` and `caseworker` fields.
+pub fn assignee(team: &str, caseworker: &str) -> Result<values::Assignee, Error> {
+    Ok(values::Assignee::parse(team, caseworker)?)
+}
+
+/// The `team` and `caseworker` fields of a response; empty when unassigned.
+pub fn assignee_fields(assignee: Option<&values::Assignee>) -> (String, String) {
+    assignee.map_or_else(Default::default, |assignee| {
+        (
+            assignee.team.as_str().to_owned(),
+            assignee
+                .caseworker
+                .as_ref()
+                .map(|caseworker| caseworker.as_str().to_owned())
+                .unwrap_or_default(),
+        )
+    })
+}

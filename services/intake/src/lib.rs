@@ -152,6 +152,25 @@ impl Intake {
             .await
     }
 
+    async fn assign(
+        &self,
+        request: Request<pb::AssignReportRequest>,
+    ) -> Result<api::common::v1::WriteResult, Error> {
+        let principal = Principal::of(&request)?;
+        let request = request.into_inner();
+        let command_id = common::command_id(&request.command_id)?;
+        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
+        let assignee = common::assignee(&request.team, &request.caseworker)?;
+        self.handler
+            .execute_report(
+                command_id,
+                &principal.actor(),
+                report_id,
+                ReportCommand::AssignReport(assignee),
+            )
+            .await
+    }
+
     async fn get(&self, request: Request<pb::GetReportRequest>) -> Result<pb::Report, Error> {
         Principal::of(&request)?;
         let report_id = ReportId::new(common::id("report_id", &request.get_ref().report_id)?);
@@ -162,6 +181,7 @@ impl Intake {
         let report = state
             .report()
             .ok_or_else(|| Error::NotFound("report".into()))?;
+        let (team, caseworker) = common::assignee_fields(report.assignee.as_ref());
         Ok(pb::Report {
             report_id: report_id.as_uuid().to_string(),
             version,
@@ -188,6 +208,8 @@ impl Intake {
                 .iter()
                 .map(|letter| letter.kind.to_string())
                 .collect(),
+            team,
+            caseworker,
         })
     }
 }
@@ -223,6 +245,14 @@ impl IntakeService for Intake {
         request: Request<pb::ScreenReportRequest>,
     ) -> Result<Response<pb::ScreenReportResponse>, Status> {
         Ok(Response::new(self.screen(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "AssignReport"))]
+    async fn assign_report(
+        &self,
+        request: Request<pb::AssignReportRequest>,
+    ) -> Result<Response<api::common::v1::WriteResult>, Status> {
+        Ok(Response::new(self.assign(request).await?))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ChangeReportUrgency"))]

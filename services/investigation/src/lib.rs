@@ -47,6 +47,7 @@ impl Investigation {
             Some(investigation) if investigation.plan.is_some() => "STARTED",
             Some(_) => "OPENED",
         };
+        let (team, caseworker) = common::assignee_fields(case.assignee.as_ref());
         Ok(pb::Case {
             case_id: case_id.as_uuid().to_string(),
             version,
@@ -66,6 +67,8 @@ impl Investigation {
             investigation: investigation.to_owned(),
             active_measures: u32::try_from(case.measures.iter().filter(|m| m.is_active()).count())
                 .unwrap_or(u32::MAX),
+            team,
+            caseworker,
         })
     }
 }
@@ -357,6 +360,24 @@ impl InvestigationService for Investigation {
                     Ok(CaseCommand::ChangeUrgency {
                         urgency: common::urgency("urgency", r.urgency)?,
                         reason: common::long_text("reason", &r.reason)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "AssignCase"))]
+    async fn assign_case(
+        &self,
+        request: Request<pb::AssignCaseRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::AssignCase {
+                        assignee: common::assignee(&r.team, &r.caseworker)?,
                     })
                 },
             )

@@ -188,6 +188,7 @@ pub(crate) fn case_opened(
         outcome,
         emergency_action,
         urgency: Urgency::Yellow,
+        assignee: None,
         at: received_at(),
     }
 }

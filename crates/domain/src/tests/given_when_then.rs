@@ -347,6 +347,7 @@ fn earlier_case(n: u128, child: ChildIdentity) -> Vec<AnyEvent> {
                 outcome: ScreeningOutcome::InvestigationOpened,
                 emergency_action: false,
                 urgency: Urgency::Green,
+                assignee: None,
                 at: reference.received_at,
             },
         ),
@@ -386,6 +387,7 @@ fn opened_now(
             outcome,
             emergency_action,
             urgency,
+            assignee: None,
             at: now(),
         },
     )
@@ -868,6 +870,7 @@ fn case_stream() {
             outcome: ScreeningOutcome::InvestigationOpened,
             emergency_action: false,
             urgency: Urgency::Yellow,
+            assignee: None,
             at: old_act_reference().received_at,
         },
         investigation_opened(old_act_reference()),
@@ -1787,4 +1790,65 @@ fn case_stream() {
         },
     ];
     assert!(run_table(rows) >= 60);
+}
+
+#[test]
+fn a_case_opened_at_screening_starts_with_the_reports_assignee() {
+    let rules = crate::rules::RuleBook::norwegian();
+    let context = crate::Context::new(now(), &rules);
+    let assignee = crate::values::Assignee::parse("Mottak", "kari").unwrap();
+    let report = crate::report::evolve(
+        crate::report::ReportState::default(),
+        &report_received(public_reporter(), vec![anna()]),
+    );
+    let assigned = crate::report::decide(
+        &report,
+        ReportCommand::AssignReport(assignee.clone()),
+        &context,
+    )
+    .unwrap();
+    let report = crate::report::evolve(report, &assigned[0]);
+    assert_eq!(
+        crate::report::decide(
+            &report,
+            ReportCommand::AssignReport(assignee.clone()),
+            &context
+        ),
+        Err(DomainError::AssigneeUnchanged)
+    );
+    let decision = crate::screening::decide_screening(
+        &report,
+        ScreenReport {
+            children: vec![child(
+                0,
+                CaseAssignment::NewCase(case_id(1)),
+                ScreeningOutcome::InvestigationOpened,
+                Urgency::Red,
+            )],
+        },
+        &std::collections::BTreeMap::new(),
+        &context,
+    )
+    .unwrap();
+    let (_, case_events) = &decision.case_events[0];
+    let case = case_events
+        .iter()
+        .fold(crate::case::CaseState::default(), crate::case::evolve);
+    assert_eq!(case.case().unwrap().assignee, Some(assignee));
+    let other = crate::values::Assignee::parse("Undersøkelse", "").unwrap();
+    let reassigned = crate::case::decide(
+        &case,
+        CaseCommand::AssignCase {
+            assignee: other.clone(),
+        },
+        &context,
+    )
+    .unwrap();
+    assert_eq!(
+        reassigned,
+        vec![CaseEvent::CaseAssigned {
+            assignee: other,
+            at: now()
+        }]
+    );
 }
