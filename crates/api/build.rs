@@ -5,10 +5,17 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let mut files: Vec<PathBuf> = ["common", "intake", "investigation", "measures", "feedback"]
-        .iter()
-        .map(|name| proto_root.join(format!("vern/{name}/v1/{name}.proto")))
-        .collect();
+    let mut files: Vec<PathBuf> = [
+        "common",
+        "intake",
+        "investigation",
+        "measures",
+        "feedback",
+        "worklist",
+    ]
+    .iter()
+    .map(|name| proto_root.join(format!("vern/{name}/v1/{name}.proto")))
+    .collect();
     // Served by reflection so clients can read the error details; its generated Rust is unused
     // (tonic-types has the same messages).
     files.push(proto_root.join("google/rpc/error_details.proto"));

@@ -1,13 +1,19 @@
 //! The harness of the end-to-end tests: [`TestApp::spawn`] runs the real server (every
-//! service, health, reflection, authentication) on `127.0.0.1:0` over a fresh database, and
-//! hands out generated gRPC clients that carry a valid token.
+//! service, health, reflection, authentication) and every read model's runner on
+//! `127.0.0.1:0` over a fresh database, and hands out generated gRPC clients that carry a
+//! valid token. The server's clock is the system's until a test sets it ([`TestApp::set_now`]),
+//! so scenarios can run at fixed times.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
 
 use api::feedback::v1::feedback_service_client::FeedbackServiceClient;
 use api::intake::v1::intake_service_client::IntakeServiceClient;
 use api::investigation::v1::investigation_service_client::InvestigationServiceClient;
 use api::measures::v1::measures_service_client::MeasuresServiceClient;
+use api::worklist::v1::worklist_service_client::WorklistServiceClient;
 use eventstore::EventStore;
 use handling::Handler;
 use platform::auth::{Claims, SigningKey};
@@ -47,8 +53,11 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub key: SigningKey,
     pub token: String,
+    pub store: EventStore,
     channel: Channel,
+    clock: Arc<Mutex<Option<DateTime<Utc>>>>,
     shutdown: Option<oneshot::Sender<()>>,
+    stop_views: tokio::sync::watch::Sender<bool>,
 }
 
 impl TestApp {
@@ -56,7 +65,9 @@ impl TestApp {
         testkit::init_test_log();
         let db = TestDb::new().await;
         let store = EventStore::new(db.pool().clone());
-        store.migrate().await.expect("migrations run");
+        vern::views::migrate_all(&store)
+            .await
+            .expect("migrations run");
         let key = SigningKey::generate();
         let token = key.issue(&Claims::new(
             "caseworker-7",
@@ -70,9 +81,21 @@ impl TestApp {
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let (shutdown, stopped) = oneshot::channel::<()>();
+        let (stop_views, views_stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(vern::views::run(store.clone(), views_stopped));
         let serving_key = key.clone();
+        let clock: Arc<Mutex<Option<DateTime<Utc>>>> = Arc::default();
+        let handler = {
+            let clock = clock.clone();
+            Handler::new(store.clone()).with_clock(Arc::new(move || {
+                clock
+                    .lock()
+                    .ok()
+                    .and_then(|set| *set)
+                    .unwrap_or_else(Utc::now)
+            }))
+        };
         tokio::spawn(async move {
-            let handler = Handler::new(store);
             let stopped = async {
                 let _ = stopped.await;
             };
@@ -90,9 +113,23 @@ impl TestApp {
             address,
             key,
             token,
+            store,
             channel,
+            clock,
             shutdown: Some(shutdown),
+            stop_views,
         }
+    }
+
+    /// Fixes the server's "now" (commands are decided at it, queries default to it).
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        if let Ok(mut clock) = self.clock.lock() {
+            *clock = Some(now);
+        }
+    }
+
+    pub fn worklist(&self) -> WorklistServiceClient<Authed> {
+        WorklistServiceClient::with_interceptor(self.channel(), self.bearer())
     }
 
     pub fn channel(&self) -> Channel {
@@ -138,6 +175,7 @@ impl Drop for TestApp {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+        let _ = self.stop_views.send(true);
     }
 }
 

@@ -30,6 +30,11 @@ pub mod feedback {
         tonic::include_proto!("vern.feedback.v1");
     }
 }
+pub mod worklist {
+    pub mod v1 {
+        tonic::include_proto!("vern.worklist.v1");
+    }
+}
 
 /// Every file of the contract with its imports, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -142,6 +142,29 @@ impl EventStore {
         self.decode_rows(rows)
     }
 
+    /// A stream's events up to and including global position `until`, on the caller's
+    /// connection. A projection folding another stream while it applies the event at `until`
+    /// sees that stream exactly as the log had it then, live or in a rebuild.
+    pub async fn read_stream_until(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        stream_id: &str,
+        until: Position,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        let rows = sqlx::query(&format!(
+            "select {EVENT_COLUMNS} from events \
+             where stream_id = $1 \
+               and (transaction_id, global_position) <= ($2::text::xid8, $3) \
+             order by stream_version"
+        ))
+        .bind(stream_id)
+        .bind(until.transaction_id.to_string())
+        .bind(until.global_position)
+        .fetch_all(connection)
+        .await?;
+        self.decode_rows(rows)
+    }
+
     /// Up to `limit` events of the global log after `after`, in log order, and only from
     /// transactions that have ended: what this returns is never followed by an event that
     /// sorts before it.

@@ -144,3 +144,47 @@ pub fn assignee_fields(assignee: Option<&values::Assignee>) -> (String, String) 
         )
     })
 }
+
+/// The `as_of` of a query: the moment given, or now.
+pub fn as_of(
+    field: &str,
+    value: Option<&prost_types::Timestamp>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Error> {
+    value.map_or(Ok(now), |value| timestamp(field, value))
+}
+
+/// The largest page a list query returns.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+/// `page_size` (0 means 100, at most [`MAX_PAGE_SIZE`]) and `page_token` (the offset the
+/// previous page handed out) as limit and offset.
+pub fn page(page_size: u32, page_token: &str) -> Result<(i64, i64), Error> {
+    let limit = match page_size {
+        0 => 100,
+        size if size > MAX_PAGE_SIZE => {
+            return Err(Error::invalid(
+                "page_size",
+                format!("must be at most {MAX_PAGE_SIZE}"),
+            ));
+        }
+        size => size,
+    };
+    let offset = if page_token.is_empty() {
+        0
+    } else {
+        page_token
+            .parse::<u32>()
+            .map_err(|_| Error::invalid("page_token", "is not a token this service handed out"))?
+    };
+    Ok((i64::from(limit), i64::from(offset)))
+}
+
+/// The token of the page after `offset`, or empty when `returned` shows this was the last.
+pub fn next_page_token(limit: i64, offset: i64, returned: usize) -> String {
+    if i64::try_from(returned).unwrap_or(i64::MAX) < limit {
+        String::new()
+    } else {
+        (offset + limit).to_string()
+    }
+}

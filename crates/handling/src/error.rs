@@ -23,6 +23,12 @@ pub enum Error {
     Unauthenticated,
     #[error(transparent)]
     Store(#[from] eventstore::Error),
+    /// A read model failed to answer.
+    #[error(transparent)]
+    View(#[from] projections::Error),
+    /// The caller asked to read its own write and the view did not get there in time.
+    #[error("the {view} view has not caught up with the requested position yet; try again")]
+    ViewBehind { view: String },
     /// A fault of ours (e.g. a stored event this build cannot read).
     #[error("internal error: {0}")]
     Internal(String),
@@ -79,7 +85,12 @@ impl From<Error> for Status {
                 tracing::warn!(error = %store, "database unavailable");
                 Status::unavailable("the database is unavailable; try again")
             }
-            Error::Store(_) | Error::Internal(_) => {
+            Error::View(projections::Error::Store(store)) if store.is_unavailable() => {
+                tracing::warn!(error = %store, "database unavailable");
+                Status::unavailable("the database is unavailable; try again")
+            }
+            Error::ViewBehind { .. } => Status::unavailable(error.to_string()),
+            Error::Store(_) | Error::Internal(_) | Error::View(_) => {
                 // Details stay in our logs; the caller learns only that it was not their fault.
                 tracing::error!(%error, "command failed");
                 Status::internal("internal error")

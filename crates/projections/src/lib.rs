@@ -1,5 +1,5 @@
-//! Read models built from the event store's gap-free global log, and the runner that keeps
-//! them current.
+//! Read models built from the event store's gap-free global log, the runner that keeps them
+//! current, and the rebuild that replaces one while the old one keeps serving.
 //!
 //! Why a runner per projection with a session advisory lock: several `vern` processes may run,
 //! but a projection must be applied by one at a time. The runner takes the lock on one
@@ -8,20 +8,39 @@
 //! so a standby that takes over starts from the last committed checkpoint: nothing is applied
 //! twice and nothing is skipped.
 //!
+//! Why each view folds the streams it needs up to the position it applies (`fold`): a view
+//! is then a function of the log prefix alone, so a rebuild reproduces the live rows exactly,
+//! and views that answer "as of" a moment can keep history (`intervals`).
+//!
+//! Why the tables come from each projection's DDL rather than numbered migrations: a view's
+//! tables are disposable, derived from the log. When a projection's DDL changes, `migrate`
+//! drops its tables and its checkpoint, and the runner refills them from the start; a rebuild
+//! creates the same DDL in a scratch schema and moves the tables in.
+//!
 //! Layout:
-//! - [`Projection`]: what a read model implements (its name and how one event changes it).
-//! - [`Runner`]: the lock, the catch-up and live loop, the batch transactions.
-//! - [`status`]: checkpoint and lag of a projection.
-//! - [`timeline`]: the case timeline read model.
+//! - [`Projection`], [`View`]: what a read model implements, and the set `vern` runs.
+//! - [`Runner`], [`status`], [`wait_for`]: applying, lag, read-your-writes.
+//! - [`rebuild()`]: replay into fresh tables and swap them in.
+//! - [`worklist`], [`caseload`], [`statistics`], [`timeline`]: the read models and their queries.
 
+mod fold;
+mod intervals;
+mod rebuild;
 mod runner;
+
+pub mod caseload;
+pub mod statistics;
 pub mod timeline;
+pub mod worklist;
 
 use std::future::Future;
+use std::time::Duration;
 
-use eventstore::RecordedEvent;
+use domain::rules::RuleBook;
+use eventstore::{EventStore, Position, RecordedEvent};
 use sqlx::PgConnection;
 
+pub use rebuild::{RebuildProgress, rebuild};
 pub use runner::{Runner, Status, status};
 
 /// The projections' one error type.
@@ -31,20 +50,27 @@ pub enum Error {
     Store(#[from] eventstore::Error),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("projection {projection} cannot apply event {position}: {reason}")]
     Apply {
         projection: &'static str,
         position: eventstore::Position,
         reason: String,
     },
+    #[error("no projection named {0:?}; known: case_timeline, worklist, caseload, statistics")]
+    UnknownProjection(String),
 }
 
 /// A read model: its own tables, changed one event at a time inside the runner's transaction.
 pub trait Projection: Send + Sync {
     /// The subscriber name, also the checkpoint's key and the advisory lock's.
     fn name(&self) -> &'static str;
+
+    /// The tables it owns; a rebuild replaces exactly these.
+    fn tables(&self) -> &'static [&'static str];
+
+    /// DDL creating `tables`, with unqualified names: it runs under the search path of the
+    /// schema being built.
+    fn schema(&self) -> &'static str;
 
     fn apply<'a>(
         &'a self,
@@ -53,10 +79,157 @@ pub trait Projection: Send + Sync {
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
 }
 
-/// Creates the read models' tables. Safe beside the event store's migrations.
-pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), Error> {
-    let mut migrator = sqlx::migrate!("./migrations");
-    migrator.set_ignore_missing(true);
-    migrator.run(pool).await?;
+/// Every read model `vern` runs.
+pub enum View {
+    CaseTimeline(timeline::CaseTimeline),
+    Worklist(worklist::Worklist),
+    Caseload(caseload::Caseload),
+    Statistics(statistics::Statistics),
+}
+
+/// The views in the order `vern` starts them.
+pub fn views(store: &EventStore, rules: &RuleBook) -> Vec<View> {
+    vec![
+        View::CaseTimeline(timeline::CaseTimeline),
+        View::Worklist(worklist::Worklist::new(store.clone(), rules.clone())),
+        View::Caseload(caseload::Caseload::new(store.clone())),
+        View::Statistics(statistics::Statistics::new(store.clone(), rules.clone())),
+    ]
+}
+
+/// The view called `name`.
+pub fn view(store: &EventStore, rules: &RuleBook, name: &str) -> Result<View, Error> {
+    views(store, rules)
+        .into_iter()
+        .find(|view| view.name() == name)
+        .ok_or_else(|| Error::UnknownProjection(name.to_owned()))
+}
+
+impl Projection for View {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::CaseTimeline(view) => view.name(),
+            Self::Worklist(view) => view.name(),
+            Self::Caseload(view) => view.name(),
+            Self::Statistics(view) => view.name(),
+        }
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        match self {
+            Self::CaseTimeline(view) => view.tables(),
+            Self::Worklist(view) => view.tables(),
+            Self::Caseload(view) => view.tables(),
+            Self::Statistics(view) => view.tables(),
+        }
+    }
+
+    fn schema(&self) -> &'static str {
+        match self {
+            Self::CaseTimeline(view) => view.schema(),
+            Self::Worklist(view) => view.schema(),
+            Self::Caseload(view) => view.schema(),
+            Self::Statistics(view) => view.schema(),
+        }
+    }
+
+    async fn apply(
+        &self,
+        transaction: &mut PgConnection,
+        event: &RecordedEvent,
+    ) -> Result<(), Error> {
+        match self {
+            Self::CaseTimeline(view) => view.apply(transaction, event).await,
+            Self::Worklist(view) => view.apply(transaction, event).await,
+            Self::Caseload(view) => view.apply(transaction, event).await,
+            Self::Statistics(view) => view.apply(transaction, event).await,
+        }
+    }
+}
+
+/// Creates each view's tables, or recreates them (and resets its checkpoint, so the runner
+/// refills them) when its DDL changed. Run after the event store's migrations.
+pub async fn migrate(pool: &sqlx::PgPool, views: &[View]) -> Result<(), Error> {
+    let mut transaction = pool.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('vern.projections/migrate', 0))")
+        .execute(&mut *transaction)
+        .await?;
+    sqlx::raw_sql(
+        "create table if not exists projection_schemas ( \
+             projection  text primary key, \
+             schema_hash text not null, \
+             created_at  timestamptz not null default now())",
+    )
+    .execute(&mut *transaction)
+    .await?;
+    for view in views {
+        let current: Option<String> =
+            sqlx::query_scalar("select schema_hash from projection_schemas where projection = $1")
+                .bind(view.name())
+                .fetch_optional(&mut *transaction)
+                .await?;
+        let wanted: String = sqlx::query_scalar("select md5($1)")
+            .bind(view.schema())
+            .fetch_one(&mut *transaction)
+            .await?;
+        if current.as_ref() == Some(&wanted) {
+            continue;
+        }
+        tracing::info!(
+            projection = view.name(),
+            "creating the view's tables; it refills from the start"
+        );
+        for table in view.tables() {
+            sqlx::raw_sql(&format!("drop table if exists {table} cascade"))
+                .execute(&mut *transaction)
+                .await?;
+        }
+        sqlx::raw_sql(view.schema())
+            .execute(&mut *transaction)
+            .await?;
+        record_schema(&mut transaction, view).await?;
+        sqlx::query("delete from checkpoints where subscriber = $1")
+            .bind(view.name())
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
     Ok(())
+}
+
+async fn record_schema(connection: &mut PgConnection, view: &impl Projection) -> Result<(), Error> {
+    sqlx::query(
+        "insert into projection_schemas (projection, schema_hash) values ($1, md5($2)) \
+         on conflict (projection) do update \
+           set schema_hash = excluded.schema_hash, created_at = now()",
+    )
+    .bind(view.name())
+    .bind(view.schema())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Waits until `projection` has applied `position` (a command's result), polling its
+/// checkpoint, for at most `timeout`. Returns whether it got there: a query that asked to
+/// read its own write answers only from a view that has it.
+pub async fn wait_for(
+    pool: &sqlx::PgPool,
+    projection: &str,
+    position: Position,
+    timeout: Duration,
+) -> Result<bool, Error> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let mut connection = pool.acquire().await?;
+        let checkpoint = eventstore::load_checkpoint(&mut connection, projection).await?;
+        drop(connection);
+        if checkpoint >= position {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -59,6 +59,14 @@ impl<P: Projection> Runner<P> {
             }
         }
         tracing::info!(projection = name, "projection running");
+        // The row every batch locks first (see `apply_batch`).
+        sqlx::query(
+            "insert into checkpoints (subscriber, transaction_id, global_position, updated_at) \
+             values ($1, '0'::xid8, 0, now()) on conflict (subscriber) do nothing",
+        )
+        .bind(name)
+        .execute(&mut connection)
+        .await?;
         let mut subscription = self
             .store
             .subscribe(name)
@@ -66,15 +74,27 @@ impl<P: Projection> Runner<P> {
             .with_batch_size(self.batch_size)
             .with_poll_interval(self.poll_interval);
         let result = loop {
+            let from = subscription.position();
             let batch = tokio::select! {
                 batch = subscription.next_batch() => batch?,
                 () = &mut shutdown => break Ok(()),
             };
-            if let Err(error) = self
-                .apply_batch(&mut connection, &subscription, &batch)
+            match self
+                .apply_batch(&mut connection, &subscription, from, &batch)
                 .await
             {
-                break Err(error);
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!(
+                        projection = name,
+                        "checkpoint moved by a rebuild; resuming from it"
+                    );
+                    if let Err(error) = subscription.rewind().await {
+                        break Err(error.into());
+                    }
+                    continue;
+                }
+                Err(error) => break Err(error),
             }
             tracing::debug!(projection = name, events = batch.len(), position = %subscription.position(), "batch applied");
         };
@@ -83,19 +103,42 @@ impl<P: Projection> Runner<P> {
         result
     }
 
+    /// Applies the batch read after `from`, unless the stored checkpoint is no longer `from`
+    /// (a rebuild swapped the tables in meanwhile): then nothing is applied and it returns
+    /// false. A rebuild's swap locks the same checkpoint row, so the two never interleave.
     async fn apply_batch(
         &self,
         connection: &mut PgConnection,
         subscription: &eventstore::Subscription,
+        from: Position,
         batch: &[eventstore::RecordedEvent],
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let mut transaction = connection.begin().await?;
+        let stored = sqlx::query(
+            "select transaction_id::text::bigint, global_position from checkpoints \
+             where subscriber = $1 for update",
+        )
+        .bind(self.projection.name())
+        .fetch_optional(&mut *transaction)
+        .await?
+        .map(|row| -> Result<Position, sqlx::Error> {
+            Ok(Position {
+                transaction_id: row.try_get::<i64, _>(0)?.unsigned_abs(),
+                global_position: row.try_get(1)?,
+            })
+        })
+        .transpose()?
+        .unwrap_or(Position::START);
+        if stored != from {
+            transaction.rollback().await?;
+            return Ok(false);
+        }
         for event in batch {
             self.projection.apply(&mut transaction, event).await?;
         }
         subscription.save_checkpoint(&mut transaction).await?;
         transaction.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -1,18 +1,32 @@
 //! The case timeline: every event of a child's case in order, with actor and time, for the
 //! caseworker's overview and for supervision. It keeps no content, only what happened, when,
 //! and by whom: the content stays in the events, behind the case's access rules.
+//!
+//! It reads only the envelope and the payload's `at`, not the domain event, so it lists every
+//! event of a case, including types a newer build wrote.
 
+use chrono::{DateTime, Utc};
 use eventstore::RecordedEvent;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{Error, Projection};
 
+const NAME: &str = "case_timeline";
+
 pub struct CaseTimeline;
 
 impl Projection for CaseTimeline {
     fn name(&self) -> &'static str {
-        "case_timeline"
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["case_timeline"]
+    }
+
+    fn schema(&self) -> &'static str {
+        include_str!("../schema/case_timeline.sql")
     }
 
     async fn apply(
@@ -24,20 +38,29 @@ impl Projection for CaseTimeline {
             return Ok(());
         };
         let case_id = Uuid::parse_str(case_id).map_err(|_| Error::Apply {
-            projection: "case_timeline",
+            projection: NAME,
             position: event.position,
             reason: format!("stream {} is not case-<uuid>", event.stream_id),
         })?;
+        // Every case event records when it was decided in `at`.
+        let occurred_at = event
+            .payload
+            .get("at")
+            .and_then(|at| at.as_str())
+            .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+            .map_or(event.recorded_at, |at| at.with_timezone(&Utc));
         // A plain insert: applying an event twice is a bug and must fail loudly.
         sqlx::query(
-            "insert into case_timeline (case_id, stream_version, event_type, actor_subject, actor_role, recorded_at) \
-             values ($1, $2, $3, $4, $5, $6)",
+            "insert into case_timeline \
+               (case_id, stream_version, event_type, actor_subject, actor_role, occurred_at, recorded_at) \
+             values ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(case_id)
         .bind(i64::try_from(event.stream_version).unwrap_or(i64::MAX))
         .bind(&event.event_type)
         .bind(&event.metadata.actor.subject)
         .bind(&event.metadata.actor.role)
+        .bind(occurred_at)
         .bind(event.recorded_at)
         .execute(transaction)
         .await?;
@@ -52,16 +75,17 @@ pub struct TimelineEntry {
     pub event_type: String,
     pub actor_subject: String,
     pub actor_role: String,
-    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
 }
 
-/// A case's timeline, oldest first.
+/// A case's timeline, oldest first; empty for a case the view does not know.
 pub async fn case_timeline(
     pool: &sqlx::PgPool,
     case_id: Uuid,
 ) -> Result<Vec<TimelineEntry>, Error> {
     Ok(sqlx::query_as(
-        "select stream_version, event_type, actor_subject, actor_role, recorded_at \
+        "select stream_version, event_type, actor_subject, actor_role, occurred_at, recorded_at \
          from case_timeline where case_id = $1 order by stream_version",
     )
     .bind(case_id)

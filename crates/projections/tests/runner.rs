@@ -20,11 +20,12 @@ async fn setup() -> (TestDb, EventStore) {
     testkit::init_test_log();
     let db = TestDb::new().await;
     let store = EventStore::new(db.pool().clone());
+    let views = projections::views(&store, &domain::rules::RuleBook::norwegian());
     store.migrate().await.unwrap();
-    projections::migrate(db.pool()).await.unwrap();
+    projections::migrate(db.pool(), &views).await.unwrap();
     // Both migration sets, run again in either order, stay happy together.
     store.migrate().await.unwrap();
-    projections::migrate(db.pool()).await.unwrap();
+    projections::migrate(db.pool(), &views).await.unwrap();
     (db, store)
 }
 
@@ -131,6 +132,14 @@ struct Flaky {
 impl Projection for Flaky {
     fn name(&self) -> &'static str {
         "case_timeline"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        CaseTimeline.tables()
+    }
+
+    fn schema(&self) -> &'static str {
+        CaseTimeline.schema()
     }
 
     async fn apply(

@@ -2,16 +2,19 @@
 //! gets which letter"), and recording that they were sent.
 //!
 //! Which letters are owed depends on the report and on its children's cases (a conclusion
-//! letter follows the case's investigation), so this service reads both. Listing the letters
-//! owed across a municipality and rendering letter text need the letters read model, which
-//! comes with the projections; until then those two RPCs answer UNIMPLEMENTED.
+//! letter follows the case's investigation), so this service reads both for one report. The
+//! list across municipalities comes from the worklist read model, where letters are deadlines
+//! like any other. Letter text is composed in `letter` from only what a letter may disclose.
+
+mod letter;
 
 use api::common::v1::WriteResult;
 use api::feedback::v1 as pb;
 use api::feedback::v1::feedback_service_server::{FeedbackService, FeedbackServiceServer};
 use domain::case::{CaseId, CaseState};
 use domain::report::{LetterKind, RecordFeedbackLetterSent, ReportCommand, ReportId, ReportState};
-use domain::{DomainError, letters};
+use domain::values::ChildIdentity;
+use domain::{DomainError, calendar, letters};
 use handling::principal::Principal;
 use handling::{CaseStream, Error, Handler, ReportStream, convert as common};
 use tonic::{Request, Response, Status};
@@ -59,13 +62,15 @@ impl Feedback {
         Principal::of(&request)?;
         let request = request.into_inner();
         let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
-        let as_of = match &request.as_of {
-            Some(timestamp) => common::timestamp("as_of", timestamp)?,
-            None => self.handler.now(),
-        };
+        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
         let (report, cases) = self.load(report_id).await?;
+        let municipality = report
+            .report()
+            .map(|report| report.municipality.as_str().to_owned())
+            .unwrap_or_default();
         let owed = letters::letters_owed(&report, &cases, self.handler.rules(), as_of);
         Ok(pb::LettersOwed {
+            next_page_token: String::new(),
             letters: owed
                 .into_iter()
                 .map(|letter| pb::LetterOwed {
@@ -73,8 +78,170 @@ impl Feedback {
                     letter: Some(to_letter(letter.kind)),
                     due_on: letter.due.last_day.to_string(),
                     overdue: letter.breached,
+                    municipality: municipality.clone(),
                 })
                 .collect(),
+        })
+    }
+
+    async fn list(
+        &self,
+        request: Request<pb::ListLettersOwedRequest>,
+    ) -> Result<pb::LettersOwed, Error> {
+        Principal::of(&request)?;
+        let request = request.into_inner();
+        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
+        let municipalities = if request.municipality.trim().is_empty() {
+            Vec::new()
+        } else {
+            vec![
+                domain::municipality::MunicipalityNumber::parse(
+                    "municipality",
+                    &request.municipality,
+                    self.handler.municipalities(),
+                )?
+                .as_str()
+                .to_owned(),
+            ]
+        };
+        let (limit, offset) = common::page(request.page_size, &request.page_token)?;
+        self.handler
+            .wait_for_view("worklist", request.min_position.as_ref())
+            .await?;
+        let query = projections::worklist::WorklistQuery {
+            municipalities,
+            team: None,
+            caseworker: None,
+            as_of,
+            due_within_days: None,
+            letters_only: true,
+            limit,
+            offset,
+        };
+        let items = projections::worklist::list(self.handler.store().pool(), &query).await?;
+        let next_page_token = common::next_page_token(limit, offset, items.len());
+        let letters = items
+            .into_iter()
+            .map(|item| {
+                let kind = match item.kind.as_str() {
+                    "receipt_letter" => pb::LetterKind::Receipt,
+                    "investigation_outcome_letter" => pb::LetterKind::InvestigationOutcome,
+                    "conclusion_letter" => pb::LetterKind::Conclusion,
+                    other => {
+                        return Err(Error::Internal(format!(
+                            "letters view holds unknown kind {other}"
+                        )));
+                    }
+                };
+                Ok(pb::LetterOwed {
+                    report_id: item.report_id.map(|id| id.to_string()).unwrap_or_default(),
+                    letter: Some(pb::Letter {
+                        kind: kind as i32,
+                        case_id: item.case_id.map(|id| id.to_string()).unwrap_or_default(),
+                    }),
+                    due_on: item.last_day.to_string(),
+                    overdue: item.breached,
+                    municipality: item.municipality,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(pb::LettersOwed {
+            letters,
+            next_page_token,
+        })
+    }
+
+    async fn render(
+        &self,
+        request: Request<pb::RenderLetterRequest>,
+    ) -> Result<pb::RenderedLetter, Error> {
+        Principal::of(&request)?;
+        let request = request.into_inner();
+        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
+        let kind = from_letter(
+            "letter",
+            common::required("letter", request.letter.as_ref())?,
+        )?;
+        let (report_state, cases) = self.load(report_id).await?;
+        let Some(report) = report_state.report() else {
+            return Err(Error::NotFound("report".into()));
+        };
+        let now = self.handler.now();
+        let owed = letters::letters_owed(&report_state, &cases, self.handler.rules(), now);
+        if !report.has_sent(kind) && !owed.iter().any(|letter| letter.kind == kind) {
+            return Err(Error::Refused(DomainError::LetterNotOwed {
+                letter: kind.to_string(),
+            }));
+        }
+        let subject = match kind {
+            LetterKind::Receipt => letter::Subject::Receipt,
+            LetterKind::InvestigationOutcome => {
+                let screening = report
+                    .screening
+                    .as_ref()
+                    .ok_or(Error::Refused(DomainError::ReportNotScreened))?;
+                letter::Subject::InvestigationOutcome(
+                    screening
+                        .children
+                        .iter()
+                        .map(|child| {
+                            let label = report
+                                .children
+                                .get(child.child_index)
+                                .map_or_else(|| "barnet".to_owned(), child_label);
+                            (label, child.outcome.leads_to_investigation())
+                        })
+                        .collect(),
+                )
+            }
+            LetterKind::Conclusion { case_id } => {
+                let concluded = cases
+                    .iter()
+                    .filter_map(CaseState::case)
+                    .find(|case| case.id == case_id)
+                    .and_then(|case| {
+                        let (outcome, _) = case
+                            .investigations
+                            .iter()
+                            .filter(|investigation| investigation.reports.contains(&report.id))
+                            .find_map(|investigation| investigation.conclusion.as_ref())?;
+                        Some((child_label(&case.child), outcome.is_dismissal()))
+                    });
+                let (child, dismissed) = concluded.ok_or_else(|| {
+                    Error::Refused(DomainError::LetterNotOwed {
+                        letter: kind.to_string(),
+                    })
+                })?;
+                letter::Subject::Conclusion { child, dismissed }
+            }
+        };
+        let rules = self.handler.rules().for_act(report.act);
+        let rule = match kind {
+            LetterKind::Receipt => &rules.receipt_letter,
+            LetterKind::InvestigationOutcome => &rules.investigation_outcome_letter,
+            LetterKind::Conclusion { .. } => &rules.conclusion_letter,
+        };
+        let organisation = match &report.reporter {
+            domain::values::Reporter::Public { organisation, .. } => Some(organisation.as_str()),
+            _ => None,
+        };
+        let dated = calendar::oslo_date(now);
+        let text = letter::render(&letter::Facts {
+            subject,
+            municipality: self
+                .handler
+                .municipalities()
+                .name_of(report.municipality)
+                .unwrap_or(report.municipality.as_str()),
+            organisation,
+            received_on: calendar::oslo_date(report.received_at),
+            reference: report_id.as_uuid().to_string(),
+            dated,
+            legal_reference: statute(rule.legal_reference),
+        });
+        Ok(pb::RenderedLetter {
+            text,
+            dated: dated.to_string(),
         })
     }
 
@@ -129,6 +296,25 @@ impl Feedback {
     }
 }
 
+/// The child as the reporter knows them: by name when the report gave one, otherwise by birth
+/// date; never by identity number.
+fn child_label(child: &ChildIdentity) -> String {
+    match child {
+        ChildIdentity::NameAndBirthDate { name, .. } => name.as_str().to_owned(),
+        ChildIdentity::Number(number) => {
+            format!("barnet født {}", number.birth_date().format("%d.%m.%Y"))
+        }
+        ChildIdentity::Unborn { .. } => "det ufødte barnet".to_owned(),
+    }
+}
+
+/// "barnevernsloven 2021 § 13-4" as a letter cites it: "barnevernsloven § 13-4".
+fn statute(legal_reference: &str) -> String {
+    legal_reference
+        .replacen(" 2021", "", 1)
+        .replacen(" 1992", "", 1)
+}
+
 fn to_letter(kind: LetterKind) -> pb::Letter {
     match kind {
         LetterKind::Receipt => pb::Letter {
@@ -175,11 +361,7 @@ impl FeedbackService for Feedback {
         &self,
         request: Request<pb::ListLettersOwedRequest>,
     ) -> Result<Response<pb::LettersOwed>, Status> {
-        Principal::of(&request)?;
-        Err(
-            Error::Unimplemented("letters owed per municipality need the letters read model")
-                .into(),
-        )
+        Ok(Response::new(self.list(request).await?))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "RenderLetter"))]
@@ -187,8 +369,7 @@ impl FeedbackService for Feedback {
         &self,
         request: Request<pb::RenderLetterRequest>,
     ) -> Result<Response<pb::RenderedLetter>, Status> {
-        Principal::of(&request)?;
-        Err(Error::Unimplemented("letter text comes with the letters read model").into())
+        Ok(Response::new(self.render(request).await?))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "MarkLettersSent"))]

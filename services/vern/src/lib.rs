@@ -4,3 +4,4 @@
 
 pub mod database;
 pub mod server;
+pub mod views;

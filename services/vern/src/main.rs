@@ -36,6 +36,25 @@ enum Command {
     },
     /// Run the database migrations, then exit.
     Migrate(DatabaseArgs),
+    /// The read models: their checkpoints and lag, and rebuilding one from the log.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectionsCommand {
+    /// Each read model's checkpoint and how far behind the log it is.
+    Status(DatabaseArgs),
+    /// Replay one read model from the start into fresh tables and swap them in; the old
+    /// tables keep serving until the swap. Works while `vern up` runs.
+    Rebuild {
+        /// case_timeline, worklist, caseload or statistics.
+        name: String,
+        #[command(flatten)]
+        args: DatabaseArgs,
+    },
 }
 
 #[derive(clap::Args)]
@@ -69,6 +88,10 @@ async fn main() -> ExitCode {
         Command::Up(args) => serve(args, &ServiceName::ALL).await,
         Command::Serve { service, args } => serve(args, &[service]).await,
         Command::Migrate(args) => migrate(args).await,
+        Command::Projections { command } => match command {
+            ProjectionsCommand::Status(args) => projections_status(args).await,
+            ProjectionsCommand::Rebuild { name, args } => rebuild(args, &name).await,
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,7 +121,7 @@ async fn serve(args: ServeArgs, services: &[ServiceName]) -> anyhow::Result<()> 
     let database = Database::open(args.database.database_url, data_dir).await?;
     let result = async {
         let store = EventStore::new(database.pool().clone());
-        migrate_all(&store).await?;
+        vern::views::migrate_all(&store).await?;
         let listener = server::bind(args.listen).await?;
         write_operator_token(&key, data_dir)?;
         let listening_on = listener
@@ -111,7 +134,7 @@ async fn serve(args: ServeArgs, services: &[ServiceName]) -> anyhow::Result<()> 
             "vern is up; stop with Ctrl-C"
         );
         let (stop_projections, projections_stopped) = tokio::sync::watch::channel(false);
-        let projections = tokio::spawn(run_projections(store.clone(), projections_stopped));
+        let projections = tokio::spawn(vern::views::run(store.clone(), projections_stopped));
         let handler = Handler::new(store);
         let served = server::serve(listener, handler, key, services, async {
             if let Err(error) = shutdown_signal().await {
@@ -155,47 +178,82 @@ fn write_operator_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()>
     Ok(())
 }
 
-/// The event store's schema and the read models'.
-async fn migrate_all(store: &EventStore) -> anyhow::Result<()> {
-    store
-        .migrate()
-        .await
-        .context("running the event store's migrations")?;
-    projections::migrate(store.pool())
-        .await
-        .context("running the read models' migrations")
-}
-
-/// Keeps the read models current until `stopped` turns true. A runner that fails is
-/// restarted after a pause, from its last committed checkpoint.
-async fn run_projections(store: EventStore, mut stopped: tokio::sync::watch::Receiver<bool>) {
-    let runner = projections::Runner::new(store, projections::timeline::CaseTimeline);
-    loop {
-        let mut stop = stopped.clone();
-        let result = runner
-            .run(async move {
-                let _ = stop.wait_for(|stopped| *stopped).await;
-            })
-            .await;
-        match result {
-            Ok(()) => return,
-            Err(error) => tracing::error!(%error, "projection stopped; restarting"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-            _ = stopped.wait_for(|stopped| *stopped) => return,
-        }
-    }
-}
-
 async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
     let database = Database::open(args.database_url, &args.data_dir).await?;
-    let result = migrate_all(&EventStore::new(database.pool().clone())).await;
+    let result = vern::views::migrate_all(&EventStore::new(database.pool().clone())).await;
     if result.is_ok() {
         tracing::info!(database = %database.describe(), "migrations applied");
     }
     database.close().await;
     result
+}
+
+async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
+    use projections::Projection as _;
+    let database = Database::open(args.database_url, &args.data_dir).await?;
+    let result = async {
+        let store = EventStore::new(database.pool().clone());
+        vern::views::migrate_all(&store).await?;
+        let mut lines = vec![format!(
+            "{:<14} {:>24} {:>14} {:>14}",
+            "projection", "checkpoint", "events behind", "seconds behind"
+        )];
+        for view in projections::views(&store, &domain::rules::RuleBook::norwegian()) {
+            let status = projections::status(&store, view.name()).await?;
+            lines.push(format!(
+                "{:<14} {:>24} {:>14} {:>14.1}",
+                view.name(),
+                status.checkpoint.to_string(),
+                status.events_behind,
+                status.seconds_behind
+            ));
+        }
+        print_lines(&lines);
+        anyhow::Ok(())
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
+    let database = Database::open(args.database_url, &args.data_dir).await?;
+    let result = async {
+        let store = EventStore::new(database.pool().clone());
+        vern::views::migrate_all(&store).await?;
+        let view = projections::view(&store, &domain::rules::RuleBook::norwegian(), name)?;
+        let mut last_report = std::time::Instant::now();
+        let (applied, checkpoint) = projections::rebuild(&store, &view, 1000, |progress| {
+            if last_report.elapsed() >= std::time::Duration::from_secs(1)
+                || progress.applied >= progress.total
+            {
+                last_report = std::time::Instant::now();
+                tracing::info!(
+                    projection = name,
+                    applied = progress.applied,
+                    total = progress.total,
+                    seconds = format!("{:.1}", progress.elapsed_seconds),
+                    "rebuilding"
+                );
+            }
+        })
+        .await?;
+        print_lines(&[format!(
+            "{name}: rebuilt from {applied} events and swapped in at {checkpoint}"
+        )]);
+        anyhow::Ok(())
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+/// Command output, for the operator, on standard output.
+fn print_lines(lines: &[String]) {
+    #[allow(clippy::print_stdout)]
+    for line in lines {
+        println!("{line}");
+    }
 }
 
 /// Ctrl-C or SIGTERM, whichever comes first.

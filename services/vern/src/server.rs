@@ -29,14 +29,16 @@ pub enum ServiceName {
     Investigation,
     Measures,
     Feedback,
+    Worklist,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 4] = [
+    pub const ALL: [ServiceName; 5] = [
         ServiceName::Intake,
         ServiceName::Investigation,
         ServiceName::Measures,
         ServiceName::Feedback,
+        ServiceName::Worklist,
     ];
 
     /// The fully qualified gRPC service name, as health checks and reflection know it.
@@ -46,6 +48,7 @@ impl ServiceName {
             ServiceName::Investigation => "vern.investigation.v1.InvestigationService",
             ServiceName::Measures => "vern.measures.v1.MeasuresService",
             ServiceName::Feedback => "vern.feedback.v1.FeedbackService",
+            ServiceName::Worklist => "vern.worklist.v1.WorklistService",
         }
     }
 }
@@ -138,6 +141,12 @@ pub async fn serve(
             )),
             ServiceName::Feedback => router.add_service(InterceptedService::new(
                 feedback::Feedback::server(handler.clone())
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+                auth.clone(),
+            )),
+            ServiceName::Worklist => router.add_service(InterceptedService::new(
+                worklist::Worklist::server(handler.clone())
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
                 auth.clone(),

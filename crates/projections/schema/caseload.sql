@@ -1,0 +1,18 @@
+-- Open cases and unscreened reports with their team, caseworker and urgency, as rows holding
+-- from opened_at until closed_at (service time). Written only by the caseload projection.
+create table caseload_items (
+    item_id      bigint generated always as identity primary key,
+    stream_id    text not null,
+    item_key     text not null,
+    fingerprint  text not null,
+    opened_at    timestamptz not null,
+    closed_at    timestamptz,
+    -- 'case' or 'report'
+    kind         text not null,
+    municipality text not null,
+    team         text,
+    caseworker   text,
+    urgency      smallint not null
+);
+create index caseload_items_open on caseload_items (stream_id) where closed_at is null;
+create index caseload_items_when on caseload_items (municipality, opened_at);

@@ -1,0 +1,23 @@
+-- Every running deadline of every report and case, as rows holding from opened_at until
+-- closed_at (service time). Written only by the worklist projection.
+create table worklist_items (
+    item_id         bigint generated always as identity primary key,
+    stream_id       text not null,
+    item_key        text not null,
+    fingerprint     text not null,
+    opened_at       timestamptz not null,
+    closed_at       timestamptz,
+    kind            text not null,
+    report_id       uuid,
+    case_id         uuid,
+    municipality    text not null,
+    team            text,
+    caseworker      text,
+    -- 0 red, 1 yellow, 2 green: sorts red first.
+    urgency         smallint not null,
+    last_day        date not null,
+    breached_from   timestamptz not null,
+    legal_reference text not null
+);
+create index worklist_items_open on worklist_items (stream_id) where closed_at is null;
+create index worklist_items_due on worklist_items (municipality, breached_from);

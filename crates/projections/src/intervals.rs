@@ -1,0 +1,86 @@
+//! Rows that hold over an interval of service time, so a view can be asked "as of" any moment.
+//!
+//! A stream's rows (its running deadlines, its caseload entry) are recomputed from its state
+//! after each event; a row that disappears or changes is closed at the event's time and its
+//! successor opened then. A query as of `T` reads the rows open at `T`. Rows are never deleted,
+//! so supervision can look back at what the list showed on any day.
+//!
+//! Tables using this have `stream_id`, `item_key`, `fingerprint`, `opened_at`, `closed_at`
+//! besides their own typed columns; rows arrive as JSON objects named like those columns and
+//! are inserted through `jsonb_populate_recordset`, so one function serves every such table.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use sqlx::{PgConnection, Row as _};
+
+use crate::Error;
+
+/// Replaces the open rows of `stream_id` in `table` by `rows` (item key → typed columns), at
+/// time `at`. Unchanged rows stay open untouched.
+pub(crate) async fn sync(
+    connection: &mut PgConnection,
+    table: &'static str,
+    stream_id: &str,
+    rows: BTreeMap<String, Map<String, Value>>,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    let open = sqlx::query(&format!(
+        "select item_id, item_key, fingerprint from {table} \
+         where stream_id = $1 and closed_at is null"
+    ))
+    .bind(stream_id)
+    .fetch_all(&mut *connection)
+    .await?;
+    // serde_json's map is ordered by key, so a row's text is canonical.
+    let wanted: BTreeMap<String, String> = rows
+        .iter()
+        .map(|(key, columns)| (key.clone(), Value::Object(columns.clone()).to_string()))
+        .collect();
+    let mut kept = BTreeSet::new();
+    let mut closing: Vec<i64> = Vec::new();
+    for row in &open {
+        let key: String = row.try_get(1)?;
+        let fingerprint: String = row.try_get(2)?;
+        if wanted.get(&key) == Some(&fingerprint) {
+            kept.insert(key);
+        } else {
+            closing.push(row.try_get(0)?);
+        }
+    }
+    if !closing.is_empty() {
+        sqlx::query(&format!(
+            "update {table} set closed_at = greatest(opened_at, $2) where item_id = any($1)"
+        ))
+        .bind(&closing)
+        .bind(at)
+        .execute(&mut *connection)
+        .await?;
+    }
+    let mut inserts = Vec::new();
+    let mut columns: BTreeSet<String> = BTreeSet::new();
+    for (key, mut row) in rows {
+        if kept.contains(&key) {
+            continue;
+        }
+        let fingerprint = wanted.get(&key).cloned().unwrap_or_default();
+        row.insert("stream_id".into(), Value::from(stream_id));
+        row.insert("item_key".into(), Value::from(key));
+        row.insert("fingerprint".into(), Value::from(fingerprint));
+        row.insert("opened_at".into(), Value::from(at.to_rfc3339()));
+        columns.extend(row.keys().cloned());
+        inserts.push(Value::Object(row));
+    }
+    if !inserts.is_empty() {
+        let columns = columns.into_iter().collect::<Vec<_>>().join(", ");
+        sqlx::query(&format!(
+            "insert into {table} ({columns}) \
+             select {columns} from jsonb_populate_recordset(null::{table}, $1)"
+        ))
+        .bind(Value::Array(inserts))
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,401 @@
+//! Cases needing review and letters owed: every running deadline of every report and case,
+//! as rows that hold over time (see `intervals`).
+//!
+//! Which deadlines run, and when they fall, is the domain's decision (`domain::deadlines`,
+//! `domain::letters`); this view only records each stream's answer after every event, so
+//! the list as of any moment is one indexed query, and "breached" or "due soon" is judged at
+//! the query's `as_of`, not when the row was written.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::case::CaseState;
+use domain::deadlines::{self, DeadlineSubject, OpenDeadline};
+use domain::letters;
+use domain::report::{LetterKind, ReportState};
+use domain::rules::{DeadlineKind, RuleBook};
+use domain::values::{Assignee, Urgency};
+use eventstore::{EventStore, RecordedEvent};
+use serde_json::{Map, Value, json};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::fold::{self, Decoded};
+use crate::{Error, Projection, intervals};
+
+const NAME: &str = "worklist";
+
+/// The worklist read model.
+pub struct Worklist {
+    store: EventStore,
+    rules: RuleBook,
+}
+
+impl Worklist {
+    pub fn new(store: EventStore, rules: RuleBook) -> Self {
+        Self { store, rules }
+    }
+
+    async fn refresh_report(
+        &self,
+        connection: &mut PgConnection,
+        report_id: domain::report::ReportId,
+        event: &RecordedEvent,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let report =
+            fold::report_at(NAME, &self.store, connection, report_id, event.position).await?;
+        let cases =
+            fold::cases_of_report(NAME, &self.store, connection, &report, event.position).await?;
+        let rows = report_rows(&report, &cases, &self.rules, at);
+        intervals::sync(
+            connection,
+            "worklist_items",
+            &report_id.stream_name(),
+            rows,
+            at,
+        )
+        .await
+    }
+}
+
+impl Projection for Worklist {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["worklist_items"]
+    }
+
+    fn schema(&self) -> &'static str {
+        include_str!("../schema/worklist.sql")
+    }
+
+    async fn apply(
+        &self,
+        transaction: &mut PgConnection,
+        event: &RecordedEvent,
+    ) -> Result<(), Error> {
+        let decoded = fold::decode(NAME, event)?;
+        let at = decoded.occurred_at(event);
+        match decoded {
+            Decoded::Report(report_id, _) => {
+                self.refresh_report(transaction, report_id, event, at).await
+            }
+            Decoded::Case(case_id, case_event) => {
+                let case =
+                    fold::case_at(NAME, &self.store, transaction, case_id, event.position).await?;
+                let rows = case_rows(&case, &self.rules, at);
+                intervals::sync(
+                    transaction,
+                    "worklist_items",
+                    &case_id.stream_name(),
+                    rows,
+                    at,
+                )
+                .await?;
+                // A conclusion letter is owed on the report once the case's investigation ends.
+                if affects_letters(&case_event) {
+                    let reports: Vec<_> = case
+                        .case()
+                        .map(|case| case.reports.iter().map(|linked| linked.report.report_id))
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    for report_id in reports {
+                        self.refresh_report(transaction, report_id, event, at)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+            Decoded::Other => Ok(()),
+        }
+    }
+}
+
+fn affects_letters(event: &domain::case::CaseEvent) -> bool {
+    use domain::case::CaseEvent as E;
+    matches!(
+        event,
+        E::CaseOpenedFromReport { .. }
+            | E::ReportLinkedToCase { .. }
+            | E::InvestigationOpened { .. }
+            | E::InvestigationConcluded { .. }
+    )
+}
+
+pub(crate) fn urgency_rank(urgency: Urgency) -> i64 {
+    match urgency {
+        Urgency::Red => 0,
+        Urgency::Yellow => 1,
+        Urgency::Green => 2,
+    }
+}
+
+pub(crate) fn urgency_from_rank(rank: i16) -> Urgency {
+    match rank {
+        0 => Urgency::Red,
+        1 => Urgency::Yellow,
+        _ => Urgency::Green,
+    }
+}
+
+pub(crate) fn kind_name(kind: DeadlineKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn assignee_columns(row: &mut Map<String, Value>, assignee: Option<&Assignee>) {
+    row.insert(
+        "team".into(),
+        assignee.map_or(Value::Null, |a| Value::from(a.team.as_str())),
+    );
+    row.insert(
+        "caseworker".into(),
+        assignee
+            .and_then(|a| a.caseworker.as_ref())
+            .map_or(Value::Null, |c| Value::from(c.as_str())),
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    kind: DeadlineKind,
+    report_id: Option<Uuid>,
+    case_id: Option<Uuid>,
+    municipality: &str,
+    assignee: Option<&Assignee>,
+    urgency: Urgency,
+    due: domain::calendar::Due,
+    legal_reference: &str,
+) -> Map<String, Value> {
+    let mut row = match json!({
+        "kind": kind_name(kind),
+        "report_id": report_id,
+        "case_id": case_id,
+        "municipality": municipality,
+        "urgency": urgency_rank(urgency),
+        "last_day": due.last_day.to_string(),
+        "breached_from": due.breached_from.to_rfc3339(),
+        "legal_reference": legal_reference,
+    }) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    assignee_columns(&mut row, assignee);
+    row
+}
+
+/// A report's rows: its screening deadline and the letters its reporter is owed.
+fn report_rows(
+    state: &ReportState,
+    cases: &[CaseState],
+    rules: &RuleBook,
+    at: DateTime<Utc>,
+) -> BTreeMap<String, Map<String, Value>> {
+    let mut rows = BTreeMap::new();
+    let Some(report) = state.report() else {
+        return rows;
+    };
+    let municipality = report.municipality.as_str();
+    let report_uuid = Some(report.id.as_uuid());
+    for deadline in deadlines::open_report_deadlines(state, rules, at) {
+        rows.insert(
+            "screening".to_owned(),
+            row(
+                deadline.kind,
+                report_uuid,
+                None,
+                municipality,
+                report.assignee.as_ref(),
+                deadline.urgency,
+                deadline.due,
+                &deadline.legal_reference,
+            ),
+        );
+    }
+    let rule_set = rules.for_act(report.act);
+    for letter in letters::letters_owed(state, cases, rules, at) {
+        let (key, kind, case_id) = match letter.kind {
+            LetterKind::Receipt => (
+                "letter/receipt".to_owned(),
+                DeadlineKind::ReceiptLetter,
+                None,
+            ),
+            LetterKind::InvestigationOutcome => (
+                "letter/investigation_outcome".to_owned(),
+                DeadlineKind::InvestigationOutcomeLetter,
+                None,
+            ),
+            LetterKind::Conclusion { case_id } => (
+                format!("letter/conclusion/{}", case_id.as_uuid()),
+                DeadlineKind::ConclusionLetter,
+                Some(case_id.as_uuid()),
+            ),
+        };
+        rows.insert(
+            key,
+            row(
+                kind,
+                report_uuid,
+                case_id,
+                municipality,
+                report.assignee.as_ref(),
+                report.urgency,
+                letter.due,
+                rule_set.deadline(kind).legal_reference,
+            ),
+        );
+    }
+    rows
+}
+
+fn subject_key(deadline: &OpenDeadline) -> String {
+    let kind = kind_name(deadline.kind);
+    match deadline.subject {
+        DeadlineSubject::Report(id) => format!("{kind}/{}", id.as_uuid()),
+        DeadlineSubject::Investigation | DeadlineSubject::FosterHomePlacement => kind,
+        DeadlineSubject::Measure(number) | DeadlineSubject::EmergencyDecision(number) => {
+            format!("{kind}/{number}")
+        }
+    }
+}
+
+/// A case's rows: investigation, emergency approvals and petitions, evaluations, visits.
+fn case_rows(
+    state: &CaseState,
+    rules: &RuleBook,
+    at: DateTime<Utc>,
+) -> BTreeMap<String, Map<String, Value>> {
+    let Some(case) = state.case() else {
+        return BTreeMap::new();
+    };
+    deadlines::open_case_deadlines(state, rules, at)
+        .into_iter()
+        .map(|deadline| {
+            (
+                subject_key(&deadline),
+                row(
+                    deadline.kind,
+                    None,
+                    Some(case.id.as_uuid()),
+                    case.municipality.as_str(),
+                    case.assignee.as_ref(),
+                    deadline.urgency,
+                    deadline.due,
+                    &deadline.legal_reference,
+                ),
+            )
+        })
+        .collect()
+}
+
+/// One running deadline as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorklistItem {
+    pub kind: String,
+    pub report_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub municipality: String,
+    pub team: Option<String>,
+    pub caseworker: Option<String>,
+    pub urgency: Urgency,
+    pub last_day: NaiveDate,
+    pub breached_from: DateTime<Utc>,
+    /// Judged at the query's `as_of`.
+    pub breached: bool,
+    pub legal_reference: String,
+    /// When the deadline started running (service time).
+    pub opened_at: DateTime<Utc>,
+}
+
+/// What to list. Empty `municipalities` means every municipality; `None` team or caseworker
+/// means any.
+#[derive(Clone, Debug)]
+pub struct WorklistQuery {
+    pub municipalities: Vec<String>,
+    pub team: Option<String>,
+    pub caseworker: Option<String>,
+    pub as_of: DateTime<Utc>,
+    /// Deadlines whose last day is at most this many days after `as_of`'s day (Oslo) are
+    /// "due soon" and listed; `None` lists every running deadline.
+    pub due_within_days: Option<u32>,
+    /// Only letters (the letters-owed view) when true.
+    pub letters_only: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const LETTER_KINDS: [DeadlineKind; 3] = [
+    DeadlineKind::ReceiptLetter,
+    DeadlineKind::InvestigationOutcomeLetter,
+    DeadlineKind::ConclusionLetter,
+];
+
+/// The deadlines running at `as_of`: breached first, then red before yellow before green,
+/// then the earliest due.
+pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<WorklistItem>, Error> {
+    type Row = (
+        String,
+        Option<Uuid>,
+        Option<Uuid>,
+        String,
+        Option<String>,
+        Option<String>,
+        i16,
+        NaiveDate,
+        DateTime<Utc>,
+        bool,
+        String,
+        DateTime<Utc>,
+    );
+    let letter_kinds: Vec<String> = LETTER_KINDS.into_iter().map(kind_name).collect();
+    let horizon = query.due_within_days.and_then(|days| {
+        domain::calendar::oslo_date(query.as_of).checked_add_days(chrono::Days::new(days.into()))
+    });
+    let rows: Vec<Row> = sqlx::query_as(
+        "select kind, report_id, case_id, municipality, team, caseworker, urgency, last_day, \
+                breached_from, breached_from <= $1 as breached, legal_reference, opened_at \
+           from worklist_items \
+          where opened_at <= $1 and (closed_at is null or closed_at > $1) \
+            and ($2::date is null or last_day <= $2) \
+            and (cardinality($3::text[]) = 0 or municipality = any($3)) \
+            and ($4::text is null or team = $4) \
+            and ($5::text is null or caseworker = $5) \
+            and (not $6 or kind = any($7)) \
+          order by breached desc, urgency, breached_from, item_id \
+          limit $8 offset $9",
+    )
+    .bind(query.as_of)
+    .bind(horizon)
+    .bind(&query.municipalities)
+    .bind(&query.team)
+    .bind(&query.caseworker)
+    .bind(query.letters_only)
+    .bind(&letter_kinds)
+    .bind(query.limit)
+    .bind(query.offset)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| WorklistItem {
+            kind: row.0,
+            report_id: row.1,
+            case_id: row.2,
+            municipality: row.3,
+            team: row.4,
+            caseworker: row.5,
+            urgency: urgency_from_rank(row.6),
+            last_day: row.7,
+            breached_from: row.8,
+            breached: row.9,
+            legal_reference: row.10,
+            opened_at: row.11,
+        })
+        .collect())
+}

@@ -1,0 +1,60 @@
+//! The read models a serving process keeps current, and their schema.
+//!
+//! Every `vern` process that serves runs a runner for every view; the runners' advisory locks
+//! make one process apply each view while the others stand by, so replicas need no
+//! coordination. A runner that fails is restarted from its last committed checkpoint.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use domain::rules::RuleBook;
+use eventstore::EventStore;
+use tokio::sync::watch;
+
+/// The event store's schema and the read models'.
+pub async fn migrate_all(store: &EventStore) -> anyhow::Result<()> {
+    store
+        .migrate()
+        .await
+        .context("running the event store's migrations")?;
+    projections::migrate(
+        store.pool(),
+        &projections::views(store, &RuleBook::norwegian()),
+    )
+    .await
+    .context("creating the read models' tables")
+}
+
+/// Keeps every view current until `stopped` turns true, then lets each finish its batch.
+pub async fn run(store: EventStore, stopped: watch::Receiver<bool>) {
+    let mut runners = tokio::task::JoinSet::new();
+    for view in projections::views(&store, &RuleBook::norwegian()) {
+        runners.spawn(run_one(store.clone(), view, stopped.clone()));
+    }
+    while runners.join_next().await.is_some() {}
+}
+
+async fn run_one(store: EventStore, view: projections::View, mut stopped: watch::Receiver<bool>) {
+    use projections::Projection as _;
+    let name = view.name();
+    let runner =
+        projections::Runner::new(store, view).with_poll_interval(Duration::from_millis(200));
+    loop {
+        let mut stop = stopped.clone();
+        let result = runner
+            .run(async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            })
+            .await;
+        match result {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::error!(projection = name, %error, "projection stopped; restarting")
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stopped.wait_for(|stopped| *stopped) => return,
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! `vern.worklist.v1.WorklistService`: the views caseworkers and leaders work from.
+//!
+//! Every answer comes from a read model (`projections`), never from folding streams per
+//! request, so a list over a whole inter-municipal service is one indexed query. Time-based
+//! state is judged at the request's `as_of`, so supervision can ask what the list showed on
+//! any past day. A request may carry the position a command returned; the view is then read
+//! only once it has applied that position.
+
+use api::worklist::v1 as pb;
+use api::worklist::v1::worklist_service_server::{WorklistService, WorklistServiceServer};
+use handling::principal::Principal;
+use handling::{Error, Handler, convert as common};
+use projections::statistics::Period;
+use projections::worklist::WorklistQuery;
+use tonic::{Request, Response, Status};
+
+/// "Due soon" when the request does not say.
+const DEFAULT_DUE_WITHIN_DAYS: u32 = 7;
+/// The longest look-ahead a request may ask for.
+const MAX_DUE_WITHIN_DAYS: u32 = 3660;
+
+#[derive(Clone)]
+pub struct Worklist {
+    handler: Handler,
+}
+
+fn optional(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+fn municipalities(handler: &Handler, field: &str, values: &[String]) -> Result<Vec<String>, Error> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let number = domain::municipality::MunicipalityNumber::parse(
+                &format!("{field}[{index}]"),
+                value,
+                handler.municipalities(),
+            )?;
+            Ok(number.as_str().to_owned())
+        })
+        .collect()
+}
+
+impl Worklist {
+    pub fn new(handler: Handler) -> Self {
+        Self { handler }
+    }
+
+    pub fn server(handler: Handler) -> WorklistServiceServer<Self> {
+        WorklistServiceServer::new(Self::new(handler))
+    }
+
+    async fn review(
+        &self,
+        request: Request<pb::ListCasesNeedingReviewRequest>,
+    ) -> Result<pb::CasesNeedingReview, Error> {
+        Principal::of(&request)?;
+        let request = request.into_inner();
+        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
+        let due_within = match request.due_within_days {
+            _ if request.all_running => None,
+            0 => Some(DEFAULT_DUE_WITHIN_DAYS),
+            days if days > MAX_DUE_WITHIN_DAYS => {
+                return Err(Error::invalid(
+                    "due_within_days",
+                    format!("must be at most {MAX_DUE_WITHIN_DAYS}"),
+                ));
+            }
+            days => Some(days),
+        };
+        let (limit, offset) = common::page(request.page_size, &request.page_token)?;
+        let query = WorklistQuery {
+            municipalities: municipalities(
+                &self.handler,
+                "municipalities",
+                &request.municipalities,
+            )?,
+            team: optional(&request.team),
+            caseworker: optional(&request.caseworker),
+            as_of,
+            due_within_days: due_within,
+            letters_only: false,
+            limit,
+            offset,
+        };
+        self.handler
+            .wait_for_view("worklist", request.min_position.as_ref())
+            .await?;
+        let items = projections::worklist::list(self.handler.store().pool(), &query).await?;
+        Ok(pb::CasesNeedingReview {
+            next_page_token: common::next_page_token(limit, offset, items.len()),
+            items: items.into_iter().map(review_item).collect(),
+            as_of: Some(common::to_timestamp(as_of)),
+        })
+    }
+
+    async fn statistics(
+        &self,
+        request: Request<pb::GetStatisticsRequest>,
+    ) -> Result<pb::Statistics, Error> {
+        Principal::of(&request)?;
+        let request = request.into_inner();
+        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
+        let year = request.year;
+        if !(1993..=9999).contains(&year) {
+            return Err(Error::invalid("year", "must be between 1993 and 9999"));
+        }
+        let period = match common::enum_value::<pb::PeriodKind>("period", request.period)? {
+            pb::PeriodKind::Quarter => Period::Quarter {
+                year,
+                quarter: request.number,
+            },
+            pb::PeriodKind::HalfYear => Period::HalfYear {
+                year,
+                half: request.number,
+            },
+            pb::PeriodKind::Year => Period::Year { year },
+            pb::PeriodKind::Unspecified => return Err(Error::invalid("period", "is required")),
+        };
+        let Some((first, after)) = period.days() else {
+            return Err(Error::invalid(
+                "number",
+                "must be 1-4 for a quarter and 1-2 for a half-year",
+            ));
+        };
+        let municipalities =
+            municipalities(&self.handler, "municipalities", &request.municipalities)?;
+        self.handler
+            .wait_for_view("statistics", request.min_position.as_ref())
+            .await?;
+        let rows = projections::statistics::statistics(
+            self.handler.store().pool(),
+            &municipalities,
+            period,
+            as_of,
+        )
+        .await?;
+        Ok(pb::Statistics {
+            rows: rows
+                .into_iter()
+                .map(|row| pb::StatisticsRow {
+                    municipality: row.municipality,
+                    reports_received: row.reports_received,
+                    reports_dismissed: row.reports_dismissed,
+                    screening_breaches: row.screening_breaches,
+                    investigations_concluded: row.investigations_concluded,
+                    investigations_dismissed: row.investigations_dismissed,
+                    investigation_breaches: row.investigation_breaches,
+                    emergency_decisions: row.emergency_decisions,
+                    plan_evaluations: row.plan_evaluations,
+                    plan_evaluations_late: row.plan_evaluations_late,
+                    letters_sent: row.letters_sent,
+                    letters_sent_late: row.letters_sent_late,
+                })
+                .collect(),
+            first_day: first.to_string(),
+            last_day: after.pred_opt().unwrap_or(after).to_string(),
+        })
+    }
+
+    async fn timeline(
+        &self,
+        request: Request<pb::GetCaseTimelineRequest>,
+    ) -> Result<pb::CaseTimeline, Error> {
+        Principal::of(&request)?;
+        let request = request.into_inner();
+        let case_id = common::id("case_id", &request.case_id)?;
+        self.handler
+            .wait_for_view("case_timeline", request.min_position.as_ref())
+            .await?;
+        let entries =
+            projections::timeline::case_timeline(self.handler.store().pool(), case_id).await?;
+        if entries.is_empty() {
+            return Err(Error::NotFound("case".into()));
+        }
+        Ok(pb::CaseTimeline {
+            case_id: case_id.to_string(),
+            entries: entries
+                .into_iter()
+                .map(|entry| pb::TimelineEntry {
+                    version: entry.stream_version.unsigned_abs(),
+                    event_type: entry.event_type,
+                    actor_subject: entry.actor_subject,
+                    actor_role: entry.actor_role,
+                    occurred_at: Some(common::to_timestamp(entry.occurred_at)),
+                    recorded_at: Some(common::to_timestamp(entry.recorded_at)),
+                })
+                .collect(),
+        })
+    }
+
+    async fn caseload(
+        &self,
+        request: Request<pb::GetCaseloadRequest>,
+    ) -> Result<pb::Caseload, Error> {
+        Principal::of(&request)?;
+        let request = request.into_inner();
+        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
+        let municipalities =
+            municipalities(&self.handler, "municipalities", &request.municipalities)?;
+        let team = optional(&request.team);
+        self.handler
+            .wait_for_view("caseload", request.min_position.as_ref())
+            .await?;
+        let rows = projections::caseload::caseload(
+            self.handler.store().pool(),
+            &municipalities,
+            team.as_deref(),
+            as_of,
+        )
+        .await?;
+        Ok(pb::Caseload {
+            rows: rows
+                .into_iter()
+                .map(|row| pb::CaseloadRow {
+                    municipality: row.municipality,
+                    team: row.team.unwrap_or_default(),
+                    caseworker: row.caseworker.unwrap_or_default(),
+                    open_cases: row.open_cases,
+                    red: row.red,
+                    yellow: row.yellow,
+                    green: row.green,
+                    reports_awaiting_screening: row.reports_awaiting_screening,
+                })
+                .collect(),
+        })
+    }
+}
+
+fn review_item(item: projections::worklist::WorklistItem) -> pb::ReviewItem {
+    pb::ReviewItem {
+        kind: item.kind,
+        report_id: item.report_id.map(|id| id.to_string()).unwrap_or_default(),
+        case_id: item.case_id.map(|id| id.to_string()).unwrap_or_default(),
+        municipality: item.municipality,
+        team: item.team.unwrap_or_default(),
+        caseworker: item.caseworker.unwrap_or_default(),
+        urgency: common::from_urgency(item.urgency) as i32,
+        due_on: item.last_day.to_string(),
+        breached_from: Some(common::to_timestamp(item.breached_from)),
+        breached: item.breached,
+        legal_reference: item.legal_reference,
+        running_since: Some(common::to_timestamp(item.opened_at)),
+    }
+}
+
+#[tonic::async_trait]
+impl WorklistService for Worklist {
+    #[tracing::instrument(skip_all, fields(rpc = "ListCasesNeedingReview"))]
+    async fn list_cases_needing_review(
+        &self,
+        request: Request<pb::ListCasesNeedingReviewRequest>,
+    ) -> Result<Response<pb::CasesNeedingReview>, Status> {
+        Ok(Response::new(self.review(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetStatistics"))]
+    async fn get_statistics(
+        &self,
+        request: Request<pb::GetStatisticsRequest>,
+    ) -> Result<Response<pb::Statistics>, Status> {
+        Ok(Response::new(self.statistics(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetCaseTimeline"))]
+    async fn get_case_timeline(
+        &self,
+        request: Request<pb::GetCaseTimelineRequest>,
+    ) -> Result<Response<pb::CaseTimeline>, Status> {
+        Ok(Response::new(self.timeline(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetCaseload"))]
+    async fn get_caseload(
+        &self,
+        request: Request<pb::GetCaseloadRequest>,
+    ) -> Result<Response<pb::Caseload>, Status> {
+        Ok(Response::new(self.caseload(request).await?))
+    }
+}
