@@ -3,6 +3,7 @@
 mod bad_input;
 mod lifecycle;
 mod refusals;
+mod views;
 mod wire;
 
 use api::common::v1 as common;
