@@ -9,6 +9,7 @@ use api::feedback::v1 as feedback;
 use api::intake::v1 as intake;
 use api::investigation::v1 as investigation;
 use api::measures::v1 as measures;
+use api::worklist::v1 as worklist;
 use tonic::{Code, Status};
 use tonic_types::StatusExt as _;
 
@@ -543,6 +544,107 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
     ));
 
     assert!(cases.len() >= 35);
+    // AssignReport and AssignCase: a team is required.
+    cases.push((
+        "team",
+        call({
+            let mut c = intake_client.clone();
+            let report_id = report_id.clone();
+            async move {
+                c.assign_report(intake::AssignReportRequest {
+                    command_id: command_id(),
+                    report_id,
+                    team: " ".into(),
+                    caseworker: "kari".into(),
+                })
+                .await
+            }
+        }),
+    ));
+    cases.push((
+        "caseworker",
+        call({
+            let mut c = investigation_client.clone();
+            let case_id = case();
+            async move {
+                c.assign_case(investigation::AssignCaseRequest {
+                    command_id: command_id(),
+                    case_id,
+                    team: "Undersøkelse".into(),
+                    caseworker: "x".repeat(201),
+                })
+                .await
+            }
+        }),
+    ));
+    // The queries: the same rules.
+    let worklist_client = app.worklist();
+    cases.push((
+        "page_size",
+        call({
+            let mut c = worklist_client.clone();
+            async move {
+                c.list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+                    page_size: 5000,
+                    ..Default::default()
+                })
+                .await
+            }
+        }),
+    ));
+    cases.push((
+        "municipalities[1]",
+        call({
+            let mut c = worklist_client.clone();
+            async move {
+                c.get_caseload(worklist::GetCaseloadRequest {
+                    municipalities: vec!["5035".into(), "9999".into()],
+                    ..Default::default()
+                })
+                .await
+            }
+        }),
+    ));
+    cases.push((
+        "period",
+        call({
+            let mut c = worklist_client.clone();
+            async move {
+                c.get_statistics(worklist::GetStatisticsRequest {
+                    year: 2024,
+                    ..Default::default()
+                })
+                .await
+            }
+        }),
+    ));
+    cases.push((
+        "case_id",
+        call({
+            let mut c = worklist_client.clone();
+            async move {
+                c.get_case_timeline(worklist::GetCaseTimelineRequest {
+                    case_id: "not-a-uuid".into(),
+                    min_position: None,
+                })
+                .await
+            }
+        }),
+    ));
+    cases.push((
+        "letter",
+        call({
+            let mut c = feedback_client.clone();
+            let report_id = report_id.clone();
+            async move {
+                c.render_letter(feedback::RenderLetterRequest {
+                    report_id,
+                    letter: None,
+                })
+                .await
+            }
+        }),
+    ));
     for (field, call) in cases {
         let status = call.await.expect_err(field);
         assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");

@@ -272,3 +272,28 @@ async fn two_runners_on_one_projection_never_both_apply() {
         task.await.unwrap().unwrap();
     }
 }
+
+#[tokio::test]
+async fn waiting_for_a_position_gives_up_in_time_and_passes_one_reached() {
+    let (db, _store) = setup().await;
+    let far = eventstore::Position {
+        transaction_id: u64::from(u32::MAX),
+        global_position: i64::MAX,
+    };
+    let pool = db.pool();
+    assert!(
+        !projections::wait_for(pool, "case_timeline", far, Duration::from_millis(50))
+            .await
+            .unwrap()
+    );
+    assert!(
+        projections::wait_for(
+            pool,
+            "case_timeline",
+            eventstore::Position::START,
+            Duration::from_millis(50)
+        )
+        .await
+        .unwrap()
+    );
+}

@@ -210,6 +210,48 @@ async fn up_keeps_its_data_between_runs_and_stops_its_server() {
         1
     );
     pool.close().await;
+
+    // Beside the running server: each view's checkpoint and lag, and a rebuild that swaps.
+    let vern = |args: &[&str]| {
+        let output = Command::new(VERN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data_dir.0)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "vern {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let status = vern(&["projections", "status"]);
+    for view in ["case_timeline", "worklist", "caseload", "statistics"] {
+        assert!(
+            status.lines().any(|line| line.starts_with(view)),
+            "{view} missing from:\n{status}"
+        );
+    }
+    let rebuilt = vern(&["projections", "rebuild", "worklist"]);
+    assert!(
+        rebuilt.contains("worklist: rebuilt from") && rebuilt.contains("swapped in"),
+        "{rebuilt}"
+    );
+    let unknown = Command::new(VERN)
+        .args(["projections", "rebuild", "nonsense", "--data-dir"])
+        .arg(&data_dir.0)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no projection named \"nonsense\""),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+
     let (status, log) = second.terminate();
     assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
 }
