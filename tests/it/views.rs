@@ -933,3 +933,103 @@ async fn a_rebuild_gives_exactly_the_live_rows_and_the_live_runner_goes_on() {
         "{listed:?}"
     );
 }
+
+#[tokio::test]
+async fn emergency_approvals_and_petitions_are_listed_until_recorded() {
+    use api::measures::v1 as measures;
+    use common::Urgency::Red;
+    let app = TestApp::spawn().await;
+    let (report_id, _) =
+        submit_at(&app, "2024-05-06T08:00:00Z", "5035", anonymous(), 51, Red).await;
+    let mut screening = open_investigation(0);
+    screening.emergency_action = true;
+    screening.urgency = Red as i32;
+    let (cases, _) = screen_at(&app, "2024-05-06T09:00:00Z", &report_id, vec![screening]).await;
+    let case = &cases[0];
+    app.set_now(at("2024-05-06T10:00:00Z"));
+    let made = app
+        .measures()
+        .make_emergency_decision(measures::MakeEmergencyDecisionRequest {
+            command_id: command_id(),
+            case_id: case.clone(),
+            kind: measures::EmergencyKind::Placement as i32,
+            grounds: "Acute danger at home.".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .position
+        .unwrap();
+    // Approval within 48 hours, a petition within 6 weeks, the investigation from the end of
+    // the screening week (2024-05-13) + 3 months.
+    assert_eq!(
+        review(&app, "2024-05-06T10:30:00Z", true, "", &made).await,
+        [
+            row("emergency_approval", case, Red, "2024-05-08", false),
+            row(
+                "emergency_petition_care_order",
+                case,
+                Red,
+                "2024-06-17",
+                false
+            ),
+            row("investigation", case, Red, "2024-08-13", false),
+        ]
+    );
+    app.set_now(at("2024-05-07T10:00:00Z"));
+    let approved = app
+        .measures()
+        .record_emergency_ruling(measures::RecordEmergencyRulingRequest {
+            command_id: command_id(),
+            case_id: case.clone(),
+            decision: 1,
+            approved: true,
+            refusal_reasons: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .position
+        .unwrap();
+    assert_eq!(
+        review(&app, "2024-05-07T11:00:00Z", true, "", &approved).await,
+        [
+            row(
+                "emergency_petition_care_order",
+                case,
+                Red,
+                "2024-06-17",
+                false
+            ),
+            row("investigation", case, Red, "2024-08-13", false),
+        ]
+    );
+    // Unsent, the petition is breached after its last day, and first in the list.
+    assert_eq!(
+        review(&app, "2024-06-18T08:00:00Z", false, "", &approved).await[0],
+        row(
+            "emergency_petition_care_order",
+            case,
+            Red,
+            "2024-06-17",
+            true
+        )
+    );
+    app.set_now(at("2024-05-20T10:00:00Z"));
+    let sent = app
+        .measures()
+        .send_emergency_petition(measures::SendEmergencyPetitionRequest {
+            command_id: command_id(),
+            case_id: case.clone(),
+            decision: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .position
+        .unwrap();
+    assert_eq!(
+        review(&app, "2024-06-18T08:00:00Z", true, "", &sent).await,
+        [row("investigation", case, Red, "2024-08-13", false)]
+    );
+}
