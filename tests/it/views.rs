@@ -725,89 +725,35 @@ async fn statistics(
 /// worked out by hand from DOMAIN.md's definitions. Returns the last position.
 async fn a_quarter_of_activity(app: &TestApp) -> common::Position {
     use investigation::ConclusionOutcome::{DismissedOnAssessment, MeasuresDecided};
-    let green = common::Urgency::Green;
+    let received = |now: &'static str, municipality: &'static str, seed: u32| async move {
+        let green = common::Urgency::Green;
+        submit_at(app, now, municipality, public_reporter(), seed, green).await
+    };
+    let investigated = |now: &'static str, report: String| async move {
+        let (cases, _) = screen_at(app, now, &report, vec![open_investigation(0)]).await;
+        start_at(app, now, &cases[0]).await;
+        cases[0].clone()
+    };
     // R5: received in September, investigated, concluded in February past its deadline
     // (2023-09-08 + 3 months = 2023-12-08).
-    let (r5, _) = submit_at(
-        app,
-        "2023-09-01T08:00:00Z",
-        "5035",
-        public_reporter(),
-        41,
-        green,
-    )
-    .await;
-    let (c5, _) = screen_at(
-        app,
-        "2023-09-05T08:00:00Z",
-        &r5,
-        vec![open_investigation(0)],
-    )
-    .await;
-    start_at(app, "2023-09-05T09:00:00Z", &c5[0]).await;
+    let (r5, _) = received("2023-09-01T08:00:00Z", "5035", 41).await;
+    let c5 = investigated("2023-09-05T08:00:00Z", r5).await;
     // R4: received before the quarter, screened late in it (last day 2024-01-04), dismissed.
-    let (r4, _) = submit_at(
-        app,
-        "2023-12-28T08:00:00Z",
-        "5035",
-        public_reporter(),
-        42,
-        green,
-    )
-    .await;
+    let (r4, _) = received("2023-12-28T08:00:00Z", "5035", 42).await;
     screen_at(app, "2024-01-08T08:00:00Z", &r4, vec![dismiss(0)]).await;
     // R1: screened in time, investigated, concluded as dismissed within the deadline.
-    let (r1, _) = submit_at(
-        app,
-        "2024-01-10T08:00:00Z",
-        "5035",
-        public_reporter(),
-        43,
-        green,
-    )
-    .await;
-    let (c1, _) = screen_at(
-        app,
-        "2024-01-12T08:00:00Z",
-        &r1,
-        vec![open_investigation(0)],
-    )
-    .await;
-    start_at(app, "2024-01-12T09:00:00Z", &c1[0]).await;
+    let (r1, _) = received("2024-01-10T08:00:00Z", "5035", 43).await;
+    let c1 = investigated("2024-01-12T08:00:00Z", r1).await;
     // R2: screened late (last day 2024-01-22), dismissed.
-    let (r2, _) = submit_at(
-        app,
-        "2024-01-15T08:00:00Z",
-        "5035",
-        public_reporter(),
-        44,
-        green,
-    )
-    .await;
+    let (r2, _) = received("2024-01-15T08:00:00Z", "5035", 44).await;
     screen_at(app, "2024-01-25T08:00:00Z", &r2, vec![dismiss(0)]).await;
     // R6 in Frosta: screened next day, dismissed.
-    let (r6, _) = submit_at(
-        app,
-        "2024-02-01T08:00:00Z",
-        "5036",
-        public_reporter(),
-        45,
-        green,
-    )
-    .await;
-    conclude_at(app, "2024-02-01T10:00:00Z", &c5[0], MeasuresDecided).await;
+    let (r6, _) = received("2024-02-01T08:00:00Z", "5036", 45).await;
+    conclude_at(app, "2024-02-01T10:00:00Z", &c5, MeasuresDecided).await;
     screen_at(app, "2024-02-02T08:00:00Z", &r6, vec![dismiss(0)]).await;
-    conclude_at(app, "2024-03-01T08:00:00Z", &c1[0], DismissedOnAssessment).await;
+    conclude_at(app, "2024-03-01T08:00:00Z", &c1, DismissedOnAssessment).await;
     // R3: received at the quarter's end, its screening week runs into the next quarter.
-    let (_, last) = submit_at(
-        app,
-        "2024-03-28T08:00:00Z",
-        "5035",
-        public_reporter(),
-        46,
-        green,
-    )
-    .await;
+    let (_, last) = received("2024-03-28T08:00:00Z", "5035", 46).await;
     last
 }
 
