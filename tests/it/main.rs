@@ -81,14 +81,13 @@ fn open_investigation(child_index: u32) -> intake::ChildScreening {
     }
 }
 
-/// Screens the report with the given decisions; returns the case id per child.
-async fn screen(
+/// Screens the report with the given decisions.
+async fn screen_report(
     app: &TestApp,
     report_id: &str,
     children: Vec<intake::ChildScreening>,
-) -> Vec<String> {
-    let response = app
-        .intake()
+) -> intake::ScreenReportResponse {
+    app.intake()
         .screen_report(intake::ScreenReportRequest {
             command_id: command_id(),
             report_id: report_id.to_owned(),
@@ -96,8 +95,17 @@ async fn screen(
         })
         .await
         .expect("report screened")
-        .into_inner();
-    response
+        .into_inner()
+}
+
+/// Screens the report with the given decisions; returns the case id per child.
+async fn screen(
+    app: &TestApp,
+    report_id: &str,
+    children: Vec<intake::ChildScreening>,
+) -> Vec<String> {
+    screen_report(app, report_id, children)
+        .await
         .cases
         .into_iter()
         .map(|case| case.case_id)

@@ -90,16 +90,7 @@ async fn screen_at(
     children: Vec<intake::ChildScreening>,
 ) -> (Vec<String>, common::Position) {
     app.set_now(at(now));
-    let response = app
-        .intake()
-        .screen_report(intake::ScreenReportRequest {
-            command_id: command_id(),
-            report_id: report_id.to_owned(),
-            children,
-        })
-        .await
-        .expect("report screened")
-        .into_inner();
+    let response = crate::screen_report(app, report_id, children).await;
     let position = response.result.and_then(|r| r.position).expect("position");
     (
         response

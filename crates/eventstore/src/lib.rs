@@ -39,7 +39,9 @@ pub use model::{
     Actor, AppendRequest, AppendResult, EventMetadata, ExpectedVersion, NewEvent, Position,
     RecordedEvent, StreamVersion, StreamWrite,
 };
-pub use store::{EventStore, Horizon, load_checkpoint, save_checkpoint};
+pub use store::{
+    EventStore, Horizon, ensure_checkpoint, load_checkpoint, lock_checkpoint, save_checkpoint,
+};
 pub use subscription::Subscription;
 pub use upcast::{UpcastFn, Upcasters};
 

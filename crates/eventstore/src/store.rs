@@ -246,9 +246,18 @@ pub async fn load_checkpoint(
     connection: &mut PgConnection,
     subscriber: &str,
 ) -> Result<Position, Error> {
-    let row = sqlx::query(
-        "select transaction_id::text::bigint, global_position from checkpoints where subscriber = $1",
-    )
+    checkpoint_query(connection, subscriber, "").await
+}
+
+async fn checkpoint_query(
+    connection: &mut PgConnection,
+    subscriber: &str,
+    locking: &'static str,
+) -> Result<Position, Error> {
+    let row = sqlx::query(&format!(
+        "select transaction_id::text::bigint, global_position from checkpoints \
+         where subscriber = $1{locking}"
+    ))
     .bind(subscriber)
     .fetch_optional(&mut *connection)
     .await?;
@@ -259,6 +268,33 @@ pub async fn load_checkpoint(
             global_position: row.try_get(1)?,
         }),
     }
+}
+
+/// Creates the subscriber's checkpoint row at the start of the log if it has none, so that
+/// [`lock_checkpoint`] always has a row to lock.
+pub async fn ensure_checkpoint(
+    connection: &mut PgConnection,
+    subscriber: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "insert into checkpoints (subscriber, transaction_id, global_position, updated_at) \
+         values ($1, '0'::xid8, 0, now()) on conflict (subscriber) do nothing",
+    )
+    .bind(subscriber)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// Reads the subscriber's checkpoint and locks its row until the transaction ends: whoever
+/// holds it is the only one moving that checkpoint (a projection's batch, or a rebuild's
+/// swap). Without a row (see [`ensure_checkpoint`]) nothing is locked and it reads as the
+/// start.
+pub async fn lock_checkpoint(
+    connection: &mut PgConnection,
+    subscriber: &str,
+) -> Result<Position, Error> {
+    checkpoint_query(connection, subscriber, " for update").await
 }
 
 /// Stores the subscriber's checkpoint. Call it in the transaction that applies the events it

@@ -3,6 +3,7 @@
 
 use api::common::v1 as pb;
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::municipality::{MunicipalityNumber, MunicipalityRegistry};
 use domain::values::{self, BoundedText, Urgency};
 use eventstore::AppendResult;
 use uuid::Uuid;
@@ -187,4 +188,32 @@ pub fn next_page_token(limit: i64, offset: i64, returned: usize) -> String {
     } else {
         (offset + limit).to_string()
     }
+}
+
+/// A required municipality number, known to `registry`.
+pub fn municipality(
+    field: &str,
+    value: &str,
+    registry: &MunicipalityRegistry,
+) -> Result<MunicipalityNumber, Error> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    Ok(MunicipalityNumber::parse(field, value.trim(), registry)?)
+}
+
+/// A query's municipality filter: each entry known to `registry`, named `field[i]` when not.
+pub fn municipalities(
+    field: &str,
+    values: &[String],
+    registry: &MunicipalityRegistry,
+) -> Result<Vec<String>, Error> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let number = municipality(&format!("{field}[{index}]"), value, registry)?;
+            Ok(number.as_str().to_owned())
+        })
+        .collect()
 }

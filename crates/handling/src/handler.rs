@@ -53,7 +53,7 @@ impl Stream for CaseStream {
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// The longest a query waits for a view to reach the position it asked for.
-pub const READ_YOUR_WRITES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const READ_YOUR_WRITES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Loads, decides and appends commands. Cheap to clone; one per process.
 #[derive(Clone)]

@@ -18,6 +18,4 @@ mod handler;
 pub mod principal;
 
 pub use error::Error;
-pub use handler::{
-    CaseStream, Clock, Handler, READ_YOUR_WRITES_WAIT, ReportStream, Stream, writes,
-};
+pub use handler::{CaseStream, Clock, Handler, ReportStream, Stream, writes};

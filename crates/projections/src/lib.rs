@@ -197,7 +197,11 @@ pub async fn migrate(pool: &sqlx::PgPool, views: &[View]) -> Result<(), Error> {
     Ok(())
 }
 
-async fn record_schema(connection: &mut PgConnection, view: &impl Projection) -> Result<(), Error> {
+/// Notes the DDL the view's tables were made from, so `migrate` knows when it changes.
+pub(crate) async fn record_schema(
+    connection: &mut PgConnection,
+    view: &impl Projection,
+) -> Result<(), Error> {
     sqlx::query(
         "insert into projection_schemas (projection, schema_hash) values ($1, md5($2)) \
          on conflict (projection) do update \

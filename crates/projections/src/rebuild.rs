@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use eventstore::{EventStore, Position};
-use sqlx::{Connection as _, Row as _};
+use sqlx::Connection as _;
 
 use crate::{Error, Projection};
 
@@ -72,24 +72,10 @@ pub async fn rebuild<P: Projection>(
         });
     }
     let mut transaction = connection.begin().await?;
-    sqlx::query(
-        "insert into public.checkpoints (subscriber, transaction_id, global_position, updated_at) \
-         values ($1, '0'::xid8, 0, now()) on conflict (subscriber) do nothing",
-    )
-    .bind(name)
-    .execute(&mut *transaction)
-    .await?;
-    let row = sqlx::query(
-        "select transaction_id::text::bigint, global_position from public.checkpoints \
-         where subscriber = $1 for update",
-    )
-    .bind(name)
-    .fetch_one(&mut *transaction)
-    .await?;
-    let live = Position {
-        transaction_id: row.try_get::<i64, _>(0)?.unsigned_abs(),
-        global_position: row.try_get(1)?,
-    };
+    // `checkpoints` and `projection_schemas` exist only in `public`, so the search path
+    // finds them there.
+    eventstore::ensure_checkpoint(&mut transaction, name).await?;
+    let live = eventstore::lock_checkpoint(&mut transaction, name).await?;
     // Catch up to the live view, which cannot move while its checkpoint row is locked.
     'catch_up: while position < live {
         let batch = store.read_all(position, batch_size).await?;
@@ -115,15 +101,7 @@ pub async fn rebuild<P: Projection>(
         .await?;
     }
     eventstore::save_checkpoint(&mut transaction, name, checkpoint).await?;
-    sqlx::query(
-        "insert into public.projection_schemas (projection, schema_hash) values ($1, md5($2)) \
-         on conflict (projection) do update \
-           set schema_hash = excluded.schema_hash, created_at = now()",
-    )
-    .bind(name)
-    .bind(projection.schema())
-    .execute(&mut *transaction)
-    .await?;
+    crate::record_schema(&mut transaction, projection).await?;
     sqlx::raw_sql(&format!("drop schema {scratch} cascade"))
         .execute(&mut *transaction)
         .await?;

@@ -60,13 +60,7 @@ impl<P: Projection> Runner<P> {
         }
         tracing::info!(projection = name, "projection running");
         // The row every batch locks first (see `apply_batch`).
-        sqlx::query(
-            "insert into checkpoints (subscriber, transaction_id, global_position, updated_at) \
-             values ($1, '0'::xid8, 0, now()) on conflict (subscriber) do nothing",
-        )
-        .bind(name)
-        .execute(&mut connection)
-        .await?;
+        eventstore::ensure_checkpoint(&mut connection, name).await?;
         let mut subscription = self
             .store
             .subscribe(name)
@@ -114,21 +108,7 @@ impl<P: Projection> Runner<P> {
         batch: &[eventstore::RecordedEvent],
     ) -> Result<bool, Error> {
         let mut transaction = connection.begin().await?;
-        let stored = sqlx::query(
-            "select transaction_id::text::bigint, global_position from checkpoints \
-             where subscriber = $1 for update",
-        )
-        .bind(self.projection.name())
-        .fetch_optional(&mut *transaction)
-        .await?
-        .map(|row| -> Result<Position, sqlx::Error> {
-            Ok(Position {
-                transaction_id: row.try_get::<i64, _>(0)?.unsigned_abs(),
-                global_position: row.try_get(1)?,
-            })
-        })
-        .transpose()?
-        .unwrap_or(Position::START);
+        let stored = eventstore::lock_checkpoint(&mut transaction, self.projection.name()).await?;
         if stored != from {
             transaction.rollback().await?;
             return Ok(false);

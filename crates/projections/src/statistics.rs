@@ -5,16 +5,17 @@
 //! municipality and any `as_of` is then one query, and a changed definition is a changed
 //! query, not a rebuild.
 
-use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::calendar;
 use domain::case::{CaseEvent, CaseState};
 use domain::letters;
-use domain::report::{LetterKind, ReportEvent, ReportState};
+use domain::report::{ReportEvent, ReportState};
 use domain::rules::RuleBook;
 use eventstore::{EventStore, RecordedEvent};
 use sqlx::PgConnection;
 
 use crate::fold::{self, Decoded};
+use crate::worklist::letter_key;
 use crate::{Error, Projection};
 
 const NAME: &str = "statistics";
@@ -185,14 +186,6 @@ impl Statistics {
     }
 }
 
-fn letter_key(kind: LetterKind) -> String {
-    match kind {
-        LetterKind::Receipt => "receipt".to_owned(),
-        LetterKind::InvestigationOutcome => "investigation_outcome".to_owned(),
-        LetterKind::Conclusion { case_id } => format!("conclusion/{}", case_id.as_uuid()),
-    }
-}
-
 impl Projection for Statistics {
     fn name(&self) -> &'static str {
         NAME
@@ -255,20 +248,6 @@ impl Period {
         let start = NaiveDate::from_ymd_opt(year, first_month, 1)?;
         let end = start.checked_add_months(chrono::Months::new(months))?;
         Some((start, end))
-    }
-
-    pub fn year(&self) -> i32 {
-        match *self {
-            Self::Quarter { year, .. } | Self::HalfYear { year, .. } | Self::Year { year } => year,
-        }
-    }
-
-    /// The period containing `day`.
-    pub fn quarter_of(day: NaiveDate) -> Self {
-        Self::Quarter {
-            year: day.year(),
-            quarter: day.month0() / 3 + 1,
-        }
     }
 }
 

@@ -220,25 +220,15 @@ fn report_rows(
     }
     let rule_set = rules.for_act(report.act);
     for letter in letters::letters_owed(state, cases, rules, at) {
-        let (key, kind, case_id) = match letter.kind {
-            LetterKind::Receipt => (
-                "letter/receipt".to_owned(),
-                DeadlineKind::ReceiptLetter,
-                None,
-            ),
-            LetterKind::InvestigationOutcome => (
-                "letter/investigation_outcome".to_owned(),
-                DeadlineKind::InvestigationOutcomeLetter,
-                None,
-            ),
-            LetterKind::Conclusion { case_id } => (
-                format!("letter/conclusion/{}", case_id.as_uuid()),
-                DeadlineKind::ConclusionLetter,
-                Some(case_id.as_uuid()),
-            ),
+        let (kind, case_id) = match letter.kind {
+            LetterKind::Receipt => (DeadlineKind::ReceiptLetter, None),
+            LetterKind::InvestigationOutcome => (DeadlineKind::InvestigationOutcomeLetter, None),
+            LetterKind::Conclusion { case_id } => {
+                (DeadlineKind::ConclusionLetter, Some(case_id.as_uuid()))
+            }
         };
         rows.insert(
-            key,
+            format!("letter/{}", letter_key(letter.kind)),
             row(
                 kind,
                 report_uuid,
@@ -252,6 +242,15 @@ fn report_rows(
         );
     }
     rows
+}
+
+/// A letter's key within its report: `receipt`, `investigation_outcome`, `conclusion/<case>`.
+pub(crate) fn letter_key(kind: LetterKind) -> String {
+    match kind {
+        LetterKind::Receipt => "receipt".to_owned(),
+        LetterKind::InvestigationOutcome => "investigation_outcome".to_owned(),
+        LetterKind::Conclusion { case_id } => format!("conclusion/{}", case_id.as_uuid()),
+    }
 }
 
 fn subject_key(deadline: &OpenDeadline) -> String {

@@ -94,15 +94,12 @@ impl Feedback {
         let municipalities = if request.municipality.trim().is_empty() {
             Vec::new()
         } else {
-            vec![
-                domain::municipality::MunicipalityNumber::parse(
-                    "municipality",
-                    &request.municipality,
-                    self.handler.municipalities(),
-                )?
-                .as_str()
-                .to_owned(),
-            ]
+            let number = common::municipality(
+                "municipality",
+                &request.municipality,
+                self.handler.municipalities(),
+            )?;
+            vec![number.as_str().to_owned()]
         };
         let (limit, offset) = common::page(request.page_size, &request.page_token)?;
         self.handler

@@ -5,7 +5,6 @@ use api::common::v1 as common_pb;
 use api::intake::v1 as pb;
 use chrono::{DateTime, Utc};
 use domain::case::CaseId;
-use domain::municipality::MunicipalityNumber;
 use domain::report::{
     CaseAssignment, ChildScreening, DismissalGround, ReceiveReport, ReportId, ScreenReport,
     ScreeningOutcome,
@@ -23,7 +22,11 @@ pub(crate) fn receive_report(
     now: DateTime<Utc>,
 ) -> Result<ReceiveReport, Error> {
     let today = domain::calendar::oslo_date(now);
-    let municipality = municipality("municipality", &request.municipality, handler)?;
+    let municipality = common::municipality(
+        "municipality",
+        &request.municipality,
+        handler.municipalities(),
+    )?;
     let received_at = match &request.received_at {
         Some(timestamp) => common::timestamp("received_at", timestamp)?,
         None => now,
@@ -60,17 +63,6 @@ pub(crate) fn receive_report(
         summary: common::long_text("summary", &request.summary)?,
         urgency: common::urgency("urgency", request.urgency)?,
     })
-}
-
-fn municipality(field: &str, value: &str, handler: &Handler) -> Result<MunicipalityNumber, Error> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid(field, "is required"));
-    }
-    Ok(MunicipalityNumber::parse(
-        field,
-        value.trim(),
-        handler.municipalities(),
-    )?)
 }
 
 fn reporter(reporter: &pb::Reporter, _handler: &Handler) -> Result<Reporter, Error> {
@@ -269,10 +261,10 @@ fn child_screening(
                     }
                     pb::DismissalGround::TransferredToAnotherMunicipality => {
                         DismissalGround::TransferredToAnotherMunicipality {
-                            municipality: municipality(
+                            municipality: common::municipality(
                                 &format!("{field}.dismissed.transferred_to_municipality"),
                                 &dismissal.transferred_to_municipality,
-                                handler,
+                                handler.municipalities(),
                             )?,
                         }
                     }

@@ -14,7 +14,6 @@ use domain::case::{
     ActivityKind, AssessmentTool, BoardProposalKind, CaseCommand, CaseId, ConclusionOutcome,
     ConsultationOutcome, ConsultationPartner, ForensicInterviewOutcome, InvestigationPlan,
 };
-use domain::municipality::MunicipalityNumber;
 use handling::principal::Principal;
 use handling::{CaseStream, Error, Handler, convert as common};
 use tonic::{Request, Response, Status};
@@ -332,9 +331,9 @@ impl InvestigationService for Investigation {
                     } = &mut outcome
                         && !r.new_municipality.trim().is_empty()
                     {
-                        *new_municipality = Some(MunicipalityNumber::parse(
+                        *new_municipality = Some(common::municipality(
                             "new_municipality",
-                            r.new_municipality.trim(),
+                            &r.new_municipality,
                             handler.municipalities(),
                         )?);
                     }

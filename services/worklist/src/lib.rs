@@ -29,21 +29,6 @@ fn optional(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
 
-fn municipalities(handler: &Handler, field: &str, values: &[String]) -> Result<Vec<String>, Error> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(index, value)| {
-            let number = domain::municipality::MunicipalityNumber::parse(
-                &format!("{field}[{index}]"),
-                value,
-                handler.municipalities(),
-            )?;
-            Ok(number.as_str().to_owned())
-        })
-        .collect()
-}
-
 impl Worklist {
     pub fn new(handler: Handler) -> Self {
         Self { handler }
@@ -73,10 +58,10 @@ impl Worklist {
         };
         let (limit, offset) = common::page(request.page_size, &request.page_token)?;
         let query = WorklistQuery {
-            municipalities: municipalities(
-                &self.handler,
+            municipalities: common::municipalities(
                 "municipalities",
                 &request.municipalities,
+                self.handler.municipalities(),
             )?,
             team: optional(&request.team),
             caseworker: optional(&request.caseworker),
@@ -126,8 +111,11 @@ impl Worklist {
                 "must be 1-4 for a quarter and 1-2 for a half-year",
             ));
         };
-        let municipalities =
-            municipalities(&self.handler, "municipalities", &request.municipalities)?;
+        let municipalities = common::municipalities(
+            "municipalities",
+            &request.municipalities,
+            self.handler.municipalities(),
+        )?;
         self.handler
             .wait_for_view("statistics", request.min_position.as_ref())
             .await?;
@@ -199,8 +187,11 @@ impl Worklist {
         Principal::of(&request)?;
         let request = request.into_inner();
         let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
-        let municipalities =
-            municipalities(&self.handler, "municipalities", &request.municipalities)?;
+        let municipalities = common::municipalities(
+            "municipalities",
+            &request.municipalities,
+            self.handler.municipalities(),
+        )?;
         let team = optional(&request.team);
         self.handler
             .wait_for_view("caseload", request.min_position.as_ref())
