@@ -1,6 +1,7 @@
 //! End to end over the wire: real gRPC clients, the real server, a real PostgreSQL.
 
 mod bad_input;
+mod digital;
 mod lifecycle;
 mod refusals;
 mod views;

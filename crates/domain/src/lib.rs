@@ -9,6 +9,7 @@
 //!
 //! Layout:
 //! - [`values`]: identity numbers, child identity, reporter, bounded text, concerns, urgency.
+//! - [`details`]: what a report tells beyond the lifecycle's facts, and its digital source.
 //! - [`municipality`]: municipality numbers and the registry they are checked against.
 //! - [`calendar`]: Europe/Oslo date arithmetic ("one week", "three months", end of day).
 //! - [`rules`]: the rule sets of the 1992 and 2021 acts as data, and the book that picks one.
@@ -23,6 +24,7 @@
 pub mod calendar;
 pub mod case;
 pub mod deadlines;
+pub mod details;
 pub mod error;
 pub mod letters;
 pub mod municipality;

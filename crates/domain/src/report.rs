@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::Context;
 use crate::calendar;
 use crate::case::CaseId;
+use crate::details::ReportDetails;
 use crate::error::DomainError;
 use crate::municipality::MunicipalityNumber;
 use crate::rules::Act;
@@ -209,6 +210,8 @@ pub struct ReceiveReport {
     pub summary: BoundedText,
     /// Triage at intake, ordering the screening worklist.
     pub urgency: Urgency,
+    /// Everything else the report tells; a digital report's source.
+    pub details: Option<Box<ReportDetails>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,6 +260,8 @@ pub enum ReportEvent {
         concerns: Vec<ConcernCategory>,
         summary: BoundedText,
         urgency: Urgency,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        details: Option<Box<ReportDetails>>,
     },
     ReportUrgencyChanged {
         from: Urgency,
@@ -336,6 +341,7 @@ pub struct Report {
     pub concerns: Vec<ConcernCategory>,
     pub summary: BoundedText,
     pub urgency: Urgency,
+    pub details: Option<Box<ReportDetails>>,
     pub assignee: Option<Assignee>,
     pub screening: Option<Screening>,
     pub letters_sent: Vec<SentLetter>,
@@ -440,7 +446,12 @@ fn receive(
             "must name at least one child",
         ));
     }
-    if command.concerns.is_empty() {
+    // The national portal does not categorise; its reports are categorised at screening.
+    let digital = command
+        .details
+        .as_ref()
+        .is_some_and(|details| details.source.is_some());
+    if command.concerns.is_empty() && !digital {
         return Err(DomainError::invalid(
             "concerns",
             "must name at least one concern",
@@ -451,7 +462,7 @@ fn receive(
         let birth_date = match child {
             ChildIdentity::Number(number) => Some(number.birth_date()),
             ChildIdentity::NameAndBirthDate { birth_date, .. } => Some(*birth_date),
-            ChildIdentity::Unborn { .. } => None,
+            ChildIdentity::Unborn { .. } | ChildIdentity::Unidentified { .. } => None,
         };
         if birth_date.is_some_and(|date| date > received_on) {
             return Err(DomainError::invalid(
@@ -471,6 +482,7 @@ fn receive(
         concerns: command.concerns,
         summary: command.summary,
         urgency: command.urgency,
+        details: command.details,
     }])
 }
 
@@ -639,6 +651,7 @@ pub fn evolve(state: ReportState, event: &ReportEvent) -> ReportState {
                 concerns,
                 summary,
                 urgency,
+                details,
             },
         ) => ReportState::Received(Report {
             id: *report_id,
@@ -650,6 +663,7 @@ pub fn evolve(state: ReportState, event: &ReportEvent) -> ReportState {
             concerns: concerns.clone(),
             summary: summary.clone(),
             urgency: *urgency,
+            details: details.clone(),
             assignee: None,
             screening: None,
             letters_sent: Vec::new(),

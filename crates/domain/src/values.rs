@@ -285,6 +285,13 @@ pub enum ChildIdentity {
         expected_birth_date: NaiveDate,
         mother: PersonIdentity,
     },
+    /// A child the reporter could name but not identify by number or birth date (the national
+    /// portal's reports, a private reporter's guess at an age), or an unborn child reported
+    /// without expected date or mother. Identified at screening.
+    Unidentified {
+        name: BoundedText,
+        unborn: bool,
+    },
 }
 
 impl ChildIdentity {

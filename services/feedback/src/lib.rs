@@ -302,6 +302,7 @@ fn child_label(child: &ChildIdentity) -> String {
             format!("barnet født {}", number.birth_date().format("%d.%m.%Y"))
         }
         ChildIdentity::Unborn { .. } => "det ufødte barnet".to_owned(),
+        ChildIdentity::Unidentified { name, .. } => name.as_str().to_owned(),
     }
 }
 

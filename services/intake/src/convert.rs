@@ -62,6 +62,7 @@ pub(crate) fn receive_report(
         concerns,
         summary: common::long_text("summary", &request.summary)?,
         urgency: common::urgency("urgency", request.urgency)?,
+        details: None,
     })
 }
 

@@ -5,6 +5,7 @@
 //! child's case in one atomic append, so a report is never screened without its cases.
 
 mod convert;
+pub mod digital;
 
 use std::collections::BTreeMap;
 
@@ -171,6 +172,54 @@ impl Intake {
             .await
     }
 
+    async fn import_digital(
+        &self,
+        request: Request<pb::ImportDigitalReportRequest>,
+    ) -> Result<pb::ImportDigitalReportResponse, Error> {
+        let principal = Principal::of(&request)?;
+        let request = request.into_inner();
+        if request.message_type.trim().is_empty() {
+            return Err(Error::invalid("message_type", "is required"));
+        }
+        let message_id = match request.message_id.trim() {
+            "" => None,
+            id => Some(common::id("message_id", id)?),
+        };
+        let urgency = match request.urgency {
+            0 => domain::values::Urgency::Yellow,
+            value => common::urgency("urgency", value)?,
+        };
+        let imported = digital::import(
+            &self.handler,
+            &principal.actor(),
+            digital::Delivery {
+                message_type: request.message_type.trim(),
+                message_id,
+                body: &request.body,
+                urgency,
+            },
+        )
+        .await?;
+        Ok(pb::ImportDigitalReportResponse {
+            reply_message_type: imported.reply.message_type().to_owned(),
+            reply_body: imported.reply.body().unwrap_or_default(),
+            report_id: imported
+                .report_id
+                .map(|id| id.as_uuid().to_string())
+                .unwrap_or_default(),
+            result: imported.result,
+            violations: imported
+                .violations
+                .into_iter()
+                .map(|violation| pb::DocumentViolation {
+                    path: violation.path,
+                    reason: violation.reason,
+                })
+                .collect(),
+            duplicate: imported.duplicate,
+        })
+    }
+
     async fn get(&self, request: Request<pb::GetReportRequest>) -> Result<pb::Report, Error> {
         Principal::of(&request)?;
         let report_id = ReportId::new(common::id("report_id", &request.get_ref().report_id)?);
@@ -261,6 +310,14 @@ impl IntakeService for Intake {
         request: Request<pb::ChangeReportUrgencyRequest>,
     ) -> Result<Response<api::common::v1::WriteResult>, Status> {
         Ok(Response::new(self.change_urgency(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ImportDigitalReport"))]
+    async fn import_digital_report(
+        &self,
+        request: Request<pb::ImportDigitalReportRequest>,
+    ) -> Result<Response<pb::ImportDigitalReportResponse>, Status> {
+        Ok(Response::new(self.import_digital(request).await?))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetReport"))]

@@ -41,6 +41,31 @@ enum Command {
         #[command(subcommand)]
         command: ProjectionsCommand,
     },
+    /// Reports of concern delivered as files.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Import a report from the national reporting portal: a JSON document of KS Fiks IO
+    /// message type no.ks.fiks.bekymringsmelding.offentlig.v2 or .privat.v2. Prints the reply
+    /// (mottatt.v1 once stored, feilet.v1 with every broken rule) and fails on feilet.v1.
+    /// Importing the same file again is a no-op.
+    Import {
+        /// The JSON document.
+        file: PathBuf,
+        /// The message type; by default read from the document's shape.
+        #[arg(long)]
+        message_type: Option<String>,
+        /// The Fiks IO message id; by default derived from the file's content.
+        #[arg(long)]
+        message_id: Option<uuid::Uuid>,
+        #[command(flatten)]
+        args: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +117,15 @@ async fn main() -> ExitCode {
             ProjectionsCommand::Status(args) => projections_status(args).await,
             ProjectionsCommand::Rebuild { name, args } => rebuild(args, &name).await,
         },
+        Command::Report {
+            command:
+                ReportCommand::Import {
+                    file,
+                    message_type,
+                    message_id,
+                    args,
+                },
+        } => import_report(args, &file, message_type, message_id).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -242,6 +276,71 @@ async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
             "{name}: rebuilt from {applied} events and swapped in at {checkpoint}"
         )]);
         anyhow::Ok(())
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+async fn import_report(
+    args: DatabaseArgs,
+    file: &Path,
+    message_type: Option<String>,
+    message_id: Option<uuid::Uuid>,
+) -> anyhow::Result<()> {
+    let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let message_type = match message_type {
+        Some(message_type) => message_type,
+        None => fiks::message_type_of(&body)
+            .with_context(|| {
+                format!(
+                    "{} is neither a public (offentligMelder) nor a private (privatMelder) \
+                     report; name the type with --message-type",
+                    file.display()
+                )
+            })?
+            .to_owned(),
+    };
+    let database = Database::open(args.database_url, &args.data_dir).await?;
+    let result = async {
+        let store = EventStore::new(database.pool().clone());
+        vern::views::migrate_all(&store).await?;
+        let handler = Handler::new(store);
+        let actor = eventstore::Actor {
+            subject: "vern report import".into(),
+            role: "operator".into(),
+            municipality: None,
+        };
+        let imported = intake::digital::import(
+            &handler,
+            &actor,
+            intake::digital::Delivery {
+                message_type: &message_type,
+                message_id,
+                body: &body,
+                urgency: domain::values::Urgency::Yellow,
+            },
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let mut lines = vec![imported.reply.message_type().to_owned()];
+        lines.extend(imported.reply.body());
+        if let Some(report_id) = imported.report_id {
+            lines.push(format!(
+                "report {}{}",
+                report_id.as_uuid(),
+                if imported.duplicate {
+                    " (imported before; nothing new stored)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        print_lines(&lines);
+        match imported.reply {
+            fiks::Reply::Received => anyhow::Ok(()),
+            fiks::Reply::Failed(_) => anyhow::bail!("the report was rejected; nothing was stored"),
+        }
     }
     .await;
     database.close().await;

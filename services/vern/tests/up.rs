@@ -303,3 +303,63 @@ async fn migrate_with_a_database_url_uses_that_server() {
     .unwrap();
     assert_eq!(tables, 5);
 }
+
+#[tokio::test]
+async fn report_import_stores_a_portal_report_once_and_refuses_a_broken_one() {
+    let db = testkit::TestDb::new().await;
+    let dir = DataDir::new();
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let good = dir.0.join("offentlig.json");
+    std::fs::write(&good, fiks::samples::PUBLIC_EXAMPLE).unwrap();
+    let import = |file: &Path| {
+        Command::new(VERN)
+            .args(["report", "import"])
+            .arg(file)
+            .env("DATABASE_URL", db.url())
+            .output()
+            .unwrap()
+    };
+
+    let first = import(&good);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout.starts_with(fiks::RECEIVED_V1), "{stdout}");
+    let second = import(&good);
+    let again = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success());
+    assert!(
+        again.contains("imported before; nothing new stored"),
+        "{again}"
+    );
+    let reports: i64 =
+        sqlx::query_scalar("select count(*) from events where event_type = 'ReportReceived'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(reports, 1);
+
+    let bad = dir.0.join("broken.json");
+    let mut document: serde_json::Value =
+        serde_json::from_str(fiks::samples::PUBLIC_EXAMPLE).unwrap();
+    document["offentligBarn"][0]["fnr"] = "28071364499".into();
+    std::fs::write(&bad, document.to_string()).unwrap();
+    let refused = import(&bad);
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert!(!refused.status.success());
+    assert!(stdout.starts_with(fiks::FAILED_V1), "{stdout}");
+    assert!(stdout.contains("offentligBarn[0].fnr"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !stderr.contains("28071364499"),
+        "no identity number in logs: {stderr}"
+    );
+    let events: i64 = sqlx::query_scalar("select count(*) from events")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(events, 1, "nothing stored for the broken report");
+}

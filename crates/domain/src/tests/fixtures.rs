@@ -172,6 +172,7 @@ pub(crate) fn report_received(reporter: Reporter, children: Vec<ChildIdentity>) 
         concerns: vec![ConcernCategory::Violence],
         summary: text("Synthetic concern"),
         urgency: Urgency::Yellow,
+        details: None,
     }
 }
 
@@ -435,6 +436,7 @@ pub(crate) fn received_with(
             concerns,
             summary,
             urgency,
+            details: None,
         },
         other => other,
     }

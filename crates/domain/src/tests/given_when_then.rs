@@ -37,6 +37,7 @@ fn receive(
         concerns: vec![ConcernCategory::Violence],
         summary: text("Synthetic concern"),
         urgency: Urgency::Yellow,
+        details: None,
     })
 }
 
