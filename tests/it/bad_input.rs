@@ -159,6 +159,7 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
 
     // ScreenReport and ChangeReportUrgency.
     let request = intake::ScreenReportRequest {
+        reporter_code: String::new(),
         command_id: command_id(),
         report_id: report_id.clone(),
         children: vec![intake::ChildScreening {
@@ -175,9 +176,11 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = intake::ScreenReportRequest {
+        reporter_code: String::new(),
         command_id: command_id(),
         report_id: report_id.clone(),
         children: vec![intake::ChildScreening {
+            case_content: Vec::new(),
             child_index: 0,
             existing_case_id: "case-17".into(),
             outcome: Some(intake::child_screening::Outcome::InvestigationOpened(

@@ -231,6 +231,7 @@ async fn a_report_about_two_siblings_opens_a_case_for_each() {
     let report_id = submit(&app, report(vec![child(4), child(5)], public_reporter())).await;
 
     let dismiss = intake::ChildScreening {
+        case_content: Vec::new(),
         child_index: 1,
         existing_case_id: String::new(),
         outcome: Some(intake::child_screening::Outcome::Dismissed(
@@ -261,9 +262,11 @@ async fn a_second_report_about_a_child_joins_the_open_case() {
     let response = app
         .intake()
         .screen_report(intake::ScreenReportRequest {
+            reporter_code: String::new(),
             command_id: command_id(),
             report_id: second.clone(),
             children: vec![intake::ChildScreening {
+                case_content: Vec::new(),
                 child_index: 0,
                 existing_case_id: case_id.clone(),
                 outcome: Some(

@@ -72,6 +72,7 @@ async fn submit(app: &TestApp, request: intake::SubmitReportRequest) -> String {
 
 fn open_investigation(child_index: u32) -> intake::ChildScreening {
     intake::ChildScreening {
+        case_content: Vec::new(),
         child_index,
         existing_case_id: String::new(),
         outcome: Some(intake::child_screening::Outcome::InvestigationOpened(
@@ -90,6 +91,7 @@ async fn screen_report(
 ) -> intake::ScreenReportResponse {
     app.intake()
         .screen_report(intake::ScreenReportRequest {
+            reporter_code: String::new(),
             command_id: command_id(),
             report_id: report_id.to_owned(),
             children,

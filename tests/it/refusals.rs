@@ -32,6 +32,7 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let twice = intake_client
         .clone()
         .screen_report(intake::ScreenReportRequest {
+            reporter_code: String::new(),
             command_id: command_id(),
             report_id: report_id.clone(),
             children: vec![open_investigation(0)],
@@ -166,6 +167,7 @@ async fn commands_on_unknown_reports_and_cases_are_not_found() {
     let screened = app
         .intake()
         .screen_report(intake::ScreenReportRequest {
+            reporter_code: String::new(),
             command_id: command_id(),
             report_id: unknown.clone(),
             children: vec![open_investigation(0)],

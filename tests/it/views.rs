@@ -43,6 +43,7 @@ fn anonymous() -> intake::Reporter {
 
 fn dismiss(child_index: u32) -> intake::ChildScreening {
     intake::ChildScreening {
+        case_content: Vec::new(),
         child_index,
         existing_case_id: String::new(),
         outcome: Some(intake::child_screening::Outcome::Dismissed(

@@ -16,6 +16,7 @@ use crate::Context;
 use crate::calendar::{self, Due, Length};
 use crate::error::DomainError;
 use crate::municipality::MunicipalityNumber;
+use crate::registry::CaseContentCode;
 use crate::report::{ReportId, ScreeningOutcome};
 use crate::rules::{Act, RuleSet};
 use crate::values::{Assignee, BoundedText, ChildIdentity, Urgency, check_not_after};
@@ -334,6 +335,8 @@ pub enum CaseCommand {
     ConcludeInvestigation {
         outcome: ConclusionOutcome,
         reasons: BoundedText,
+        /// The registry's grounds of the decision (Vedtaksgrunnlag), case-content codes.
+        grounds: Vec<CaseContentCode>,
     },
     StartMeasure {
         kind: MeasureKind,
@@ -470,6 +473,8 @@ pub enum CaseEvent {
     InvestigationConcluded {
         outcome: ConclusionOutcome,
         reasons: BoundedText,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        grounds: Vec<CaseContentCode>,
         at: DateTime<Utc>,
     },
     MeasureStarted {
@@ -1130,7 +1135,11 @@ fn decide_on_open_case(
         CaseCommand::ReportToPolice { grounds } => {
             vec![CaseEvent::ReportedToPolice { grounds, at: now }]
         }
-        CaseCommand::ConcludeInvestigation { outcome, reasons } => {
+        CaseCommand::ConcludeInvestigation {
+            outcome,
+            reasons,
+            grounds,
+        } => {
             let investigation = match case.investigations.last() {
                 None => return Err(DomainError::NoInvestigationOpen),
                 Some(investigation) if !investigation.is_open() => {
@@ -1154,6 +1163,7 @@ fn decide_on_open_case(
             let mut events = vec![CaseEvent::InvestigationConcluded {
                 outcome,
                 reasons: reasons.clone(),
+                grounds,
                 at: now,
             }];
             if let Some(kind) = petition {

@@ -13,6 +13,7 @@
 //! - [`municipality`]: municipality numbers and the registry they are checked against.
 //! - [`calendar`]: Europe/Oslo date arithmetic ("one week", "three months", end of day).
 //! - [`rules`]: the rule sets of the 1992 and 2021 acts as data, and the book that picks one.
+//! - [`registry`]: the national registry's reporter and case-content codes, with validity.
 //! - [`report`]: the `report-<uuid>` stream (receipt, screening, letters sent).
 //! - [`case`]: the `case-<uuid>` stream (investigation, measures, emergency, board, closing).
 //! - [`screening`]: the one decision that writes to a report and its children's cases.
@@ -28,6 +29,7 @@ pub mod details;
 pub mod error;
 pub mod letters;
 pub mod municipality;
+pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod screening;

@@ -18,6 +18,7 @@ use crate::case::CaseId;
 use crate::details::ReportDetails;
 use crate::error::DomainError;
 use crate::municipality::MunicipalityNumber;
+use crate::registry::{CaseContentCode, ReporterCode};
 use crate::rules::Act;
 use crate::values::{Assignee, BoundedText, ChildIdentity, ConcernCategory, Reporter, Urgency};
 
@@ -167,6 +168,9 @@ pub struct ChildScreening {
     pub emergency_action: bool,
     /// Triage set at screening; the case carries it from then on.
     pub urgency: Urgency,
+    /// What the report is about, in the registry's case-content codes (Saksinnhold).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub case_content: Vec<CaseContentCode>,
 }
 
 /// Letters a reporter can be owed. A public reporter's receipt and investigation-outcome
@@ -217,6 +221,9 @@ pub struct ReceiveReport {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScreenReport {
     pub children: Vec<ChildScreening>,
+    /// A public reporter's registry code (Melder); a private reporter's follows from the
+    /// relation, an anonymous one's is 23.
+    pub reporter_code: Option<ReporterCode>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -271,6 +278,8 @@ pub enum ReportEvent {
     },
     ReportScreened {
         children: Vec<ChildScreening>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reporter_code: Option<ReporterCode>,
         at: DateTime<Utc>,
     },
     FeedbackLetterSent {
@@ -351,6 +360,7 @@ pub struct Report {
 pub struct Screening {
     pub at: DateTime<Utc>,
     pub children: Vec<ChildScreening>,
+    pub reporter_code: Option<ReporterCode>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -525,6 +535,12 @@ pub(crate) fn check_screening(report: &Report, command: &ScreenReport) -> Result
             });
         }
     }
+    if command.reporter_code.is_some() && !report.reporter.is_public() {
+        return Err(DomainError::invalid(
+            "reporter_code",
+            "only for a public reporter; a private reporter's code follows from the relation",
+        ));
+    }
     if let Some(missing) = screened.iter().position(|seen| !seen) {
         return Err(DomainError::invalid(
             "children",
@@ -543,6 +559,7 @@ fn screen(
     check_screening(report, &command)?;
     Ok(vec![ReportEvent::ReportScreened {
         children: command.children,
+        reporter_code: command.reporter_code,
         at: context.now,
     }])
 }
@@ -676,10 +693,18 @@ pub fn evolve(state: ReportState, event: &ReportEvent) -> ReportState {
             report.urgency = *to;
             ReportState::Received(report)
         }
-        (ReportState::Received(mut report), ReportEvent::ReportScreened { children, at }) => {
+        (
+            ReportState::Received(mut report),
+            ReportEvent::ReportScreened {
+                children,
+                reporter_code,
+                at,
+            },
+        ) => {
             report.screening = Some(Screening {
                 at: *at,
                 children: children.clone(),
+                reporter_code: reporter_code.clone(),
             });
             ReportState::Received(report)
         }

@@ -5,6 +5,7 @@ use api::common::v1 as common_pb;
 use api::intake::v1 as pb;
 use chrono::{DateTime, Utc};
 use domain::case::CaseId;
+use domain::registry::{CaseContentCode, ReporterCode};
 use domain::report::{
     CaseAssignment, ChildScreening, DismissalGround, ReceiveReport, ReportId, ScreenReport,
     ScreeningOutcome,
@@ -225,7 +226,15 @@ pub(crate) fn screen_report(
         .enumerate()
         .map(|(index, child)| child_screening(&format!("children[{index}]"), child, handler))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ScreenReport { children })
+    let today = domain::calendar::oslo_date(handler.now());
+    let reporter_code = match request.reporter_code.trim() {
+        "" => None,
+        code => Some(ReporterCode::parse("reporter_code", code, today)?),
+    };
+    Ok(ScreenReport {
+        children,
+        reporter_code,
+    })
 }
 
 fn child_screening(
@@ -295,7 +304,13 @@ fn child_screening(
             ScreeningOutcome::ConcernsOngoingInvestigation
         }
     };
+    let case_content = CaseContentCode::parse_all(
+        &format!("{field}.case_content"),
+        &child.case_content,
+        domain::calendar::oslo_date(handler.now()),
+    )?;
     Ok(ChildScreening {
+        case_content,
         child_index: child.child_index as usize,
         case,
         outcome,

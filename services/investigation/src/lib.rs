@@ -337,7 +337,11 @@ impl InvestigationService for Investigation {
                             handler.municipalities(),
                         )?);
                     }
+                    let today = domain::calendar::oslo_date(handler.now());
                     Ok(CaseCommand::ConcludeInvestigation {
+                        grounds: domain::registry::CaseContentCode::parse_all(
+                            "grounds", &r.grounds, today,
+                        )?,
                         outcome,
                         reasons: common::long_text("reasons", &r.reasons)?,
                     })

@@ -43,6 +43,7 @@ fn receive(
 
 fn screened(children: Vec<ChildScreening>) -> ReportEvent {
     ReportEvent::ReportScreened {
+        reporter_code: None,
         children,
         at: received_at(),
     }
@@ -55,6 +56,7 @@ fn child(
     urgency: Urgency,
 ) -> ChildScreening {
     ChildScreening {
+        case_content: Vec::new(),
         child_index: index,
         case,
         outcome,
@@ -361,11 +363,15 @@ fn siblings_received() -> AnyEvent {
 }
 
 fn screen(children: Vec<ChildScreening>) -> ScreenReport {
-    ScreenReport { children }
+    ScreenReport {
+        reporter_code: None,
+        children,
+    }
 }
 
 fn screened_now(children: Vec<ChildScreening>) -> AnyEvent {
     AnyEvent::Report(ReportEvent::ReportScreened {
+        reporter_code: None,
         children,
         at: now(),
     })
@@ -460,6 +466,7 @@ fn screening_across_streams() {
     closed_case.push(AnyEvent::Case(
         case_id(1),
         CaseEvent::InvestigationConcluded {
+            grounds: Vec::new(),
             outcome: ConclusionOutcome::DismissedOnAssessment,
             reasons: text("No concern found"),
             at: at("2024-02-20T09:00:00Z"),
@@ -853,6 +860,7 @@ fn care_order_granted() -> CaseEvent {
 
 fn concluded(outcome: ConclusionOutcome) -> CaseEvent {
     CaseEvent::InvestigationConcluded {
+        grounds: Vec::new(),
         outcome,
         reasons: text("Assessment done"),
         at: now(),
@@ -884,6 +892,7 @@ fn case_stream() {
         },
     ];
     let conclude = |outcome| CaseCommand::ConcludeInvestigation {
+        grounds: Vec::new(),
         outcome,
         reasons: reasons(),
     };
@@ -1820,6 +1829,7 @@ fn a_case_opened_at_screening_starts_with_the_reports_assignee() {
     let decision = crate::screening::decide_screening(
         &report,
         ScreenReport {
+            reporter_code: None,
             children: vec![child(
                 0,
                 CaseAssignment::NewCase(case_id(1)),

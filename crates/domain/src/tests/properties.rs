@@ -129,7 +129,9 @@ fn anonymous_report(
     let mut events = vec![received_with(received_at, act, Reporter::PrivateAnonymous)];
     if let Some(outcome) = outcome {
         events.push(ReportEvent::ReportScreened {
+            reporter_code: None,
             children: vec![ChildScreening {
+                case_content: Vec::new(),
                 child_index: 0,
                 case: CaseAssignment::NewCase(case_id(1)),
                 outcome,
@@ -145,6 +147,7 @@ fn anonymous_report(
 fn concluded_case(at: chrono::DateTime<chrono::Utc>) -> CaseState {
     let mut events = investigating_with_plan();
     events.push(CaseEvent::InvestigationConcluded {
+        grounds: Vec::new(),
         outcome: case::ConclusionOutcome::MeasuresDecided,
         reasons: text("Done"),
         at,
@@ -156,7 +159,9 @@ fn report_state(reporter: Reporter, outcome: Option<ScreeningOutcome>) -> Report
     let mut events = vec![report_received(reporter, vec![anna()])];
     if let Some(outcome) = outcome {
         events.push(ReportEvent::ReportScreened {
+            reporter_code: None,
             children: vec![ChildScreening {
+                case_content: Vec::new(),
                 child_index: 0,
                 case: CaseAssignment::NewCase(case_id(1)),
                 outcome,
