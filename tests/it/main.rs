@@ -4,6 +4,7 @@ mod bad_input;
 mod digital;
 mod lifecycle;
 mod refusals;
+mod registry;
 mod views;
 mod wire;
 
@@ -68,6 +69,25 @@ async fn submit(app: &TestApp, request: intake::SubmitReportRequest) -> String {
         .expect("report submitted")
         .into_inner()
         .report_id
+}
+
+/// Dismissed at screening: no grounds for an investigation.
+fn dismiss(child_index: u32) -> intake::ChildScreening {
+    intake::ChildScreening {
+        case_content: Vec::new(),
+        child_index,
+        existing_case_id: String::new(),
+        outcome: Some(intake::child_screening::Outcome::Dismissed(
+            intake::Dismissal {
+                ground: intake::DismissalGround::NoGroundsForInvestigation as i32,
+                reasons: "No grounds for an investigation.".into(),
+                obviously_unfounded: false,
+                transferred_to_municipality: String::new(),
+            },
+        )),
+        emergency_action: false,
+        urgency: common::Urgency::Green as i32,
+    }
 }
 
 fn open_investigation(child_index: u32) -> intake::ChildScreening {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use tests::TestApp;
 use tonic::Code;
 
-use crate::{assert_code, child, command_id, open_investigation, public_reporter, report};
+use crate::{assert_code, child, command_id, dismiss, open_investigation, public_reporter, report};
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -38,24 +38,6 @@ fn private_reporter() -> intake::Reporter {
 fn anonymous() -> intake::Reporter {
     intake::Reporter {
         kind: Some(intake::reporter::Kind::Anonymous(intake::Anonymous {})),
-    }
-}
-
-fn dismiss(child_index: u32) -> intake::ChildScreening {
-    intake::ChildScreening {
-        case_content: Vec::new(),
-        child_index,
-        existing_case_id: String::new(),
-        outcome: Some(intake::child_screening::Outcome::Dismissed(
-            intake::Dismissal {
-                ground: intake::DismissalGround::NoGroundsForInvestigation as i32,
-                reasons: "No grounds for an investigation.".into(),
-                obviously_unfounded: false,
-                transferred_to_municipality: String::new(),
-            },
-        )),
-        emergency_action: false,
-        urgency: common::Urgency::Green as i32,
     }
 }
 

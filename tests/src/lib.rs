@@ -54,6 +54,9 @@ pub struct TestApp {
     pub key: SigningKey,
     pub token: String,
     pub store: EventStore,
+    /// A handler over the same store and clock as the server's, for what runs beside it
+    /// (the registry export).
+    pub handler: Handler,
     channel: Channel,
     clock: Arc<Mutex<Option<DateTime<Utc>>>>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -95,12 +98,13 @@ impl TestApp {
                     .unwrap_or_else(Utc::now)
             }))
         };
+        let serving = handler.clone();
         tokio::spawn(async move {
             let stopped = async {
                 let _ = stopped.await;
             };
             if let Err(error) =
-                server::serve(listener, handler, serving_key, &ServiceName::ALL, stopped).await
+                server::serve(listener, serving, serving_key, &ServiceName::ALL, stopped).await
             {
                 panic!("server failed: {error:#}");
             }
@@ -114,6 +118,7 @@ impl TestApp {
             key,
             token,
             store,
+            handler,
             channel,
             clock,
             shutdown: Some(shutdown),

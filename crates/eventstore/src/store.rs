@@ -111,6 +111,23 @@ impl EventStore {
         stored.map(|result| decode_result(result, true)).transpose()
     }
 
+    /// The ids of a category's streams written for a municipality (`case` streams of 5035,
+    /// say), in id order.
+    pub async fn streams_of(
+        &self,
+        category: &str,
+        municipality: &str,
+    ) -> Result<Vec<String>, Error> {
+        Ok(sqlx::query_scalar(
+            "select stream_id from streams where category = $1 and municipality = $2 \
+             order by stream_id",
+        )
+        .bind(category)
+        .bind(municipality)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The stream's current version; 0 when it has no events.
     pub async fn stream_version(&self, stream_id: &str) -> Result<u64, Error> {
         let version: Option<i64> =

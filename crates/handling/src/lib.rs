@@ -9,13 +9,16 @@
 //! Layout:
 //! - [`Handler`]: loading, deciding and appending with retries.
 //! - [`Error`]: what can go wrong, and its `tonic::Status`.
+//! - [`CaseAt`]: a municipality's cases as they stood at a moment (registry export).
 //! - [`convert`]: shared request field parsing, each error naming its field.
 //! - [`principal`]: who is calling, as the server's authentication left it on the request.
 
+mod cases;
 pub mod convert;
 mod error;
 mod handler;
 pub mod principal;
 
+pub use cases::CaseAt;
 pub use error::Error;
 pub use handler::{CaseStream, Clock, Handler, ReportStream, Stream, writes};

@@ -294,3 +294,74 @@ pub mod synthetic {
             })
     }
 }
+
+/// `xmllint`, for tests that validate XML against a schema: from `PATH`, else from Debian's
+/// `libxml2-utils` unpacked into a cache under the temp dir (no root needed when the package
+/// lists exist), else installed with `apt-get` when running as root (as CI does). So the
+/// README's test command works on a fresh machine with nothing installed by hand.
+pub fn xmllint() -> std::path::PathBuf {
+    use std::path::PathBuf;
+    use std::process::Command;
+    let on_path = |name: &str| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+        })
+    };
+    if let Some(path) = on_path("xmllint") {
+        return path;
+    }
+    let cache = std::env::temp_dir().join("vern-xmllint");
+    let unpacked = cache.join("usr/bin/xmllint");
+    if unpacked.is_file() {
+        return unpacked;
+    }
+    let _ = std::fs::create_dir_all(&cache);
+    let downloaded = Command::new("apt-get")
+        .args(["download", "libxml2-utils"])
+        .current_dir(&cache)
+        .status()
+        .is_ok_and(|status| status.success());
+    if downloaded
+        && let Some(deb) = std::fs::read_dir(&cache).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .find(|path| path.extension().is_some_and(|ext| ext == "deb"))
+        })
+    {
+        let _ = Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(&deb)
+            .arg(&cache)
+            .status();
+        if unpacked.is_file() {
+            return unpacked;
+        }
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.starts_with(b"0"));
+    if root {
+        let install = || {
+            Command::new("apt-get")
+                .args(["install", "-y", "-q", "libxml2-utils"])
+                .status()
+                .is_ok_and(|status| status.success())
+        };
+        if !install() {
+            let _ = Command::new("apt-get").args(["update", "-q"]).status();
+            install();
+        }
+        if let Some(path) = on_path("xmllint") {
+            return path;
+        }
+    }
+    panic!(
+        "xmllint is needed to validate XML against its schema: install Debian's libxml2-utils \
+         (apt-get install libxml2-utils); tried PATH, {} and apt-get",
+        PathBuf::from(&cache).display()
+    );
+}

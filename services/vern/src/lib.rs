@@ -3,5 +3,6 @@
 //! command line over this library, so the end-to-end tests run the same server in-process.
 
 pub mod database;
+pub mod registry;
 pub mod server;
 pub mod views;

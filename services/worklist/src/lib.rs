@@ -221,6 +221,63 @@ impl Worklist {
     }
 }
 
+impl Worklist {
+    async fn registry_findings(
+        &self,
+        request: Request<pb::ListRegistryFindingsRequest>,
+    ) -> Result<pb::RegistryFindings, Error> {
+        Principal::of(&request)?;
+        let request = request.into_inner();
+        let municipality = common::municipality(
+            "municipality",
+            &request.municipality,
+            self.handler.municipalities(),
+        )?;
+        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
+        let mut findings = registry_findings(&self.handler, municipality.as_str(), as_of).await?;
+        findings.sort_by(|(a_case, a), (b_case, b)| {
+            (a.severity, a_case, a.rule).cmp(&(b.severity, b_case, b.rule))
+        });
+        Ok(pb::RegistryFindings {
+            findings: findings
+                .into_iter()
+                .map(|(case_id, finding)| pb::RegistryFinding {
+                    case_id: case_id.as_uuid().to_string(),
+                    rule: finding.rule.to_owned(),
+                    severity: finding.severity.as_str().to_owned(),
+                    message: finding.message,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The registry's findings for every case of a municipality as of a moment: what an export
+/// then would be told.
+pub async fn registry_findings(
+    handler: &Handler,
+    municipality: &str,
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(domain::case::CaseId, registry::Finding)>, Error> {
+    let on = domain::calendar::oslo_date(as_of);
+    let mut found = Vec::new();
+    for case in handler.cases_at(municipality, as_of).await? {
+        let file = registry::CaseFile {
+            case_id: case.case_id,
+            events: &case.events,
+            reports: &case.reports,
+        };
+        if let Some(sak) = registry::Sak::read(&file) {
+            found.extend(
+                registry::check(&sak, on)
+                    .into_iter()
+                    .map(|finding| (case.case_id, finding)),
+            );
+        }
+    }
+    Ok(found)
+}
+
 fn review_item(item: projections::worklist::WorklistItem) -> pb::ReviewItem {
     pb::ReviewItem {
         kind: item.kind,
@@ -270,5 +327,13 @@ impl WorklistService for Worklist {
         request: Request<pb::GetCaseloadRequest>,
     ) -> Result<Response<pb::Caseload>, Status> {
         Ok(Response::new(self.caseload(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListRegistryFindings"))]
+    async fn list_registry_findings(
+        &self,
+        request: Request<pb::ListRegistryFindingsRequest>,
+    ) -> Result<Response<pb::RegistryFindings>, Status> {
+        Ok(Response::new(self.registry_findings(request).await?))
     }
 }
