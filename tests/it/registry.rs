@@ -485,3 +485,50 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+#[tokio::test]
+async fn registry_codes_out_of_their_period_or_for_the_wrong_reporter_are_refused() {
+    let app = TestApp::spawn().await;
+    let report_id = submit_at(
+        &app,
+        "2026-02-02T09:00:00Z",
+        report(vec![child(33)], public_reporter()),
+    )
+    .await;
+    app.set_now(at("2026-02-03T09:00:00Z"));
+    let before = app.event_count().await;
+    let cases: [(&str, Vec<&str>, &str, &str); 3] = [
+        ("23", vec!["1.3.01"], "reporter_code", "not a registry code"),
+        (
+            "9",
+            vec!["7"],
+            "children[0].case_content[0]",
+            "until 2025-12-31",
+        ),
+        (
+            "9",
+            vec!["1.3.01", "1.3.01"],
+            "children[0].case_content[1]",
+            "twice",
+        ),
+    ];
+    for (reporter_code, content, field, reason) in cases {
+        let status = app
+            .intake()
+            .screen_report(intake::ScreenReportRequest {
+                command_id: command_id(),
+                report_id: report_id.clone(),
+                children: vec![investigate(&content)],
+                reporter_code: reporter_code.to_owned(),
+            })
+            .await
+            .expect_err("refused");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(
+            status.message().contains(field) && status.message().contains(reason),
+            "{field}: {}",
+            status.message()
+        );
+    }
+    assert_eq!(app.event_count().await, before, "nothing written");
+}

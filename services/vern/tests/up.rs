@@ -363,3 +363,41 @@ async fn report_import_stores_a_portal_report_once_and_refuses_a_broken_one() {
         .unwrap();
     assert_eq!(events, 1, "nothing stored for the broken report");
 }
+
+#[tokio::test]
+async fn registry_export_checks_its_flags_and_reports_what_it_wrote() {
+    let db = testkit::TestDb::new().await;
+    let dir = DataDir::new();
+    let export = |organisation: &str| {
+        Command::new(VERN)
+            .args([
+                "registry",
+                "export",
+                "--municipality",
+                "5035",
+                "--organisation-number",
+            ])
+            .arg(organisation)
+            .arg("--out")
+            .arg(&dir.0)
+            .env("DATABASE_URL", db.url())
+            .output()
+            .unwrap()
+    };
+    let refused = export("12345");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--organisation-number must be 9 digits"),
+        "{stderr}"
+    );
+
+    let empty = export("938587418");
+    assert!(
+        empty.status.success(),
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&empty.stdout);
+    assert!(stdout.contains("0 written, 0 unchanged"), "{stdout}");
+}
