@@ -470,6 +470,25 @@ impl Reader {
         }
     }
 
+    /// An optional value (on one line where the schema says `^(.*)$`): absent or blank is none.
+    fn filled(
+        &mut self,
+        map: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        one_line: bool,
+    ) -> Option<String> {
+        let value = if one_line {
+            self.line(map, path, key, false)
+        } else {
+            self.string(map, path, key, false)
+        };
+        value
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    }
+
     /// Optional free text: absent or blank is none.
     fn optional_text(
         &mut self,
@@ -670,11 +689,7 @@ impl Reader {
             Some(organisation) => {
                 let name = self.line(organisation, &organisation_path, "navn", true);
                 let name = self.text(name, &join(&organisation_path, "navn"), BoundedText::SHORT);
-                let number = self
-                    .line(organisation, &organisation_path, "orgnr", false)
-                    .map(str::trim)
-                    .filter(|number| !number.is_empty())
-                    .map(str::to_owned);
+                let number = self.filled(organisation, &organisation_path, "orgnr", true);
                 let address = self.address(organisation, &organisation_path, true);
                 (name, number, address)
             }
@@ -749,11 +764,7 @@ impl Reader {
             let unborn = self.boolean(child, &path, "ufoedt", true);
             let name = self.line(child, &path, "personnavn", true);
             let name = self.text(name, &join(&path, "personnavn"), BoundedText::SHORT);
-            let phone = self
-                .string(child, &path, "telefonnummer", false)
-                .map(str::trim)
-                .filter(|phone| !phone.is_empty())
-                .map(str::to_owned);
+            let phone = self.filled(child, &path, "telefonnummer", false);
             let address = self.address(child, &path, true);
             let informed = self.boolean(child, &path, "orientert", true);
             let why_not = self.optional_text(child, &path, "orientertGrunn", BoundedText::LONG);
@@ -814,11 +825,7 @@ impl Reader {
             };
             let name = self.string(child, &path, "personnavn", true);
             let name = self.text(name, &join(&path, "personnavn"), BoundedText::SHORT);
-            let age = self
-                .string(child, &path, "antattAlder", false)
-                .map(str::trim)
-                .filter(|age| !age.is_empty())
-                .map(str::to_owned);
+            let age = self.filled(child, &path, "antattAlder", false);
             let relation = self.optional_text(child, &path, "relasjon", BoundedText::SHORT);
             let address = self.address(child, &path, true);
             let Some(name) = name else {
@@ -854,11 +861,7 @@ impl Reader {
             };
             let name = self.line(guardian, &path, "personnavn", true);
             let name = self.text(name, &join(&path, "personnavn"), BoundedText::SHORT);
-            let phone = self
-                .line(guardian, &path, "telefonnummer", false)
-                .map(str::trim)
-                .filter(|phone| !phone.is_empty())
-                .map(str::to_owned);
+            let phone = self.filled(guardian, &path, "telefonnummer", true);
             let informed = self.boolean(guardian, &path, "orientert", true);
             let why_not = self.optional_text(guardian, &path, "orientertGrunn", BoundedText::LONG);
             if let (Some(name), Some(informed)) = (name, informed) {

@@ -78,13 +78,7 @@ pub async fn import(
                 violations = error.violations().len(),
                 "digital report rejected"
             );
-            return Ok(Imported {
-                reply: fiks::Reply::Failed(error.to_string()),
-                report_id: None,
-                result: None,
-                violations: error.violations().to_vec(),
-                duplicate: false,
-            });
+            return Ok(rejected(&error));
         }
     };
     let public = delivery.message_type == fiks::PUBLIC_V2;
@@ -109,13 +103,7 @@ pub async fn import(
                 })
                 .collect();
             let error = fiks::Error::Invalid(violations);
-            return Ok(Imported {
-                reply: fiks::Reply::Failed(error.to_string()),
-                report_id: None,
-                result: None,
-                violations: error.violations().to_vec(),
-                duplicate: false,
-            });
+            return Ok(rejected(&error));
         }
         Err(other) => return Err(other),
     };
@@ -126,6 +114,16 @@ pub async fn import(
         "digital report received"
     );
     Ok(received(report_id, &stream, &result))
+}
+
+fn rejected(error: &fiks::Error) -> Imported {
+    Imported {
+        reply: fiks::Reply::Failed(error.to_string()),
+        report_id: None,
+        result: None,
+        violations: error.violations().to_vec(),
+        duplicate: false,
+    }
 }
 
 fn received(report_id: ReportId, stream: &str, result: &eventstore::AppendResult) -> Imported {

@@ -279,10 +279,7 @@ async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
 
 async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
     use projections::Projection as _;
-    let database = Database::open(args.database_url, &args.data_dir).await?;
-    let result = async {
-        let store = EventStore::new(database.pool().clone());
-        vern::views::migrate_all(&store).await?;
+    with_store(args, |store| async move {
         let mut lines = vec![format!(
             "{:<14} {:>24} {:>14} {:>14}",
             "projection", "checkpoint", "events behind", "seconds behind"
@@ -299,17 +296,12 @@ async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
         }
         print_lines(&lines);
         anyhow::Ok(())
-    }
-    .await;
-    database.close().await;
-    result
+    })
+    .await
 }
 
 async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
-    let database = Database::open(args.database_url, &args.data_dir).await?;
-    let result = async {
-        let store = EventStore::new(database.pool().clone());
-        vern::views::migrate_all(&store).await?;
+    with_store(args, |store| async move {
         let view = projections::view(&store, &domain::rules::RuleBook::norwegian(), name)?;
         let mut last_report = std::time::Instant::now();
         let (applied, checkpoint) = projections::rebuild(&store, &view, 1000, |progress| {
@@ -331,10 +323,8 @@ async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
             "{name}: rebuilt from {applied} events and swapped in at {checkpoint}"
         )]);
         anyhow::Ok(())
-    }
-    .await;
-    database.close().await;
-    result
+    })
+    .await
 }
 
 async fn import_report(
@@ -356,10 +346,7 @@ async fn import_report(
             })?
             .to_owned(),
     };
-    let database = Database::open(args.database_url, &args.data_dir).await?;
-    let result = async {
-        let store = EventStore::new(database.pool().clone());
-        vern::views::migrate_all(&store).await?;
+    with_store(args, |store| async move {
         let handler = Handler::new(store);
         let actor = eventstore::Actor {
             subject: "vern report import".into(),
@@ -396,17 +383,12 @@ async fn import_report(
             fiks::Reply::Received => anyhow::Ok(()),
             fiks::Reply::Failed(_) => anyhow::bail!("the report was rejected; nothing was stored"),
         }
-    }
-    .await;
-    database.close().await;
-    result
+    })
+    .await
 }
 
 async fn registry_export(args: DatabaseArgs, export: vern::registry::Export) -> anyhow::Result<()> {
-    let database = Database::open(args.database_url, &args.data_dir).await?;
-    let result = async {
-        let store = EventStore::new(database.pool().clone());
-        vern::views::migrate_all(&store).await?;
+    with_store(args, |store| async move {
         let handler = Handler::new(store);
         let actor = eventstore::Actor {
             subject: "vern registry export".into(),
@@ -435,8 +417,23 @@ async fn registry_export(args: DatabaseArgs, export: vern::registry::Export) -> 
         }
         print_lines(&lines);
         anyhow::Ok(())
-    }
-    .await;
+    })
+    .await
+}
+
+/// Opens the database (`DATABASE_URL` or the private server in `--data-dir`), brings the
+/// schema up to date, runs `work` on the store, and closes the database whatever `work` did.
+async fn with_store<F, Fut>(args: DatabaseArgs, work: F) -> anyhow::Result<()>
+where
+    F: FnOnce(EventStore) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let database = Database::open(args.database_url, &args.data_dir).await?;
+    let store = EventStore::new(database.pool().clone());
+    let result = match vern::views::migrate_all(&store).await {
+        Ok(()) => work(store).await,
+        Err(error) => Err(error),
+    };
     database.close().await;
     result
 }
