@@ -345,6 +345,7 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         command_id: command_id(),
         case_id: case(),
         measure: Some(measures::Measure {
+            in_family_network: false,
             kind: measures::MeasureKind::Mst as i32,
             description: String::new(),
         }),
@@ -479,6 +480,7 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::MakeCarePlanRequest {
+        in_family_network: false,
         command_id: command_id(),
         case_id: case(),
         placement: 0,

@@ -108,6 +108,7 @@ async fn a_public_report_runs_from_screening_to_a_closed_case() {
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: Some(measures::Measure {
+                in_family_network: false,
                 kind: measures::MeasureKind::ParentalGuidanceCos as i32,
                 description: String::new(),
             }),
@@ -473,6 +474,7 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
     measures
         .clone()
         .make_care_plan(measures::MakeCarePlanRequest {
+            in_family_network: false,
             command_id: command_id(),
             case_id: case_id.clone(),
             placement: measures::Placement::FosterHome as i32,
@@ -500,6 +502,7 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: Some(measures::Measure {
+                in_family_network: false,
                 kind: measures::MeasureKind::OtherInHome as i32,
                 description: "Contact support for the parents".into(),
             }),
@@ -537,6 +540,7 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
             case_id: case_id.clone(),
             measure: 1,
             new_measure: Some(measures::Measure {
+                in_family_network: false,
                 kind: measures::MeasureKind::ParentalGuidanceCos as i32,
                 description: String::new(),
             }),

@@ -100,6 +100,7 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let no_care_order = measures_client
         .clone()
         .make_care_plan(measures::MakeCarePlanRequest {
+            in_family_network: false,
             command_id: command_id(),
             case_id: case_id.clone(),
             placement: measures::Placement::FosterHome as i32,

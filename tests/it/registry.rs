@@ -166,6 +166,7 @@ async fn full_case(app: &TestApp) -> String {
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: Some(measures::Measure {
+                in_family_network: false,
                 kind: measures::MeasureKind::Pmto as i32,
                 description: String::new(),
             }),
@@ -253,6 +254,7 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .make_care_plan(measures::MakeCarePlanRequest {
+            in_family_network: true,
             command_id: command_id(),
             case_id: case_id.clone(),
             placement: measures::Placement::FosterHome as i32,
@@ -323,7 +325,7 @@ async fn every_lifecycle_step_exports_valid_xml_with_the_scenarios_dates_and_cod
         "StartDato=\"2026-05-11\" Plantype=\"1\">\n      <Evaluering UtfortDato=\"2026-08-01\"/>\n      <Konklusjon SluttDato=\"2026-10-01\"/>",
         "StartDato=\"2026-08-20\" Plantype=\"4\">",
         "<Lovhjemmel><Lov>BVL2021</Lov><Kapittel>3</Kapittel><Paragraf>1</Paragraf></Lovhjemmel>\n      <Kategori Kode=\"3.2\"/>\n      <Konklusjon SluttDato=\"2026-10-01\"/>",
-        "<Lovhjemmel><Lov>BVL2021</Lov><Kapittel>5</Kapittel><Paragraf>1</Paragraf></Lovhjemmel>\n      <Kategori Kode=\"2.2\"/>",
+        "<Lovhjemmel><Lov>BVL2021</Lov><Kapittel>5</Kapittel><Paragraf>1</Paragraf></Lovhjemmel>\n      <Kategori Kode=\"2.1\"/>",
         "StartDato=\"2026-06-01\">\n      <Lovhjemmel><Lov>BVL2021</Lov><Kapittel>4</Kapittel><Paragraf>2</Paragraf></Lovhjemmel>",
         "EndretDato=\"2026-06-01\" Kode=\"2\"/>",
         "EndretDato=\"2026-06-03\" Kode=\"1\"/>",

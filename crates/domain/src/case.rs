@@ -157,6 +157,10 @@ pub enum ConclusionOutcome {
     DismissedFamilyMoved {
         new_municipality: Option<MunicipalityNumber>,
         new_municipality_notified: bool,
+        /// The family moved abroad (registry code 7 from 2026); without it and without a new
+        /// municipality, the destination is unknown (code 8).
+        #[serde(default)]
+        moved_abroad: bool,
     },
     /// 6
     DismissedAfterReferral,
@@ -341,6 +345,8 @@ pub enum CaseCommand {
     StartMeasure {
         kind: MeasureKind,
         plan: MeasurePlan,
+        /// With a foster home: in the child's family and close network (registry 2.1).
+        in_family_network: bool,
     },
     EvaluateMeasure {
         measure: u32,
@@ -357,6 +363,7 @@ pub enum CaseCommand {
         kind: MeasureKind,
         reasons: BoundedText,
         plan: MeasurePlan,
+        in_family_network: bool,
     },
     EndMeasure {
         measure: u32,
@@ -385,6 +392,7 @@ pub enum CaseCommand {
         placement: CarePlacement,
         placed_on: NaiveDate,
         plan: BoundedText,
+        in_family_network: bool,
     },
     RecordFollowUpVisit {
         visited_on: NaiveDate,
@@ -482,6 +490,9 @@ pub enum CaseEvent {
         kind: MeasureKind,
         plan: MeasurePlan,
         next_evaluation_on: NaiveDate,
+        /// A foster home in the family and close network (registry 2.1).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_family_network: bool,
         at: DateTime<Utc>,
     },
     MeasureEvaluated {
@@ -504,6 +515,9 @@ pub enum CaseEvent {
         reasons: BoundedText,
         plan: MeasurePlan,
         next_evaluation_on: NaiveDate,
+        /// A foster home in the family and close network (registry 2.1).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_family_network: bool,
         at: DateTime<Utc>,
     },
     MeasureEnded {
@@ -546,6 +560,9 @@ pub enum CaseEvent {
         placement: CarePlacement,
         placed_on: NaiveDate,
         plan: BoundedText,
+        /// A foster home in the family and close network (registry 2.1).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_family_network: bool,
         at: DateTime<Utc>,
     },
     FollowUpVisitRecorded {
@@ -1175,13 +1192,19 @@ fn decide_on_open_case(
             }
             events
         }
-        CaseCommand::StartMeasure { kind, plan } => {
+        CaseCommand::StartMeasure {
+            kind,
+            plan,
+            in_family_network,
+        } => {
             let next_evaluation_on = check_measure_plan(&kind, &plan, rules, today)?;
+            check_family_network(in_family_network, kind == MeasureKind::FosterHome)?;
             vec![CaseEvent::MeasureStarted {
                 number: Case::next_number(case.measures.len()),
                 kind,
                 plan,
                 next_evaluation_on,
+                in_family_network,
                 at: now,
             }]
         }
@@ -1227,6 +1250,7 @@ fn decide_on_open_case(
             kind,
             reasons,
             plan,
+            in_family_network,
         } => {
             let measure = case.measure(measure)?;
             if !measure.evaluated_since_plan() {
@@ -1235,12 +1259,14 @@ fn decide_on_open_case(
                 });
             }
             let next_evaluation_on = check_measure_plan(&kind, &plan, rules, today)?;
+            check_family_network(in_family_network, kind == MeasureKind::FosterHome)?;
             vec![CaseEvent::MeasureChanged {
                 number: measure.number,
                 kind,
                 reasons,
                 plan,
                 next_evaluation_on,
+                in_family_network,
                 at: now,
             }]
         }
@@ -1330,7 +1356,9 @@ fn decide_on_open_case(
             placement,
             placed_on,
             plan,
+            in_family_network,
         } => {
+            check_family_network(in_family_network, placement == CarePlacement::FosterHome)?;
             if case.care_order_granted_on.is_none() {
                 return Err(DomainError::NoCareOrder);
             }
@@ -1342,6 +1370,7 @@ fn decide_on_open_case(
                 placement,
                 placed_on,
                 plan,
+                in_family_network,
                 at: now,
             }]
         }
@@ -1389,6 +1418,17 @@ fn decide_on_open_case(
         }
     };
     Ok(events)
+}
+
+/// "In the family and close network" says something only of a foster home.
+fn check_family_network(in_family_network: bool, foster_home: bool) -> Result<(), DomainError> {
+    if in_family_network && !foster_home {
+        return Err(DomainError::invalid(
+            "in_family_network",
+            "applies only to a foster home",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a measure plan and returns its first evaluation date.
@@ -1603,6 +1643,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
             plan,
             next_evaluation_on,
             at,
+            ..
         } => {
             case.measures.push(Measure {
                 number: *number,

@@ -1,6 +1,7 @@
 //! From the domain's outcomes and kinds to the registry's codes and legal bases, as tables.
-//! Where the registry splits what Vern records in fewer kinds, the mapping is marked
-//! "(to confirm)" with what Vern would need to record to make it exact.
+//! Each code follows from what the caseworker recorded; where the registry distinguishes more
+//! than an outcome did, the event records the distinction (a move abroad, a foster home in
+//! the family's network).
 //!
 //! Sources: `Kodelister.md` and `Barnevern_v4.xsd` (statisticsnorway/barn-barnevern-xsd,
 //! 2025-12); the acts: barnevernloven 1992 ("BVL") until 2022-12-31, barnevernloven 2021
@@ -76,11 +77,15 @@ pub(crate) fn investigation_conclusion(
         ConclusionOutcome::DismissedFamilyMoved {
             new_municipality,
             new_municipality_notified,
+            moved_abroad,
         } => {
             if knowledge_model(on) {
-                // (to confirm) Vern records the new municipality when known; without one it
-                // reads "unknown place" (8). A move abroad (7) needs its own field.
-                return (if new_municipality.is_some() { "9" } else { "8" }, None);
+                let code = match (new_municipality, moved_abroad) {
+                    (Some(_), _) => "9",
+                    (None, true) => "7",
+                    (None, false) => "8",
+                };
+                return (code, None);
             }
             let told = if *new_municipality_notified {
                 "ja"
@@ -96,8 +101,12 @@ pub(crate) fn investigation_conclusion(
     }
 }
 
-/// Tiltak/Kategori for a measure, with the precision the "other" categories need.
-pub(crate) fn measure_category(kind: &MeasureKind) -> (&'static str, Option<String>) {
+/// Tiltak/Kategori for a measure, with the precision the "other" categories need; a foster
+/// home in the family and close network is 2.1, any other 2.2.
+pub(crate) fn measure_category(
+    kind: &MeasureKind,
+    in_family_network: bool,
+) -> (&'static str, Option<String>) {
     match kind {
         MeasureKind::FamilyCouncil => ("6.1", None),
         MeasureKind::ParentalGuidanceCos => ("3.99", Some("COS".to_owned())),
@@ -108,17 +117,19 @@ pub(crate) fn measure_category(kind: &MeasureKind) -> (&'static str, Option<Stri
         MeasureKind::Relief => ("4.5", None),
         MeasureKind::KindergartenPlace => ("4.1", None),
         MeasureKind::OtherInHome { description } => ("3.99", Some(description.to_string())),
-        // (to confirm) 2.1 when the foster home is in the family's network, which Vern does
-        // not record yet.
+        MeasureKind::FosterHome if in_family_network => ("2.1", None),
         MeasureKind::FosterHome => ("2.2", None),
         MeasureKind::Institution => ("1.1", None),
         MeasureKind::OtherOutOfHome { description } => ("2.99", Some(description.to_string())),
     }
 }
 
-pub(crate) fn placement_category(placement: CarePlacement) -> (&'static str, Option<String>) {
+pub(crate) fn placement_category(
+    placement: CarePlacement,
+    in_family_network: bool,
+) -> (&'static str, Option<String>) {
     match placement {
-        // (to confirm) as for a voluntary foster home above.
+        CarePlacement::FosterHome if in_family_network => ("2.1", None),
         CarePlacement::FosterHome => ("2.2", None),
         CarePlacement::Institution => ("1.1", None),
     }
@@ -160,4 +171,71 @@ pub(crate) fn board_law(kind: BoardProposalKind, on: NaiveDate) -> Lovhjemmel {
 
 pub(crate) fn care_order_law(on: NaiveDate) -> Lovhjemmel {
     board_law(BoardProposalKind::CareOrder, on)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::municipality::{MunicipalityNumber, MunicipalityRegistry};
+
+    fn moved(to: Option<&str>, abroad: bool) -> ConclusionOutcome {
+        ConclusionOutcome::DismissedFamilyMoved {
+            new_municipality: to.map(|number| {
+                MunicipalityNumber::parse("m", number, &MunicipalityRegistry::norway_2024())
+                    .expect("known")
+            }),
+            new_municipality_notified: true,
+            moved_abroad: abroad,
+        }
+    }
+
+    fn day(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).expect("date")
+    }
+
+    #[test]
+    fn a_move_maps_to_the_code_of_its_period() {
+        let in_2026 = day(2026, 3, 1);
+        assert_eq!(
+            investigation_conclusion(&moved(Some("5035"), false), in_2026).0,
+            "9"
+        );
+        assert_eq!(investigation_conclusion(&moved(None, true), in_2026).0, "7");
+        assert_eq!(
+            investigation_conclusion(&moved(None, false), in_2026).0,
+            "8"
+        );
+        let (code, precision) =
+            investigation_conclusion(&moved(Some("5035"), false), day(2025, 3, 1));
+        assert_eq!(code, "5");
+        assert_eq!(
+            precision.as_deref(),
+            Some("ny kommune 5035; meldt videre: ja")
+        );
+    }
+
+    #[test]
+    fn a_foster_home_in_the_family_network_is_2_1() {
+        assert_eq!(measure_category(&MeasureKind::FosterHome, true).0, "2.1");
+        assert_eq!(measure_category(&MeasureKind::FosterHome, false).0, "2.2");
+        assert_eq!(placement_category(CarePlacement::FosterHome, true).0, "2.1");
+        assert_eq!(
+            placement_category(CarePlacement::Institution, false).0,
+            "1.1"
+        );
+    }
+
+    #[test]
+    fn the_act_in_force_on_the_day_gives_the_legal_basis() {
+        let kind = MeasureKind::Pmto;
+        assert_eq!(measure_law(&kind, day(2022, 12, 31)), law("BVL", "4", "4"));
+        assert_eq!(
+            measure_law(&kind, day(2023, 1, 1)),
+            law("BVL2021", "3", "1")
+        );
+        assert_eq!(
+            emergency_law(EmergencyDecisionKind::BehaviourInstitution, day(2024, 1, 1)),
+            law("BVL2021", "4", "4")
+        );
+    }
 }

@@ -241,11 +241,12 @@ impl Sak {
                     number,
                     kind,
                     plan,
+                    in_family_network,
                     at,
                     ..
                 } => {
                     let law = codes::measure_law(kind, plan.starts_on);
-                    let (category, precision) = codes::measure_category(kind);
+                    let (category, precision) = codes::measure_category(kind, *in_family_network);
                     let tiltak = id(format!("tiltak/{number}"));
                     let vedtak = id(format!("vedtak/tiltak/{number}"));
                     sak.tiltak.push(Tiltak {
@@ -301,6 +302,7 @@ impl Sak {
                     number,
                     kind,
                     plan,
+                    in_family_network,
                     at,
                     ..
                 } => {
@@ -318,7 +320,7 @@ impl Sak {
                     {
                         current.end = Some(changed);
                     }
-                    let (category, precision) = codes::measure_category(kind);
+                    let (category, precision) = codes::measure_category(kind, *in_family_network);
                     sak.tiltak.push(Tiltak {
                         id: id(format!("tiltak/{number}/{changes}")),
                         measure: Some(*number),
@@ -433,6 +435,7 @@ impl Sak {
                 CaseEvent::CarePlanMade {
                     placement,
                     placed_on,
+                    in_family_network,
                     ..
                 } => {
                     let n = sak.planer.len() + 1;
@@ -443,7 +446,8 @@ impl Sak {
                         evaluations: Vec::new(),
                         end: None,
                     });
-                    let (category, precision) = codes::placement_category(*placement);
+                    let (category, precision) =
+                        codes::placement_category(*placement, *in_family_network);
                     sak.tiltak.push(Tiltak {
                         id: id(format!("tiltak/omsorg/{n}")),
                         measure: None,

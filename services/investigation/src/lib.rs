@@ -145,6 +145,7 @@ fn conclusion(request: &pb::ConcludeInvestigationRequest) -> Result<ConclusionOu
         P::DismissedFamilyMoved => ConclusionOutcome::DismissedFamilyMoved {
             new_municipality: None,
             new_municipality_notified: request.new_municipality_notified,
+            moved_abroad: request.moved_abroad,
         },
         P::DismissedAfterReferral => ConclusionOutcome::DismissedAfterReferral,
         P::Unspecified => return Err(Error::invalid("outcome", "is required")),

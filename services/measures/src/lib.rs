@@ -30,6 +30,19 @@ impl Measures {
     }
 }
 
+/// The measure's kind and whether it is a foster home in the family and close network.
+fn measure(field: &str, measure: Option<&pb::Measure>) -> Result<(MeasureKind, bool), Error> {
+    let kind = measure_kind(field, measure)?;
+    let in_family_network = measure.is_some_and(|measure| measure.in_family_network);
+    if in_family_network && kind != MeasureKind::FosterHome {
+        return Err(Error::invalid(
+            format!("{field}.in_family_network"),
+            "applies only to MEASURE_KIND_FOSTER_HOME",
+        ));
+    }
+    Ok((kind, in_family_network))
+}
+
 fn measure_kind(field: &str, measure: Option<&pb::Measure>) -> Result<MeasureKind, Error> {
     use pb::MeasureKind as P;
     let measure = common::required(field, measure)?;
@@ -106,9 +119,11 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
+                    let (kind, in_family_network) = measure("measure", r.measure.as_ref())?;
                     Ok(CaseCommand::StartMeasure {
-                        kind: measure_kind("measure", r.measure.as_ref())?,
+                        kind,
                         plan: plan("plan", r.plan.as_ref())?,
+                        in_family_network,
                     })
                 },
             )
@@ -176,11 +191,13 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
+                    let (kind, in_family_network) = measure("new_measure", r.new_measure.as_ref())?;
                     Ok(CaseCommand::ChangeMeasure {
                         measure: number("measure", r.measure)?,
-                        kind: measure_kind("new_measure", r.new_measure.as_ref())?,
+                        kind,
                         reasons: common::long_text("reasons", &r.reasons)?,
                         plan: plan("plan", r.plan.as_ref())?,
+                        in_family_network,
                     })
                 },
             )
@@ -348,7 +365,14 @@ impl MeasuresService for Measures {
                                 return Err(Error::invalid("placement", "is required"));
                             }
                         };
+                    if r.in_family_network && placement != CarePlacement::FosterHome {
+                        return Err(Error::invalid(
+                            "in_family_network",
+                            "applies only to PLACEMENT_FOSTER_HOME",
+                        ));
+                    }
                     Ok(CaseCommand::MakeCarePlan {
+                        in_family_network: r.in_family_network,
                         placement,
                         placed_on: common::date("placed_on", &r.placed_on)?,
                         plan: common::long_text("plan", &r.plan)?,

@@ -455,6 +455,7 @@ fn screening_across_streams() {
     case_with_measure.push(AnyEvent::Case(
         case_id(1),
         CaseEvent::MeasureStarted {
+            in_family_network: false,
             number: 1,
             kind: MeasureKind::Pmto,
             plan: measure_plan("2024-02-10", "2024-12-31", None),
@@ -794,6 +795,7 @@ fn emergency_made(kind: EmergencyDecisionKind) -> CaseEvent {
 
 fn measure_started() -> CaseEvent {
     CaseEvent::MeasureStarted {
+        in_family_network: false,
         number: 1,
         kind: MeasureKind::Pmto,
         plan: measure_plan("2024-03-04", "2024-09-04", None),
@@ -897,6 +899,7 @@ fn case_stream() {
         reasons: reasons(),
     };
     let moved = ConclusionOutcome::DismissedFamilyMoved {
+        moved_abroad: false,
         new_municipality: Some(tromso()),
         new_municipality_notified: true,
     };
@@ -1315,10 +1318,12 @@ fn case_stream() {
             ),
             now: now(),
             when: CaseCommand::StartMeasure {
+                in_family_network: false,
                 kind: MeasureKind::Pmto,
                 plan: measure_plan("2024-03-06", "2024-09-06", None),
             },
             then: Ok(vec![CaseEvent::MeasureStarted {
+                in_family_network: false,
                 number: 1,
                 kind: MeasureKind::Pmto,
                 plan: measure_plan("2024-03-06", "2024-09-06", None),
@@ -1331,10 +1336,12 @@ fn case_stream() {
             given: emergency_case(),
             now: now(),
             when: CaseCommand::StartMeasure {
+                in_family_network: false,
                 kind: MeasureKind::AcuteFamilyTeam,
                 plan: measure_plan("2024-03-06", "2024-04-17", Some("2024-04-10")),
             },
             then: Ok(vec![CaseEvent::MeasureStarted {
+                in_family_network: false,
                 number: 1,
                 kind: MeasureKind::AcuteFamilyTeam,
                 plan: measure_plan("2024-03-06", "2024-04-17", Some("2024-04-10")),
@@ -1347,6 +1354,7 @@ fn case_stream() {
             given: emergency_case(),
             now: now(),
             when: CaseCommand::StartMeasure {
+                in_family_network: false,
                 kind: MeasureKind::AcuteFamilyTeam,
                 plan: measure_plan("2024-03-06", "2024-04-18", None),
             },
@@ -1360,6 +1368,7 @@ fn case_stream() {
             given: emergency_case(),
             now: now(),
             when: CaseCommand::StartMeasure {
+                in_family_network: false,
                 kind: MeasureKind::Relief,
                 plan: crate::case::MeasurePlan {
                     goals: vec![],
@@ -1450,12 +1459,14 @@ fn case_stream() {
             given: with(emergency_case(), [measure_started(), measure_evaluated()]),
             now: now(),
             when: CaseCommand::ChangeMeasure {
+                in_family_network: false,
                 measure: 1,
                 kind: MeasureKind::Mst,
                 reasons: text("Needs more"),
                 plan: measure_plan("2024-03-06", "2024-12-06", None),
             },
             then: Ok(vec![CaseEvent::MeasureChanged {
+                in_family_network: false,
                 number: 1,
                 kind: MeasureKind::Mst,
                 reasons: text("Needs more"),
@@ -1680,11 +1691,13 @@ fn case_stream() {
             given: with(emergency_case(), [proposal_sent(), care_order_granted()]),
             now: now(),
             when: CaseCommand::MakeCarePlan {
+                in_family_network: false,
                 placement: CarePlacement::FosterHome,
                 placed_on: day("2024-03-06"),
                 plan: text("Long-term foster home"),
             },
             then: Ok(vec![CaseEvent::CarePlanMade {
+                in_family_network: false,
                 placement: CarePlacement::FosterHome,
                 placed_on: day("2024-03-06"),
                 plan: text("Long-term foster home"),
@@ -1696,6 +1709,7 @@ fn case_stream() {
             given: with(emergency_case(), [proposal_sent()]),
             now: now(),
             when: CaseCommand::MakeCarePlan {
+                in_family_network: false,
                 placement: CarePlacement::FosterHome,
                 placed_on: day("2024-03-06"),
                 plan: text("Plan"),
@@ -1710,6 +1724,7 @@ fn case_stream() {
                     proposal_sent(),
                     care_order_granted(),
                     CaseEvent::CarePlanMade {
+                        in_family_network: false,
                         placement: CarePlacement::FosterHome,
                         placed_on: day("2024-03-05"),
                         plan: text("Plan"),

@@ -257,6 +257,7 @@ fn open_deadlines_cover_screening_investigation_measures_and_emergencies() {
         at: received_at(),
     });
     events.push(CaseEvent::MeasureStarted {
+        in_family_network: false,
         number: 1,
         kind: case::MeasureKind::Relief,
         plan: measure_plan("2024-03-04", "2024-09-04", None),
@@ -323,6 +324,7 @@ fn follow_up_visits_are_due_quarterly_then_half_yearly_after_two_years() {
         at: received_at(),
     });
     events.push(CaseEvent::CarePlanMade {
+        in_family_network: false,
         placement: case::CarePlacement::FosterHome,
         placed_on: day("2024-03-05"),
         plan: text("p"),
