@@ -69,6 +69,9 @@ pub trait StoredEvent: Serialize + DeserializeOwned {
     fn event_type(&self) -> &'static str;
     fn schema_version(&self) -> u32;
 
+    /// When it happened in the service (see `ReportEvent::occurred_at`).
+    fn occurred_at(&self) -> DateTime<Utc>;
+
     /// The JSON payload to store.
     fn to_payload(&self) -> serde_json::Value {
         // Serializing plain data with string keys cannot fail.
@@ -101,6 +104,9 @@ impl StoredEvent for report::ReportEvent {
     fn schema_version(&self) -> u32 {
         report::ReportEvent::schema_version(self)
     }
+    fn occurred_at(&self) -> DateTime<Utc> {
+        report::ReportEvent::occurred_at(self)
+    }
 }
 
 impl StoredEvent for case::CaseEvent {
@@ -109,5 +115,8 @@ impl StoredEvent for case::CaseEvent {
     }
     fn schema_version(&self) -> u32 {
         case::CaseEvent::schema_version(self)
+    }
+    fn occurred_at(&self) -> DateTime<Utc> {
+        case::CaseEvent::occurred_at(self)
     }
 }

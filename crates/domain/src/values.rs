@@ -582,3 +582,18 @@ pub fn parse_concerns(field: &str, values: &[&str]) -> Result<Vec<ConcernCategor
     }
     Ok(concerns)
 }
+
+/// A UUID that follows from `parts` (the first 16 bytes of their SHA-256, shaped as a v4
+/// UUID): the same parts give the same id on every run, so a second delivery of a message or
+/// a second export of a case names what the first one did.
+pub fn derived_id(parts: &[&[u8]]) -> uuid::Uuid {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}

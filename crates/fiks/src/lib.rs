@@ -26,7 +26,6 @@ use domain::values::{
     BoundedText, ChildIdentity, NationalIdentityNumber, PrivateReporterRelation, Reporter, Urgency,
 };
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// A public reporter's report (offentlig melder).
@@ -129,10 +128,7 @@ impl Reply {
 /// An id for a delivery that came without a transport id (a file imported by hand): the
 /// same document always gets the same id, so importing it twice is one report.
 pub fn content_message_id(body: &[u8]) -> Uuid {
-    let digest = Sha256::digest(body);
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes).into_uuid()
+    domain::values::derived_id(&[body])
 }
 
 /// The message type a document declares by its shape: a public report names its reporter

@@ -65,47 +65,20 @@ impl Handler {
     }
 
     /// A stream's events in order, up to the first that happened after `as_of`.
-    async fn events_until<E: StoredEvent + Occurred>(
+    async fn events_until<E: StoredEvent>(
         &self,
         stream: &str,
         as_of: DateTime<Utc>,
     ) -> Result<Vec<E>, Error> {
-        const PAGE: u32 = 1000;
         let mut events = Vec::new();
-        let mut from = 1;
-        loop {
-            let page = self.store().read_stream(stream, from, PAGE).await?;
-            let read = page.len();
-            for recorded in page {
-                let version = u32::try_from(recorded.schema_version)
-                    .map_err(|_| Error::Internal(format!("negative schema version in {stream}")))?;
-                let event = E::from_stored(&recorded.event_type, version, recorded.payload)?;
-                if event.occurred() > as_of {
-                    return Ok(events);
-                }
+        self.each_event::<E>(stream, |event| {
+            let before = event.occurred_at() <= as_of;
+            if before {
                 events.push(event);
-                from = recorded.stream_version + 1;
             }
-            if read < PAGE as usize {
-                return Ok(events);
-            }
-        }
-    }
-}
-
-/// When an event happened in the service.
-trait Occurred {
-    fn occurred(&self) -> DateTime<Utc>;
-}
-
-impl Occurred for CaseEvent {
-    fn occurred(&self) -> DateTime<Utc> {
-        self.occurred_at()
-    }
-}
-
-impl Occurred for ReportEvent {
-    fn occurred(&self) -> DateTime<Utc> {
-        self.occurred_at()
+            before
+        })
+        .await?;
+        Ok(events)
     }
 }

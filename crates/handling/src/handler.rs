@@ -127,8 +127,25 @@ impl Handler {
 
     /// A stream's state and version (0 when it has no events).
     pub async fn load<S: Stream>(&self, stream_id: &str) -> Result<(S::State, u64), Error> {
+        let mut state = Some(S::initial());
+        let version = self
+            .each_event::<S::Event>(stream_id, |event| {
+                state = state.take().map(|state| S::evolve(state, &event));
+                true
+            })
+            .await?;
+        let state = state.ok_or_else(|| Error::Internal(format!("no state for {stream_id}")))?;
+        Ok((state, version))
+    }
+
+    /// Reads a stream's events in version order, a page at a time, handing each to `visit`
+    /// until it answers false. Returns the version of the last event handed over (0 for none).
+    pub(crate) async fn each_event<E: StoredEvent>(
+        &self,
+        stream_id: &str,
+        mut visit: impl FnMut(E) -> bool,
+    ) -> Result<u64, Error> {
         const PAGE: u32 = 1000;
-        let mut state = S::initial();
         let mut version = 0;
         loop {
             let events = self.store.read_stream(stream_id, version + 1, PAGE).await?;
@@ -137,13 +154,14 @@ impl Handler {
                 let schema_version = u32::try_from(recorded.schema_version).map_err(|_| {
                     Error::Internal(format!("negative schema version in {stream_id}"))
                 })?;
-                let event =
-                    S::Event::from_stored(&recorded.event_type, schema_version, recorded.payload)?;
-                state = S::evolve(state, &event);
+                let event = E::from_stored(&recorded.event_type, schema_version, recorded.payload)?;
+                if !visit(event) {
+                    return Ok(version);
+                }
                 version = recorded.stream_version;
             }
             if read < PAGE as usize {
-                return Ok((state, version));
+                return Ok(version);
             }
         }
     }

@@ -9,7 +9,6 @@ use domain::calendar::oslo_date;
 use domain::case::{CaseEvent, CaseId, CloseReason};
 use domain::report::{Report, ReportId};
 use domain::values::{ChildIdentity, Reporter};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::codes::{self, Lovhjemmel};
@@ -124,14 +123,11 @@ pub struct Relasjon {
 /// A stable id for a part of a case: the same part gets the same id in every export, so the
 /// registry updates it rather than adding another.
 pub(crate) fn part_id(case: CaseId, part: &str) -> Uuid {
-    let digest = Sha256::new()
-        .chain_update(b"vern/registry/")
-        .chain_update(case.as_uuid().as_bytes())
-        .chain_update(part.as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes).into_uuid()
+    domain::values::derived_id(&[
+        b"vern/registry/",
+        case.as_uuid().as_bytes(),
+        part.as_bytes(),
+    ])
 }
 
 fn day(at: &DateTime<Utc>) -> NaiveDate {

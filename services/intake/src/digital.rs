@@ -12,7 +12,6 @@ use domain::report::{ReportCommand, ReportId};
 use domain::values::Urgency;
 use eventstore::Actor;
 use handling::{Error, Handler};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// One message as the transport delivered it.
@@ -38,13 +37,10 @@ pub struct Imported {
 
 /// The report a message becomes: fixed by the message id, so every delivery names the same one.
 pub fn report_id_for(message_id: Uuid) -> ReportId {
-    let digest = Sha256::new()
-        .chain_update(b"vern/digital-report/")
-        .chain_update(message_id.as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    ReportId::new(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    ReportId::new(domain::values::derived_id(&[
+        b"vern/digital-report/",
+        message_id.as_bytes(),
+    ]))
 }
 
 /// Validates, stores and answers one delivered message.
