@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::calendar::oslo_date;
-use domain::case::{CaseEvent, CaseId, CloseReason};
+use domain::case::{CaseEvent, CaseId};
 use domain::report::{Report, ReportId};
 use domain::values::{ChildIdentity, Reporter};
 use uuid::Uuid;
@@ -454,11 +454,8 @@ impl Sak {
                         end: None,
                     });
                 }
-                CaseEvent::CaseClosed { reason, at } => {
-                    let closed = day(at);
-                    sak.end = Some(match reason {
-                        CloseReason::DismissedAtScreening | CloseReason::Decided { .. } => closed,
-                    });
+                CaseEvent::CaseClosed { at, .. } => {
+                    sak.end = Some(day(at));
                 }
                 _ => {}
             }

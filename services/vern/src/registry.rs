@@ -9,7 +9,7 @@
 //! at once cannot both claim the same predecessor), and then the file is renamed into place:
 //! no file exists whose export was not recorded.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -182,9 +182,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Where the documents go by default: `registry-<municipality>-<date>` in the working directory.
 pub fn default_out(municipality: &str, as_of: DateTime<Utc>) -> PathBuf {
-    Path::new(&format!(
+    PathBuf::from(format!(
         "registry-{municipality}-{}",
         domain::calendar::oslo_date(as_of)
     ))
-    .to_path_buf()
 }
