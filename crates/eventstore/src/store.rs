@@ -21,6 +21,43 @@ const EVENT_COLUMNS: &str = "transaction_id::text::bigint, global_position, stre
 pub struct EventStore {
     pool: PgPool,
     upcasters: Upcasters,
+    notifier: Notifier,
+}
+
+/// Wakes subscribers after an append commits: `NOTIFY` from a task of its own, so that no
+/// appending transaction carries a notification (PostgreSQL serialises the commits of those;
+/// see migration 0002). Wake-ups asked for while one is being sent are coalesced into the
+/// next, so a burst of appends costs one or two notifications, not one each.
+#[derive(Clone, Debug)]
+struct Notifier {
+    wake: tokio::sync::mpsc::Sender<()>,
+}
+
+impl Notifier {
+    /// The task ends when the last clone of the store is dropped.
+    fn spawn(pool: PgPool) -> Self {
+        let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                while woken.recv().await.is_some() {
+                    if let Err(error) = sqlx::query("select pg_notify($1, '')")
+                        .bind(crate::NOTIFY_CHANNEL)
+                        .execute(&pool)
+                        .await
+                    {
+                        // Subscribers poll as well: this costs latency, not events.
+                        tracing::debug!(%error, "waking subscribers");
+                    }
+                }
+            });
+        }
+        Self { wake }
+    }
+
+    fn committed(&self) {
+        // Full means a wake-up is already waiting to be sent: this one rides along.
+        let _ = self.wake.try_send(());
+    }
 }
 
 /// How far readers of the global log are held back, and by whom.
@@ -36,8 +73,10 @@ pub struct Horizon {
 }
 
 impl EventStore {
+    /// Within a Tokio runtime: the store's notifier runs as a task on it.
     pub fn new(pool: PgPool) -> Self {
         Self {
+            notifier: Notifier::spawn(pool.clone()),
             pool,
             upcasters: Upcasters::default(),
         }
@@ -63,16 +102,22 @@ impl EventStore {
         Ok(())
     }
 
-    /// Appends in a transaction of its own.
+    /// Appends in a transaction of its own, then wakes the subscribers.
     #[tracing::instrument(skip_all, fields(command_id = %request.metadata.command_id, streams = request.streams.len()))]
     pub async fn append(&self, request: &AppendRequest) -> Result<AppendResult, Error> {
         let mut connection = self.pool.acquire().await?;
-        self.append_in(&mut connection, request).await
+        let result = self.append_in(&mut connection, request).await?;
+        if !result.replayed {
+            self.notifier.committed();
+        }
+        Ok(result)
     }
 
     /// Appends inside the caller's transaction, which must not have written yet (the append
     /// must be its first write) and must be read committed. The caller may write more after
-    /// it, e.g. a subscriber's checkpoint.
+    /// it, e.g. a subscriber's checkpoint. Subscribers see the events at the caller's commit
+    /// and find them at their next poll, or sooner with [`EventStore::wake_subscribers`]
+    /// called after the commit.
     pub async fn append_in(
         &self,
         connection: &mut PgConnection,
@@ -97,6 +142,11 @@ impl EventStore {
                 .await
                 .map_err(append_error)?;
         decode_outcome(outcome)
+    }
+
+    /// Wakes the subscribers now (after a commit that holds an `append_in`).
+    pub fn wake_subscribers(&self) {
+        self.notifier.committed();
     }
 
     /// The result of a command already appended, if any: a service checks this before deciding,

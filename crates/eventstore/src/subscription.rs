@@ -1,8 +1,8 @@
 //! A subscriber (a projection, a process manager) reads the global log in batches from its
-//! checkpoint and then waits for more. It is woken by the NOTIFY each append sends at commit;
-//! notifications can be lost (a dropped connection, a transaction that aborts while holding the
-//! horizon back and so never notifies), so it also polls: a lost notification costs latency,
-//! never an event.
+//! checkpoint and then waits for more. It is woken by the NOTIFY the appending process sends
+//! after each commit (coalesced: one for a burst of appends); notifications can be lost (a
+//! dropped connection, a process killed between commit and notify, a transaction that holds
+//! the horizon back), so it also polls: a lost notification costs latency, never an event.
 //!
 //! The subscription is a cursor: [`Subscription::next_batch`] advances it in memory. The
 //! subscriber applies the batch and calls [`Subscription::save_checkpoint`] in the same

@@ -249,38 +249,49 @@ impl Cluster {
 
     /// Starts the server on a free port and waits until it accepts connections.
     pub fn start(&self) -> Result<u16, Error> {
-        let log = self.log_file();
         let mut last_error = None;
         // A port found free can be taken by someone else before the server binds it: retry.
         for _ in 0..3 {
             let port = free_port()?;
-            let mut pg_ctl = self.command("pg_ctl");
-            pg_ctl
-                .arg("start")
-                .arg("--pgdata")
-                .arg(&self.data_dir)
-                .arg("--log")
-                .arg(&log)
-                .args(["--wait", "--timeout=60", "-o"])
-                .arg(format!("-p {port}"));
-            match run(&mut pg_ctl, "pg_ctl start") {
-                Ok(_) => return Ok(port),
-                Err(Error::Command {
-                    program,
-                    status,
-                    output,
-                }) => {
-                    let tail = log_tail(&log);
-                    last_error = Some(Error::Command {
-                        program,
-                        status,
-                        output: format!("{output}\nserver log ({}):\n{tail}", log.display()),
-                    });
-                }
+            match self.start_on(port) {
+                Ok(()) => return Ok(port),
+                Err(error @ Error::Command { .. }) => last_error = Some(error),
                 Err(other) => return Err(other),
             }
         }
         Err(last_error.expect("the loop ran at least once"))
+    }
+
+    /// Starts the server on a given port and waits until it accepts connections: a restart
+    /// where clients keep their connection URL.
+    pub fn start_on(&self, port: u16) -> Result<(), Error> {
+        let log = self.log_file();
+        let mut pg_ctl = self.command("pg_ctl");
+        pg_ctl
+            .arg("start")
+            .arg("--pgdata")
+            .arg(&self.data_dir)
+            .arg("--log")
+            .arg(&log)
+            .args(["--wait", "--timeout=60", "-o"])
+            .arg(format!("-p {port}"));
+        match run(&mut pg_ctl, "pg_ctl start") {
+            Ok(_) => Ok(()),
+            Err(Error::Command {
+                program,
+                status,
+                output,
+            }) => Err(Error::Command {
+                program,
+                status,
+                output: format!(
+                    "{output}\nserver log ({}):\n{}",
+                    log.display(),
+                    log_tail(&log)
+                ),
+            }),
+            Err(other) => Err(other),
+        }
     }
 
     /// Stops the server (fast shutdown: running transactions are rolled back) and waits.

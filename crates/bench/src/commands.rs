@@ -1,0 +1,221 @@
+//! `commands`: end-to-end gRPC commands against a real `vern up` (its projections running),
+//! at 16 and 64 concurrent callers: `SubmitReport` alone, then the lifecycle mix. The
+//! baseline is the raw single-row INSERT at the same concurrency on the same server.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use crate::append::{self, ratio, round};
+use crate::load::{Recorder, Rng, Zipf, workers};
+use crate::mix::{self, COMMAND_MIX, Lifecycle, Step};
+use crate::pg::{Postgres, connect};
+use crate::report::{Report, Throughput, peak_rss_mib};
+use crate::vern::{Clients, Vern};
+
+pub(crate) struct Options {
+    pub(crate) callers: Vec<usize>,
+    pub(crate) seconds: u64,
+}
+
+/// A command the server acknowledged: what it was, the position of its last event, and when
+/// the answer came.
+#[derive(Clone, Debug)]
+pub(crate) struct Ack {
+    pub(crate) step: Step,
+    pub(crate) position: Option<api::common::v1::Position>,
+    pub(crate) at: Instant,
+}
+
+/// How a mix worker runs.
+#[derive(Clone)]
+pub(crate) struct Plan {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) municipalities: Arc<Vec<String>>,
+    /// One command per this interval at most (open loop); none: as fast as answers come.
+    pub(crate) pace: Option<Duration>,
+    /// Told of every acknowledged command.
+    pub(crate) acks: Option<tokio::sync::mpsc::UnboundedSender<Ack>>,
+}
+
+/// One caller: lifecycles of `plan.steps`, one after another, on its own connection. A
+/// failed step abandons its lifecycle and starts a new one.
+pub(crate) async fn mix_worker(
+    clients: Clients,
+    plan: Plan,
+    worker: usize,
+    mut recorder: Recorder,
+) -> Recorder {
+    let mut clients = clients;
+    let mut rng = Rng::new(0x5eed_0000 + worker as u64);
+    let mut lifecycle = Lifecycle::new(String::new(), 0, true);
+    let mut next = 0usize;
+    let mut children = 0u64;
+    let mut due = Instant::now();
+    while recorder.running() {
+        if let Some(pace) = plan.pace {
+            tokio::time::sleep_until(due.into()).await;
+            due += pace;
+        }
+        let step = plan.steps[next];
+        if next == 0 {
+            children += 1;
+            let municipality =
+                plan.municipalities[rng.below(plan.municipalities.len() as u64) as usize].clone();
+            lifecycle = Lifecycle::new(
+                municipality,
+                (worker as u64) << 32 | children,
+                rng.chance(0.7),
+            );
+        }
+        let today = today();
+        let sent = recorder
+            .time(mix::send(
+                &mut clients,
+                step,
+                &mut lifecycle,
+                today,
+                &mut rng,
+            ))
+            .await;
+        match sent {
+            Some(position) => {
+                if let Some(acks) = &plan.acks {
+                    let _ = acks.send(Ack {
+                        step,
+                        position,
+                        at: Instant::now(),
+                    });
+                }
+                next = (next + 1) % plan.steps.len();
+            }
+            None => next = 0,
+        }
+    }
+    recorder
+}
+
+/// Today in Oslo, as the service counts days.
+pub(crate) fn today() -> NaiveDate {
+    domain::calendar::oslo_date(chrono::Utc::now())
+}
+
+/// `count` municipalities spread over the country's list.
+pub(crate) fn municipalities(count: usize) -> Arc<Vec<String>> {
+    let registry = domain::municipality::MunicipalityRegistry::norway_2024();
+    let all: Vec<String> = registry
+        .iter()
+        .map(|(number, _)| number.as_str().to_owned())
+        .collect();
+    let step = (all.len() / count.max(1)).max(1);
+    Arc::new(all.into_iter().step_by(step).take(count).collect())
+}
+
+/// Runs `callers` mix workers, each on its own connection, for `duration`.
+pub(crate) async fn run_mix(
+    vern: &Vern,
+    callers: usize,
+    duration: Duration,
+    plan: Plan,
+) -> anyhow::Result<Throughput> {
+    let clients: Vec<Clients> = (0..callers)
+        .map(|_| vern.clients())
+        .collect::<anyhow::Result<_>>()?;
+    let clients = Arc::new(clients);
+    Ok(workers(callers, duration, move |worker, recorder| {
+        mix_worker(clients[worker].clone(), plan.clone(), worker, recorder)
+    })
+    .await)
+}
+
+pub(crate) async fn run(
+    postgres: &Postgres,
+    data_dir: &Path,
+    out: &Path,
+    options: Options,
+) -> anyhow::Result<()> {
+    let url = postgres.fresh_database("bench_commands").await?;
+    let binary = crate::vern::binary()?;
+    let vern_dir = data_dir.join("vern-commands");
+    let _ = std::fs::remove_dir_all(&vern_dir);
+    let vern = Vern::start(&binary, &url, &vern_dir).await?;
+    let municipalities = municipalities(20);
+    let max_callers = options.callers.iter().copied().max().unwrap_or(1);
+    let pool = connect(&url, u32::try_from(max_callers)?.saturating_add(2)).await?;
+    append::create_raw_table(&pool).await?;
+    let payload = append::payload();
+    let metadata = append::metadata()?;
+    let zipf = Arc::new(Zipf::new(100_000, 0.9));
+    let names = append::stream_names(100_000);
+    let duration = Duration::from_secs(options.seconds);
+
+    let plan = |steps: &[Step]| Plan {
+        steps: steps.to_vec(),
+        municipalities: municipalities.clone(),
+        pace: None,
+        acks: None,
+    };
+    // Warm up: connections, prepared statements, the views' first batches.
+    run_mix(&vern, 4, Duration::from_secs(2), plan(&COMMAND_MIX)).await?;
+
+    let mut report = Report::new(
+        "commands",
+        json!({
+            "seconds_per_load": options.seconds,
+            "mix": COMMAND_MIX.iter().map(|step| step.name()).collect::<Vec<_>>(),
+            "municipalities": municipalities.len(),
+            "server": "vern up (every service and the four views' runners) on its own process",
+            "connections": "one HTTP/2 connection per caller",
+        }),
+        vec![
+            "callers",
+            "load",
+            "cmds/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "failed",
+            "raw ins/s",
+            "ratio",
+        ],
+    );
+    for &callers in &options.callers {
+        crate::say(&format!(
+            "commands: {callers} callers, {} s per load",
+            options.seconds
+        ));
+        let submit = run_mix(&vern, callers, duration, plan(&[Step::Submit])).await?;
+        let lifecycle = run_mix(&vern, callers, duration, plan(&COMMAND_MIX)).await?;
+        let raw =
+            append::raw_inserts(&pool, callers, duration, &payload, &metadata, &zipf, &names).await;
+        for (load, measured) in [("SubmitReport", &submit), ("mix", &lifecycle)] {
+            let ratio = ratio(measured, &raw);
+            report.row(
+                vec![
+                    callers.to_string(),
+                    load.to_owned(),
+                    format!("{:.0}", measured.per_second),
+                    format!("{:.2}", measured.p50_ms),
+                    format!("{:.2}", measured.p95_ms),
+                    format!("{:.2}", measured.p99_ms),
+                    measured.failed.to_string(),
+                    format!("{:.0}", raw.per_second),
+                    format!("{ratio:.2}"),
+                ],
+                json!({"callers": callers, "load": load, "commands": measured,
+                       "raw_insert": raw, "ratio": round(ratio, 3)}),
+            );
+        }
+    }
+    report.summary(
+        "peak_rss_mib_of_vern",
+        json!(vern.pid().and_then(peak_rss_mib).map(|m| round(m, 1))),
+    );
+    report.finish(out)?;
+    pool.close().await;
+    vern.stop().await?;
+    Ok(())
+}

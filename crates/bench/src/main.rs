@@ -1,0 +1,127 @@
+//! `bench`: Vern's benchmarks and fault runs. Each scenario prints a table and writes a JSON
+//! report; `BENCHMARKS.md` beside this crate holds the figures measured with it.
+//!
+//! Why a program and not timed tests: timings depend on the machine and what else runs on
+//! it, so they belong in reports a person reads, next to the machine and the date, while the
+//! test suite asserts only behaviour.
+
+mod append;
+mod commands;
+mod load;
+mod mix;
+mod pg;
+mod rebuild;
+mod report;
+mod vern;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "bench", about = "Vern's benchmarks and fault runs")]
+struct Cli {
+    /// PostgreSQL to use; by default a private server in --data-dir (kept between runs).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    database_url: Option<String>,
+    /// Where the private PostgreSQL and scratch files live.
+    #[arg(long, default_value = "target/bench", global = true)]
+    data_dir: PathBuf,
+    /// Where the JSON reports go.
+    #[arg(long, default_value = "target/bench/reports", global = true)]
+    out: PathBuf,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Event-store appends against raw single-row INSERTs at 1, 4, 16 and 64 writers.
+    Append {
+        #[arg(long, value_delimiter = ',', default_value = "1,4,16,64")]
+        writers: Vec<usize>,
+        /// Seconds of load per concurrency, for the store and again for raw inserts.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 100_000)]
+        streams: usize,
+        #[arg(long, default_value_t = 0.9)]
+        zipf_exponent: f64,
+    },
+    /// End-to-end gRPC commands against `vern up`: SubmitReport alone and the lifecycle mix.
+    Commands {
+        #[arg(long, value_delimiter = ',', default_value = "16,64")]
+        callers: Vec<usize>,
+        /// Seconds of load per concurrency and load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// A log of realistic lifecycles (made once, then reused), and every view rebuilt from it.
+    Rebuild {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Events per rebuild transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch_size: u32,
+    },
+}
+
+/// Progress and tables, for the person running the bench.
+pub(crate) fn say(text: &str) {
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{text}");
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let postgres = {
+        let (url, dir) = (cli.database_url.clone(), cli.data_dir.clone());
+        tokio::task::spawn_blocking(move || pg::Postgres::open(url, &dir)).await??
+    };
+    match cli.scenario {
+        Scenario::Append {
+            writers,
+            seconds,
+            streams,
+            zipf_exponent,
+        } => {
+            append::run(
+                &postgres,
+                &cli.out,
+                append::Options {
+                    writers,
+                    seconds,
+                    streams,
+                    zipf_exponent,
+                },
+            )
+            .await
+        }
+        Scenario::Commands { callers, seconds } => {
+            commands::run(
+                &postgres,
+                &cli.data_dir,
+                &cli.out,
+                commands::Options { callers, seconds },
+            )
+            .await
+        }
+        Scenario::Rebuild { events, batch_size } => {
+            rebuild::run(&postgres, &cli.out, rebuild::Options { events, batch_size }).await
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! `rebuild`: a log of realistic case lifecycles across 20 municipalities and two years, then
+//! every view rebuilt from it, against a raw streamed read of the same events table.
+//!
+//! The log is made through the normal command path (an in-process server whose clock runs
+//! through two simulated years, day by day), so every event is one the services would store.
+//! It is kept in its own database and reused while it holds the events asked for.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
+use eventstore::EventStore;
+use tokio_stream::StreamExt as _;
+use handling::Handler;
+use platform::auth::{Claims, SigningKey};
+use projections::Projection as _;
+use serde_json::json;
+use tokio::task::JoinSet;
+
+use crate::append::round;
+use crate::commands::municipalities;
+use crate::load::{Progress, Rng};
+use crate::mix::{self, Lifecycle, Step};
+use crate::pg::{Postgres, connect};
+use crate::report::{Report, peak_rss_mib};
+use crate::vern::Clients;
+
+pub(crate) struct Options {
+    pub(crate) events: u64,
+    pub(crate) batch_size: u32,
+}
+
+/// The simulated service's first day.
+fn first_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 9, 2).unwrap_or_default()
+}
+
+/// A lifecycle's steps with their day offsets from the report: screened within the week,
+/// some dismissed there; investigations of 20–100 days (some past the 90-day deadline),
+/// concluded with measures or dismissed; measures evaluated, some ended and the case closed;
+/// most public reporters sent their letters, some not (letters overdue).
+fn plan(rng: &mut Rng, public_reporter: bool) -> Vec<(i64, Step)> {
+    let mut steps = vec![(0, Step::Submit)];
+    let mut day = 1 + rng.below(6) as i64;
+    if rng.chance(0.3) {
+        steps.push((day, Step::ScreenDismissed));
+        if public_reporter && rng.chance(0.8) {
+            steps.push((day + 5, Step::SendLetters));
+        }
+        return steps;
+    }
+    steps.push((day, Step::ScreenIntoInvestigation));
+    day += 1 + rng.below(4) as i64;
+    steps.push((day, Step::StartInvestigation));
+    let started = day;
+    for _ in 0..1 + rng.below(3) {
+        day += 3 + rng.below(12) as i64;
+        steps.push((day, Step::RecordActivity));
+    }
+    day = day.max(started + 20 + rng.below(81) as i64);
+    let measures = rng.chance(0.55);
+    steps.push((
+        day,
+        if measures {
+            Step::ConcludeWithMeasures
+        } else {
+            Step::ConcludeDismissed
+        },
+    ));
+    if public_reporter && rng.chance(0.8) {
+        steps.push((day + 3, Step::SendLetters));
+    }
+    if measures {
+        day += 1 + rng.below(10) as i64;
+        steps.push((day, Step::StartMeasure));
+        if rng.chance(0.7) {
+            steps.push((day + 90, Step::EvaluateMeasure));
+            if rng.chance(0.7) {
+                steps.push((day + 180, Step::EndMeasure));
+                steps.push((day + 181, Step::CloseCase));
+            }
+        }
+    }
+    steps.sort_by_key(|(offset, _)| *offset);
+    steps
+}
+
+/// The log's size now: the last global position (no gaps on a fresh database).
+async fn events_in(pool: &sqlx::PgPool) -> anyhow::Result<u64> {
+    let last: Option<i64> = sqlx::query_scalar("select max(global_position) from events")
+        .fetch_one(pool)
+        .await?;
+    Ok(last.unwrap_or(0).unsigned_abs())
+}
+
+/// Makes at least `target` events through the command path; returns the number made and
+/// the commands that failed.
+async fn generate(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
+    let pool = connect(url, 24).await?;
+    let store = EventStore::new(pool.clone());
+    vern::views::migrate_all(&store).await?;
+    let day = |d: i64| first_day() + chrono::Duration::days(d);
+    let noon = |date: NaiveDate| -> DateTime<Utc> {
+        Utc.from_utc_datetime(&date.and_hms_opt(9, 0, 0).unwrap_or_default())
+    };
+    let clock = Arc::new(AtomicI64::new(noon(day(0)).timestamp()));
+    let handler = {
+        let clock = clock.clone();
+        Handler::new(store.clone()).with_clock(Arc::new(move || {
+            Utc.timestamp_opt(clock.load(Ordering::Relaxed), 0)
+                .single()
+                .unwrap_or_default()
+        }))
+    };
+    let key = SigningKey::generate();
+    let token = key.issue(&Claims::new(
+        "bench",
+        "caseworker",
+        Vec::new(),
+        Utc::now().timestamp(),
+        24 * 3600,
+    ));
+    let listener = vern::server::bind("127.0.0.1:0".parse()?).await?;
+    let address = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(vern::server::serve(
+        listener,
+        handler,
+        key,
+        &vern::server::ServiceName::ALL,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let connections: Vec<Clients> = (0..8)
+        .map(|_| Clients::new(address, &token))
+        .collect::<anyhow::Result<_>>()?;
+
+    let municipalities = municipalities(20);
+    // About 8 events a lifecycle, spread over 730 days.
+    let per_day = (target / 8 / 730).max(1);
+    let mut rng = Rng::new(2024);
+    let mut due: BTreeMap<i64, Vec<(Lifecycle, Vec<(i64, Step)>, usize)>> = BTreeMap::new();
+    let mut children = 0u64;
+    let mut failed = 0u64;
+    let mut progress = Progress::new("generating events");
+    let mut today = 0i64;
+    loop {
+        let made = events_in(&pool).await?;
+        progress.tick(made.min(target), target);
+        if made >= target {
+            break;
+        }
+        for _ in 0..per_day {
+            children += 1;
+            let public = rng.chance(0.7);
+            let municipality =
+                municipalities[rng.below(municipalities.len() as u64) as usize].clone();
+            let steps = plan(&mut rng, public)
+                .into_iter()
+                .map(|(offset, step)| (today + offset, step))
+                .collect();
+            due.entry(today).or_default().push((
+                Lifecycle::new(municipality, children, public),
+                steps,
+                0,
+            ));
+        }
+        clock.store(noon(day(today)).timestamp(), Ordering::Relaxed);
+        let work = due.remove(&today).unwrap_or_default();
+        let mut running = JoinSet::new();
+        for (index, (mut lifecycle, steps, next)) in work.into_iter().enumerate() {
+            let mut clients = connections[index % connections.len()].clone();
+            let mut rng = Rng::new(children << 20 | index as u64);
+            let date = day(today);
+            running.spawn(async move {
+                let sent = mix::send(&mut clients, steps[next].1, &mut lifecycle, date, &mut rng).await;
+                (lifecycle, steps, next, sent.is_ok())
+            });
+            while running.len() >= 32 {
+                if let Some(done) = running.join_next().await {
+                    schedule(done?, &mut due, &mut failed);
+                }
+            }
+        }
+        while let Some(done) = running.join_next().await {
+            schedule(done?, &mut due, &mut failed);
+        }
+        today += 1;
+    }
+    let _ = stop.send(());
+    server.await??;
+    let made = events_in(&pool).await?;
+    sqlx::raw_sql(&format!(
+        "create table bench_generated (events bigint not null); insert into bench_generated values ({made})"
+    ))
+    .execute(&pool)
+    .await?;
+    pool.close().await;
+    Ok((made, failed))
+}
+
+type Done = (Lifecycle, Vec<(i64, Step)>, usize, bool);
+
+fn schedule(
+    (lifecycle, steps, next, ok): Done,
+    due: &mut BTreeMap<i64, Vec<(Lifecycle, Vec<(i64, Step)>, usize)>>,
+    failed: &mut u64,
+) {
+    if !ok {
+        *failed += 1;
+        return;
+    }
+    if let Some(&(day, _)) = steps.get(next + 1) {
+        due.entry(day).or_default().push((lifecycle, steps, next + 1));
+    }
+}
+
+/// The events of the generated log, each decoded as the views decode it (JSON payload and
+/// metadata), in the log's order, streamed: the floor under any rebuild.
+async fn raw_read(pool: &sqlx::PgPool) -> anyhow::Result<(u64, Duration)> {
+    use sqlx::Row as _;
+    let started = Instant::now();
+    let mut rows = sqlx::query(
+        "select transaction_id::text::bigint, global_position, stream_id, stream_version, \
+         event_type, payload, metadata from events order by transaction_id, global_position",
+    )
+    .fetch(pool);
+    let mut read = 0u64;
+    while let Some(row) = rows.next().await {
+        let row = row?;
+        let payload: serde_json::Value = row.try_get(5)?;
+        let _metadata: serde_json::Value = row.try_get(6)?;
+        std::hint::black_box(payload);
+        read += 1;
+    }
+    Ok((read, started.elapsed()))
+}
+
+pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> anyhow::Result<()> {
+    let name = format!("bench_rebuild_{}", options.events);
+    let url = postgres.database_url(&name);
+    let reusable = match connect(&url, 2).await {
+        Ok(pool) => {
+            let made: Option<i64> = sqlx::query_scalar("select events from bench_generated")
+                .fetch_optional(&pool)
+                .await
+                .unwrap_or(None);
+            pool.close().await;
+            made
+        }
+        Err(_) => None,
+    };
+    let (events, generated) = match reusable {
+        Some(made) => {
+            crate::say(&format!("rebuild: reusing the log of {made} events in database {name}"));
+            (made.unsigned_abs(), None)
+        }
+        None => {
+            crate::say(&format!(
+                "rebuild: generating {} events through the command path into database {name}",
+                options.events
+            ));
+            postgres.fresh_database(&name).await?;
+            let started = Instant::now();
+            let (made, failed) = generate(&url, options.events).await?;
+            (made, Some((started.elapsed(), failed)))
+        }
+    };
+    let pool = connect(&url, 8).await?;
+    let store = EventStore::new(pool.clone());
+    let rules = domain::rules::RuleBook::norwegian();
+    let mut report = Report::new(
+        "rebuild",
+        json!({
+            "events_asked": options.events,
+            "events": events,
+            "batch_size": options.batch_size,
+            "municipalities": 20,
+            "simulated_days": "from 2024-09-02, until the log holds the events asked",
+            "generation": generated.map(|(elapsed, failed)| json!({
+                "seconds": round(elapsed.as_secs_f64(), 1),
+                "commands_failed": failed,
+            })),
+        }),
+        vec!["what", "events", "seconds", "events/s", "ratio to raw read"],
+    );
+    let (read, read_time) = raw_read(&pool).await?;
+    let raw_rate = read as f64 / read_time.as_secs_f64().max(1e-9);
+    report.row(
+        vec![
+            "raw streamed read".into(),
+            read.to_string(),
+            format!("{:.1}", read_time.as_secs_f64()),
+            format!("{raw_rate:.0}"),
+            "1.00".into(),
+        ],
+        json!({"what": "raw streamed read", "events": read,
+               "seconds": read_time.as_secs_f64(), "events_per_second": raw_rate}),
+    );
+    let mut total = Duration::ZERO;
+    for view in projections::views(&store, &rules) {
+        let name = view.name();
+        let mut progress = Progress::new(format!("rebuilding {name}"));
+        let started = Instant::now();
+        let (applied, _) = projections::rebuild(&store, &view, options.batch_size, |p| {
+            progress.tick(p.applied, p.total);
+        })
+        .await
+        .with_context(|| format!("rebuilding {name}"))?;
+        let elapsed = started.elapsed();
+        total += elapsed;
+        let rate = applied as f64 / elapsed.as_secs_f64().max(1e-9);
+        report.row(
+            vec![
+                format!("rebuild {name}"),
+                applied.to_string(),
+                format!("{:.1}", elapsed.as_secs_f64()),
+                format!("{rate:.0}"),
+                format!("{:.3}", rate / raw_rate),
+            ],
+            json!({"what": format!("rebuild {name}"), "events": applied,
+                   "seconds": elapsed.as_secs_f64(), "events_per_second": rate,
+                   "ratio_to_raw_read": rate / raw_rate}),
+        );
+    }
+    let all = events as f64 / total.as_secs_f64().max(1e-9);
+    report.summary(
+        "every_view_rebuilt_events_per_second",
+        json!(round(all, 0)),
+    );
+    report.summary("ratio_to_raw_read", json!(round(all / raw_rate, 4)));
+    report.summary(
+        "peak_rss_mib_of_the_rebuilding_process",
+        json!(peak_rss_mib(std::process::id()).map(|m| round(m, 1))),
+    );
+    report.finish(out)?;
+    pool.close().await;
+    Ok(())
+}

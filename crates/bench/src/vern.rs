@@ -1,0 +1,214 @@
+//! The server under load: the real `vern up` binary as its own process, on the bench's
+//! PostgreSQL, so its RSS is its own and a fault run can kill it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use api::feedback::v1::feedback_service_client::FeedbackServiceClient;
+use api::intake::v1::intake_service_client::IntakeServiceClient;
+use api::investigation::v1::investigation_service_client::InvestigationServiceClient;
+use api::measures::v1::measures_service_client::MeasuresServiceClient;
+use api::worklist::v1::worklist_service_client::WorklistServiceClient;
+use tokio::process::{Child, Command};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+/// Builds `vern` when run through cargo (so the binary under test matches the source), and
+/// returns its path beside the bench's own.
+pub(crate) fn binary() -> anyhow::Result<PathBuf> {
+    let here = std::env::current_exe().context("locating the bench binary")?;
+    let dir = here.parent().context("the bench binary's directory")?;
+    if let Ok(cargo) = std::env::var("CARGO") {
+        let profile = if dir.ends_with("release") {
+            vec!["--release"]
+        } else {
+            Vec::new()
+        };
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-q", "-p", "vern"])
+            .args(profile)
+            .status()
+            .context("running cargo build -p vern")?;
+        if !status.success() {
+            bail!("cargo build -p vern failed");
+        }
+    }
+    let vern = dir.join("vern");
+    if !vern.exists() {
+        bail!(
+            "{} not found: build it first (cargo build --release -p vern) or run the bench with cargo run",
+            vern.display()
+        );
+    }
+    Ok(vern)
+}
+
+/// A running `vern up`.
+pub(crate) struct Vern {
+    child: Child,
+    pub(crate) address: SocketAddr,
+    pub(crate) token: String,
+    binary: PathBuf,
+    data_dir: PathBuf,
+    database_url: String,
+}
+
+impl Vern {
+    /// Starts `vern up` on `database_url` with its key and token in `data_dir`, and waits
+    /// until it answers.
+    pub(crate) async fn start(
+        binary: &Path,
+        database_url: &str,
+        data_dir: &Path,
+    ) -> anyhow::Result<Self> {
+        let address = free_address()?;
+        std::fs::create_dir_all(data_dir)?;
+        let log = std::fs::File::create(data_dir.join("vern.log"))?;
+        let child = Command::new(binary)
+            .args(["up", "--listen", &address.to_string(), "--data-dir"])
+            .arg(data_dir)
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting vern up")?;
+        let mut vern = Self {
+            child,
+            address,
+            token: String::new(),
+            binary: binary.to_owned(),
+            data_dir: data_dir.to_owned(),
+            database_url: database_url.to_owned(),
+        };
+        vern.wait_ready().await?;
+        Ok(vern)
+    }
+
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let token_file = self.data_dir.join("operator.token");
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "vern up exited ({status}); its log is {}",
+                    self.data_dir.join("vern.log").display()
+                );
+            }
+            if tokio::net::TcpStream::connect(self.address).await.is_ok()
+                && let Ok(token) = std::fs::read_to_string(&token_file)
+            {
+                self.token = token.trim().to_owned();
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("vern up did not answer within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// kill -9: no chance to finish anything.
+    pub(crate) async fn kill(&mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+
+    /// SIGTERM, then waits for the exit.
+    pub(crate) async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+        }
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .context("vern did not stop within 30 s of SIGTERM")??;
+        Ok(())
+    }
+
+    /// The same server started again on the same address and data.
+    pub(crate) async fn restart(&mut self) -> anyhow::Result<()> {
+        let _ = std::fs::remove_file(self.data_dir.join("operator.token"));
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.data_dir.join("vern.log"))?;
+        self.child = Command::new(&self.binary)
+            .args(["up", "--listen", &self.address.to_string(), "--data-dir"])
+            .arg(&self.data_dir)
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting vern up again")?;
+        self.wait_ready().await
+    }
+
+    pub(crate) fn clients(&self) -> anyhow::Result<Clients> {
+        Clients::new(self.address, &self.token)
+    }
+}
+
+fn free_address() -> anyhow::Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+pub(crate) struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+type Authed = InterceptedService<Channel, Bearer>;
+
+/// One client per service over one HTTP/2 connection.
+#[derive(Clone)]
+pub(crate) struct Clients {
+    pub(crate) intake: IntakeServiceClient<Authed>,
+    pub(crate) investigation: InvestigationServiceClient<Authed>,
+    pub(crate) measures: MeasuresServiceClient<Authed>,
+    pub(crate) feedback: FeedbackServiceClient<Authed>,
+    pub(crate) worklist: WorklistServiceClient<Authed>,
+}
+
+impl Clients {
+    pub(crate) fn new(address: SocketAddr, token: &str) -> anyhow::Result<Self> {
+        let channel = Endpoint::from_shared(format!("http://{address}"))?
+            .timeout(Duration::from_secs(30))
+            .connect_lazy();
+        let bearer = Bearer(format!("Bearer {token}").parse()?);
+        Ok(Self {
+            intake: IntakeServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            investigation: InvestigationServiceClient::with_interceptor(
+                channel.clone(),
+                bearer.clone(),
+            ),
+            measures: MeasuresServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            feedback: FeedbackServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            worklist: WorklistServiceClient::with_interceptor(channel, bearer),
+        })
+    }
+}
