@@ -36,13 +36,18 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether the database could not be reached (as opposed to refusing the request).
+    /// Whether the database could not be reached (as opposed to refusing the request): no
+    /// connection, or a connection the server ended (SQLSTATE class 08, connection
+    /// exception, or 57P, operator intervention: the server shutting down or starting up).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Error::Database(
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-            )
-        )
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
+            ) => true,
+            Error::Database(sqlx::Error::Database(error)) => error
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            _ => false,
+        }
     }
 }

@@ -41,6 +41,9 @@ impl Database {
         };
         let pool = PgPoolOptions::new()
             .max_connections(20)
+            // While PostgreSQL is away a call waits this long for a connection, then answers
+            // UNAVAILABLE, rather than hanging until the caller gives up.
+            .acquire_timeout(std::time::Duration::from_secs(3))
             .connect(&url)
             .await
             .context("connecting to PostgreSQL")?;

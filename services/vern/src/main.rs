@@ -294,6 +294,16 @@ async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
                 status.seconds_behind
             ));
         }
+        // A long-open transaction anywhere in the cluster holds every view back.
+        let horizon = store.horizon().await?;
+        lines.push(match horizon.oldest_open_transaction_age {
+            Some(age) => format!(
+                "horizon: readers held back {:.1} s by the transaction of backend {} (see pg_stat_activity)",
+                age.as_secs_f64(),
+                horizon.oldest_open_transaction_pid.unwrap_or_default()
+            ),
+            None => "horizon: no open transaction holds the readers back".to_owned(),
+        });
         print_lines(&lines);
         anyhow::Ok(())
     })
