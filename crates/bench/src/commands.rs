@@ -21,11 +21,10 @@ pub(crate) struct Options {
     pub(crate) seconds: u64,
 }
 
-/// A command the server acknowledged: what it was, the position of its last event, and when
-/// the answer came.
+/// A command the server acknowledged: the position of its last event, and when the answer
+/// came.
 #[derive(Clone, Debug)]
 pub(crate) struct Ack {
-    pub(crate) step: Step,
     pub(crate) position: Option<api::common::v1::Position>,
     pub(crate) at: Instant,
 }
@@ -85,7 +84,6 @@ pub(crate) async fn mix_worker(
             Some(position) => {
                 if let Some(acks) = &plan.acks {
                     let _ = acks.send(Ack {
-                        step,
                         position,
                         at: Instant::now(),
                     });

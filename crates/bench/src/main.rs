@@ -7,6 +7,8 @@
 
 mod append;
 mod commands;
+mod fault;
+mod lag;
 mod load;
 mod mix;
 mod pg;
@@ -56,6 +58,24 @@ enum Scenario {
         /// Seconds of load per concurrency and load.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// Projection lag (answer to visible in every view) at half the maximum command rate.
+    Lag {
+        #[arg(long, default_value_t = 16)]
+        callers: usize,
+        /// Seconds of steady load.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Seconds of full load that find the maximum first.
+        #[arg(long, default_value_t = 5)]
+        calibrate_seconds: u64,
+    },
+    /// A fault under command load, then a check that every acknowledged command survived.
+    Fault {
+        #[arg(value_enum)]
+        fault: fault::Fault,
+        #[arg(long, default_value_t = 8)]
+        callers: usize,
     },
     /// A log of realistic lifecycles (made once, then reused), and every view rebuilt from it.
     Rebuild {
@@ -119,6 +139,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 commands::Options { callers, seconds },
             )
             .await
+        }
+        Scenario::Lag {
+            callers,
+            seconds,
+            calibrate_seconds,
+        } => {
+            lag::run(
+                &postgres,
+                &cli.data_dir,
+                &cli.out,
+                lag::Options {
+                    callers,
+                    seconds,
+                    calibrate_seconds,
+                },
+            )
+            .await
+        }
+        Scenario::Fault { fault, callers } => {
+            fault::run(&postgres, &cli.data_dir, &cli.out, fault, callers).await
         }
         Scenario::Rebuild { events, batch_size } => {
             rebuild::run(&postgres, &cli.out, rebuild::Options { events, batch_size }).await

@@ -293,7 +293,11 @@ pub(crate) async fn send(
     Ok(result.context("the answer has a write result")?.position)
 }
 
-fn submit(lifecycle: &Lifecycle, today: NaiveDate, rng: &mut Rng) -> intake::SubmitReportRequest {
+pub(crate) fn submit(
+    lifecycle: &Lifecycle,
+    today: NaiveDate,
+    rng: &mut Rng,
+) -> intake::SubmitReportRequest {
     let reporter = if lifecycle.public_reporter {
         intake::reporter::Kind::Public(intake::PublicReporter {
             organisation: "Testbyen barnehage".into(),

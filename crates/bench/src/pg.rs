@@ -2,7 +2,7 @@
 //! runs so a generated log can be reused, with durable settings (fsync on) like production.
 //! Fault runs stop and start it on the same port, so Vern keeps its connection URL.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -49,10 +49,6 @@ impl Postgres {
         })
     }
 
-    pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-
     /// A database of its own for one scenario, dropped first if a run left it behind.
     pub(crate) async fn fresh_database(&self, name: &str) -> anyhow::Result<String> {
         let admin = self.pool(2).await?;
@@ -97,10 +93,6 @@ impl Postgres {
         self.cluster
             .as_ref()
             .context("this run uses DATABASE_URL; a fault run needs the bench's own server")
-    }
-
-    pub(crate) fn data_dir(&self) -> Option<PathBuf> {
-        self.cluster.as_ref().map(|c| c.data_dir().to_owned())
     }
 }
 

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use eventstore::EventStore;
-use tokio_stream::StreamExt as _;
 use handling::Handler;
 use platform::auth::{Claims, SigningKey};
 use projections::Projection as _;
 use serde_json::json;
 use tokio::task::JoinSet;
+use tokio_stream::StreamExt as _;
 
 use crate::append::round;
 use crate::commands::municipalities;
@@ -28,6 +28,10 @@ use crate::mix::{self, Lifecycle, Step};
 use crate::pg::{Postgres, connect};
 use crate::report::{Report, peak_rss_mib};
 use crate::vern::Clients;
+
+/// Lifecycles by the simulated day their next step is due: the lifecycle, its steps with
+/// their days, and the index of the next.
+type Due = BTreeMap<i64, Vec<(Lifecycle, Vec<(i64, Step)>, usize)>>;
 
 pub(crate) struct Options {
     pub(crate) events: u64,
@@ -144,7 +148,7 @@ async fn generate(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
     // About 8 events a lifecycle, spread over 730 days.
     let per_day = (target / 8 / 730).max(1);
     let mut rng = Rng::new(2024);
-    let mut due: BTreeMap<i64, Vec<(Lifecycle, Vec<(i64, Step)>, usize)>> = BTreeMap::new();
+    let mut due = Due::new();
     let mut children = 0u64;
     let mut failed = 0u64;
     let mut progress = Progress::new("generating events");
@@ -178,7 +182,8 @@ async fn generate(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
             let mut rng = Rng::new(children << 20 | index as u64);
             let date = day(today);
             running.spawn(async move {
-                let sent = mix::send(&mut clients, steps[next].1, &mut lifecycle, date, &mut rng).await;
+                let sent =
+                    mix::send(&mut clients, steps[next].1, &mut lifecycle, date, &mut rng).await;
                 (lifecycle, steps, next, sent.is_ok())
             });
             while running.len() >= 32 {
@@ -206,17 +211,15 @@ async fn generate(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
 
 type Done = (Lifecycle, Vec<(i64, Step)>, usize, bool);
 
-fn schedule(
-    (lifecycle, steps, next, ok): Done,
-    due: &mut BTreeMap<i64, Vec<(Lifecycle, Vec<(i64, Step)>, usize)>>,
-    failed: &mut u64,
-) {
+fn schedule((lifecycle, steps, next, ok): Done, due: &mut Due, failed: &mut u64) {
     if !ok {
         *failed += 1;
         return;
     }
     if let Some(&(day, _)) = steps.get(next + 1) {
-        due.entry(day).or_default().push((lifecycle, steps, next + 1));
+        due.entry(day)
+            .or_default()
+            .push((lifecycle, steps, next + 1));
     }
 }
 
@@ -257,7 +260,9 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
     };
     let (events, generated) = match reusable {
         Some(made) => {
-            crate::say(&format!("rebuild: reusing the log of {made} events in database {name}"));
+            crate::say(&format!(
+                "rebuild: reusing the log of {made} events in database {name}"
+            ));
             (made.unsigned_abs(), None)
         }
         None => {
@@ -329,10 +334,7 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
         );
     }
     let all = events as f64 / total.as_secs_f64().max(1e-9);
-    report.summary(
-        "every_view_rebuilt_events_per_second",
-        json!(round(all, 0)),
-    );
+    report.summary("every_view_rebuilt_events_per_second", json!(round(all, 0)));
     report.summary("ratio_to_raw_read", json!(round(all / raw_rate, 4)));
     report.summary(
         "peak_rss_mib_of_the_rebuilding_process",

@@ -11,7 +11,6 @@ use api::feedback::v1::feedback_service_client::FeedbackServiceClient;
 use api::intake::v1::intake_service_client::IntakeServiceClient;
 use api::investigation::v1::investigation_service_client::InvestigationServiceClient;
 use api::measures::v1::measures_service_client::MeasuresServiceClient;
-use api::worklist::v1::worklist_service_client::WorklistServiceClient;
 use tokio::process::{Child, Command};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -191,7 +190,6 @@ pub(crate) struct Clients {
     pub(crate) investigation: InvestigationServiceClient<Authed>,
     pub(crate) measures: MeasuresServiceClient<Authed>,
     pub(crate) feedback: FeedbackServiceClient<Authed>,
-    pub(crate) worklist: WorklistServiceClient<Authed>,
 }
 
 impl Clients {
@@ -207,8 +205,7 @@ impl Clients {
                 bearer.clone(),
             ),
             measures: MeasuresServiceClient::with_interceptor(channel.clone(), bearer.clone()),
-            feedback: FeedbackServiceClient::with_interceptor(channel.clone(), bearer.clone()),
-            worklist: WorklistServiceClient::with_interceptor(channel, bearer),
+            feedback: FeedbackServiceClient::with_interceptor(channel, bearer),
         })
     }
 }

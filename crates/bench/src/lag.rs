@@ -1,0 +1,199 @@
+//! `lag`: how long after a command is acknowledged every view shows it, under a steady load
+//! at half the maximum the same mix reached in this run. A poller reads the views'
+//! checkpoints every millisecond; a command is visible once every view's checkpoint has
+//! passed the position of its last event.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::append::round;
+use crate::commands::{Ack, Plan, municipalities, run_mix};
+use crate::mix::COMMAND_MIX;
+use crate::pg::{Postgres, connect};
+use crate::report::{Report, Throughput, peak_rss_mib};
+use crate::vern::Vern;
+
+pub(crate) struct Options {
+    pub(crate) callers: usize,
+    pub(crate) seconds: u64,
+    pub(crate) calibrate_seconds: u64,
+}
+
+const VIEWS: [&str; 4] = ["case_timeline", "worklist", "caseload", "statistics"];
+
+/// The lowest checkpoint of the views, as (transaction id, global position).
+async fn slowest_checkpoint(pool: &sqlx::PgPool) -> anyhow::Result<Option<(i64, i64)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "select transaction_id::text::bigint, global_position from checkpoints \
+         where subscriber = any($1)",
+    )
+    .bind(&VIEWS[..])
+    .fetch_all(pool)
+    .await?;
+    if rows.len() < VIEWS.len() {
+        return Ok(None);
+    }
+    Ok(rows.into_iter().min())
+}
+
+pub(crate) async fn run(
+    postgres: &Postgres,
+    data_dir: &Path,
+    out: &Path,
+    options: Options,
+) -> anyhow::Result<()> {
+    let url = postgres.fresh_database("bench_lag").await?;
+    let binary = crate::vern::binary()?;
+    let vern_dir = data_dir.join("vern-lag");
+    let _ = std::fs::remove_dir_all(&vern_dir);
+    let vern = Vern::start(&binary, &url, &vern_dir).await?;
+    let municipalities = municipalities(20);
+    let plan = Plan {
+        steps: COMMAND_MIX.to_vec(),
+        municipalities,
+        pace: None,
+        acks: None,
+    };
+    crate::say(&format!(
+        "lag: calibrating the maximum with {} callers for {} s",
+        options.callers, options.calibrate_seconds
+    ));
+    let maximum = run_mix(
+        &vern,
+        options.callers,
+        Duration::from_secs(options.calibrate_seconds),
+        plan.clone(),
+    )
+    .await?;
+    let rate = maximum.per_second / 2.0;
+    crate::say(&format!(
+        "lag: maximum {:.0} commands/s; {} s at {rate:.0}/s",
+        maximum.per_second, options.seconds
+    ));
+    // Let the views catch up with the calibration before measuring.
+    let pool = connect(&url, 2).await?;
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_secs(60) {
+        let behind: i64 = sqlx::query_scalar(
+            "select count(*) from checkpoints c where subscriber = any($1) and \
+             (c.transaction_id, c.global_position) < \
+             (select e.transaction_id, e.global_position from events e \
+              order by e.transaction_id desc, e.global_position desc limit 1)",
+        )
+        .bind(&VIEWS[..])
+        .fetch_one(&pool)
+        .await?;
+        if behind == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (acks, mut acked) = tokio::sync::mpsc::unbounded_channel::<Ack>();
+    let poller = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut pending: Vec<Ack> = Vec::new();
+            let mut lags: Vec<Duration> = Vec::new();
+            let mut open = true;
+            while open || !pending.is_empty() {
+                loop {
+                    match acked.try_recv() {
+                        Ok(ack) => pending.push(ack),
+                        Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                        Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                            open = false;
+                            break;
+                        }
+                    }
+                }
+                let Ok(Some(checkpoint)) = slowest_checkpoint(&pool).await else {
+                    continue;
+                };
+                let now = Instant::now();
+                pending.retain(|ack| {
+                    let Some(position) = &ack.position else {
+                        return false;
+                    };
+                    let at = (
+                        i64::try_from(position.transaction_id).unwrap_or(i64::MAX),
+                        position.global_position,
+                    );
+                    if at <= checkpoint {
+                        lags.push(now.saturating_duration_since(ack.at));
+                        false
+                    } else {
+                        true
+                    }
+                });
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            lags
+        })
+    };
+    let paced = Plan {
+        pace: Some(Duration::from_secs_f64(
+            options.callers as f64 / rate.max(1.0),
+        )),
+        acks: Some(acks),
+        ..plan
+    };
+    let steady = run_mix(
+        &vern,
+        options.callers,
+        Duration::from_secs(options.seconds),
+        paced,
+    )
+    .await?;
+    let lags = tokio::time::timeout(Duration::from_secs(120), poller).await??;
+    let visible = Throughput::from_latencies(lags, 0, Duration::from_secs(options.seconds));
+
+    let mut report = Report::new(
+        "lag",
+        json!({
+            "callers": options.callers,
+            "seconds": options.seconds,
+            "calibration_seconds": options.calibrate_seconds,
+            "mix": COMMAND_MIX.iter().map(|step| step.name()).collect::<Vec<_>>(),
+            "views": VIEWS,
+            "measured": "from the command's answer arriving to every view's checkpoint passing its last event (checkpoints polled every 1 ms)",
+        }),
+        vec![
+            "what", "per s", "p50 ms", "p95 ms", "p99 ms", "max ms", "count",
+        ],
+    );
+    for (what, measured) in [
+        ("maximum (calibration)", &maximum),
+        ("commands at half", &steady),
+        ("lag to visible", &visible),
+    ] {
+        report.row(
+            vec![
+                what.to_owned(),
+                format!("{:.0}", measured.per_second),
+                format!("{:.2}", measured.p50_ms),
+                format!("{:.2}", measured.p95_ms),
+                format!("{:.2}", measured.p99_ms),
+                format!("{:.2}", measured.max_ms),
+                measured.operations.to_string(),
+            ],
+            json!({"what": what, "figures": measured}),
+        );
+    }
+    report.summary("lag_p50_ms", json!(round(visible.p50_ms, 2)));
+    report.summary("lag_p99_ms", json!(round(visible.p99_ms, 2)));
+    report.summary(
+        "commands_p99_ms_at_half_rate",
+        json!(round(steady.p99_ms, 2)),
+    );
+    report.summary(
+        "peak_rss_mib_of_vern",
+        json!(vern.pid().and_then(peak_rss_mib).map(|m| round(m, 1))),
+    );
+    report.finish(out)?;
+    pool.close().await;
+    vern.stop().await?;
+    Ok(())
+}
