@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod digital;
+mod fuzz;
 mod lifecycle;
 mod refusals;
 mod registry;
