@@ -66,20 +66,45 @@ impl From<DomainError> for Error {
     }
 }
 
+/// The longest message an answer carries, and the longest field name or reason of a
+/// violation. A reason may quote what the caller sent; quoting 200,000 characters back would
+/// make the answer's headers larger than HTTP/2 peers accept (found by `tests/it/fuzz.rs`),
+/// so quotes are cut.
+const MAX_MESSAGE: usize = 1000;
+const MAX_VIOLATION_TEXT: usize = 300;
+
+fn clip(text: String) -> String {
+    clip_to(text, MAX_MESSAGE)
+}
+
+fn clip_to(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (cut)", &text[..end])
+}
+
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match &error {
             Error::InvalidArgument(violations) => {
                 let mut details = ErrorDetails::new();
                 for (field, reason) in violations {
-                    details.add_bad_request_violation(field.clone(), reason.clone());
+                    details.add_bad_request_violation(
+                        clip_to(field.clone(), MAX_VIOLATION_TEXT),
+                        clip_to(reason.clone(), MAX_VIOLATION_TEXT),
+                    );
                 }
-                Status::with_error_details(Code::InvalidArgument, error.to_string(), details)
+                Status::with_error_details(Code::InvalidArgument, clip(error.to_string()), details)
             }
-            Error::Refused(_) => Status::failed_precondition(error.to_string()),
-            Error::NotFound(_) => Status::not_found(error.to_string()),
-            Error::Aborted { .. } => Status::aborted(error.to_string()),
-            Error::Unimplemented(_) => Status::unimplemented(error.to_string()),
+            Error::Refused(_) => Status::failed_precondition(clip(error.to_string())),
+            Error::NotFound(_) => Status::not_found(clip(error.to_string())),
+            Error::Aborted { .. } => Status::aborted(clip(error.to_string())),
+            Error::Unimplemented(_) => Status::unimplemented(clip(error.to_string())),
             Error::Unauthenticated => Status::unauthenticated("a valid bearer token is required"),
             Error::Store(store) if store.is_unavailable() => {
                 tracing::warn!(error = %store, "database unavailable");
@@ -96,5 +121,23 @@ impl From<Error> for Status {
                 Status::internal("internal error")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_cut_what_they_quote_at_a_character_boundary() {
+        let status = Status::from(Error::invalid(
+            "name",
+            format!("{:?} is too long", "ø".repeat(100_000)),
+        ));
+        assert!(status.message().len() <= MAX_MESSAGE + "… (cut)".len());
+        assert!(status.message().ends_with("… (cut)"));
+        assert_eq!(clip_to("short".into(), 300), "short");
+        // 'ø' is two bytes: a cut at an odd byte moves back to a boundary.
+        assert_eq!(clip_to("øøø".into(), 3), "ø… (cut)");
     }
 }
