@@ -135,11 +135,7 @@ pub(crate) async fn run(
     out: &Path,
     options: Options,
 ) -> anyhow::Result<()> {
-    let url = postgres.fresh_database("bench_commands").await?;
-    let binary = crate::vern::binary()?;
-    let vern_dir = data_dir.join("vern-commands");
-    let _ = std::fs::remove_dir_all(&vern_dir);
-    let vern = Vern::start(&binary, &url, &vern_dir).await?;
+    let (url, vern) = Vern::start_fresh(postgres, data_dir, "commands").await?;
     let municipalities = municipalities(20);
     let max_callers = options.callers.iter().copied().max().unwrap_or(1);
     let pool = connect(&url, u32::try_from(max_callers)?.saturating_add(2)).await?;

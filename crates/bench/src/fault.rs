@@ -211,11 +211,7 @@ pub(crate) async fn run(
     fault: Fault,
     callers: usize,
 ) -> anyhow::Result<()> {
-    let url = postgres.fresh_database("bench_fault").await?;
-    let binary = crate::vern::binary()?;
-    let vern_dir = data_dir.join("vern-fault");
-    let _ = std::fs::remove_dir_all(&vern_dir);
-    let mut vern = Vern::start(&binary, &url, &vern_dir).await?;
+    let (url, mut vern) = Vern::start_fresh(postgres, data_dir, "fault").await?;
     let clients = vern.clients()?;
     let mut report = Report::new(
         match fault {
@@ -318,7 +314,7 @@ pub(crate) async fn run(
             let age = horizon
                 .oldest_open_transaction_age
                 .context("the horizon shows no open transaction")?;
-            let status = std::process::Command::new(&binary)
+            let status = std::process::Command::new(vern.binary())
                 .args(["projections", "status"])
                 .env("DATABASE_URL", &url)
                 .env("RUST_LOG", "warn")

@@ -44,11 +44,7 @@ pub(crate) async fn run(
     out: &Path,
     options: Options,
 ) -> anyhow::Result<()> {
-    let url = postgres.fresh_database("bench_lag").await?;
-    let binary = crate::vern::binary()?;
-    let vern_dir = data_dir.join("vern-lag");
-    let _ = std::fs::remove_dir_all(&vern_dir);
-    let vern = Vern::start(&binary, &url, &vern_dir).await?;
+    let (url, vern) = Vern::start_fresh(postgres, data_dir, "lag").await?;
     let municipalities = municipalities(20);
     let plan = Plan {
         steps: COMMAND_MIX.to_vec(),

@@ -56,6 +56,24 @@ pub(crate) struct Vern {
 }
 
 impl Vern {
+    /// `vern up` (built afresh when run through cargo) on a new database `bench_<name>`, with
+    /// its data in `<data_dir>/vern-<name>`; returns the database's URL too.
+    pub(crate) async fn start_fresh(
+        postgres: &crate::pg::Postgres,
+        data_dir: &Path,
+        name: &str,
+    ) -> anyhow::Result<(String, Self)> {
+        let url = postgres.fresh_database(&format!("bench_{name}")).await?;
+        let vern_dir = data_dir.join(format!("vern-{name}"));
+        let _ = std::fs::remove_dir_all(&vern_dir);
+        let vern = Self::start(&binary()?, &url, &vern_dir).await?;
+        Ok((url, vern))
+    }
+
+    pub(crate) fn binary(&self) -> &Path {
+        &self.binary
+    }
+
     /// Starts `vern up` on `database_url` with its key and token in `data_dir`, and waits
     /// until it answers.
     pub(crate) async fn start(
@@ -65,18 +83,8 @@ impl Vern {
     ) -> anyhow::Result<Self> {
         let address = free_address()?;
         std::fs::create_dir_all(data_dir)?;
-        let log = std::fs::File::create(data_dir.join("vern.log"))?;
-        let child = Command::new(binary)
-            .args(["up", "--listen", &address.to_string(), "--data-dir"])
-            .arg(data_dir)
-            .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting vern up")?;
+        std::fs::File::create(data_dir.join("vern.log"))?;
+        let child = spawn(binary, address, data_dir, database_url)?;
         let mut vern = Self {
             child,
             address,
@@ -138,26 +146,42 @@ impl Vern {
     /// The same server started again on the same address and data.
     pub(crate) async fn restart(&mut self) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(self.data_dir.join("operator.token"));
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.data_dir.join("vern.log"))?;
-        self.child = Command::new(&self.binary)
-            .args(["up", "--listen", &self.address.to_string(), "--data-dir"])
-            .arg(&self.data_dir)
-            .env("DATABASE_URL", &self.database_url)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting vern up again")?;
+        self.child = spawn(
+            &self.binary,
+            self.address,
+            &self.data_dir,
+            &self.database_url,
+        )?;
         self.wait_ready().await
     }
 
     pub(crate) fn clients(&self) -> anyhow::Result<Clients> {
         Clients::new(self.address, &self.token)
     }
+}
+
+/// `vern up` on `address`, its log appended to `<data_dir>/vern.log`.
+fn spawn(
+    binary: &Path,
+    address: SocketAddr,
+    data_dir: &Path,
+    database_url: &str,
+) -> anyhow::Result<Child> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("vern.log"))?;
+    Command::new(binary)
+        .args(["up", "--listen", &address.to_string(), "--data-dir"])
+        .arg(data_dir)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting vern up")
 }
 
 fn free_address() -> anyhow::Result<SocketAddr> {
