@@ -116,8 +116,7 @@ impl EventStore {
     /// Appends inside the caller's transaction, which must not have written yet (the append
     /// must be its first write) and must be read committed. The caller may write more after
     /// it, e.g. a subscriber's checkpoint. Subscribers see the events at the caller's commit
-    /// and find them at their next poll, or sooner with [`EventStore::wake_subscribers`]
-    /// called after the commit.
+    /// and find them at their next poll (or the next wake-up another append sends).
     pub async fn append_in(
         &self,
         connection: &mut PgConnection,
@@ -142,11 +141,6 @@ impl EventStore {
                 .await
                 .map_err(append_error)?;
         decode_outcome(outcome)
-    }
-
-    /// Wakes the subscribers now (after a commit that holds an `append_in`).
-    pub fn wake_subscribers(&self) {
-        self.notifier.committed();
     }
 
     /// The result of a command already appended, if any: a service checks this before deciding,
