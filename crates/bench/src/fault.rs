@@ -157,26 +157,10 @@ async fn check_survivors(url: &str, calls: &[Call]) -> anyhow::Result<(usize, i6
 
     // The views: every checkpoint at the end of the log, then each acknowledged report in
     // the worklist once.
-    let caught_up = Instant::now();
-    loop {
-        let behind: i64 = sqlx::query_scalar(
-            "select count(*) from checkpoints c where c.subscriber in \
-             ('case_timeline', 'worklist', 'caseload', 'statistics') and \
-             (c.transaction_id, c.global_position) < \
-             (select e.transaction_id, e.global_position from events e \
-              order by e.transaction_id desc, e.global_position desc limit 1)",
-        )
-        .fetch_one(&pool)
-        .await?;
-        if behind == 0 {
-            break;
-        }
-        ensure!(
-            caught_up.elapsed() < Duration::from_secs(120),
-            "the views did not catch up within 120 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    ensure!(
+        crate::views::caught_up(&pool, Duration::from_secs(120)).await?,
+        "the views did not catch up within 120 s"
+    );
     let report_uuids: Vec<Uuid> = acked.iter().filter_map(|id| id.parse().ok()).collect();
     let not_once: i64 = sqlx::query_scalar(
         "select count(*) from unnest($1::uuid[]) as r where (select count(*) from worklist_items w \
@@ -302,8 +286,9 @@ pub(crate) async fn run(
                 .await?;
             let held = Instant::now();
             tokio::time::sleep(Duration::from_secs(5)).await;
-            let during = slowest_checkpoint(&pool).await?;
-            let furthest = furthest_checkpoint(&pool).await?;
+            let all = crate::views::checkpoints(&pool).await?.unwrap_or_default();
+            let during = all.iter().copied().min();
+            let furthest = all.iter().copied().max();
             let waiting: i64 = sqlx::query_scalar(
                 "select count(*) from events where transaction_id::text::bigint > $1",
             )
@@ -375,7 +360,7 @@ pub(crate) async fn run(
         json!({"acknowledged": acked, "stored": stored, "calls": calls.len(),
                "codes": codes(&calls)}),
     );
-    // A caller that did not hear back sends again: its report is stored once.
+    // The restarted (or reconnected) server answers for what it acknowledged.
     let mut clients = clients;
     let unanswered = calls.iter().filter(|c| c.report_id.is_none()).count();
     report.summary("unanswered_calls", json!(unanswered));
@@ -401,22 +386,4 @@ pub(crate) async fn run(
     report.finish(out)?;
     vern.stop().await?;
     Ok(())
-}
-
-async fn slowest_checkpoint(pool: &sqlx::PgPool) -> anyhow::Result<Option<(i64, i64)>> {
-    checkpoint(pool, "asc").await
-}
-
-async fn furthest_checkpoint(pool: &sqlx::PgPool) -> anyhow::Result<Option<(i64, i64)>> {
-    checkpoint(pool, "desc").await
-}
-
-async fn checkpoint(pool: &sqlx::PgPool, order: &str) -> anyhow::Result<Option<(i64, i64)>> {
-    Ok(sqlx::query_as(&format!(
-        "select transaction_id::text::bigint, global_position from checkpoints \
-         where subscriber in ('case_timeline', 'worklist', 'caseload', 'statistics') \
-         order by transaction_id {order}, global_position {order} limit 1"
-    ))
-    .fetch_optional(pool)
-    .await?)
 }

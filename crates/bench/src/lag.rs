@@ -21,23 +21,6 @@ pub(crate) struct Options {
     pub(crate) calibrate_seconds: u64,
 }
 
-const VIEWS: [&str; 4] = ["case_timeline", "worklist", "caseload", "statistics"];
-
-/// The lowest checkpoint of the views, as (transaction id, global position).
-async fn slowest_checkpoint(pool: &sqlx::PgPool) -> anyhow::Result<Option<(i64, i64)>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "select transaction_id::text::bigint, global_position from checkpoints \
-         where subscriber = any($1)",
-    )
-    .bind(&VIEWS[..])
-    .fetch_all(pool)
-    .await?;
-    if rows.len() < VIEWS.len() {
-        return Ok(None);
-    }
-    Ok(rows.into_iter().min())
-}
-
 pub(crate) async fn run(
     postgres: &Postgres,
     data_dir: &Path,
@@ -70,22 +53,7 @@ pub(crate) async fn run(
     ));
     // Let the views catch up with the calibration before measuring.
     let pool = connect(&url, 2).await?;
-    let settle = Instant::now();
-    while settle.elapsed() < Duration::from_secs(60) {
-        let behind: i64 = sqlx::query_scalar(
-            "select count(*) from checkpoints c where subscriber = any($1) and \
-             (c.transaction_id, c.global_position) < \
-             (select e.transaction_id, e.global_position from events e \
-              order by e.transaction_id desc, e.global_position desc limit 1)",
-        )
-        .bind(&VIEWS[..])
-        .fetch_one(&pool)
-        .await?;
-        if behind == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::views::caught_up(&pool, Duration::from_secs(60)).await?;
 
     let (acks, mut acked) = tokio::sync::mpsc::unbounded_channel::<Ack>();
     let poller = {
@@ -105,7 +73,7 @@ pub(crate) async fn run(
                         }
                     }
                 }
-                let Ok(Some(checkpoint)) = slowest_checkpoint(&pool).await else {
+                let Ok(Some(checkpoint)) = crate::views::slowest(&pool).await else {
                     continue;
                 };
                 let now = Instant::now();
@@ -153,7 +121,7 @@ pub(crate) async fn run(
             "seconds": options.seconds,
             "calibration_seconds": options.calibrate_seconds,
             "mix": COMMAND_MIX.iter().map(|step| step.name()).collect::<Vec<_>>(),
-            "views": VIEWS,
+            "views": "case_timeline, worklist, caseload, statistics",
             "measured": "from the command's answer arriving to every view's checkpoint passing its last event (checkpoints polled every 1 ms)",
         }),
         vec![

@@ -15,6 +15,7 @@ mod pg;
 mod rebuild;
 mod report;
 mod vern;
+mod views;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
