@@ -308,7 +308,7 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
                "seconds": read_time.as_secs_f64(), "events_per_second": raw_rate}),
     );
     let mut total = Duration::ZERO;
-    for view in projections::views(&store, &rules) {
+    for view in projections::views(&rules) {
         let name = view.name();
         let mut progress = Progress::new(format!("rebuilding {name}"));
         let started = Instant::now();

@@ -7,26 +7,18 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use eventstore::{EventStore, RecordedEvent};
+use eventstore::RecordedEvent;
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
-use crate::fold::{self, Decoded};
+use crate::fold::{Memory, Step};
 use crate::worklist::urgency_rank;
 use crate::{Error, Projection, intervals};
 
 const NAME: &str = "caseload";
 
 /// The caseload read model.
-pub struct Caseload {
-    store: EventStore,
-}
-
-impl Caseload {
-    pub fn new(store: EventStore) -> Self {
-        Self { store }
-    }
-}
+pub struct Caseload;
 
 fn entry(
     kind: &str,
@@ -63,39 +55,40 @@ impl Projection for Caseload {
         &self,
         transaction: &mut PgConnection,
         event: &RecordedEvent,
+        memory: &mut Memory,
     ) -> Result<(), Error> {
-        let decoded = fold::decode(NAME, event)?;
-        let at = decoded.occurred_at(event);
-        let rows = match &decoded {
-            Decoded::Report(id, _) => {
-                let state =
-                    fold::report_at(NAME, &self.store, transaction, *id, event.position).await?;
-                match state.report() {
-                    Some(report) if report.screening.is_none() => entry(
-                        "report",
-                        report.municipality.as_str(),
-                        report.assignee.as_ref(),
-                        report.urgency,
-                    ),
-                    _ => BTreeMap::new(),
-                }
-            }
-            Decoded::Case(id, _) => {
-                let state =
-                    fold::case_at(NAME, &self.store, transaction, *id, event.position).await?;
-                match state.case() {
-                    Some(case) if case.closed.is_none() => entry(
-                        "case",
-                        case.municipality.as_str(),
-                        case.assignee.as_ref(),
-                        case.urgency,
-                    ),
-                    _ => BTreeMap::new(),
-                }
-            }
-            Decoded::Other => return Ok(()),
+        let step = memory.step(NAME, transaction, event).await?;
+        let at = step.occurred_at(event);
+        let rows = match &step {
+            Step::Report { after, .. } => match after.report() {
+                Some(report) if report.screening.is_none() => entry(
+                    "report",
+                    report.municipality.as_str(),
+                    report.assignee.as_ref(),
+                    report.urgency,
+                ),
+                _ => BTreeMap::new(),
+            },
+            Step::Case { after, .. } => match after.case() {
+                Some(case) if case.closed.is_none() => entry(
+                    "case",
+                    case.municipality.as_str(),
+                    case.assignee.as_ref(),
+                    case.urgency,
+                ),
+                _ => BTreeMap::new(),
+            },
+            Step::Other => return Ok(()),
         };
-        intervals::sync(transaction, "caseload_items", &event.stream_id, rows, at).await
+        intervals::sync(
+            transaction,
+            memory,
+            "caseload_items",
+            &event.stream_id,
+            rows,
+            at,
+        )
+        .await
     }
 }
 

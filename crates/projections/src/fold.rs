@@ -1,9 +1,21 @@
-//! Domain state of a stream as the global log had it at a given position.
+//! Domain state of the streams a view needs, as the global log had it at the event being
+//! applied.
 //!
 //! Views need more than the event in hand: a letter owed depends on the report and on its
 //! children's cases. Folding every stream the view needs, bounded by the position being
 //! applied, makes each view a function of the log prefix alone, so a rebuild writes exactly
 //! the rows the live runner wrote, timestamps included.
+//!
+//! Why a [`Memory`]: reading and folding those streams from the database for every event cost
+//! a view about a millisecond per event, most of its time. A runner applies the log in order,
+//! so the state of a stream it has seen is its last state plus the event in hand. The memory
+//! keeps those states, and the rows each stream has open in a view's tables, for as long as
+//! the runner applies without a gap; whatever it does not hold is read from the database as
+//! before. It holds only what follows from the log prefix, so it stays true when a rebuild
+//! swaps in tables built from the same prefix. Whoever applies must hand it every event of
+//! the log in order, and drop it (or [`Memory::forget`]) when it rewinds or a batch fails.
+
+use std::collections::{BTreeMap, HashMap};
 
 use domain::StoredEvent;
 use domain::case::{self, CaseEvent, CaseId, CaseState};
@@ -14,141 +26,244 @@ use uuid::Uuid;
 
 use crate::Error;
 
-/// An event of one of the domain's two stream kinds.
-pub(crate) enum Decoded {
-    Report(ReportId, ReportEvent),
-    Case(CaseId, CaseEvent),
+/// Entries (stream states and streams' open rows) held before the memory starts over.
+const CAPACITY: usize = 30_000;
+
+/// An event of one of the domain's two stream kinds, with its stream's state before and
+/// after it.
+pub(crate) enum Step {
+    Report {
+        event: ReportEvent,
+        before: ReportState,
+        after: ReportState,
+    },
+    Case {
+        id: CaseId,
+        event: CaseEvent,
+        before: CaseState,
+        after: CaseState,
+    },
     /// Streams the views do not read.
     Other,
 }
 
-impl Decoded {
+impl Step {
     /// When it happened in the service (see `ReportEvent::occurred_at`).
-    pub(crate) fn occurred_at(&self, event: &RecordedEvent) -> chrono::DateTime<chrono::Utc> {
+    pub(crate) fn occurred_at(&self, record: &RecordedEvent) -> chrono::DateTime<chrono::Utc> {
         match self {
-            Self::Report(_, report) => report.occurred_at(),
-            Self::Case(_, case) => case.occurred_at(),
-            Self::Other => event.recorded_at,
+            Self::Report { event, .. } => event.occurred_at(),
+            Self::Case { event, .. } => event.occurred_at(),
+            Self::Other => record.recorded_at,
         }
     }
 }
 
-pub(crate) fn decode(projection: &'static str, event: &RecordedEvent) -> Result<Decoded, Error> {
-    let bad = |reason: String| Error::Apply {
-        projection,
-        position: event.position,
-        reason,
-    };
-    let version = u32::try_from(event.schema_version).unwrap_or(0);
-    if let Some(id) = event.stream_id.strip_prefix("report-") {
-        let id = Uuid::parse_str(id).map_err(|_| bad("stream id is not report-<uuid>".into()))?;
-        let decoded = ReportEvent::from_stored(&event.event_type, version, event.payload.clone())
-            .map_err(|error| bad(error.to_string()))?;
-        return Ok(Decoded::Report(ReportId::new(id), decoded));
-    }
-    if let Some(id) = event.stream_id.strip_prefix("case-") {
-        let id = Uuid::parse_str(id).map_err(|_| bad("stream id is not case-<uuid>".into()))?;
-        let decoded = CaseEvent::from_stored(&event.event_type, version, event.payload.clone())
-            .map_err(|error| bad(error.to_string()))?;
-        return Ok(Decoded::Case(CaseId::new(id), decoded));
-    }
-    Ok(Decoded::Other)
+/// Open rows of one stream in one table: item key → fingerprint (see `intervals`).
+pub(crate) type OpenRows = BTreeMap<String, String>;
+
+/// What a runner knows of the log it has applied so far (see the module docs).
+pub struct Memory {
+    store: EventStore,
+    capacity: usize,
+    /// Position of the last event stepped; the states below hold at it.
+    at: Position,
+    reports: HashMap<ReportId, ReportState>,
+    cases: HashMap<CaseId, CaseState>,
+    open_rows: HashMap<(&'static str, String), OpenRows>,
 }
 
-/// A stream's decoded events up to `until`.
-async fn history<E: StoredEvent>(
-    projection: &'static str,
-    store: &EventStore,
-    connection: &mut PgConnection,
-    stream_id: &str,
-    until: Position,
-) -> Result<Vec<E>, Error> {
-    let events = store
-        .read_stream_until(connection, stream_id, until)
-        .await?;
-    events
-        .into_iter()
-        .map(|event| {
-            let version = u32::try_from(event.schema_version).unwrap_or(0);
-            E::from_stored(&event.event_type, version, event.payload).map_err(|error| {
-                Error::Apply {
-                    projection,
-                    position: event.position,
-                    reason: error.to_string(),
+impl Memory {
+    pub fn new(store: EventStore) -> Self {
+        Self::with_capacity(store, CAPACITY)
+    }
+
+    /// Holding at most `capacity` entries before starting over; 0 keeps nothing from one
+    /// event to the next, as if every state were read from the database.
+    pub fn with_capacity(store: EventStore, capacity: usize) -> Self {
+        Self {
+            store,
+            capacity,
+            at: Position::START,
+            reports: HashMap::new(),
+            cases: HashMap::new(),
+            open_rows: HashMap::new(),
+        }
+    }
+
+    /// Forgets everything: the next reads go to the database.
+    pub fn forget(&mut self) {
+        self.reports.clear();
+        self.cases.clear();
+        self.open_rows.clear();
+    }
+
+    /// Takes `record`, the next event of the log, decodes it and moves its stream's state on.
+    pub(crate) async fn step(
+        &mut self,
+        projection: &'static str,
+        connection: &mut PgConnection,
+        record: &RecordedEvent,
+    ) -> Result<Step, Error> {
+        if record.position <= self.at {
+            // Not the next event: whatever is held may be ahead of it.
+            self.forget();
+        }
+        if self.reports.len() + self.cases.len() + self.open_rows.len() >= self.capacity {
+            self.forget();
+        }
+        self.at = record.position;
+        let version = u32::try_from(record.schema_version).unwrap_or(0);
+        if let Some(id) = stream_uuid(projection, record, "report-")? {
+            let id = ReportId::new(id);
+            let event = ReportEvent::from_stored(&record.event_type, version, record.payload.clone())
+                .map_err(|error| apply_error(projection, record.position, error))?;
+            let before = match self.reports.remove(&id) {
+                Some(state) => state,
+                None => {
+                    let mut history: Vec<ReportEvent> =
+                        self.history(projection, connection, &id.stream_name()).await?;
+                    history.pop();
+                    history.iter().fold(ReportState::default(), report::evolve)
                 }
-            })
-        })
-        .collect()
-}
-
-/// The report's events up to `until`.
-pub(crate) async fn report_history(
-    projection: &'static str,
-    store: &EventStore,
-    connection: &mut PgConnection,
-    id: ReportId,
-    until: Position,
-) -> Result<Vec<ReportEvent>, Error> {
-    history(projection, store, connection, &id.stream_name(), until).await
-}
-
-/// The case's events up to `until`.
-pub(crate) async fn case_history(
-    projection: &'static str,
-    store: &EventStore,
-    connection: &mut PgConnection,
-    id: CaseId,
-    until: Position,
-) -> Result<Vec<CaseEvent>, Error> {
-    history(projection, store, connection, &id.stream_name(), until).await
-}
-
-pub(crate) fn fold_report(events: &[ReportEvent]) -> ReportState {
-    events.iter().fold(ReportState::default(), report::evolve)
-}
-
-pub(crate) fn fold_case(events: &[CaseEvent]) -> CaseState {
-    events.iter().fold(CaseState::default(), case::evolve)
-}
-
-pub(crate) async fn report_at(
-    projection: &'static str,
-    store: &EventStore,
-    connection: &mut PgConnection,
-    id: ReportId,
-    until: Position,
-) -> Result<ReportState, Error> {
-    Ok(fold_report(
-        &report_history(projection, store, connection, id, until).await?,
-    ))
-}
-
-pub(crate) async fn case_at(
-    projection: &'static str,
-    store: &EventStore,
-    connection: &mut PgConnection,
-    id: CaseId,
-    until: Position,
-) -> Result<CaseState, Error> {
-    Ok(fold_case(
-        &case_history(projection, store, connection, id, until).await?,
-    ))
-}
-
-/// The cases the report's screening named, as of `until`.
-pub(crate) async fn cases_of_report(
-    projection: &'static str,
-    store: &EventStore,
-    connection: &mut PgConnection,
-    report: &ReportState,
-    until: Position,
-) -> Result<Vec<CaseState>, Error> {
-    let Some(screening) = report.report().and_then(|report| report.screening.as_ref()) else {
-        return Ok(Vec::new());
-    };
-    let mut cases = Vec::with_capacity(screening.children.len());
-    for child in &screening.children {
-        cases.push(case_at(projection, store, connection, child.case.case_id(), until).await?);
+            };
+            let after = report::evolve(before.clone(), &event);
+            self.reports.insert(id, after.clone());
+            return Ok(Step::Report {
+                event,
+                before,
+                after,
+            });
+        }
+        if let Some(id) = stream_uuid(projection, record, "case-")? {
+            let id = CaseId::new(id);
+            let event = CaseEvent::from_stored(&record.event_type, version, record.payload.clone())
+                .map_err(|error| apply_error(projection, record.position, error))?;
+            let before = match self.cases.remove(&id) {
+                Some(state) => state,
+                None => {
+                    let mut history: Vec<CaseEvent> =
+                        self.history(projection, connection, &id.stream_name()).await?;
+                    history.pop();
+                    history.iter().fold(CaseState::default(), case::evolve)
+                }
+            };
+            let after = case::evolve(before.clone(), &event);
+            self.cases.insert(id, after.clone());
+            return Ok(Step::Case {
+                id,
+                event,
+                before,
+                after,
+            });
+        }
+        Ok(Step::Other)
     }
-    Ok(cases)
+
+    /// The report as of the last event stepped.
+    pub(crate) async fn report(
+        &mut self,
+        projection: &'static str,
+        connection: &mut PgConnection,
+        id: ReportId,
+    ) -> Result<ReportState, Error> {
+        if let Some(state) = self.reports.get(&id) {
+            return Ok(state.clone());
+        }
+        let history: Vec<ReportEvent> =
+            self.history(projection, connection, &id.stream_name()).await?;
+        let state = history.iter().fold(ReportState::default(), report::evolve);
+        self.reports.insert(id, state.clone());
+        Ok(state)
+    }
+
+    /// The case as of the last event stepped.
+    pub(crate) async fn case(
+        &mut self,
+        projection: &'static str,
+        connection: &mut PgConnection,
+        id: CaseId,
+    ) -> Result<CaseState, Error> {
+        if let Some(state) = self.cases.get(&id) {
+            return Ok(state.clone());
+        }
+        let history: Vec<CaseEvent> =
+            self.history(projection, connection, &id.stream_name()).await?;
+        let state = history.iter().fold(CaseState::default(), case::evolve);
+        self.cases.insert(id, state.clone());
+        Ok(state)
+    }
+
+    /// The cases the report's screening named, as of the last event stepped.
+    pub(crate) async fn cases_of_report(
+        &mut self,
+        projection: &'static str,
+        connection: &mut PgConnection,
+        report: &ReportState,
+    ) -> Result<Vec<CaseState>, Error> {
+        let Some(screening) = report.report().and_then(|report| report.screening.as_ref()) else {
+            return Ok(Vec::new());
+        };
+        let mut cases = Vec::with_capacity(screening.children.len());
+        for child in &screening.children {
+            cases.push(
+                self.case(projection, connection, child.case.case_id())
+                    .await?,
+            );
+        }
+        Ok(cases)
+    }
+
+    /// The rows `stream_id` has open in `table`, if held; `intervals::sync` keeps them.
+    pub(crate) fn open_rows(&mut self, table: &'static str, stream_id: &str) -> Option<OpenRows> {
+        self.open_rows.remove(&(table, stream_id.to_owned()))
+    }
+
+    pub(crate) fn keep_open_rows(&mut self, table: &'static str, stream_id: &str, rows: OpenRows) {
+        self.open_rows.insert((table, stream_id.to_owned()), rows);
+    }
+
+    /// A stream's decoded events up to the last event stepped.
+    async fn history<E: StoredEvent>(
+        &self,
+        projection: &'static str,
+        connection: &mut PgConnection,
+        stream_id: &str,
+    ) -> Result<Vec<E>, Error> {
+        let events = self
+            .store
+            .read_stream_until(connection, stream_id, self.at)
+            .await?;
+        events
+            .into_iter()
+            .map(|event| {
+                let version = u32::try_from(event.schema_version).unwrap_or(0);
+                E::from_stored(&event.event_type, version, event.payload)
+                    .map_err(|error| apply_error(projection, event.position, error))
+            })
+            .collect()
+    }
+}
+
+/// The id of a `<prefix><uuid>` stream, `None` for a stream of another kind.
+fn stream_uuid(
+    projection: &'static str,
+    record: &RecordedEvent,
+    prefix: &str,
+) -> Result<Option<Uuid>, Error> {
+    let Some(id) = record.stream_id.strip_prefix(prefix) else {
+        return Ok(None);
+    };
+    Uuid::parse_str(id).map(Some).map_err(|_| Error::Apply {
+        projection,
+        position: record.position,
+        reason: format!("stream id is not {prefix}<uuid>"),
+    })
+}
+
+fn apply_error(projection: &'static str, position: Position, error: impl ToString) -> Error {
+    Error::Apply {
+        projection,
+        position,
+        reason: error.to_string(),
+    }
 }

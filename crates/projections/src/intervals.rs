@@ -13,46 +13,50 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use sqlx::{PgConnection, Row as _};
+use sqlx::PgConnection;
 
 use crate::Error;
+use crate::fold::{Memory, OpenRows};
 
 /// Replaces the open rows of `stream_id` in `table` by `rows` (item key → typed columns), at
-/// time `at`. Unchanged rows stay open untouched.
+/// time `at`. Unchanged rows stay open untouched; when nothing changed, nothing is written.
 pub(crate) async fn sync(
     connection: &mut PgConnection,
+    memory: &mut Memory,
     table: &'static str,
     stream_id: &str,
     rows: BTreeMap<String, Map<String, Value>>,
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let open = sqlx::query(&format!(
-        "select item_id, item_key, fingerprint from {table} \
-         where stream_id = $1 and closed_at is null"
-    ))
-    .bind(stream_id)
-    .fetch_all(&mut *connection)
-    .await?;
+    let open: OpenRows = match memory.open_rows(table, stream_id) {
+        Some(open) => open,
+        None => sqlx::query_as::<_, (String, String)>(&format!(
+            "select item_key, fingerprint from {table} \
+             where stream_id = $1 and closed_at is null"
+        ))
+        .bind(stream_id)
+        .fetch_all(&mut *connection)
+        .await?
+        .into_iter()
+        .collect(),
+    };
     // serde_json's map is ordered by key, so a row's text is canonical.
-    let wanted: BTreeMap<String, String> = rows
+    let wanted: OpenRows = rows
         .iter()
         .map(|(key, columns)| (key.clone(), Value::Object(columns.clone()).to_string()))
         .collect();
-    let mut kept = BTreeSet::new();
-    let mut closing: Vec<i64> = Vec::new();
-    for row in &open {
-        let key: String = row.try_get(1)?;
-        let fingerprint: String = row.try_get(2)?;
-        if wanted.get(&key) == Some(&fingerprint) {
-            kept.insert(key);
-        } else {
-            closing.push(row.try_get(0)?);
-        }
-    }
+    let closing: Vec<&String> = open
+        .iter()
+        .filter(|(key, fingerprint)| wanted.get(*key) != Some(*fingerprint))
+        .map(|(key, _)| key)
+        .collect();
     if !closing.is_empty() {
+        // At most one row per key is open (the key is the row's identity within the stream).
         sqlx::query(&format!(
-            "update {table} set closed_at = greatest(opened_at, $2) where item_id = any($1)"
+            "update {table} set closed_at = greatest(opened_at, $3) \
+             where stream_id = $1 and closed_at is null and item_key = any($2)"
         ))
+        .bind(stream_id)
         .bind(&closing)
         .bind(at)
         .execute(&mut *connection)
@@ -61,10 +65,10 @@ pub(crate) async fn sync(
     let mut inserts = Vec::new();
     let mut columns: BTreeSet<String> = BTreeSet::new();
     for (key, mut row) in rows {
-        if kept.contains(&key) {
+        let fingerprint = wanted.get(&key).cloned().unwrap_or_default();
+        if open.get(&key) == Some(&fingerprint) {
             continue;
         }
-        let fingerprint = wanted.get(&key).cloned().unwrap_or_default();
         row.insert("stream_id".into(), Value::from(stream_id));
         row.insert("item_key".into(), Value::from(key));
         row.insert("fingerprint".into(), Value::from(fingerprint));
@@ -82,5 +86,6 @@ pub(crate) async fn sync(
         .execute(&mut *connection)
         .await?;
     }
+    memory.keep_open_rows(table, stream_id, wanted);
     Ok(())
 }

@@ -37,10 +37,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use domain::rules::RuleBook;
-use eventstore::{EventStore, Position, RecordedEvent};
+use eventstore::{Position, RecordedEvent};
 use sqlx::PgConnection;
 
-pub use rebuild::{RebuildProgress, rebuild};
+pub use fold::Memory;
+pub use rebuild::{RebuildProgress, rebuild, rebuild_with};
 pub use runner::{Runner, Status, status};
 
 /// The projections' one error type.
@@ -72,10 +73,13 @@ pub trait Projection: Send + Sync {
     /// schema being built.
     fn schema(&self) -> &'static str;
 
+    /// Applies the next event of the log. `memory` must have been handed every event before
+    /// it, in order, since it was made or forgotten (see [`Memory`]).
     fn apply<'a>(
         &'a self,
         transaction: &'a mut PgConnection,
         event: &'a RecordedEvent,
+        memory: &'a mut Memory,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
 }
 
@@ -88,18 +92,18 @@ pub enum View {
 }
 
 /// The views in the order `vern` starts them.
-pub fn views(store: &EventStore, rules: &RuleBook) -> Vec<View> {
+pub fn views(rules: &RuleBook) -> Vec<View> {
     vec![
         View::CaseTimeline(timeline::CaseTimeline),
-        View::Worklist(worklist::Worklist::new(store.clone(), rules.clone())),
-        View::Caseload(caseload::Caseload::new(store.clone())),
-        View::Statistics(statistics::Statistics::new(store.clone(), rules.clone())),
+        View::Worklist(worklist::Worklist::new(rules.clone())),
+        View::Caseload(caseload::Caseload),
+        View::Statistics(statistics::Statistics::new(rules.clone())),
     ]
 }
 
 /// The view called `name`.
-pub fn view(store: &EventStore, rules: &RuleBook, name: &str) -> Result<View, Error> {
-    views(store, rules)
+pub fn view(rules: &RuleBook, name: &str) -> Result<View, Error> {
+    views(rules)
         .into_iter()
         .find(|view| view.name() == name)
         .ok_or_else(|| Error::UnknownProjection(name.to_owned()))
@@ -137,12 +141,13 @@ impl Projection for View {
         &self,
         transaction: &mut PgConnection,
         event: &RecordedEvent,
+        memory: &mut Memory,
     ) -> Result<(), Error> {
         match self {
-            Self::CaseTimeline(view) => view.apply(transaction, event).await,
-            Self::Worklist(view) => view.apply(transaction, event).await,
-            Self::Caseload(view) => view.apply(transaction, event).await,
-            Self::Statistics(view) => view.apply(transaction, event).await,
+            Self::CaseTimeline(view) => view.apply(transaction, event, memory).await,
+            Self::Worklist(view) => view.apply(transaction, event, memory).await,
+            Self::Caseload(view) => view.apply(transaction, event, memory).await,
+            Self::Statistics(view) => view.apply(transaction, event, memory).await,
         }
     }
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use eventstore::{EventStore, Position};
 use sqlx::Connection as _;
 
-use crate::{Error, Projection};
+use crate::{Error, Memory, Projection};
 
 /// How far a rebuild has come.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -30,6 +30,18 @@ pub async fn rebuild<P: Projection>(
     store: &EventStore,
     projection: &P,
     batch_size: u32,
+    progress: impl FnMut(RebuildProgress),
+) -> Result<(u64, Position), Error> {
+    let memory = Memory::new(store.clone());
+    rebuild_with(store, projection, batch_size, memory, progress).await
+}
+
+/// [`rebuild`] with a memory of the caller's choosing (a test compares memories).
+pub async fn rebuild_with<P: Projection>(
+    store: &EventStore,
+    projection: &P,
+    batch_size: u32,
+    mut memory: Memory,
     mut progress: impl FnMut(RebuildProgress),
 ) -> Result<(u64, Position), Error> {
     let name = projection.name();
@@ -60,7 +72,7 @@ pub async fn rebuild<P: Projection>(
         }
         let mut transaction = connection.begin().await?;
         for event in &batch {
-            projection.apply(&mut transaction, event).await?;
+            projection.apply(&mut transaction, event, &mut memory).await?;
             position = event.position;
         }
         transaction.commit().await?;
@@ -86,7 +98,7 @@ pub async fn rebuild<P: Projection>(
             if event.position > live {
                 break 'catch_up;
             }
-            projection.apply(&mut transaction, event).await?;
+            projection.apply(&mut transaction, event, &mut memory).await?;
             position = event.position;
             applied += 1;
         }

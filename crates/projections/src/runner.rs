@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use eventstore::{EventStore, Position};
 use sqlx::{Connection as _, PgConnection, Row as _};
 
-use crate::{Error, Projection};
+use crate::{Error, Memory, Projection};
 
 /// Keeps one projection current while it holds the projection's lock.
 pub struct Runner<P> {
@@ -67,6 +67,7 @@ impl<P: Projection> Runner<P> {
             .await?
             .with_batch_size(self.batch_size)
             .with_poll_interval(self.poll_interval);
+        let mut memory = Memory::new(self.store.clone());
         let result = loop {
             let from = subscription.position();
             let batch = tokio::select! {
@@ -74,7 +75,7 @@ impl<P: Projection> Runner<P> {
                 () = &mut shutdown => break Ok(()),
             };
             match self
-                .apply_batch(&mut connection, &subscription, from, &batch)
+                .apply_batch(&mut connection, &mut memory, &subscription, from, &batch)
                 .await
             {
                 Ok(true) => {}
@@ -83,6 +84,7 @@ impl<P: Projection> Runner<P> {
                         projection = name,
                         "checkpoint moved by a rebuild; resuming from it"
                     );
+                    memory.forget();
                     if let Err(error) = subscription.rewind().await {
                         break Err(error.into());
                     }
@@ -103,6 +105,7 @@ impl<P: Projection> Runner<P> {
     async fn apply_batch(
         &self,
         connection: &mut PgConnection,
+        memory: &mut Memory,
         subscription: &eventstore::Subscription,
         from: Position,
         batch: &[eventstore::RecordedEvent],
@@ -114,7 +117,7 @@ impl<P: Projection> Runner<P> {
             return Ok(false);
         }
         for event in batch {
-            self.projection.apply(&mut transaction, event).await?;
+            self.projection.apply(&mut transaction, event, memory).await?;
         }
         subscription.save_checkpoint(&mut transaction).await?;
         transaction.commit().await?;

@@ -11,10 +11,10 @@ use domain::case::{CaseEvent, CaseState};
 use domain::letters;
 use domain::report::{ReportEvent, ReportState};
 use domain::rules::RuleBook;
-use eventstore::{EventStore, RecordedEvent};
+use eventstore::RecordedEvent;
 use sqlx::PgConnection;
 
-use crate::fold::{self, Decoded};
+use crate::fold::{Memory, Step};
 use crate::worklist::letter_key;
 use crate::{Error, Projection};
 
@@ -22,26 +22,23 @@ const NAME: &str = "statistics";
 
 /// The statistics read model.
 pub struct Statistics {
-    store: EventStore,
     rules: RuleBook,
 }
 
 impl Statistics {
-    pub fn new(store: EventStore, rules: RuleBook) -> Self {
-        Self { store, rules }
+    pub fn new(rules: RuleBook) -> Self {
+        Self { rules }
     }
 
     async fn report_facts(
         &self,
         connection: &mut PgConnection,
-        id: domain::report::ReportId,
+        memory: &mut Memory,
         event: &ReportEvent,
-        record: &RecordedEvent,
+        before: &ReportState,
+        after: &ReportState,
     ) -> Result<(), Error> {
-        let history =
-            fold::report_history(NAME, &self.store, connection, id, record.position).await?;
-        let state = fold::fold_report(&history);
-        let Some(report) = state.report() else {
+        let Some(report) = after.report() else {
             return Ok(());
         };
         let rules = self.rules.for_act(report.act);
@@ -68,11 +65,8 @@ impl Statistics {
         .await?;
         if let ReportEvent::FeedbackLetterSent { letters, at } = event {
             // Lateness is judged against what was owed just before this event.
-            let before: ReportState = fold::fold_report(&history[..history.len() - 1]);
-            let cases =
-                fold::cases_of_report(NAME, &self.store, connection, &before, record.position)
-                    .await?;
-            let owed = letters::letters_owed(&before, &cases, &self.rules, *at);
+            let cases = memory.cases_of_report(NAME, connection, before).await?;
+            let owed = letters::letters_owed(before, &cases, &self.rules, *at);
             for kind in letters {
                 let due = owed
                     .iter()
@@ -99,9 +93,9 @@ impl Statistics {
     async fn case_facts(
         &self,
         connection: &mut PgConnection,
-        id: domain::case::CaseId,
         event: &CaseEvent,
-        record: &RecordedEvent,
+        before: &CaseState,
+        after: &CaseState,
     ) -> Result<(), Error> {
         use CaseEvent as E;
         let relevant = matches!(
@@ -115,10 +109,7 @@ impl Statistics {
         if !relevant {
             return Ok(());
         }
-        let history =
-            fold::case_history(NAME, &self.store, connection, id, record.position).await?;
-        let state = fold::fold_case(&history);
-        let Some(case) = state.case() else {
+        let Some(case) = after.case() else {
             return Ok(());
         };
         let municipality = case.municipality.as_str();
@@ -136,7 +127,6 @@ impl Statistics {
                 .await?;
             }
             E::MeasureEvaluated { number, at, .. } => {
-                let before: CaseState = fold::fold_case(&history[..history.len() - 1]);
                 let due_on = before
                     .case()
                     .and_then(|case| case.measures.iter().find(|m| m.number == *number))
@@ -209,16 +199,25 @@ impl Projection for Statistics {
         &self,
         transaction: &mut PgConnection,
         event: &RecordedEvent,
+        memory: &mut Memory,
     ) -> Result<(), Error> {
-        match fold::decode(NAME, event)? {
-            Decoded::Report(id, report_event) => {
-                self.report_facts(transaction, id, &report_event, event)
+        match memory.step(NAME, transaction, event).await? {
+            Step::Report {
+                event,
+                before,
+                after,
+                ..
+            } => {
+                self.report_facts(transaction, memory, &event, &before, &after)
                     .await
             }
-            Decoded::Case(id, case_event) => {
-                self.case_facts(transaction, id, &case_event, event).await
-            }
-            Decoded::Other => Ok(()),
+            Step::Case {
+                event,
+                before,
+                after,
+                ..
+            } => self.case_facts(transaction, &event, &before, &after).await,
+            Step::Other => Ok(()),
         }
     }
 }

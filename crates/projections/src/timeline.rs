@@ -10,7 +10,7 @@ use eventstore::RecordedEvent;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{Error, Projection};
+use crate::{Error, Memory, Projection};
 
 const NAME: &str = "case_timeline";
 
@@ -33,6 +33,7 @@ impl Projection for CaseTimeline {
         &self,
         transaction: &mut PgConnection,
         event: &RecordedEvent,
+        _memory: &mut Memory,
     ) -> Result<(), Error> {
         let Some(case_id) = event.stream_id.strip_prefix("case-") else {
             return Ok(());

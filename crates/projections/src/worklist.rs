@@ -15,43 +15,43 @@ use domain::letters;
 use domain::report::{LetterKind, ReportState};
 use domain::rules::{DeadlineKind, RuleBook};
 use domain::values::{Assignee, Urgency};
-use eventstore::{EventStore, RecordedEvent};
+use eventstore::RecordedEvent;
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::fold::{self, Decoded};
+use crate::fold::{Memory, Step};
 use crate::{Error, Projection, intervals};
 
 const NAME: &str = "worklist";
 
 /// The worklist read model.
 pub struct Worklist {
-    store: EventStore,
     rules: RuleBook,
 }
 
 impl Worklist {
-    pub fn new(store: EventStore, rules: RuleBook) -> Self {
-        Self { store, rules }
+    pub fn new(rules: RuleBook) -> Self {
+        Self { rules }
     }
 
     async fn refresh_report(
         &self,
         connection: &mut PgConnection,
-        report_id: domain::report::ReportId,
-        event: &RecordedEvent,
+        memory: &mut Memory,
+        report: &ReportState,
         at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        let report =
-            fold::report_at(NAME, &self.store, connection, report_id, event.position).await?;
-        let cases =
-            fold::cases_of_report(NAME, &self.store, connection, &report, event.position).await?;
-        let rows = report_rows(&report, &cases, &self.rules, at);
+        let Some(id) = report.report().map(|report| report.id) else {
+            return Ok(());
+        };
+        let cases = memory.cases_of_report(NAME, connection, report).await?;
+        let rows = report_rows(report, &cases, &self.rules, at);
         intervals::sync(
             connection,
+            memory,
             "worklist_items",
-            &report_id.stream_name(),
+            &id.stream_name(),
             rows,
             at,
         )
@@ -76,41 +76,44 @@ impl Projection for Worklist {
         &self,
         transaction: &mut PgConnection,
         event: &RecordedEvent,
+        memory: &mut Memory,
     ) -> Result<(), Error> {
-        let decoded = fold::decode(NAME, event)?;
-        let at = decoded.occurred_at(event);
-        match decoded {
-            Decoded::Report(report_id, _) => {
-                self.refresh_report(transaction, report_id, event, at).await
+        let step = memory.step(NAME, transaction, event).await?;
+        let at = step.occurred_at(event);
+        match step {
+            Step::Report { after, .. } => {
+                self.refresh_report(transaction, memory, &after, at).await
             }
-            Decoded::Case(case_id, case_event) => {
-                let case =
-                    fold::case_at(NAME, &self.store, transaction, case_id, event.position).await?;
-                let rows = case_rows(&case, &self.rules, at);
+            Step::Case {
+                id, event, after, ..
+            } => {
+                let rows = case_rows(&after, &self.rules, at);
                 intervals::sync(
                     transaction,
+                    memory,
                     "worklist_items",
-                    &case_id.stream_name(),
+                    &id.stream_name(),
                     rows,
                     at,
                 )
                 .await?;
                 // A conclusion letter is owed on the report once the case's investigation ends.
-                if affects_letters(&case_event) {
-                    let reports: Vec<_> = case
+                if affects_letters(&event) {
+                    let reports: Vec<_> = after
                         .case()
                         .map(|case| case.reports.iter().map(|linked| linked.report.report_id))
                         .into_iter()
                         .flatten()
                         .collect();
                     for report_id in reports {
-                        self.refresh_report(transaction, report_id, event, at)
+                        let report = memory.report(NAME, transaction, report_id).await?;
+                        self.refresh_report(transaction, memory, &report, at)
                             .await?;
                     }
                 }
                 Ok(())
             }
-            Decoded::Other => Ok(()),
+            Step::Other => Ok(()),
         }
     }
 }

@@ -10,7 +10,7 @@ use eventstore::{
     StreamWrite,
 };
 use projections::timeline::{CaseTimeline, case_timeline};
-use projections::{Error, Projection, Runner};
+use projections::{Error, Memory, Projection, Runner};
 use serde_json::json;
 use sqlx::PgConnection;
 use testkit::TestDb;
@@ -20,7 +20,7 @@ async fn setup() -> (TestDb, EventStore) {
     testkit::init_test_log();
     let db = TestDb::new().await;
     let store = EventStore::new(db.pool().clone());
-    let views = projections::views(&store, &domain::rules::RuleBook::norwegian());
+    let views = projections::views(&domain::rules::RuleBook::norwegian());
     store.migrate().await.unwrap();
     projections::migrate(db.pool(), &views).await.unwrap();
     // Both migration sets, run again in either order, stay happy together.
@@ -146,6 +146,7 @@ impl Projection for Flaky {
         &self,
         transaction: &mut PgConnection,
         event: &RecordedEvent,
+        memory: &mut Memory,
     ) -> Result<(), Error> {
         let n = self.applied.fetch_add(1, Ordering::SeqCst);
         if self.fail_after == Some(n) {
@@ -155,7 +156,7 @@ impl Projection for Flaky {
                 reason: "killed mid-batch".into(),
             });
         }
-        CaseTimeline.apply(transaction, event).await
+        CaseTimeline.apply(transaction, event, memory).await
     }
 }
 

@@ -284,7 +284,7 @@ async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
             "{:<14} {:>24} {:>14} {:>14}",
             "projection", "checkpoint", "events behind", "seconds behind"
         )];
-        for view in projections::views(&store, &domain::rules::RuleBook::norwegian()) {
+        for view in projections::views(&domain::rules::RuleBook::norwegian()) {
             let status = projections::status(&store, view.name()).await?;
             lines.push(format!(
                 "{:<14} {:>24} {:>14} {:>14.1}",
@@ -312,7 +312,7 @@ async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
 
 async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
     with_store(args, |store| async move {
-        let view = projections::view(&store, &domain::rules::RuleBook::norwegian(), name)?;
+        let view = projections::view(&domain::rules::RuleBook::norwegian(), name)?;
         let mut last_report = std::time::Instant::now();
         let (applied, checkpoint) = projections::rebuild(&store, &view, 1000, |progress| {
             if last_report.elapsed() >= std::time::Duration::from_secs(1)

@@ -19,7 +19,7 @@ pub async fn migrate_all(store: &EventStore) -> anyhow::Result<()> {
         .context("running the event store's migrations")?;
     projections::migrate(
         store.pool(),
-        &projections::views(store, &RuleBook::norwegian()),
+        &projections::views(&RuleBook::norwegian()),
     )
     .await
     .context("creating the read models' tables")
@@ -28,7 +28,7 @@ pub async fn migrate_all(store: &EventStore) -> anyhow::Result<()> {
 /// Keeps every view current until `stopped` turns true, then lets each finish its batch.
 pub async fn run(store: EventStore, stopped: watch::Receiver<bool>) {
     let mut runners = tokio::task::JoinSet::new();
-    for view in projections::views(&store, &RuleBook::norwegian()) {
+    for view in projections::views(&RuleBook::norwegian()) {
         runners.spawn(run_one(store.clone(), view, stopped.clone()));
     }
     while runners.join_next().await.is_some() {}
