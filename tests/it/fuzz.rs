@@ -330,7 +330,12 @@ fn every_rpc_answers_any_generated_request_with_a_result_or_a_typed_refusal() {
     let answered = answered.into_inner();
     eprintln!("answers: {answered:?}");
     assert!(answered.get("OK").copied().unwrap_or(0) > 0, "{answered:?}");
-    assert!(answered.contains_key("FailedPrecondition"), "{answered:?}");
+    // Past the parsers: a refusal by the domain or a lookup that found nothing. Either alone
+    // can be absent from 1,500 random cases (FAILED_PRECONDITION came about once in 330).
+    assert!(
+        answered.contains_key("FailedPrecondition") || answered.contains_key("NotFound"),
+        "{answered:?}"
+    );
     runtime.block_on(async {
         let mut health = tonic_health::pb::health_client::HealthClient::new(app.channel());
         let serving = health
