@@ -826,7 +826,7 @@ async fn a_rebuild_gives_exactly_the_live_rows_and_the_live_runner_goes_on() {
     // runners' memory of the streams they have seen.
     for view in projections::views(&rules) {
         let forgetful = projections::Memory::with_capacity(app.store.clone(), 0);
-        projections::rebuild_with(&app.store, &view, 7, forgetful, |_| {})
+        projections::rebuild_with(&app.store, &view, 1, forgetful, |_| {})
             .await
             .unwrap();
     }

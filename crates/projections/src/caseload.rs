@@ -13,6 +13,7 @@ use sqlx::PgConnection;
 
 use crate::fold::{Memory, Step};
 use crate::worklist::urgency_rank;
+use crate::writes::object;
 use crate::{Error, Projection, intervals};
 
 const NAME: &str = "caseload";
@@ -26,15 +27,13 @@ fn entry(
     assignee: Option<&domain::values::Assignee>,
     urgency: domain::values::Urgency,
 ) -> BTreeMap<String, Map<String, Value>> {
-    let Value::Object(row) = json!({
+    let row = object(json!({
         "kind": kind,
         "municipality": municipality,
         "team": assignee.map(|a| a.team.as_str()),
         "caseworker": assignee.and_then(|a| a.caseworker.as_ref()).map(|c| c.as_str()),
         "urgency": urgency_rank(urgency),
-    }) else {
-        return BTreeMap::new();
-    };
+    }));
     BTreeMap::from([(kind.to_owned(), row)])
 }
 

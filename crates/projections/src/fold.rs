@@ -25,6 +25,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::Error;
+use crate::writes::Writes;
 
 /// Entries (stream states and streams' open rows) held before the memory starts over.
 const CAPACITY: usize = 30_000;
@@ -70,6 +71,8 @@ pub struct Memory {
     reports: HashMap<ReportId, ReportState>,
     cases: HashMap<CaseId, CaseState>,
     open_rows: HashMap<(&'static str, String), OpenRows>,
+    /// What the batch being applied has written (see `writes`).
+    writes: Writes,
 }
 
 impl Memory {
@@ -78,7 +81,7 @@ impl Memory {
     }
 
     /// Holding at most `capacity` entries before starting over; 0 keeps nothing from one
-    /// event to the next, as if every state were read from the database.
+    /// batch to the next, so with batches of one event every state is read from the database.
     pub fn with_capacity(store: EventStore, capacity: usize) -> Self {
         Self {
             store,
@@ -87,14 +90,36 @@ impl Memory {
             reports: HashMap::new(),
             cases: HashMap::new(),
             open_rows: HashMap::new(),
+            writes: Writes::default(),
         }
     }
 
-    /// Forgets everything: the next reads go to the database.
+    /// Forgets everything, the batch's unsent writes too: the next reads go to the database.
     pub fn forget(&mut self) {
+        self.forget_streams();
+        self.writes = Writes::default();
+    }
+
+    fn forget_streams(&mut self) {
         self.reports.clear();
         self.cases.clear();
         self.open_rows.clear();
+    }
+
+    /// Where a view puts the rows it writes.
+    pub(crate) fn writes(&mut self) -> &mut Writes {
+        &mut self.writes
+    }
+
+    /// Sends the batch's writes in `transaction`; call it before saving the checkpoint. Starts
+    /// over when full, between batches: within one, the open rows the batch wrote are known
+    /// only here.
+    pub async fn flush(&mut self, transaction: &mut PgConnection) -> Result<(), Error> {
+        self.writes.flush(transaction).await?;
+        if self.reports.len() + self.cases.len() + self.open_rows.len() >= self.capacity {
+            self.forget_streams();
+        }
+        Ok(())
     }
 
     /// Takes `record`, the next event of the log, decodes it and moves its stream's state on.
@@ -108,20 +133,19 @@ impl Memory {
             // Not the next event: whatever is held may be ahead of it.
             self.forget();
         }
-        if self.reports.len() + self.cases.len() + self.open_rows.len() >= self.capacity {
-            self.forget();
-        }
         self.at = record.position;
         let version = u32::try_from(record.schema_version).unwrap_or(0);
         if let Some(id) = stream_uuid(projection, record, "report-")? {
             let id = ReportId::new(id);
-            let event = ReportEvent::from_stored(&record.event_type, version, record.payload.clone())
-                .map_err(|error| apply_error(projection, record.position, error))?;
+            let event =
+                ReportEvent::from_stored(&record.event_type, version, record.payload.clone())
+                    .map_err(|error| apply_error(projection, record.position, error))?;
             let before = match self.reports.remove(&id) {
                 Some(state) => state,
                 None => {
-                    let mut history: Vec<ReportEvent> =
-                        self.history(projection, connection, &id.stream_name()).await?;
+                    let mut history: Vec<ReportEvent> = self
+                        .history(projection, connection, &id.stream_name())
+                        .await?;
                     history.pop();
                     history.iter().fold(ReportState::default(), report::evolve)
                 }
@@ -141,8 +165,9 @@ impl Memory {
             let before = match self.cases.remove(&id) {
                 Some(state) => state,
                 None => {
-                    let mut history: Vec<CaseEvent> =
-                        self.history(projection, connection, &id.stream_name()).await?;
+                    let mut history: Vec<CaseEvent> = self
+                        .history(projection, connection, &id.stream_name())
+                        .await?;
                     history.pop();
                     history.iter().fold(CaseState::default(), case::evolve)
                 }
@@ -169,8 +194,9 @@ impl Memory {
         if let Some(state) = self.reports.get(&id) {
             return Ok(state.clone());
         }
-        let history: Vec<ReportEvent> =
-            self.history(projection, connection, &id.stream_name()).await?;
+        let history: Vec<ReportEvent> = self
+            .history(projection, connection, &id.stream_name())
+            .await?;
         let state = history.iter().fold(ReportState::default(), report::evolve);
         self.reports.insert(id, state.clone());
         Ok(state)
@@ -186,8 +212,9 @@ impl Memory {
         if let Some(state) = self.cases.get(&id) {
             return Ok(state.clone());
         }
-        let history: Vec<CaseEvent> =
-            self.history(projection, connection, &id.stream_name()).await?;
+        let history: Vec<CaseEvent> = self
+            .history(projection, connection, &id.stream_name())
+            .await?;
         let state = history.iter().fold(CaseState::default(), case::evolve);
         self.cases.insert(id, state.clone());
         Ok(state)

@@ -7,9 +7,10 @@
 //!
 //! Tables using this have `stream_id`, `item_key`, `fingerprint`, `opened_at`, `closed_at`
 //! besides their own typed columns; rows arrive as JSON objects named like those columns and
-//! are inserted through `jsonb_populate_recordset`, so one function serves every such table.
+//! are inserted through `jsonb_populate_recordset` (see `writes`), so one function serves
+//! every such table.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -20,6 +21,7 @@ use crate::fold::{Memory, OpenRows};
 
 /// Replaces the open rows of `stream_id` in `table` by `rows` (item key → typed columns), at
 /// time `at`. Unchanged rows stay open untouched; when nothing changed, nothing is written.
+/// The changes go out with the batch (`writes`).
 pub(crate) async fn sync(
     connection: &mut PgConnection,
     memory: &mut Memory,
@@ -45,46 +47,18 @@ pub(crate) async fn sync(
         .iter()
         .map(|(key, columns)| (key.clone(), Value::Object(columns.clone()).to_string()))
         .collect();
-    let closing: Vec<&String> = open
-        .iter()
-        .filter(|(key, fingerprint)| wanted.get(*key) != Some(*fingerprint))
-        .map(|(key, _)| key)
-        .collect();
-    if !closing.is_empty() {
-        // At most one row per key is open (the key is the row's identity within the stream).
-        sqlx::query(&format!(
-            "update {table} set closed_at = greatest(opened_at, $3) \
-             where stream_id = $1 and closed_at is null and item_key = any($2)"
-        ))
-        .bind(stream_id)
-        .bind(&closing)
-        .bind(at)
-        .execute(&mut *connection)
-        .await?;
+    for (key, fingerprint) in &open {
+        if wanted.get(key) != Some(fingerprint) {
+            memory.writes().close(table, stream_id, key, at);
+        }
     }
-    let mut inserts = Vec::new();
-    let mut columns: BTreeSet<String> = BTreeSet::new();
     for (key, mut row) in rows {
         let fingerprint = wanted.get(&key).cloned().unwrap_or_default();
         if open.get(&key) == Some(&fingerprint) {
             continue;
         }
-        row.insert("stream_id".into(), Value::from(stream_id));
-        row.insert("item_key".into(), Value::from(key));
         row.insert("fingerprint".into(), Value::from(fingerprint));
-        row.insert("opened_at".into(), Value::from(at.to_rfc3339()));
-        columns.extend(row.keys().cloned());
-        inserts.push(Value::Object(row));
-    }
-    if !inserts.is_empty() {
-        let columns = columns.into_iter().collect::<Vec<_>>().join(", ");
-        sqlx::query(&format!(
-            "insert into {table} ({columns}) \
-             select {columns} from jsonb_populate_recordset(null::{table}, $1)"
-        ))
-        .bind(Value::Array(inserts))
-        .execute(&mut *connection)
-        .await?;
+        memory.writes().open(table, stream_id, key, at, row);
     }
     memory.keep_open_rows(table, stream_id, wanted);
     Ok(())

@@ -27,6 +27,7 @@ mod fold;
 mod intervals;
 mod rebuild;
 mod runner;
+mod writes;
 
 pub mod caseload;
 pub mod statistics;

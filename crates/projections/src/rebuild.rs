@@ -72,9 +72,12 @@ pub async fn rebuild_with<P: Projection>(
         }
         let mut transaction = connection.begin().await?;
         for event in &batch {
-            projection.apply(&mut transaction, event, &mut memory).await?;
+            projection
+                .apply(&mut transaction, event, &mut memory)
+                .await?;
             position = event.position;
         }
+        memory.flush(&mut transaction).await?;
         transaction.commit().await?;
         applied += batch.len() as u64;
         progress(RebuildProgress {
@@ -98,11 +101,14 @@ pub async fn rebuild_with<P: Projection>(
             if event.position > live {
                 break 'catch_up;
             }
-            projection.apply(&mut transaction, event, &mut memory).await?;
+            projection
+                .apply(&mut transaction, event, &mut memory)
+                .await?;
             position = event.position;
             applied += 1;
         }
     }
+    memory.flush(&mut transaction).await?;
     let checkpoint = position.max(live);
     for table in projection.tables() {
         sqlx::raw_sql(&format!(

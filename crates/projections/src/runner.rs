@@ -117,8 +117,11 @@ impl<P: Projection> Runner<P> {
             return Ok(false);
         }
         for event in batch {
-            self.projection.apply(&mut transaction, event, memory).await?;
+            self.projection
+                .apply(&mut transaction, event, memory)
+                .await?;
         }
+        memory.flush(&mut transaction).await?;
         subscription.save_checkpoint(&mut transaction).await?;
         transaction.commit().await?;
         Ok(true)

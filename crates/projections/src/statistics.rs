@@ -12,10 +12,12 @@ use domain::letters;
 use domain::report::{ReportEvent, ReportState};
 use domain::rules::RuleBook;
 use eventstore::RecordedEvent;
+use serde_json::json;
 use sqlx::PgConnection;
 
 use crate::fold::{Memory, Step};
 use crate::worklist::letter_key;
+use crate::writes::{OnConflict, object, timestamp};
 use crate::{Error, Projection};
 
 const NAME: &str = "statistics";
@@ -43,26 +45,25 @@ impl Statistics {
         };
         let rules = self.rules.for_act(report.act);
         let screening = report.screening.as_ref();
-        sqlx::query(
-            "insert into stat_reports \
-               (report_id, municipality, received_at, screening_breached_from, screened_at, dismissed) \
-             values ($1, $2, $3, $4, $5, $6) \
-             on conflict (report_id) do update \
-               set screened_at = excluded.screened_at, dismissed = excluded.dismissed",
-        )
-        .bind(report.id.as_uuid())
-        .bind(report.municipality.as_str())
-        .bind(report.received_at)
-        .bind(rules.screening_due(report.received_at).breached_from)
-        .bind(screening.map(|screening| screening.at))
-        .bind(screening.map(|screening| {
-            screening
-                .children
-                .iter()
-                .all(|child| child.outcome.is_dismissal())
-        }))
-        .execute(&mut *connection)
-        .await?;
+        let id = report.id.as_uuid();
+        memory.writes().upsert(
+            "stat_reports",
+            OnConflict::Update {
+                key: "report_id",
+                columns: &["screened_at", "dismissed"],
+            },
+            id.to_string(),
+            object(json!({
+                "report_id": id,
+                "municipality": report.municipality.as_str(),
+                "received_at": timestamp(report.received_at),
+                "screening_breached_from": timestamp(rules.screening_due(report.received_at).breached_from),
+                "screened_at": screening.map(|screening| timestamp(screening.at)),
+                "dismissed": screening.map(|screening| {
+                    screening.children.iter().all(|child| child.outcome.is_dismissal())
+                }),
+            })),
+        );
         if let ReportEvent::FeedbackLetterSent { letters, at } = event {
             // Lateness is judged against what was owed just before this event.
             let cases = memory.cases_of_report(NAME, connection, before).await?;
@@ -72,107 +73,100 @@ impl Statistics {
                     .iter()
                     .find(|letter| letter.kind == *kind)
                     .map(|letter| letter.due.breached_from);
-                sqlx::query(
-                    "insert into stat_letters \
-                       (report_id, letter, municipality, sent_at, breached_from, late) \
-                     values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
-                )
-                .bind(report.id.as_uuid())
-                .bind(letter_key(*kind))
-                .bind(report.municipality.as_str())
-                .bind(at)
-                .bind(due)
-                .bind(due.is_some_and(|due| *at >= due))
-                .execute(&mut *connection)
-                .await?;
+                let letter = letter_key(*kind);
+                memory.writes().upsert(
+                    "stat_letters",
+                    OnConflict::KeepFirst,
+                    format!("{id}/{letter}"),
+                    object(json!({
+                        "report_id": id,
+                        "letter": letter,
+                        "municipality": report.municipality.as_str(),
+                        "sent_at": timestamp(*at),
+                        "breached_from": due.map(timestamp),
+                        "late": due.is_some_and(|due| *at >= due),
+                    })),
+                );
             }
         }
         Ok(())
     }
 
-    async fn case_facts(
+    fn case_facts(
         &self,
-        connection: &mut PgConnection,
+        memory: &mut Memory,
         event: &CaseEvent,
         before: &CaseState,
         after: &CaseState,
-    ) -> Result<(), Error> {
+    ) {
         use CaseEvent as E;
-        let relevant = matches!(
-            event,
-            E::InvestigationOpened { .. }
-                | E::InvestigationDeadlineExtended { .. }
-                | E::InvestigationConcluded { .. }
-                | E::EmergencyDecisionMade { .. }
-                | E::MeasureEvaluated { .. }
-        );
-        if !relevant {
-            return Ok(());
-        }
         let Some(case) = after.case() else {
-            return Ok(());
+            return;
         };
+        let id = case.id.as_uuid();
         let municipality = case.municipality.as_str();
         match event {
-            E::EmergencyDecisionMade { number, at, .. } => {
-                sqlx::query(
-                    "insert into stat_emergency_decisions (case_id, number, municipality, made_at) \
-                     values ($1, $2, $3, $4) on conflict do nothing",
-                )
-                .bind(case.id.as_uuid())
-                .bind(i32::try_from(*number).unwrap_or(i32::MAX))
-                .bind(municipality)
-                .bind(at)
-                .execute(&mut *connection)
-                .await?;
-            }
+            E::EmergencyDecisionMade { number, at, .. } => memory.writes().upsert(
+                "stat_emergency_decisions",
+                OnConflict::KeepFirst,
+                format!("{id}/{number}"),
+                object(json!({
+                    "case_id": id,
+                    "number": number,
+                    "municipality": municipality,
+                    "made_at": timestamp(*at),
+                })),
+            ),
             E::MeasureEvaluated { number, at, .. } => {
                 let due_on = before
                     .case()
                     .and_then(|case| case.measures.iter().find(|m| m.number == *number))
                     .map(|measure| measure.next_evaluation_on);
                 if let Some(due_on) = due_on {
-                    sqlx::query(
-                        "insert into stat_evaluations \
-                           (case_id, measure, municipality, evaluated_at, due_on, on_time) \
-                         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
-                    )
-                    .bind(case.id.as_uuid())
-                    .bind(i32::try_from(*number).unwrap_or(i32::MAX))
-                    .bind(municipality)
-                    .bind(at)
-                    .bind(due_on)
-                    .bind(calendar::oslo_date(*at) <= due_on)
-                    .execute(&mut *connection)
-                    .await?;
+                    let evaluated_at = timestamp(*at);
+                    memory.writes().upsert(
+                        "stat_evaluations",
+                        OnConflict::KeepFirst,
+                        format!("{id}/{number}/{evaluated_at}"),
+                        object(json!({
+                            "case_id": id,
+                            "measure": number,
+                            "municipality": municipality,
+                            "evaluated_at": evaluated_at,
+                            "due_on": due_on.to_string(),
+                            "on_time": calendar::oslo_date(*at) <= due_on,
+                        })),
+                    );
                 }
             }
-            _ => {
+            E::InvestigationOpened { .. }
+            | E::InvestigationDeadlineExtended { .. }
+            | E::InvestigationConcluded { .. } => {
                 for (index, investigation) in case.investigations.iter().enumerate() {
                     let rules = self.rules.for_act(investigation.act());
                     let conclusion = investigation.conclusion.as_ref();
-                    sqlx::query(
-                        "insert into stat_investigations \
-                           (case_id, number, municipality, opened_at, breached_from, concluded_at, dismissed) \
-                         values ($1, $2, $3, $4, $5, $6, $7) \
-                         on conflict (case_id, number) do update \
-                           set breached_from = excluded.breached_from, \
-                               concluded_at = excluded.concluded_at, \
-                               dismissed = excluded.dismissed",
-                    )
-                    .bind(case.id.as_uuid())
-                    .bind(i32::try_from(index + 1).unwrap_or(i32::MAX))
-                    .bind(municipality)
-                    .bind(investigation.opened_at)
-                    .bind(investigation.due(rules).breached_from)
-                    .bind(conclusion.map(|(_, at)| *at))
-                    .bind(conclusion.map(|(outcome, _)| outcome.is_dismissal()))
-                    .execute(&mut *connection)
-                    .await?;
+                    let number = index + 1;
+                    memory.writes().upsert(
+                        "stat_investigations",
+                        OnConflict::Update {
+                            key: "case_id, number",
+                            columns: &["breached_from", "concluded_at", "dismissed"],
+                        },
+                        format!("{id}/{number}"),
+                        object(json!({
+                            "case_id": id,
+                            "number": number,
+                            "municipality": municipality,
+                            "opened_at": timestamp(investigation.opened_at),
+                            "breached_from": timestamp(investigation.due(rules).breached_from),
+                            "concluded_at": conclusion.map(|(_, at)| timestamp(*at)),
+                            "dismissed": conclusion.map(|(outcome, _)| outcome.is_dismissal()),
+                        })),
+                    );
                 }
             }
+            _ => {}
         }
-        Ok(())
     }
 }
 
@@ -216,7 +210,10 @@ impl Projection for Statistics {
                 before,
                 after,
                 ..
-            } => self.case_facts(transaction, &event, &before, &after).await,
+            } => {
+                self.case_facts(memory, &event, &before, &after);
+                Ok(())
+            }
             Step::Other => Ok(()),
         }
     }

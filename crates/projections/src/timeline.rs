@@ -7,9 +7,11 @@
 
 use chrono::{DateTime, Utc};
 use eventstore::RecordedEvent;
+use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::writes::{OnConflict, object, timestamp};
 use crate::{Error, Memory, Projection};
 
 const NAME: &str = "case_timeline";
@@ -31,9 +33,9 @@ impl Projection for CaseTimeline {
 
     async fn apply(
         &self,
-        transaction: &mut PgConnection,
+        _transaction: &mut PgConnection,
         event: &RecordedEvent,
-        _memory: &mut Memory,
+        memory: &mut Memory,
     ) -> Result<(), Error> {
         let Some(case_id) = event.stream_id.strip_prefix("case-") else {
             return Ok(());
@@ -50,21 +52,19 @@ impl Projection for CaseTimeline {
             .and_then(|at| at.as_str())
             .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
             .map_or(event.recorded_at, |at| at.with_timezone(&Utc));
+        let row = object(json!({
+            "case_id": case_id,
+            "stream_version": event.stream_version,
+            "event_type": event.event_type,
+            "actor_subject": event.metadata.actor.subject,
+            "actor_role": event.metadata.actor.role,
+            "occurred_at": timestamp(occurred_at),
+            "recorded_at": timestamp(event.recorded_at),
+        }));
         // A plain insert: applying an event twice is a bug and must fail loudly.
-        sqlx::query(
-            "insert into case_timeline \
-               (case_id, stream_version, event_type, actor_subject, actor_role, occurred_at, recorded_at) \
-             values ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(case_id)
-        .bind(i64::try_from(event.stream_version).unwrap_or(i64::MAX))
-        .bind(&event.event_type)
-        .bind(&event.metadata.actor.subject)
-        .bind(&event.metadata.actor.role)
-        .bind(occurred_at)
-        .bind(event.recorded_at)
-        .execute(transaction)
-        .await?;
+        memory
+            .writes()
+            .upsert(NAME, OnConflict::Fail, String::new(), row);
         Ok(())
     }
 }

@@ -21,6 +21,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::fold::{Memory, Step};
+use crate::writes::object;
 use crate::{Error, Projection, intervals};
 
 const NAME: &str = "worklist";
@@ -176,7 +177,7 @@ fn row(
     due: domain::calendar::Due,
     legal_reference: &str,
 ) -> Map<String, Value> {
-    let mut row = match json!({
+    let mut row = object(json!({
         "kind": kind_name(kind),
         "report_id": report_id,
         "case_id": case_id,
@@ -185,10 +186,7 @@ fn row(
         "last_day": due.last_day.to_string(),
         "breached_from": due.breached_from.to_rfc3339(),
         "legal_reference": legal_reference,
-    }) {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
+    }));
     assignee_columns(&mut row, assignee);
     row
 }

@@ -17,12 +17,9 @@ pub async fn migrate_all(store: &EventStore) -> anyhow::Result<()> {
         .migrate()
         .await
         .context("running the event store's migrations")?;
-    projections::migrate(
-        store.pool(),
-        &projections::views(&RuleBook::norwegian()),
-    )
-    .await
-    .context("creating the read models' tables")
+    projections::migrate(store.pool(), &projections::views(&RuleBook::norwegian()))
+        .await
+        .context("creating the read models' tables")
 }
 
 /// Keeps every view current until `stopped` turns true, then lets each finish its batch.
