@@ -3,6 +3,9 @@
 //!
 //! The log is made through the normal command path (an in-process server whose clock runs
 //! through two simulated years, day by day), so every event is one the services would store.
+//! Past `BASE_EVENTS` it is copied with fresh ids, the copies interleaved in the original's
+//! order: the command path makes about 400 events a second here, so a million would take most
+//! of an hour, and copies give the views the same work (more streams, the same lifecycles).
 //! It is kept in its own database and reused while it holds the events asked for.
 
 use std::collections::BTreeMap;
@@ -37,6 +40,9 @@ pub(crate) struct Options {
     pub(crate) events: u64,
     pub(crate) batch_size: u32,
 }
+
+/// Events made through the command path; a larger log is copies of these.
+const BASE_EVENTS: u64 = 20_000;
 
 /// The simulated service's first day.
 fn first_day() -> NaiveDate {
@@ -93,17 +99,91 @@ fn plan(rng: &mut Rng, public_reporter: bool) -> Vec<(i64, Step)> {
     steps
 }
 
-/// The log's size now: the last global position (no gaps on a fresh database).
+/// The log's size now.
 async fn events_in(pool: &sqlx::PgPool) -> anyhow::Result<u64> {
-    let last: Option<i64> = sqlx::query_scalar("select max(global_position) from events")
+    let events: i64 = sqlx::query_scalar("select count(*) from events")
         .fetch_one(pool)
         .await?;
-    Ok(last.unwrap_or(0).unsigned_abs())
+    Ok(events.unsigned_abs())
+}
+
+/// Makes at least `target` events: up to `BASE_EVENTS` through the command path, the rest
+/// as copies of those. Returns the number made and the commands that failed.
+async fn generate(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
+    let (base, failed) = through_commands(url, target.min(BASE_EVENTS)).await?;
+    let pool = connect(url, 2).await?;
+    let copies = target.saturating_sub(base).div_ceil(base.max(1));
+    if copies > 0 {
+        copy_log(&pool, base, copies).await?;
+    }
+    let made = events_in(&pool).await?;
+    sqlx::raw_sql(&format!(
+        "create table bench_generated (events bigint not null); insert into bench_generated values ({made})"
+    ))
+    .execute(&pool)
+    .await?;
+    pool.close().await;
+    Ok((made, failed))
+}
+
+/// Appends `copies` copies of the first `base` events, each with its own ids: every UUID in a
+/// stream id, event id, payload or metadata gets the copy's number as its third group, so
+/// references within a copy still meet. Copies follow the original's order, interleaved,
+/// in transactions of 500 original events each.
+async fn copy_log(pool: &sqlx::PgPool, base: u64, copies: u64) -> anyhow::Result<()> {
+    // The third group starts with the UUID's version (1 to 8); the copy's number, below
+    // 0x1000, starts with 0 there, so a copy's id never equals an original's.
+    anyhow::ensure!(copies < 0x1000, "at most 4,095 copies of the base log");
+    let uuid = "([0-9a-f]{8}-[0-9a-f]{4}-)[0-9a-f]{4}";
+    let rename = |column: &str| {
+        format!("regexp_replace({column}, '{uuid}', '\\1' || lpad(to_hex(k), 4, '0'), 'g')")
+    };
+    let copies = i64::try_from(copies)?;
+    let mut progress = Progress::new("copying the log");
+    let positions: Vec<i64> = sqlx::query_scalar(
+        "select global_position from events order by transaction_id, global_position",
+    )
+    .fetch_all(pool)
+    .await?;
+    for chunk in positions.chunks(500) {
+        sqlx::query(&format!(
+            "insert into events (stream_id, stream_version, event_id, event_type, schema_version, \
+                                 payload, metadata, recorded_at) \
+             select {}, e.stream_version, ({})::uuid, e.event_type, e.schema_version, \
+                    ({})::jsonb, ({})::jsonb, e.recorded_at \
+               from unnest($1::bigint[]) with ordinality as p(position, n) \
+               join events e on e.global_position = p.position \
+              cross join generate_series(1, $2::bigint) as k \
+              order by p.n, k",
+            rename("e.stream_id"),
+            rename("e.event_id::text"),
+            rename("e.payload::text"),
+            rename("e.metadata::text"),
+        ))
+        .bind(chunk)
+        .bind(copies)
+        .execute(pool)
+        .await?;
+        progress.tick(
+            chunk.last().copied().unwrap_or(0).unsigned_abs() * (copies.unsigned_abs() + 1),
+            base * (copies.unsigned_abs() + 1),
+        );
+    }
+    sqlx::query(&format!(
+        "insert into streams (stream_id, category, municipality, version, updated_at) \
+         select {}, category, municipality, version, updated_at \
+           from streams cross join generate_series(1, $1::bigint) as k",
+        rename("stream_id")
+    ))
+    .bind(copies)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Makes at least `target` events through the command path; returns the number made and
 /// the commands that failed.
-async fn generate(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
+async fn through_commands(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
     let pool = connect(url, 24).await?;
     let store = EventStore::new(pool.clone());
     vern::views::migrate_all(&store).await?;
@@ -200,11 +280,6 @@ async fn generate(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
     let _ = stop.send(());
     server.await??;
     let made = events_in(&pool).await?;
-    sqlx::raw_sql(&format!(
-        "create table bench_generated (events bigint not null); insert into bench_generated values ({made})"
-    ))
-    .execute(&pool)
-    .await?;
     pool.close().await;
     Ok((made, failed))
 }
@@ -267,7 +342,7 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
         }
         None => {
             crate::say(&format!(
-                "rebuild: generating {} events through the command path into database {name}",
+                "rebuild: generating {} events (up to {BASE_EVENTS} through the command path, then copies) into database {name}",
                 options.events
             ));
             postgres.fresh_database(&name).await?;

@@ -16,6 +16,7 @@
 //! the log in order, and drop it (or [`Memory::forget`]) when it rewinds or a batch fails.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 
 use domain::StoredEvent;
 use domain::case::{self, CaseEvent, CaseId, CaseState};
@@ -27,7 +28,8 @@ use uuid::Uuid;
 use crate::Error;
 use crate::writes::Writes;
 
-/// Entries (stream states and streams' open rows) held before the memory starts over.
+/// Entries (stream states and streams' open rows) held at most; the least recently used go
+/// first.
 const CAPACITY: usize = 30_000;
 
 /// An event of one of the domain's two stream kinds, with its stream's state before and
@@ -68,9 +70,9 @@ pub struct Memory {
     capacity: usize,
     /// Position of the last event stepped; the states below hold at it.
     at: Position,
-    reports: HashMap<ReportId, ReportState>,
-    cases: HashMap<CaseId, CaseState>,
-    open_rows: HashMap<(&'static str, String), OpenRows>,
+    reports: Recent<ReportId, ReportState>,
+    cases: Recent<CaseId, CaseState>,
+    open_rows: Recent<(&'static str, String), OpenRows>,
     /// What the batch being applied has written (see `writes`).
     writes: Writes,
 }
@@ -80,16 +82,16 @@ impl Memory {
         Self::with_capacity(store, CAPACITY)
     }
 
-    /// Holding at most `capacity` entries before starting over; 0 keeps nothing from one
-    /// batch to the next, so with batches of one event every state is read from the database.
+    /// Holding at most `capacity` entries; 0 keeps nothing from one batch to the next, so with
+    /// batches of one event every state is read from the database.
     pub fn with_capacity(store: EventStore, capacity: usize) -> Self {
         Self {
             store,
             capacity,
             at: Position::START,
-            reports: HashMap::new(),
-            cases: HashMap::new(),
-            open_rows: HashMap::new(),
+            reports: Recent::default(),
+            cases: Recent::default(),
+            open_rows: Recent::default(),
             writes: Writes::default(),
         }
     }
@@ -111,13 +113,18 @@ impl Memory {
         &mut self.writes
     }
 
-    /// Sends the batch's writes in `transaction`; call it before saving the checkpoint. Starts
-    /// over when full, between batches: within one, the open rows the batch wrote are known
-    /// only here.
+    /// Sends the batch's writes in `transaction`; call it before saving the checkpoint. Lets go
+    /// of what was least recently used when full, between batches only: within one, the open
+    /// rows the batch wrote are known only here.
     pub async fn flush(&mut self, transaction: &mut PgConnection) -> Result<(), Error> {
         self.writes.flush(transaction).await?;
-        if self.reports.len() + self.cases.len() + self.open_rows.len() >= self.capacity {
+        let young = self.reports.young.len() + self.cases.young.len() + self.open_rows.young.len();
+        if self.capacity == 0 {
             self.forget_streams();
+        } else if young >= self.capacity / 2 {
+            self.reports.age();
+            self.cases.age();
+            self.open_rows.age();
         }
         Ok(())
     }
@@ -140,8 +147,10 @@ impl Memory {
             let event =
                 ReportEvent::from_stored(&record.event_type, version, record.payload.clone())
                     .map_err(|error| apply_error(projection, record.position, error))?;
-            let before = match self.reports.remove(&id) {
+            let before = match self.reports.take(&id) {
                 Some(state) => state,
+                // The stream's first event: nothing to read.
+                None if record.stream_version == 1 => ReportState::default(),
                 None => {
                     let mut history: Vec<ReportEvent> = self
                         .history(projection, connection, &id.stream_name())
@@ -162,8 +171,10 @@ impl Memory {
             let id = CaseId::new(id);
             let event = CaseEvent::from_stored(&record.event_type, version, record.payload.clone())
                 .map_err(|error| apply_error(projection, record.position, error))?;
-            let before = match self.cases.remove(&id) {
+            let before = match self.cases.take(&id) {
                 Some(state) => state,
+                // The stream's first event: nothing to read.
+                None if record.stream_version == 1 => CaseState::default(),
                 None => {
                     let mut history: Vec<CaseEvent> = self
                         .history(projection, connection, &id.stream_name())
@@ -191,8 +202,9 @@ impl Memory {
         connection: &mut PgConnection,
         id: ReportId,
     ) -> Result<ReportState, Error> {
-        if let Some(state) = self.reports.get(&id) {
-            return Ok(state.clone());
+        if let Some(state) = self.reports.take(&id) {
+            self.reports.insert(id, state.clone());
+            return Ok(state);
         }
         let history: Vec<ReportEvent> = self
             .history(projection, connection, &id.stream_name())
@@ -209,8 +221,9 @@ impl Memory {
         connection: &mut PgConnection,
         id: CaseId,
     ) -> Result<CaseState, Error> {
-        if let Some(state) = self.cases.get(&id) {
-            return Ok(state.clone());
+        if let Some(state) = self.cases.take(&id) {
+            self.cases.insert(id, state.clone());
+            return Ok(state);
         }
         let history: Vec<CaseEvent> = self
             .history(projection, connection, &id.stream_name())
@@ -242,7 +255,7 @@ impl Memory {
 
     /// The rows `stream_id` has open in `table`, if held; `intervals::sync` keeps them.
     pub(crate) fn open_rows(&mut self, table: &'static str, stream_id: &str) -> Option<OpenRows> {
-        self.open_rows.remove(&(table, stream_id.to_owned()))
+        self.open_rows.take(&(table, stream_id.to_owned()))
     }
 
     pub(crate) fn keep_open_rows(&mut self, table: &'static str, stream_id: &str, rows: OpenRows) {
@@ -268,6 +281,41 @@ impl Memory {
                     .map_err(|error| apply_error(projection, event.position, error))
             })
             .collect()
+    }
+}
+
+/// A map that forgets what was not used lately: entries move to `old` when the memory ages,
+/// and are dropped at the next ageing unless used (and so moved back to `young`) meanwhile.
+struct Recent<K, V> {
+    young: HashMap<K, V>,
+    old: HashMap<K, V>,
+}
+
+impl<K, V> Default for Recent<K, V> {
+    fn default() -> Self {
+        Self {
+            young: HashMap::new(),
+            old: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V> Recent<K, V> {
+    fn take(&mut self, key: &K) -> Option<V> {
+        self.young.remove(key).or_else(|| self.old.remove(key))
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        self.young.insert(key, value);
+    }
+
+    fn age(&mut self) {
+        self.old = std::mem::take(&mut self.young);
+    }
+
+    fn clear(&mut self) {
+        self.young.clear();
+        self.old.clear();
     }
 }
 
