@@ -30,7 +30,7 @@ use crate::writes::Writes;
 
 /// Entries (stream states and streams' open rows) held at most; the least recently used go
 /// first.
-const CAPACITY: usize = 30_000;
+const CAPACITY: usize = 10_000;
 
 /// An event of one of the domain's two stream kinds, with its stream's state before and
 /// after it.
