@@ -305,7 +305,8 @@ async fn raw_read(pool: &sqlx::PgPool) -> anyhow::Result<(u64, Duration)> {
     let started = Instant::now();
     let mut rows = sqlx::query(
         "select transaction_id::text::bigint, global_position, stream_id, stream_version, \
-         event_type, payload, metadata from events order by transaction_id, global_position",
+         event_type, payload, metadata from events \
+         order by events.transaction_id, events.global_position",
     )
     .fetch(pool);
     let mut read = 0u64;

@@ -20,6 +20,7 @@
 //! Layout:
 //! - [`Projection`], [`View`]: what a read model implements, and the set `vern` runs.
 //! - [`Runner`], [`status`], [`wait_for`]: applying, lag, read-your-writes.
+//! - [`Memory`]: the streams a runner has applied, and the rows its batch writes (`writes`).
 //! - [`rebuild()`]: replay into fresh tables and swap them in.
 //! - [`worklist`], [`caseload`], [`statistics`], [`timeline`]: the read models and their queries.
 
