@@ -136,6 +136,9 @@ pub struct Status {
     pub events_behind: i64,
     /// Age of the oldest of those; zero when it is caught up.
     pub seconds_behind: f64,
+    /// Committed events it cannot read yet: their transactions began after one still open
+    /// (the horizon; see `EventStore::horizon`).
+    pub events_waiting: i64,
 }
 
 /// The projection's checkpoint and lag.
@@ -143,9 +146,12 @@ pub async fn status(store: &EventStore, projection: &str) -> Result<Status, Erro
     let mut connection = store.pool().acquire().await?;
     let checkpoint = eventstore::load_checkpoint(&mut connection, projection).await?;
     let row = sqlx::query(
-        "select count(*), min(recorded_at) from events \
-         where (transaction_id, global_position) > ($1::text::xid8, $2) \
-           and transaction_id < pg_snapshot_xmin(pg_current_snapshot())",
+        "with horizon as (select pg_snapshot_xmin(pg_current_snapshot()) as horizon) \
+         select count(*) filter (where transaction_id < horizon), \
+                min(recorded_at) filter (where transaction_id < horizon), \
+                count(*) filter (where transaction_id >= horizon) \
+           from events, horizon \
+          where (transaction_id, global_position) > ($1::text::xid8, $2)",
     )
     .bind(checkpoint.transaction_id.to_string())
     .bind(checkpoint.global_position)
@@ -158,5 +164,6 @@ pub async fn status(store: &EventStore, projection: &str) -> Result<Status, Erro
         seconds_behind: oldest.map_or(0.0, |at| {
             (Utc::now() - at).num_milliseconds() as f64 / 1000.0
         }),
+        events_waiting: row.try_get(2)?,
     })
 }

@@ -298,3 +298,44 @@ async fn waiting_for_a_position_gives_up_in_time_and_passes_one_reached() {
         .unwrap()
     );
 }
+
+#[tokio::test]
+async fn status_counts_the_events_an_open_transaction_holds_back() {
+    let (db, store) = setup().await;
+    append_case_events(&store, Uuid::new_v4(), 2).await;
+    // Other tests' transactions share the cluster's horizon: wait until it has passed these.
+    let behind = |events: i64| {
+        let store = store.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let status = projections::status(&store, "case_timeline").await.unwrap();
+                if status.events_behind == events {
+                    return status;
+                }
+                assert!(Instant::now() < deadline, "{status:?}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    behind(2).await;
+    // A transaction that has an id and stays open: everything committed after it waits.
+    let mut holder = db.pool().begin().await.unwrap();
+    sqlx::query("select pg_current_xact_id()")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    append_case_events(&store, Uuid::new_v4(), 3).await;
+
+    let status = projections::status(&store, "case_timeline").await.unwrap();
+    assert!(status.events_waiting >= 3, "{status:?}");
+    assert_eq!(
+        status.events_behind + status.events_waiting,
+        5,
+        "{status:?}"
+    );
+
+    holder.rollback().await.unwrap();
+    let status = behind(5).await;
+    assert_eq!(status.events_waiting, 0, "{status:?}");
+}

@@ -281,17 +281,18 @@ async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
     use projections::Projection as _;
     with_store(args, |store| async move {
         let mut lines = vec![format!(
-            "{:<14} {:>24} {:>14} {:>14}",
-            "projection", "checkpoint", "events behind", "seconds behind"
+            "{:<14} {:>24} {:>14} {:>14} {:>22}",
+            "projection", "checkpoint", "events behind", "seconds behind", "waiting for horizon"
         )];
         for view in projections::views(&domain::rules::RuleBook::norwegian()) {
             let status = projections::status(&store, view.name()).await?;
             lines.push(format!(
-                "{:<14} {:>24} {:>14} {:>14.1}",
+                "{:<14} {:>24} {:>14} {:>14.1} {:>22}",
                 view.name(),
                 status.checkpoint.to_string(),
                 status.events_behind,
-                status.seconds_behind
+                status.seconds_behind,
+                status.events_waiting
             ));
         }
         // A long-open transaction anywhere in the cluster holds every view back.
