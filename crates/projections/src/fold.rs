@@ -152,11 +152,15 @@ impl Memory {
                 // The stream's first event: nothing to read.
                 None if record.stream_version == 1 => ReportState::default(),
                 None => {
-                    let mut history: Vec<ReportEvent> = self
-                        .history(projection, connection, &id.stream_name())
-                        .await?;
-                    history.pop();
-                    history.iter().fold(ReportState::default(), report::evolve)
+                    let stream = id.stream_name();
+                    self.read(
+                        projection,
+                        connection,
+                        &stream,
+                        report::evolve,
+                        Some(record),
+                    )
+                    .await?
                 }
             };
             let after = report::evolve(before.clone(), &event);
@@ -176,11 +180,9 @@ impl Memory {
                 // The stream's first event: nothing to read.
                 None if record.stream_version == 1 => CaseState::default(),
                 None => {
-                    let mut history: Vec<CaseEvent> = self
-                        .history(projection, connection, &id.stream_name())
-                        .await?;
-                    history.pop();
-                    history.iter().fold(CaseState::default(), case::evolve)
+                    let stream = id.stream_name();
+                    self.read(projection, connection, &stream, case::evolve, Some(record))
+                        .await?
                 }
             };
             let after = case::evolve(before.clone(), &event);
@@ -202,14 +204,14 @@ impl Memory {
         connection: &mut PgConnection,
         id: ReportId,
     ) -> Result<ReportState, Error> {
-        if let Some(state) = self.reports.take(&id) {
-            self.reports.insert(id, state.clone());
-            return Ok(state);
-        }
-        let history: Vec<ReportEvent> = self
-            .history(projection, connection, &id.stream_name())
-            .await?;
-        let state = history.iter().fold(ReportState::default(), report::evolve);
+        let state = match self.reports.take(&id) {
+            Some(state) => state,
+            None => {
+                let stream = id.stream_name();
+                self.read(projection, connection, &stream, report::evolve, None)
+                    .await?
+            }
+        };
         self.reports.insert(id, state.clone());
         Ok(state)
     }
@@ -221,14 +223,14 @@ impl Memory {
         connection: &mut PgConnection,
         id: CaseId,
     ) -> Result<CaseState, Error> {
-        if let Some(state) = self.cases.take(&id) {
-            self.cases.insert(id, state.clone());
-            return Ok(state);
-        }
-        let history: Vec<CaseEvent> = self
-            .history(projection, connection, &id.stream_name())
-            .await?;
-        let state = history.iter().fold(CaseState::default(), case::evolve);
+        let state = match self.cases.take(&id) {
+            Some(state) => state,
+            None => {
+                let stream = id.stream_name();
+                self.read(projection, connection, &stream, case::evolve, None)
+                    .await?
+            }
+        };
         self.cases.insert(id, state.clone());
         Ok(state)
     }
@@ -262,25 +264,31 @@ impl Memory {
         self.open_rows.insert((table, stream_id.to_owned()), rows);
     }
 
-    /// A stream's decoded events up to the last event stepped.
-    async fn history<E: StoredEvent>(
+    /// A stream folded from the database up to the last event stepped, or up to just before
+    /// `before`, the event being stepped.
+    async fn read<E: StoredEvent, S: Default>(
         &self,
         projection: &'static str,
         connection: &mut PgConnection,
         stream_id: &str,
-    ) -> Result<Vec<E>, Error> {
+        evolve: fn(S, &E) -> S,
+        before: Option<&RecordedEvent>,
+    ) -> Result<S, Error> {
         let events = self
             .store
             .read_stream_until(connection, stream_id, self.at)
             .await?;
-        events
-            .into_iter()
-            .map(|event| {
-                let version = u32::try_from(event.schema_version).unwrap_or(0);
-                E::from_stored(&event.event_type, version, event.payload)
-                    .map_err(|error| apply_error(projection, event.position, error))
-            })
-            .collect()
+        let mut state = S::default();
+        for event in events {
+            if before.is_some_and(|before| before.position == event.position) {
+                break;
+            }
+            let version = u32::try_from(event.schema_version).unwrap_or(0);
+            let decoded = E::from_stored(&event.event_type, version, event.payload)
+                .map_err(|error| apply_error(projection, event.position, error))?;
+            state = evolve(state, &decoded);
+        }
+        Ok(state)
     }
 }
 
