@@ -184,6 +184,8 @@ fn row(
         "municipality": municipality,
         "urgency": urgency_rank(urgency),
         "last_day": due.last_day.to_string(),
+        // Not `writes::timestamp`: the row's text is its fingerprint, and stored rows were
+        // fingerprinted with this form; another would close and reopen every open row.
         "breached_from": due.breached_from.to_rfc3339(),
         "legal_reference": legal_reference,
     }));
