@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
@@ -84,6 +84,40 @@ impl NationalIdentityNumber {
     /// The first six digits and a mask: what logs and screens may show.
     pub fn masked(&self) -> String {
         format!("{}*****", &self.digits[..6])
+    }
+
+    /// A number with valid check digits for a fictional child born on `birth_date` (2000 to
+    /// 2039), for tests and demonstration data: the individual number is the `seed`-th, from
+    /// 999 down, of those that give valid check digits, so each seed from 0 to 400 gives its
+    /// own number for a birth date. `None` outside those years or past the last number.
+    pub fn synthetic(birth_date: NaiveDate, seed: u32) -> Option<Self> {
+        let year = u32::try_from(birth_date.year()).ok()?;
+        if !(2000..2040).contains(&year) {
+            return None;
+        }
+        let (month, day) = (birth_date.month(), birth_date.day());
+        let date = [
+            day / 10,
+            day % 10,
+            month / 10,
+            month % 10,
+            (year % 100) / 10,
+            year % 10,
+        ];
+        (500..=999u32)
+            .rev()
+            .filter_map(|individual| {
+                let mut digits = date.to_vec();
+                digits.extend([individual / 100, (individual / 10) % 10, individual % 10]);
+                digits.push(check_digit(&digits, &FIRST_CHECK_WEIGHTS)?);
+                digits.push(check_digit(&digits, &SECOND_CHECK_WEIGHTS)?);
+                let text: String = digits
+                    .iter()
+                    .filter_map(|d| char::from_digit(*d, 10))
+                    .collect();
+                Self::parse("national_identity_number", &text).ok()
+            })
+            .nth(usize::try_from(seed).ok()?)
     }
 }
 
@@ -596,4 +630,34 @@ pub fn derived_id(parts: &[&[u8]]) -> uuid::Uuid {
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+#[cfg(test)]
+mod synthetic_tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn synthetic_numbers_parse_to_their_birth_date_and_differ_by_seed() {
+        let born = NaiveDate::from_ymd_opt(2019, 5, 17).unwrap();
+        let numbers: HashSet<String> = (0..=400)
+            .map(|seed| {
+                let number = NationalIdentityNumber::synthetic(born, seed).unwrap();
+                assert_eq!(number.birth_date(), born);
+                assert!(!number.is_d_number());
+                String::from(number)
+            })
+            .collect();
+        assert_eq!(numbers.len(), 401);
+    }
+
+    #[test]
+    fn synthetic_numbers_exist_only_for_births_from_2000_to_2039() {
+        let on = |year| NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+        assert!(NationalIdentityNumber::synthetic(on(1999), 0).is_none());
+        assert!(NationalIdentityNumber::synthetic(on(2040), 0).is_none());
+        assert!(NationalIdentityNumber::synthetic(on(2039), 0).is_some());
+        assert!(NationalIdentityNumber::synthetic(on(2000), 1000).is_none());
+    }
 }

@@ -246,52 +246,14 @@ mod tests {
     }
 }
 
-/// Synthetic national identity numbers: valid check digits, fictional people. Individual
-/// numbers are taken from the top of the range for the century, counting down from `seed`.
+/// Synthetic national identity numbers: valid check digits, fictional people.
 pub mod synthetic {
-    const FIRST: [u32; 9] = [3, 7, 6, 1, 8, 9, 4, 5, 2];
-    const SECOND: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-
-    fn check(digits: &[u32], weights: &[u32]) -> Option<u32> {
-        let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
-        match 11 - sum % 11 {
-            11 => Some(0),
-            10 => None,
-            digit => Some(digit),
-        }
-    }
-
     /// A fødselsnummer for a child born on the given day in 2000–2039, distinct per `seed`
-    /// (0–400). `None` only when no individual number from `seed` down gives valid digits.
+    /// (0–400); see `domain::values::NationalIdentityNumber::synthetic`.
     pub fn national_identity_number(year: u32, month: u32, day: u32, seed: u32) -> Option<String> {
-        assert!(
-            (2000..2040).contains(&year),
-            "births in 2000-2039 use individual numbers 500-999"
-        );
-        let date = [
-            day / 10,
-            day % 10,
-            month / 10,
-            month % 10,
-            (year % 100) / 10,
-            year % 10,
-        ];
-        (500..=999u32.saturating_sub(seed))
-            .rev()
-            .find_map(|individual| {
-                let mut digits = date.to_vec();
-                digits.extend([individual / 100, (individual / 10) % 10, individual % 10]);
-                let first = check(&digits, &FIRST)?;
-                digits.push(first);
-                let second = check(&digits, &SECOND)?;
-                digits.push(second);
-                Some(
-                    digits
-                        .iter()
-                        .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
-                        .collect(),
-                )
-            })
+        let year = i32::try_from(year).ok()?;
+        let born = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
+        domain::values::NationalIdentityNumber::synthetic(born, seed).map(String::from)
     }
 }
 
