@@ -11,10 +11,20 @@ use serde_json::json;
 
 use crate::append::{self, ratio, round};
 use crate::load::{Recorder, Rng, Zipf, workers};
-use crate::mix::{self, COMMAND_MIX, Lifecycle, Step};
 use crate::pg::{Postgres, connect};
 use crate::report::{Report, Throughput, peak_rss_mib};
 use crate::vern::{Clients, Vern};
+use vern::demo::{Lifecycle, Step};
+
+/// The mix the `commands` scenario sends, one lifecycle after another.
+pub(crate) const COMMAND_MIX: [Step; 6] = [
+    Step::Submit,
+    Step::ScreenIntoInvestigation,
+    Step::StartInvestigation,
+    Step::RecordActivity,
+    Step::ConcludeWithMeasures,
+    Step::StartMeasure,
+];
 
 pub(crate) struct Options {
     pub(crate) callers: Vec<usize>,
@@ -72,7 +82,7 @@ pub(crate) async fn mix_worker(
         }
         let today = today();
         let sent = recorder
-            .time(mix::send(
+            .time(vern::demo::send(
                 &mut clients,
                 step,
                 &mut lifecycle,

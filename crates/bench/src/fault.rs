@@ -17,10 +17,10 @@ use uuid::Uuid;
 use crate::append::round;
 use crate::commands::{municipalities, today};
 use crate::load::Rng;
-use crate::mix::{Lifecycle, submit};
 use crate::pg::{Postgres, connect};
 use crate::report::Report;
 use crate::vern::{Clients, Vern};
+use vern::demo::{Lifecycle, submit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Fault {

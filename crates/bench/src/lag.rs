@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::append::round;
+use crate::commands::COMMAND_MIX;
 use crate::commands::{Ack, Plan, municipalities, run_mix};
-use crate::mix::COMMAND_MIX;
 use crate::pg::{Postgres, connect};
 use crate::report::{Report, Throughput, peak_rss_mib};
 use crate::vern::Vern;

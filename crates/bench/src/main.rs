@@ -10,7 +10,6 @@ mod commands;
 mod fault;
 mod lag;
 mod load;
-mod mix;
 mod pg;
 mod rebuild;
 mod report;

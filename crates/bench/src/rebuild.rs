@@ -8,33 +8,21 @@
 //! of an hour, and copies give the views the same work (more streams, the same lifecycles).
 //! It is kept in its own database and reused while it holds the events asked for.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
+use chrono::NaiveDate;
 use eventstore::EventStore;
-use handling::Handler;
-use platform::auth::{Claims, SigningKey};
 use projections::Projection as _;
 use serde_json::json;
-use tokio::task::JoinSet;
 use tokio_stream::StreamExt as _;
 
 use crate::append::round;
 use crate::commands::municipalities;
-use crate::load::{Progress, Rng};
-use crate::mix::{self, Lifecycle, Step};
+use crate::load::Progress;
 use crate::pg::{Postgres, connect};
 use crate::report::{Report, peak_rss_mib};
-use crate::vern::Clients;
-
-/// Lifecycles by the simulated day their next step is due: the lifecycle, its steps with
-/// their days, and the index of the next.
-type Due = BTreeMap<i64, Vec<(Lifecycle, Vec<(i64, Step)>, usize)>>;
 
 pub(crate) struct Options {
     pub(crate) events: u64,
@@ -47,56 +35,6 @@ const BASE_EVENTS: u64 = 20_000;
 /// The simulated service's first day.
 fn first_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 9, 2).unwrap_or_default()
-}
-
-/// A lifecycle's steps with their day offsets from the report: screened within the week,
-/// some dismissed there; investigations of 20–100 days (some past the 90-day deadline),
-/// concluded with measures or dismissed; measures evaluated, some ended and the case closed;
-/// most public reporters sent their letters, some not (letters overdue).
-fn plan(rng: &mut Rng, public_reporter: bool) -> Vec<(i64, Step)> {
-    let mut steps = vec![(0, Step::Submit)];
-    let mut day = 1 + rng.below(6) as i64;
-    if rng.chance(0.3) {
-        steps.push((day, Step::ScreenDismissed));
-        if public_reporter && rng.chance(0.8) {
-            steps.push((day + 5, Step::SendLetters));
-        }
-        return steps;
-    }
-    steps.push((day, Step::ScreenIntoInvestigation));
-    day += 1 + rng.below(4) as i64;
-    steps.push((day, Step::StartInvestigation));
-    let started = day;
-    for _ in 0..1 + rng.below(3) {
-        day += 3 + rng.below(12) as i64;
-        steps.push((day, Step::RecordActivity));
-    }
-    day = day.max(started + 20 + rng.below(81) as i64);
-    let measures = rng.chance(0.55);
-    steps.push((
-        day,
-        if measures {
-            Step::ConcludeWithMeasures
-        } else {
-            Step::ConcludeDismissed
-        },
-    ));
-    if public_reporter && rng.chance(0.8) {
-        steps.push((day + 3, Step::SendLetters));
-    }
-    if measures {
-        day += 1 + rng.below(10) as i64;
-        steps.push((day, Step::StartMeasure));
-        if rng.chance(0.7) {
-            steps.push((day + 90, Step::EvaluateMeasure));
-            if rng.chance(0.7) {
-                steps.push((day + 180, Step::EndMeasure));
-                steps.push((day + 181, Step::CloseCase));
-            }
-        }
-    }
-    steps.sort_by_key(|(offset, _)| *offset);
-    steps
 }
 
 /// The log's size now.
@@ -181,121 +119,33 @@ async fn copy_log(pool: &sqlx::PgPool, base: u64, copies: u64) -> anyhow::Result
     Ok(())
 }
 
-/// Makes at least `target` events through the command path; returns the number made and
-/// the commands that failed.
+/// Makes at least `target` events through the command path (`vern::demo::simulate`, 20
+/// municipalities, a simulated clock from `first_day`); returns the number made and the
+/// commands that failed.
 async fn through_commands(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
     let pool = connect(url, 24).await?;
     let store = EventStore::new(pool.clone());
     vern::views::migrate_all(&store).await?;
-    let day = |d: i64| first_day() + chrono::Duration::days(d);
-    let noon = |date: NaiveDate| -> DateTime<Utc> {
-        Utc.from_utc_datetime(&date.and_hms_opt(9, 0, 0).unwrap_or_default())
+    let simulation = vern::demo::Simulation {
+        municipalities: municipalities(20)
+            .iter()
+            .map(|number| (number.clone(), 1))
+            .collect(),
+        first_day: first_day(),
+        until: vern::demo::Until::Events(target),
+        // About 8 events a lifecycle, spread over 730 days.
+        reports_per_day: (target / 8 / 730).max(1) as f64,
+        seed: 2024,
+        demo_people: false,
     };
-    let clock = Arc::new(AtomicI64::new(noon(day(0)).timestamp()));
-    let handler = {
-        let clock = clock.clone();
-        Handler::new(store.clone()).with_clock(Arc::new(move || {
-            Utc.timestamp_opt(clock.load(Ordering::Relaxed), 0)
-                .single()
-                .unwrap_or_default()
-        }))
-    };
-    let key = SigningKey::generate();
-    let token = key.issue(&Claims::new(
-        "bench",
-        "caseworker",
-        Vec::new(),
-        Utc::now().timestamp(),
-        24 * 3600,
-    ));
-    let listener = vern::server::bind("127.0.0.1:0".parse()?).await?;
-    let address = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(vern::server::serve(
-        listener,
-        handler,
-        key,
-        &vern::server::ServiceName::ALL,
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    let connections: Vec<Clients> = (0..8)
-        .map(|_| Clients::new(address, &token))
-        .collect::<anyhow::Result<_>>()?;
-
-    let municipalities = municipalities(20);
-    // About 8 events a lifecycle, spread over 730 days.
-    let per_day = (target / 8 / 730).max(1);
-    let mut rng = Rng::new(2024);
-    let mut due = Due::new();
-    let mut children = 0u64;
-    let mut failed = 0u64;
     let mut progress = Progress::new("generating events");
-    let mut today = 0i64;
-    loop {
-        let made = events_in(&pool).await?;
-        progress.tick(made.min(target), target);
-        if made >= target {
-            break;
-        }
-        for _ in 0..per_day {
-            children += 1;
-            let public = rng.chance(0.7);
-            let municipality =
-                municipalities[rng.below(municipalities.len() as u64) as usize].clone();
-            let steps = plan(&mut rng, public)
-                .into_iter()
-                .map(|(offset, step)| (today + offset, step))
-                .collect();
-            due.entry(today).or_default().push((
-                Lifecycle::new(municipality, children, public),
-                steps,
-                0,
-            ));
-        }
-        clock.store(noon(day(today)).timestamp(), Ordering::Relaxed);
-        let work = due.remove(&today).unwrap_or_default();
-        let mut running = JoinSet::new();
-        for (index, (mut lifecycle, steps, next)) in work.into_iter().enumerate() {
-            let mut clients = connections[index % connections.len()].clone();
-            let mut rng = Rng::new(children << 20 | index as u64);
-            let date = day(today);
-            running.spawn(async move {
-                let sent =
-                    mix::send(&mut clients, steps[next].1, &mut lifecycle, date, &mut rng).await;
-                (lifecycle, steps, next, sent.is_ok())
-            });
-            while running.len() >= 32 {
-                if let Some(done) = running.join_next().await {
-                    schedule(done?, &mut due, &mut failed);
-                }
-            }
-        }
-        while let Some(done) = running.join_next().await {
-            schedule(done?, &mut due, &mut failed);
-        }
-        today += 1;
-    }
-    let _ = stop.send(());
-    server.await??;
+    let outcome = vern::demo::simulate(&pool, &simulation, |_, _, events| {
+        progress.tick(events.min(target), target)
+    })
+    .await?;
     let made = events_in(&pool).await?;
     pool.close().await;
-    Ok((made, failed))
-}
-
-type Done = (Lifecycle, Vec<(i64, Step)>, usize, bool);
-
-fn schedule((lifecycle, steps, next, ok): Done, due: &mut Due, failed: &mut u64) {
-    if !ok {
-        *failed += 1;
-        return;
-    }
-    if let Some(&(day, _)) = steps.get(next + 1) {
-        due.entry(day)
-            .or_default()
-            .push((lifecycle, steps, next + 1));
-    }
+    Ok((made, outcome.failed))
 }
 
 /// The events of the generated log, each decoded as the views decode it (JSON payload and

@@ -7,13 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use api::feedback::v1::feedback_service_client::FeedbackServiceClient;
-use api::intake::v1::intake_service_client::IntakeServiceClient;
-use api::investigation::v1::investigation_service_client::InvestigationServiceClient;
-use api::measures::v1::measures_service_client::MeasuresServiceClient;
 use tokio::process::{Child, Command};
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
 
 /// Builds `vern` when run through cargo (so the binary under test matches the source), and
 /// returns its path beside the bench's own.
@@ -189,47 +183,4 @@ fn free_address() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
-/// Adds the bearer token to every call.
-#[derive(Clone)]
-pub(crate) struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
-type Authed = InterceptedService<Channel, Bearer>;
-
-/// One client per service over one HTTP/2 connection.
-#[derive(Clone)]
-pub(crate) struct Clients {
-    pub(crate) intake: IntakeServiceClient<Authed>,
-    pub(crate) investigation: InvestigationServiceClient<Authed>,
-    pub(crate) measures: MeasuresServiceClient<Authed>,
-    pub(crate) feedback: FeedbackServiceClient<Authed>,
-}
-
-impl Clients {
-    pub(crate) fn new(address: SocketAddr, token: &str) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(format!("http://{address}"))?
-            .timeout(Duration::from_secs(30))
-            .connect_lazy();
-        let bearer = Bearer(format!("Bearer {token}").parse()?);
-        Ok(Self {
-            intake: IntakeServiceClient::with_interceptor(channel.clone(), bearer.clone()),
-            investigation: InvestigationServiceClient::with_interceptor(
-                channel.clone(),
-                bearer.clone(),
-            ),
-            measures: MeasuresServiceClient::with_interceptor(channel.clone(), bearer.clone()),
-            feedback: FeedbackServiceClient::with_interceptor(channel, bearer),
-        })
-    }
-}
+pub(crate) use vern::demo::Clients;

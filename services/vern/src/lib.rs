@@ -3,6 +3,7 @@
 //! command line over this library, so the end-to-end tests run the same server in-process.
 
 pub mod database;
+pub mod demo;
 pub mod registry;
 pub mod server;
 pub mod views;

@@ -27,7 +27,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run every service: with no DATABASE_URL, on a private PostgreSQL kept in --data-dir.
-    Up(ServeArgs),
+    Up {
+        #[command(flatten)]
+        args: ServeArgs,
+        /// Seed an empty database with two years of a synthetic inter-municipal service
+        /// (Værnesregionen's five municipalities; fictional people), sent through the normal
+        /// command path while the server runs. A database that holds events is left alone.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Run one service.
     Serve {
         service: ServiceName,
@@ -143,8 +151,8 @@ async fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Up(args) => serve(args, &ServiceName::ALL).await,
-        Command::Serve { service, args } => serve(args, &[service]).await,
+        Command::Up { args, demo } => serve(args, &ServiceName::ALL, demo).await,
+        Command::Serve { service, args } => serve(args, &[service], false).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Projections { command } => match command {
             ProjectionsCommand::Status(args) => projections_status(args).await,
@@ -202,7 +210,7 @@ fn init_logging() {
         .init();
 }
 
-async fn serve(args: ServeArgs, services: &[ServiceName]) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs, services: &[ServiceName], demo: bool) -> anyhow::Result<()> {
     let data_dir = &args.database.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
@@ -224,6 +232,7 @@ async fn serve(args: ServeArgs, services: &[ServiceName]) -> anyhow::Result<()> 
         );
         let (stop_projections, projections_stopped) = tokio::sync::watch::channel(false);
         let projections = tokio::spawn(vern::views::run(store.clone(), projections_stopped));
+        let seeding = demo.then(|| tokio::spawn(seed_demo(store.pool().clone())));
         let handler = Handler::new(store);
         let served = server::serve(listener, handler, key, services, async {
             if let Err(error) = shutdown_signal().await {
@@ -232,6 +241,10 @@ async fn serve(args: ServeArgs, services: &[ServiceName]) -> anyhow::Result<()> 
             tracing::info!("shutting down");
         })
         .await;
+        if let Some(seeding) = seeding {
+            // Its commands are each atomic; stopping between two loses nothing stored.
+            seeding.abort();
+        }
         // The server has finished its calls; let the projections finish their batch.
         let _ = stop_projections.send(true);
         let _ = projections.await;
@@ -240,6 +253,49 @@ async fn serve(args: ServeArgs, services: &[ServiceName]) -> anyhow::Result<()> 
     .await;
     database.close().await;
     result
+}
+
+/// `vern up --demo`: two years of Værnesregionen up to today, unless the store holds events.
+async fn seed_demo(pool: sqlx::PgPool) {
+    let result = async {
+        let empty: bool = sqlx::query_scalar("select not exists (select 1 from events)")
+            .fetch_one(&pool)
+            .await?;
+        if !empty {
+            tracing::info!("demo not seeded: the database already holds events");
+            return Ok(());
+        }
+        let today = domain::calendar::oslo_date(chrono::Utc::now());
+        let simulation = vern::demo::demo(today);
+        tracing::info!(
+            from = %simulation.first_day,
+            to = %today,
+            "seeding the demo through the command path"
+        );
+        let started = std::time::Instant::now();
+        let mut reported = 0;
+        let outcome = vern::demo::simulate(&pool, &simulation, |day, days, events| {
+            let days = days.unwrap_or(1).max(1);
+            let percent = day * 100 / days;
+            if percent >= reported + 10 {
+                reported = percent;
+                tracing::info!(percent, events, "seeding the demo");
+            }
+        })
+        .await?;
+        tracing::info!(
+            reports = outcome.reports,
+            commands = outcome.commands,
+            failed = outcome.failed,
+            seconds = started.elapsed().as_secs(),
+            "demo seeded"
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::error!(error = format!("{error:#}"), "seeding the demo failed");
+    }
 }
 
 /// A fresh token for the local operator at every start, in `<data-dir>/operator.token` (mode

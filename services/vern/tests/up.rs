@@ -6,6 +6,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use chrono::Datelike as _;
 use eventstore::{
     Actor, AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, StreamWrite,
 };
@@ -39,9 +40,14 @@ struct Running {
 
 impl Running {
     fn start(data_dir: &Path) -> Self {
+        Self::start_with(data_dir, &[])
+    }
+
+    fn start_with(data_dir: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(VERN)
             .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(args)
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
@@ -64,16 +70,16 @@ impl Running {
         }
     }
 
-    /// Waits for a log line containing `text`, with a deadline.
-    fn wait_for(&mut self, text: &str) {
+    /// Waits for a log line containing `text`, with a deadline, and returns it.
+    fn wait_for(&mut self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(120);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
                     let found = line.contains(text);
-                    self.log.push(line);
+                    self.log.push(line.clone());
                     if found {
-                        return;
+                        return line;
                     }
                 }
                 Err(_) => break,
@@ -400,4 +406,163 @@ async fn registry_export_checks_its_flags_and_reports_what_it_wrote() {
     );
     let stdout = String::from_utf8_lossy(&empty.stdout);
     assert!(stdout.contains("0 written, 0 unchanged"), "{stdout}");
+}
+
+/// The address in `vern is up`'s log line.
+fn listening_on(line: &str) -> String {
+    let plain: String = {
+        // Drop ANSI colour sequences, should the log have them.
+        let mut out = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let from = plain
+        .find("listen=")
+        .expect("the listening address is logged")
+        + "listen=".len();
+    plain[from..].split_whitespace().next().unwrap().to_owned()
+}
+
+/// Waits until every view has applied every event in the store.
+async fn views_caught_up(url: &str) {
+    use projections::Projection as _;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap();
+    let store = EventStore::new(pool.clone());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for view in projections::views(&domain::rules::RuleBook::norwegian()) {
+        loop {
+            let status = projections::status(&store, view.name()).await.unwrap();
+            if status.events_behind == 0 && status.events_waiting == 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{} never caught up", view.name());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    pool.close().await;
+}
+
+// Multi-threaded: the clients' connections must go on running (and see the server's GOAWAY)
+// while the test blocks on the process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_with_demo_seeds_a_living_service_once() {
+    use api::feedback::v1 as feedback;
+    use api::worklist::v1 as worklist;
+
+    let data_dir = DataDir::new();
+    let mut up = Running::start_with(&data_dir.0, &["--demo"]);
+    let address = listening_on(&up.wait_for("vern is up"));
+    let seeded = up.wait_for("demo seeded");
+    assert!(seeded.contains("failed=0"), "{seeded}");
+    views_caught_up(&embedded_url(&data_dir.0)).await;
+
+    let token = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let bearer: tonic::metadata::MetadataValue<_> =
+        format!("Bearer {}", token.trim()).parse().unwrap();
+    let authed = move |mut request: tonic::Request<()>| {
+        request
+            .metadata_mut()
+            .insert("authorization", bearer.clone());
+        Ok(request)
+    };
+    let mut views = worklist::worklist_service_client::WorklistServiceClient::with_interceptor(
+        channel.clone(),
+        authed.clone(),
+    );
+    let mut letters =
+        feedback::feedback_service_client::FeedbackServiceClient::with_interceptor(channel, authed);
+
+    // Every municipality of the service has reports over the two years, and Stjørdal most.
+    let this_year = chrono::Utc::now().year();
+    let mut received = std::collections::BTreeMap::<String, i64>::new();
+    for year in this_year - 2..=this_year {
+        let statistics = views
+            .get_statistics(worklist::GetStatisticsRequest {
+                year,
+                period: worklist::PeriodKind::Year as i32,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for row in statistics.rows {
+            *received.entry(row.municipality).or_default() += row.reports_received;
+        }
+    }
+    let municipalities: Vec<&str> = received.keys().map(String::as_str).collect();
+    assert_eq!(municipalities, ["5032", "5033", "5034", "5035", "5036"]);
+    assert!(received.values().all(|&n| n > 0), "{received:?}");
+    assert_eq!(
+        received
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(m, _)| m.as_str()),
+        Some("5035")
+    );
+    // About 356 reports a year.
+    let total: i64 = received.values().sum();
+    assert!((600..=820).contains(&total), "{total} reports");
+
+    // A working service: deadlines running, some breached, assigned to teams; letters owed,
+    // some overdue.
+    let review = views
+        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+            all_running: true,
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        review.items.iter().any(|item| item.breached),
+        "nothing breached"
+    );
+    assert!(
+        review.items.iter().any(|item| !item.breached),
+        "everything breached"
+    );
+    assert!(review.items.iter().all(|item| !item.team.is_empty()));
+    let owed = letters
+        .list_letters_owed(feedback::ListLettersOwedRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        owed.letters.iter().any(|letter| letter.overdue),
+        "no letter overdue"
+    );
+
+    drop((views, letters));
+    let (status, log) = up.terminate();
+    assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
+
+    // Started again with --demo, it leaves the data as it is.
+    let mut again = Running::start_with(&data_dir.0, &["--demo"]);
+    again.wait_for("demo not seeded: the database already holds events");
+    let (status, log) = again.terminate();
+    assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
 }

@@ -1,24 +1,78 @@
 //! The requests a municipal system sends, as the lifecycle orders them: a report, its
-//! screening, the investigation with activities, the conclusion, measures with their
-//! evaluation and end, the feedback letters. Synthetic people only (names like "Barn 17", no
-//! identity numbers).
+//! assignment and screening, the investigation with activities, the conclusion, measures with
+//! their evaluation and end, the feedback letters. The demo and the benchmarks send the same
+//! requests, so what the benchmarks measure is what a newcomer sees. Synthetic people only.
+
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use api::common::v1 as common;
 use api::feedback::v1 as feedback;
+use api::feedback::v1::feedback_service_client::FeedbackServiceClient;
 use api::intake::v1 as intake;
+use api::intake::v1::intake_service_client::IntakeServiceClient;
 use api::investigation::v1 as investigation;
+use api::investigation::v1::investigation_service_client::InvestigationServiceClient;
 use api::measures::v1 as measures;
+use api::measures::v1::measures_service_client::MeasuresServiceClient;
 use chrono::NaiveDate;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
 
-use crate::load::Rng;
-use crate::vern::Clients;
+use super::Rng;
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+type Authed = InterceptedService<Channel, Bearer>;
+
+/// One client per service over one HTTP/2 connection.
+#[derive(Clone)]
+pub struct Clients {
+    pub intake: IntakeServiceClient<Authed>,
+    pub investigation: InvestigationServiceClient<Authed>,
+    pub measures: MeasuresServiceClient<Authed>,
+    pub feedback: FeedbackServiceClient<Authed>,
+}
+
+impl Clients {
+    pub fn new(address: SocketAddr, token: &str) -> anyhow::Result<Self> {
+        let channel = Endpoint::from_shared(format!("http://{address}"))?
+            .timeout(Duration::from_secs(30))
+            .connect_lazy();
+        let bearer = Bearer(format!("Bearer {token}").parse()?);
+        Ok(Self {
+            intake: IntakeServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            investigation: InvestigationServiceClient::with_interceptor(
+                channel.clone(),
+                bearer.clone(),
+            ),
+            measures: MeasuresServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            feedback: FeedbackServiceClient::with_interceptor(channel, bearer),
+        })
+    }
+}
 
 /// One step of a lifecycle, sent as one command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Step {
+pub enum Step {
     Submit,
+    Assign,
     ScreenIntoInvestigation,
     ScreenDismissed,
     StartInvestigation,
@@ -33,9 +87,10 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Step::Submit => "SubmitReport",
+            Step::Assign => "AssignReport",
             Step::ScreenIntoInvestigation | Step::ScreenDismissed => "ScreenReport",
             Step::StartInvestigation => "StartInvestigation",
             Step::RecordActivity => "RecordActivity",
@@ -49,32 +104,33 @@ impl Step {
     }
 }
 
-/// The mix the `commands` scenario sends, one lifecycle after another.
-pub(crate) const COMMAND_MIX: [Step; 6] = [
-    Step::Submit,
-    Step::ScreenIntoInvestigation,
-    Step::StartInvestigation,
-    Step::RecordActivity,
-    Step::ConcludeWithMeasures,
-    Step::StartMeasure,
-];
-
 /// One report about one child, and the case it becomes.
 #[derive(Clone, Debug)]
-pub(crate) struct Lifecycle {
-    pub(crate) municipality: String,
-    pub(crate) child: u64,
-    pub(crate) public_reporter: bool,
-    pub(crate) report_id: String,
-    pub(crate) case_id: String,
+pub struct Lifecycle {
+    pub municipality: String,
+    pub child: u64,
+    /// "Barn <child>" unless a name is given.
+    pub child_name: String,
+    /// A synthetic fødselsnummer; without one the report names the child and birth date.
+    pub child_number: Option<String>,
+    pub public_reporter: bool,
+    /// Who `Step::Assign` hands the report to.
+    pub team: String,
+    pub caseworker: String,
+    pub report_id: String,
+    pub case_id: String,
 }
 
 impl Lifecycle {
-    pub(crate) fn new(municipality: String, child: u64, public_reporter: bool) -> Self {
+    pub fn new(municipality: String, child: u64, public_reporter: bool) -> Self {
         Self {
             municipality,
             child,
+            child_name: format!("Barn {child}"),
+            child_number: None,
             public_reporter,
+            team: String::new(),
+            caseworker: String::new(),
             report_id: String::new(),
             case_id: String::new(),
         }
@@ -83,7 +139,7 @@ impl Lifecycle {
 
 /// Sends `step` for `lifecycle` on `today` (the service's date); returns the position of
 /// its last event (none when it wrote nothing).
-pub(crate) async fn send(
+pub async fn send(
     clients: &mut Clients,
     step: Step,
     lifecycle: &mut Lifecycle,
@@ -102,6 +158,17 @@ pub(crate) async fn send(
             lifecycle.report_id = response.report_id;
             response.result
         }
+        Step::Assign => clients
+            .intake
+            .assign_report(intake::AssignReportRequest {
+                command_id: command_id(),
+                report_id: lifecycle.report_id.clone(),
+                team: lifecycle.team.clone(),
+                caseworker: lifecycle.caseworker.clone(),
+            })
+            .await?
+            .into_inner()
+            .into(),
         Step::ScreenIntoInvestigation | Step::ScreenDismissed => {
             let outcome = if step == Step::ScreenDismissed {
                 intake::child_screening::Outcome::Dismissed(intake::Dismissal {
@@ -293,7 +360,7 @@ pub(crate) async fn send(
     Ok(result.context("the answer has a write result")?.position)
 }
 
-pub(crate) fn submit(
+pub fn submit(
     lifecycle: &Lifecycle,
     today: NaiveDate,
     rng: &mut Rng,
@@ -329,12 +396,13 @@ pub(crate) fn submit(
             kind: Some(reporter),
         }),
         children: vec![common::Child {
-            identity: Some(common::child::Identity::NameAndBirthDate(
-                common::NameAndBirthDate {
-                    name: format!("Barn {}", lifecycle.child),
+            identity: Some(match &lifecycle.child_number {
+                Some(number) => common::child::Identity::NationalIdentityNumber(number.clone()),
+                None => common::child::Identity::NameAndBirthDate(common::NameAndBirthDate {
+                    name: lifecycle.child_name.clone(),
                     birth_date: born.to_string(),
-                },
-            )),
+                }),
+            }),
         }],
         concerns: vec![concerns[rng.below(concerns.len() as u64) as usize] as i32],
         summary: "Synthetic benchmark report: the child often comes to kindergarten hungry.".into(),
