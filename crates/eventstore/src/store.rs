@@ -234,6 +234,26 @@ impl EventStore {
         read_all_in(&mut connection, &self.upcasters, after, limit).await
     }
 
+    /// The position of the last committed event in log order, readable yet or not (START
+    /// for an empty log): a reader that must see everything written so far reads until it
+    /// has passed this.
+    pub async fn last_position(&self) -> Result<Position, Error> {
+        let last: Option<(i64, i64)> = sqlx::query_as(
+            "select e.transaction_id::text::bigint, e.global_position from events e \
+              order by e.transaction_id desc, e.global_position desc limit 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            last.map_or(Position::START, |(transaction_id, global_position)| {
+                Position {
+                    transaction_id: transaction_id.unsigned_abs(),
+                    global_position,
+                }
+            }),
+        )
+    }
+
     /// The reader horizon and the transaction holding it back.
     pub async fn horizon(&self) -> Result<Horizon, Error> {
         let row = sqlx::query(

@@ -1,5 +1,5 @@
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use eventstore::{EventStore, Position};
@@ -7,12 +7,16 @@ use sqlx::{Connection as _, PgConnection, Row as _};
 
 use crate::{Error, Memory, Projection};
 
+/// How soon a draining runner looks again when what is left is behind the horizon.
+const DRAIN_RECHECK: Duration = Duration::from_millis(10);
+
 /// Keeps one projection current while it holds the projection's lock.
 pub struct Runner<P> {
     store: EventStore,
     projection: P,
     batch_size: u32,
     poll_interval: Duration,
+    drain_limit: Duration,
 }
 
 impl<P: Projection> Runner<P> {
@@ -22,6 +26,7 @@ impl<P: Projection> Runner<P> {
             projection,
             batch_size: 500,
             poll_interval: Duration::from_millis(500),
+            drain_limit: Duration::from_secs(10),
         }
     }
 
@@ -36,8 +41,17 @@ impl<P: Projection> Runner<P> {
         self
     }
 
-    /// Runs until `shutdown` completes or an error stops it. The caller restarts it after an
-    /// error; it resumes from the last committed checkpoint.
+    /// How long a runner told to stop goes on applying what is already readable. A process
+    /// that stops with its views current lets the next start serve current answers at once;
+    /// past the limit, the rest waits for the next runner.
+    pub fn with_drain_limit(mut self, drain_limit: Duration) -> Self {
+        self.drain_limit = drain_limit;
+        self
+    }
+
+    /// Runs until `shutdown` completes or an error stops it. After `shutdown` it applies what
+    /// is readable then, for at most the drain limit. The caller restarts it after an error;
+    /// it resumes from the last committed checkpoint.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
         let name = self.projection.name();
         tokio::pin!(shutdown);
@@ -68,11 +82,36 @@ impl<P: Projection> Runner<P> {
             .with_batch_size(self.batch_size)
             .with_poll_interval(self.poll_interval);
         let mut memory = Memory::new(self.store.clone());
+        // After the shutdown signal: until when, and up to where (the last event committed
+        // then; events behind the horizon, such as another view's open batch, count too).
+        let mut draining: Option<(Instant, Position)> = None;
         let result = loop {
             let from = subscription.position();
-            let batch = tokio::select! {
-                batch = subscription.next_batch() => batch?,
-                () = &mut shutdown => break Ok(()),
+            let batch = match draining {
+                None => tokio::select! {
+                    batch = subscription.next_batch() => batch?,
+                    () = &mut shutdown => {
+                        let last = self.store.last_position().await?;
+                        draining = Some((Instant::now() + self.drain_limit, last));
+                        continue;
+                    }
+                },
+                Some((_, last)) if from >= last => {
+                    tracing::info!(projection = name, position = %from, "projection stopped, current");
+                    break Ok(());
+                }
+                Some((until, _)) if Instant::now() < until => {
+                    let batch = subscription.try_next_batch().await?;
+                    if batch.is_empty() {
+                        tokio::time::sleep(DRAIN_RECHECK).await;
+                        continue;
+                    }
+                    batch
+                }
+                Some(_) => {
+                    tracing::warn!(projection = name, position = %from, "projection stopped before it was current: the drain limit passed");
+                    break Ok(());
+                }
             };
             match self
                 .apply_batch(&mut connection, &mut memory, &subscription, from, &batch)

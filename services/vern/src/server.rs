@@ -156,11 +156,33 @@ pub async fn serve(
             .set_service_status(service.grpc_name(), tonic_health::ServingStatus::Serving)
             .await;
     }
-    router
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
-        .await?;
+    // After the signal, calls in flight get `CALLS_GRACE` to finish. A client that keeps an
+    // idle connection open after the server's GOAWAY must not hold the process up past
+    // that: the orchestrator's own grace period (30 s in `deploy/`) ends in SIGKILL, and the
+    // views should get their turn to drain first.
+    let signalled = Arc::new(tokio::sync::Notify::new());
+    let serving = router.serve_with_incoming_shutdown(TcpIncoming::from(listener), {
+        let signalled = signalled.clone();
+        async move {
+            shutdown.await;
+            signalled.notify_one();
+        }
+    });
+    tokio::select! {
+        served = serving => served?,
+        () = async {
+            signalled.notified().await;
+            tokio::time::sleep(CALLS_GRACE).await;
+        } => tracing::warn!(
+            grace_seconds = CALLS_GRACE.as_secs(),
+            "connections still open after the grace period; closing them"
+        ),
+    }
     Ok(())
 }
+
+/// How long calls in flight at a shutdown get to finish.
+pub const CALLS_GRACE: Duration = Duration::from_secs(15);
 
 /// Binds the listener, with the address in the error when it is taken.
 pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {

@@ -566,3 +566,131 @@ async fn up_with_demo_seeds_a_living_service_once() {
     let (status, log) = again.terminate();
     assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
 }
+
+/// The events-behind column of `vern projections status`, per view.
+fn events_behind(status: &str) -> Vec<(String, i64)> {
+    status
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            let view = ["case_timeline", "worklist", "caseload", "statistics"]
+                .into_iter()
+                .find(|view| columns.first() == Some(view))?;
+            Some((view.to_owned(), columns.get(2)?.parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_loses_no_acknowledged_command_and_leaves_the_views_current() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let data_dir = DataDir::new();
+    let mut up = Running::start(&data_dir.0);
+    let address: std::net::SocketAddr = listening_on(&up.wait_for("vern is up")).parse().unwrap();
+    let token = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+
+    // Eight callers, each on its own connection, submitting reports until the server is gone.
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let refused = Arc::new(Mutex::new(Vec::<tonic::Code>::new()));
+    let signalled = Arc::new(AtomicBool::new(false));
+    let mut callers = tokio::task::JoinSet::new();
+    for caller in 0..8u64 {
+        let mut clients = vern::demo::Clients::new(address, token.trim()).unwrap();
+        let (acknowledged, refused, signalled) =
+            (acknowledged.clone(), refused.clone(), signalled.clone());
+        callers.spawn(async move {
+            let mut rng = vern::demo::Rng::new(caller);
+            let today = chrono::Utc::now().date_naive();
+            for child in 0.. {
+                let lifecycle = vern::demo::Lifecycle::new("5035".into(), child, true);
+                let request = vern::demo::submit(&lifecycle, today, &mut rng);
+                match clients.intake.submit_report(request).await {
+                    Ok(answer) => acknowledged
+                        .lock()
+                        .unwrap()
+                        .push(format!("report-{}", answer.into_inner().report_id)),
+                    Err(status) => {
+                        let after_signal = signalled.load(Ordering::SeqCst);
+                        refused.lock().unwrap().push(status.code());
+                        assert!(after_signal, "refused before the signal: {status:?}");
+                        return;
+                    }
+                }
+            }
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < 200 {
+        assert!(Instant::now() < deadline, "the load never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signalled.store(true, Ordering::SeqCst);
+    let (status, log) = up.terminate();
+    assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
+    assert!(log.iter().any(|line| line.contains("shutting down")));
+    while let Some(caller) = callers.join_next().await {
+        caller.expect("a caller panicked");
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let refused = refused.lock().unwrap().clone();
+    assert_eq!(refused.len(), 8, "every caller saw the server go");
+
+    // The views applied everything before the process ended.
+    let status = Command::new(VERN)
+        .args(["projections", "status", "--data-dir"])
+        .arg(&data_dir.0)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let status = String::from_utf8(status.stdout).unwrap();
+    let behind = events_behind(&status);
+    assert_eq!(behind.len(), 4, "{status}");
+    assert!(behind.iter().all(|(_, n)| *n == 0), "{status}");
+
+    // Every acknowledged report is stored, once.
+    let mut again = Running::start(&data_dir.0);
+    again.wait_for("vern is up");
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&embedded_url(&data_dir.0))
+        .await
+        .unwrap();
+    let received: Vec<(String, i64)> = sqlx::query_as(
+        "select stream_id, count(*) from events \
+          where stream_id = any($1) and event_type = 'ReportReceived' group by stream_id",
+    )
+    .bind(&acknowledged)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("select count(*) from events where event_type = 'ReportReceived'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    assert_eq!(
+        usize::try_from(stored).unwrap(),
+        acknowledged.len(),
+        "a report was stored but its caller never heard"
+    );
+    assert_eq!(
+        received.len(),
+        acknowledged.len(),
+        "acknowledged reports lost"
+    );
+    assert!(
+        received.iter().all(|(_, n)| *n == 1),
+        "a report stored twice"
+    );
+    eprintln!(
+        "{} acknowledged; the callers then saw {refused:?}",
+        acknowledged.len()
+    );
+    let (status, log) = again.terminate();
+    assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
+}
