@@ -63,6 +63,34 @@ pub struct Handler {
     municipalities: Arc<MunicipalityRegistry>,
     clock: Clock,
     max_attempts: u32,
+    metrics: Metrics,
+}
+
+/// The append's instruments, from the global meter (a no-op one unless the process exports
+/// metrics).
+#[derive(Clone)]
+struct Metrics {
+    append_duration: opentelemetry::metrics::Histogram<f64>,
+    conflicts: opentelemetry::metrics::Counter<u64>,
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let meter = opentelemetry::global::meter("vern");
+        Self {
+            append_duration: meter
+                .f64_histogram("vern.append.duration")
+                .with_unit("s")
+                .with_description("Event store appends, from the call to its answer")
+                .build(),
+            conflicts: meter
+                .u64_counter("vern.append.conflicts")
+                .with_description(
+                    "Appends refused because a stream moved on; the command is decided again",
+                )
+                .build(),
+        }
+    }
 }
 
 impl Handler {
@@ -73,6 +101,7 @@ impl Handler {
             municipalities: Arc::new(MunicipalityRegistry::norway_2024()),
             clock: Arc::new(Utc::now),
             max_attempts: 5,
+            metrics: Metrics::new(),
         }
     }
 
@@ -278,7 +307,8 @@ impl Handler {
         if let Some(first) = self.store.command_result(command_id).await? {
             return Ok(first);
         }
-        let metadata = EventMetadata::for_command(command_id, actor.clone());
+        let mut metadata = EventMetadata::for_command(command_id, actor.clone());
+        metadata.traceparent = crate::trace::current_traceparent();
         let mut last_conflict = String::new();
         for _ in 0..self.max_attempts {
             let streams = attempt().await?;
@@ -289,10 +319,19 @@ impl Handler {
                 metadata: metadata.clone(),
                 streams,
             };
-            match self.store.append(&request).await {
+            let started = std::time::Instant::now();
+            let appended = self.store.append(&request).await;
+            self.metrics
+                .append_duration
+                .record(started.elapsed().as_secs_f64(), &[]);
+            match appended {
                 Ok(result) => return Ok(result),
                 Err(eventstore::Error::Conflict { stream_id, .. }) => {
                     tracing::debug!(%stream_id, "conflict; deciding again");
+                    let category = stream_id.split('-').next().unwrap_or_default().to_owned();
+                    self.metrics
+                        .conflicts
+                        .add(1, &[opentelemetry::KeyValue::new("category", category)]);
                     last_conflict = stream_id;
                 }
                 Err(error) => return Err(error.into()),

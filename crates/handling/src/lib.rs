@@ -12,12 +12,14 @@
 //! - [`CaseAt`]: a municipality's cases as they stood at a moment (registry export).
 //! - [`convert`]: shared request field parsing, each error naming its field.
 //! - [`principal`]: who is calling, as the server's authentication left it on the request.
+//! - [`trace`]: the request's trace context, recorded in every event's metadata.
 
 mod cases;
 pub mod convert;
 mod error;
 mod handler;
 pub mod principal;
+pub mod trace;
 
 pub use cases::CaseAt;
 pub use error::Error;

@@ -5,6 +5,10 @@ use chrono::{DateTime, Utc};
 use eventstore::{EventStore, Position};
 use sqlx::{Connection as _, PgConnection, Row as _};
 
+use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
 use crate::{Error, Memory, Projection};
 
 /// How soon a draining runner looks again when what is left is behind the horizon.
@@ -149,6 +153,30 @@ impl<P: Projection> Runner<P> {
         from: Position,
         batch: &[eventstore::RecordedEvent],
     ) -> Result<bool, Error> {
+        let span = tracing::info_span!(
+            "projection batch",
+            otel.name = %format!("projection {}", self.projection.name()),
+            projection = self.projection.name(),
+            events = batch.len(),
+        );
+        for event in batch {
+            if let Some(context) = event.metadata.traceparent.as_deref().and_then(span_context) {
+                span.add_link(context);
+            }
+        }
+        self.apply_batch_in(connection, memory, subscription, from, batch)
+            .instrument(span)
+            .await
+    }
+
+    async fn apply_batch_in(
+        &self,
+        connection: &mut PgConnection,
+        memory: &mut Memory,
+        subscription: &eventstore::Subscription,
+        from: Position,
+        batch: &[eventstore::RecordedEvent],
+    ) -> Result<bool, Error> {
         let mut transaction = connection.begin().await?;
         let stored = eventstore::lock_checkpoint(&mut transaction, self.projection.name()).await?;
         if stored != from {
@@ -165,6 +193,28 @@ impl<P: Projection> Runner<P> {
         transaction.commit().await?;
         Ok(true)
     }
+}
+
+/// The span a W3C `traceparent` names, to link a batch to the requests that wrote its events.
+fn span_context(traceparent: &str) -> Option<SpanContext> {
+    let mut parts = traceparent.split('-');
+    let (Some("00"), Some(trace_id), Some(span_id), Some(flags), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let context = SpanContext::new(
+        TraceId::from_hex(trace_id).ok()?,
+        SpanId::from_hex(span_id).ok()?,
+        TraceFlags::new(u8::from_str_radix(flags, 16).ok()?),
+        true,
+        TraceState::default(),
+    );
+    context.is_valid().then_some(context)
 }
 
 /// Where a projection stands.
@@ -205,4 +255,31 @@ pub async fn status(store: &EventStore, projection: &str) -> Result<Status, Erro
         }),
         events_waiting: row.try_get(2)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span_context;
+
+    #[test]
+    fn a_traceparent_names_its_span_and_anything_else_names_none() {
+        let context =
+            span_context("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+        assert_eq!(
+            context.trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(context.span_id().to_string(), "00f067aa0ba902b7");
+        assert!(context.is_sampled() && context.is_remote());
+        for broken in [
+            "",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-zzf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert!(span_context(broken).is_none(), "{broken:?}");
+        }
+    }
 }

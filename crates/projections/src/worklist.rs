@@ -401,3 +401,20 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
         })
         .collect())
 }
+
+/// How many letters are overdue and how many other deadlines are breached at `as_of`, over
+/// every municipality: what the operators' gauges show.
+pub async fn breached(pool: &sqlx::PgPool, as_of: DateTime<Utc>) -> Result<(i64, i64), Error> {
+    let letter_kinds: Vec<String> = LETTER_KINDS.into_iter().map(kind_name).collect();
+    let (letters, deadlines): (i64, i64) = sqlx::query_as(
+        "select count(*) filter (where kind = any($2)), count(*) filter (where not kind = any($2)) \
+           from worklist_items \
+          where opened_at <= $1 and (closed_at is null or closed_at > $1) \
+            and breached_from <= $1",
+    )
+    .bind(as_of)
+    .bind(&letter_kinds)
+    .fetch_one(pool)
+    .await?;
+    Ok((letters, deadlines))
+}

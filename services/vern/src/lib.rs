@@ -6,4 +6,5 @@ pub mod database;
 pub mod demo;
 pub mod registry;
 pub mod server;
+pub mod telemetry;
 pub mod views;

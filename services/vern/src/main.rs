@@ -20,6 +20,16 @@ use vern::server::{self, ServiceName};
     about = "Case lifecycle of a municipal child welfare service"
 )]
 struct Cli {
+    /// How log lines are written to standard error. Traces and metrics also go over OTLP
+    /// when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    #[arg(
+        long,
+        global = true,
+        env = "VERN_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    log_format: vern::telemetry::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -148,11 +158,18 @@ const OPERATOR_TOKEN_LIFETIME_SECONDS: i64 = 90 * 24 * 3600;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    let telemetry = match vern::telemetry::init(cli.log_format) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let exports_metrics = telemetry.exports_metrics();
     let result = match cli.command {
-        Command::Up { args, demo } => serve(args, &ServiceName::ALL, demo).await,
-        Command::Serve { service, args } => serve(args, &[service], false).await,
+        Command::Up { args, demo } => serve(args, &ServiceName::ALL, demo, exports_metrics).await,
+        Command::Serve { service, args } => serve(args, &[service], false, exports_metrics).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Projections { command } => match command {
             ProjectionsCommand::Status(args) => projections_status(args).await,
@@ -190,6 +207,8 @@ async fn main() -> ExitCode {
             registry_export(args, export).await
         }
     };
+    // Spans and metrics still buffered go out before the process ends.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -200,17 +219,13 @@ async fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-}
-
-async fn serve(args: ServeArgs, services: &[ServiceName], demo: bool) -> anyhow::Result<()> {
+async fn serve(
+    args: ServeArgs,
+    services: &[ServiceName],
+    demo: bool,
+    exports_metrics: bool,
+) -> anyhow::Result<()> {
+    let signalled = shutdown_signal()?;
     let data_dir = &args.database.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
@@ -231,13 +246,17 @@ async fn serve(args: ServeArgs, services: &[ServiceName], demo: bool) -> anyhow:
             "vern is up; stop with Ctrl-C"
         );
         let (stop_projections, projections_stopped) = tokio::sync::watch::channel(false);
+        let gauges = exports_metrics.then(|| {
+            tokio::spawn(vern::telemetry::sample_gauges(
+                store.clone(),
+                projections_stopped.clone(),
+            ))
+        });
         let projections = tokio::spawn(vern::views::run(store.clone(), projections_stopped));
         let seeding = demo.then(|| tokio::spawn(seed_demo(store.pool().clone())));
         let handler = Handler::new(store);
         let served = server::serve(listener, handler, key, services, async {
-            if let Err(error) = shutdown_signal().await {
-                tracing::error!(%error, "waiting for a shutdown signal");
-            }
+            signalled.await;
             tracing::info!("shutting down");
         })
         .await;
@@ -248,6 +267,9 @@ async fn serve(args: ServeArgs, services: &[ServiceName], demo: bool) -> anyhow:
         // The server has finished its calls; let the projections finish their batch.
         let _ = stop_projections.send(true);
         let _ = projections.await;
+        if let Some(gauges) = gauges {
+            let _ = gauges.await;
+        }
         served
     }
     .await;
@@ -514,11 +536,18 @@ fn print_lines(lines: &[String]) {
 }
 
 /// Ctrl-C or SIGTERM, whichever comes first.
-async fn shutdown_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C"),
-        _ = terminate.recv() => Ok(()),
-    }
+/// Installs the handlers for SIGTERM and SIGINT now, so a signal that comes at any moment
+/// after this (even before the server awaits it) stops the process cleanly, and returns what
+/// completes when one arrives.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate =
+        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
 }

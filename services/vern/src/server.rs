@@ -115,6 +115,8 @@ pub async fn serve(
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
     let mut router = Server::builder()
+        .trace_fn(crate::telemetry::request_span)
+        .layer(crate::telemetry::RpcMetrics::new())
         .timeout(Duration::from_secs(30))
         .add_service(health_server)
         .add_service(InterceptedService::new(reflection_v1, auth.clone()))

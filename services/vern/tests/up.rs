@@ -14,6 +14,9 @@ use serde_json::json;
 use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
+mod shared;
+use shared::embedded_url;
+
 const VERN: &str = env!("CARGO_BIN_EXE_vern");
 
 /// A data directory the unprivileged server user can reach, removed at the end.
@@ -98,17 +101,6 @@ impl Running {
         self.log.extend(self.lines.iter());
         (status, self.log)
     }
-}
-
-/// The embedded server's URL, from the files `vern up` keeps in its data directory.
-fn embedded_url(data_dir: &Path) -> String {
-    let password = std::fs::read_to_string(data_dir.join("credentials")).unwrap();
-    let pid_file = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid")).unwrap();
-    let port = pid_file.lines().nth(3).unwrap().trim();
-    format!(
-        "postgres://postgres:{}@127.0.0.1:{port}/postgres",
-        password.trim()
-    )
 }
 
 fn marker_append(stream: &str) -> AppendRequest {
