@@ -166,7 +166,13 @@ fn spawn(
         .append(true)
         .open(data_dir.join("vern.log"))?;
     Command::new(binary)
-        .args(["up", "--listen", &address.to_string(), "--data-dir"])
+        .args([
+            "up",
+            "--no-dashboard",
+            "--listen",
+            &address.to_string(),
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")

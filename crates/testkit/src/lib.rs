@@ -17,6 +17,8 @@
 //!
 //! With `DATABASE_URL` set, that server is used instead and nothing is started.
 
+pub mod browser;
+
 use std::fs::{self, File};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};

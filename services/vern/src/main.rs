@@ -45,6 +45,12 @@ enum Command {
         /// command path while the server runs. A database that holds events is left alone.
         #[arg(long)]
         demo: bool,
+        /// The operators' web dashboard (same tokens as the gRPC API; log in with one).
+        #[arg(long, env = "VERN_DASHBOARD", default_value = "127.0.0.1:8080")]
+        dashboard: SocketAddr,
+        /// Do not serve the dashboard.
+        #[arg(long)]
+        no_dashboard: bool,
     },
     /// Run one service.
     Serve {
@@ -168,8 +174,27 @@ async fn main() -> ExitCode {
     };
     let exports_metrics = telemetry.exports_metrics();
     let result = match cli.command {
-        Command::Up { args, demo } => serve(args, &ServiceName::ALL, demo, exports_metrics).await,
-        Command::Serve { service, args } => serve(args, &[service], false, exports_metrics).await,
+        Command::Up {
+            args,
+            demo,
+            dashboard,
+            no_dashboard,
+        } => {
+            let extras = Extras {
+                demo,
+                dashboard: (!no_dashboard).then_some(dashboard),
+                exports_metrics,
+            };
+            serve(args, &ServiceName::ALL, extras).await
+        }
+        Command::Serve { service, args } => {
+            let extras = Extras {
+                demo: false,
+                dashboard: None,
+                exports_metrics,
+            };
+            serve(args, &[service], extras).await
+        }
         Command::Migrate(args) => migrate(args).await,
         Command::Projections { command } => match command {
             ProjectionsCommand::Status(args) => projections_status(args).await,
@@ -219,12 +244,17 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(
-    args: ServeArgs,
-    services: &[ServiceName],
+/// What a serving process runs besides the gRPC services.
+struct Extras {
+    /// Seed the demo (`vern up --demo`).
     demo: bool,
+    /// Where to serve the dashboard, if at all.
+    dashboard: Option<SocketAddr>,
+    /// Sample the gauges for the metrics exporter.
     exports_metrics: bool,
-) -> anyhow::Result<()> {
+}
+
+async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> anyhow::Result<()> {
     let signalled = shutdown_signal()?;
     let data_dir = &args.database.data_dir;
     std::fs::create_dir_all(data_dir)
@@ -235,31 +265,68 @@ async fn serve(
         let store = EventStore::new(database.pool().clone());
         vern::views::migrate_all(&store).await?;
         let listener = server::bind(args.listen).await?;
+        let dashboard_listener = match extras.dashboard {
+            Some(address) => Some(server::bind(address).await?),
+            None => None,
+        };
         write_operator_token(&key, data_dir)?;
         let listening_on = listener
             .local_addr()
             .context("reading the listening address")?;
+        let dashboard_on = match &dashboard_listener {
+            Some(listener) => format!(
+                "http://{}",
+                listener
+                    .local_addr()
+                    .context("reading the dashboard's address")?
+            ),
+            None => "off".to_owned(),
+        };
         tracing::info!(
             listen = %listening_on,
+            dashboard = %dashboard_on,
             database = %database.describe(),
             services = ?services,
             "vern is up; stop with Ctrl-C"
         );
+        let (stop_serving, serving_stopped) = tokio::sync::watch::channel(false);
+        let dashboard = dashboard_listener.map(|listener| {
+            let dashboard = dashboard::Dashboard::new(
+                store.clone(),
+                key.clone(),
+                false,
+                env!("CARGO_PKG_VERSION"),
+            );
+            let mut stopped = serving_stopped.clone();
+            tokio::spawn(dashboard::serve(listener, dashboard, async move {
+                let _ = stopped.wait_for(|stopped| *stopped).await;
+            }))
+        });
         let (stop_projections, projections_stopped) = tokio::sync::watch::channel(false);
-        let gauges = exports_metrics.then(|| {
+        let gauges = extras.exports_metrics.then(|| {
             tokio::spawn(vern::telemetry::sample_gauges(
                 store.clone(),
                 projections_stopped.clone(),
             ))
         });
         let projections = tokio::spawn(vern::views::run(store.clone(), projections_stopped));
-        let seeding = demo.then(|| tokio::spawn(seed_demo(store.pool().clone())));
+        let seeding = extras
+            .demo
+            .then(|| tokio::spawn(seed_demo(store.pool().clone())));
         let handler = Handler::new(store);
         let served = server::serve(listener, handler, key, services, async {
             signalled.await;
             tracing::info!("shutting down");
+            let _ = stop_serving.send(true);
         })
         .await;
+        if let Some(dashboard) = dashboard {
+            match dashboard.await {
+                Ok(Err(error)) => tracing::error!(%error, "the dashboard stopped with an error"),
+                Err(error) => tracing::error!(%error, "the dashboard panicked"),
+                Ok(Ok(())) => {}
+            }
+        }
         if let Some(seeding) = seeding {
             // Its commands are each atomic; stopping between two loses nothing stored.
             seeding.abort();

@@ -26,9 +26,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use uuid::Uuid;
 
 mod shared;
-use shared::embedded_url;
-
-const VERN: &str = env!("CARGO_BIN_EXE_vern");
+use shared::{VERN, embedded_url};
 
 /// A metric's name with the attributes of each of its data points.
 type Metric = (String, Vec<Vec<(String, String)>>);
@@ -142,6 +140,7 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
             "up",
             "--listen",
             "127.0.0.1:0",
+            "--no-dashboard",
             "--data-dir",
         ])
         .arg(&data_dir)

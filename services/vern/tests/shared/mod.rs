@@ -1,6 +1,19 @@
-//! What the binary's tests share.
+//! What the binary's tests share: a data directory, a running `vern up` and its log, and
+//! reading what it says.
+// Each test binary uses its own part of this.
+#![allow(dead_code)]
 
-use std::path::Path;
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use eventstore::EventStore;
+use sqlx::postgres::PgPoolOptions;
+use uuid::Uuid;
+
+pub(crate) const VERN: &str = env!("CARGO_BIN_EXE_vern");
 
 /// The embedded server's URL, from the files `vern up` keeps in its data directory.
 pub(crate) fn embedded_url(data_dir: &Path) -> String {
@@ -11,4 +24,147 @@ pub(crate) fn embedded_url(data_dir: &Path) -> String {
         "postgres://postgres:{}@127.0.0.1:{port}/postgres",
         password.trim()
     )
+}
+
+/// A data directory the unprivileged server user can reach, removed at the end.
+pub(crate) struct DataDir(pub(crate) PathBuf);
+
+impl DataDir {
+    pub(crate) fn new() -> Self {
+        Self(std::env::temp_dir().join(format!("vern-up-test-{}", Uuid::new_v4().simple())))
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `vern up`, with its log lines arriving on a channel.
+pub(crate) struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Running {
+    pub(crate) fn start(data_dir: &Path) -> Self {
+        Self::start_with(data_dir, &[])
+    }
+
+    pub(crate) fn start_with(data_dir: &Path, args: &[&str]) -> Self {
+        let mut child = Command::new(VERN)
+            .args([
+                "up",
+                "--listen",
+                "127.0.0.1:0",
+                "--dashboard",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("vern starts");
+        let stderr = child.stderr.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        Self {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Waits for a log line containing `text`, with a deadline, and returns it.
+    pub(crate) fn wait_for(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(text);
+                    self.log.push(line.clone());
+                    if found {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no {text:?} from vern; it said:\n{}", self.log.join("\n"));
+    }
+
+    pub(crate) fn terminate(mut self) -> (ExitStatus, Vec<String>) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let status = self.child.wait().unwrap();
+        self.log.extend(self.lines.iter());
+        (status, self.log)
+    }
+}
+
+/// The address in `vern is up`'s log line.
+pub(crate) fn listening_on(line: &str) -> String {
+    log_field(line, "listen")
+}
+
+/// A `key=value` field of a text log line.
+pub(crate) fn log_field(line: &str, key: &str) -> String {
+    // Drop ANSI colour sequences, should the log have them.
+    let mut plain = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let marker = format!("{key}=");
+    let from = plain
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {key} in {plain}"))
+        + marker.len();
+    plain[from..].split_whitespace().next().unwrap().to_owned()
+}
+
+/// Waits until every view has applied every event in the store.
+pub(crate) async fn views_caught_up(url: &str) {
+    use projections::Projection as _;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap();
+    let store = EventStore::new(pool.clone());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for view in projections::views(&domain::rules::RuleBook::norwegian()) {
+        loop {
+            let status = projections::status(&store, view.name()).await.unwrap();
+            if status.events_behind == 0 && status.events_waiting == 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{} never caught up", view.name());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    pool.close().await;
 }

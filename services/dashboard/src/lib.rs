@@ -1,0 +1,385 @@
+//! The operators' dashboard: what the read models say, as plain server-rendered pages.
+//!
+//! No JavaScript and no build step, so there is nothing to bundle and nothing a page can run:
+//! the Content-Security-Policy forbids scripts outright. It reads the same views the worklist
+//! service reads (through `projections`), and writes nothing.
+//!
+//! Authentication is the gRPC API's: an operator logs in with a bearer token signed with the
+//! installation's key. The token is checked once and exchanged for a random session id in a
+//! cookie that scripts cannot read (`HttpOnly`), that no other site's page can send
+//! (`SameSite=Strict`), and that is `Secure` when the dashboard is served over TLS. Every form
+//! carries a CSRF token: the login form a double-submit cookie, the others the session's own.
+//! Sessions live in memory; a restart asks everyone to log in again.
+//!
+//! Layout: this file holds the router, the sessions and the errors; `pages` renders each
+//! page; `html` the escaping and the frame every page shares.
+
+mod html;
+mod pages;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use eventstore::EventStore;
+use platform::auth::SigningKey;
+use serde::Deserialize;
+
+/// What can go wrong serving a page.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not logged in")]
+    NotLoggedIn,
+    #[error("the form's CSRF token does not match")]
+    Csrf,
+    #[error("{field}: {reason}")]
+    BadParameter { field: &'static str, reason: String },
+    #[error("not found")]
+    NotFound,
+    #[error("reading the views: {0}")]
+    Views(#[from] projections::Error),
+    #[error("reading the event store: {0}")]
+    Store(#[from] eventstore::Error),
+    #[error("reading the database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, text) = match &self {
+            Error::NotLoggedIn => return Redirect::to("/login").into_response(),
+            Error::Csrf => (
+                StatusCode::FORBIDDEN,
+                "Skjemaet er utløpt. Last siden på nytt.".to_owned(),
+            ),
+            Error::BadParameter { .. } => (StatusCode::BAD_REQUEST, self.to_string()),
+            Error::NotFound => (StatusCode::NOT_FOUND, "Fant ikke siden.".to_owned()),
+            Error::Views(_) | Error::Store(_) | Error::Database(_) => {
+                tracing::error!(error = %self, "dashboard page failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Kunne ikke lese dataene akkurat nå. Prøv igjen.".to_owned(),
+                )
+            }
+        };
+        let body = html::page(
+            "Feil",
+            None,
+            &format!("<p class=\"error\">{}</p>", html::escape(&text)),
+        );
+        (status, secure_headers(), axum::response::Html(body)).into_response()
+    }
+}
+
+/// How the dashboard is set up.
+#[derive(Clone)]
+pub struct Dashboard {
+    store: EventStore,
+    key: Arc<SigningKey>,
+    sessions: Arc<Mutex<HashMap<String, Session>>>,
+    secure_cookies: bool,
+    version: &'static str,
+}
+
+/// A logged-in operator.
+#[derive(Clone, Debug)]
+struct Session {
+    subject: String,
+    role: String,
+    /// Empty: every municipality.
+    municipalities: Vec<String>,
+    csrf: String,
+    expires: Instant,
+}
+
+/// The longest a session lasts, whatever the token's expiry.
+const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
+const SESSION_COOKIE: &str = "vern_session";
+const LOGIN_CSRF_COOKIE: &str = "vern_login_csrf";
+
+impl Dashboard {
+    /// `secure_cookies` marks the cookies `Secure`: set it when the dashboard is served over
+    /// TLS (directly or behind a proxy that terminates it). `version` is shown on the system page.
+    pub fn new(
+        store: EventStore,
+        key: SigningKey,
+        secure_cookies: bool,
+        version: &'static str,
+    ) -> Self {
+        Self {
+            store,
+            key: Arc::new(key),
+            sessions: Arc::new(Mutex::new(HashMap::new())),
+            secure_cookies,
+            version,
+        }
+    }
+
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/", get(|| async { Redirect::to("/cases") }))
+            .route("/login", get(login_form).post(login))
+            .route("/logout", post(logout))
+            .route("/style.css", get(style))
+            .route("/cases", get(pages::cases))
+            .route("/cases/{case_id}", get(pages::timeline))
+            .route("/letters", get(pages::letters))
+            .route("/statistics", get(pages::statistics))
+            .route("/system", get(pages::system))
+            .fallback(|| async { Error::NotFound })
+            .with_state(self)
+    }
+
+    /// The session the request's cookie names, if it is live.
+    fn session(&self, headers: &HeaderMap) -> Result<Session, Error> {
+        let id = cookie(headers, SESSION_COOKIE).ok_or(Error::NotLoggedIn)?;
+        let mut sessions = self.sessions.lock().map_err(|_| Error::NotLoggedIn)?;
+        let now = Instant::now();
+        sessions.retain(|_, session| session.expires > now);
+        sessions.get(&id).cloned().ok_or(Error::NotLoggedIn)
+    }
+
+    fn cookie(&self, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
+        let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+        if let Some(seconds) = max_age {
+            cookie.push_str(&format!("; Max-Age={seconds}"));
+        }
+        if self.secure_cookies {
+            cookie.push_str("; Secure");
+        }
+        HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+}
+
+/// Serves the dashboard on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    dashboard: Dashboard,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, dashboard.router())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Headers every page carries: no scripts, no framing, nothing cached or sniffed.
+fn secure_headers() -> [(header::HeaderName, HeaderValue); 5] {
+    [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ]
+}
+
+/// A value from the `Cookie` header.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// 256 random bits as hex: session ids and CSRF tokens.
+fn random_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Equal without telling, by its timing, how much of a guess was right.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("max-age=3600"),
+            ),
+        ],
+        html::STYLE,
+    )
+}
+
+async fn login_form(State(dashboard): State<Dashboard>) -> Response {
+    login_page(&dashboard, None)
+}
+
+fn login_page(dashboard: &Dashboard, problem: Option<&str>) -> Response {
+    let csrf = random_token();
+    let problem = problem
+        .map(|text| format!("<p class=\"error\">{}</p>", html::escape(text)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Logg inn</h1>{problem}\
+         <form method=\"post\" action=\"/login\" class=\"login\">\
+           <label for=\"token\">Tilgangsnøkkel (token)</label>\
+           <textarea id=\"token\" name=\"token\" rows=\"6\" required autocomplete=\"off\"></textarea>\
+           <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+           <button type=\"submit\">Logg inn</button>\
+         </form>\
+         <p class=\"hint\">Operatørens nøkkel står i <code>operator.token</code> i datakatalogen til <code>vern up</code>.</p>"
+    );
+    let status = if problem.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
+    (
+        status,
+        secure_headers(),
+        [(
+            header::SET_COOKIE,
+            dashboard.cookie(LOGIN_CSRF_COOKIE, &csrf, Some(600)),
+        )],
+        axum::response::Html(html::page("Logg inn", None, &body)),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+    csrf: String,
+}
+
+async fn login(
+    State(dashboard): State<Dashboard>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, Error> {
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).ok_or(Error::Csrf)?;
+    if !same(&expected, &form.csrf) {
+        return Err(Error::Csrf);
+    }
+    let now = chrono::Utc::now().timestamp();
+    let claims = match dashboard.key.verify(form.token.trim(), now) {
+        Ok(claims) => claims,
+        Err(error) => {
+            tracing::info!(%error, "dashboard login refused");
+            return Ok(login_page(
+                &dashboard,
+                Some(&format!("Nøkkelen ble ikke godtatt: {error}")),
+            ));
+        }
+    };
+    let left = u64::try_from(claims.exp.saturating_sub(now)).unwrap_or(0);
+    let lifetime = SESSION_LIFETIME.min(Duration::from_secs(left));
+    let id = random_token();
+    let session = Session {
+        subject: claims.sub,
+        role: claims.role,
+        municipalities: claims.municipalities,
+        csrf: random_token(),
+        expires: Instant::now() + lifetime,
+    };
+    tracing::info!(subject = %session.subject, role = %session.role, "dashboard login");
+    if let Ok(mut sessions) = dashboard.sessions.lock() {
+        sessions.insert(id.clone(), session);
+    }
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, HeaderValue::from_static("/cases")),
+            (
+                header::SET_COOKIE,
+                dashboard.cookie(SESSION_COOKIE, &id, Some(lifetime.as_secs())),
+            ),
+        ],
+        [(
+            header::SET_COOKIE,
+            dashboard.cookie(LOGIN_CSRF_COOKIE, "", Some(0)),
+        )],
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(dashboard): State<Dashboard>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, Error> {
+    let session = dashboard.session(&headers)?;
+    if !same(&session.csrf, &form.csrf) {
+        return Err(Error::Csrf);
+    }
+    if let (Some(id), Ok(mut sessions)) =
+        (cookie(&headers, SESSION_COOKIE), dashboard.sessions.lock())
+    {
+        sessions.remove(&id);
+    }
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, HeaderValue::from_static("/login")),
+            (
+                header::SET_COOKIE,
+                dashboard.cookie(SESSION_COOKIE, "", Some(0)),
+            ),
+        ],
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_read_by_exact_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; vern_session_x=2; vern_session=3"),
+        );
+        assert_eq!(cookie(&headers, "vern_session").as_deref(), Some("3"));
+        assert_eq!(cookie(&headers, "b"), None);
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd"));
+        assert!(!same("abc", "ab"));
+        assert_eq!(random_token().len(), 64);
+        assert_ne!(random_token(), random_token());
+    }
+}

@@ -1,0 +1,609 @@
+//! One function per page. Each reads the session, asks the read models, and renders a table;
+//! lists are paged (`PAGE_ROWS` rows) so a page stays small with thousands of rows behind it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Datelike as _, Utc};
+use domain::calendar::oslo_date;
+use projections::statistics::{Period, StatisticsRow};
+use projections::worklist::{WorklistItem, WorklistQuery};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::html::{Viewer, escape, page, url_encode};
+use crate::{Dashboard, Error, Session, secure_headers};
+
+/// Rows on one page of a list.
+const PAGE_ROWS: i64 = 50;
+
+fn render(title: &str, session: &Session, body: &str) -> Response {
+    let viewer = Viewer {
+        subject: &session.subject,
+        role: &session.role,
+        csrf: &session.csrf,
+    };
+    (secure_headers(), Html(page(title, Some(&viewer), body))).into_response()
+}
+
+/// Municipality numbers to names, for every municipality.
+fn municipality_names() -> BTreeMap<String, String> {
+    domain::municipality::MunicipalityRegistry::norway_2024()
+        .iter()
+        .map(|(number, name)| (number.as_str().to_owned(), name.to_owned()))
+        .collect()
+}
+
+fn municipality_label(names: &BTreeMap<String, String>, number: &str) -> String {
+    match names.get(number) {
+        Some(name) => format!("{} {}", escape(number), escape(name)),
+        None => escape(number),
+    }
+}
+
+/// The municipalities a query may cover: the one asked for, if the session serves it; else
+/// every one the session serves (empty: all).
+fn scope(session: &Session, asked: Option<&str>) -> Result<Vec<String>, Error> {
+    match asked.map(str::trim).filter(|asked| !asked.is_empty()) {
+        Some(asked) => {
+            if asked.len() != 4 || !asked.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::BadParameter {
+                    field: "municipality",
+                    reason: "must be a four-digit municipality number".into(),
+                });
+            }
+            if session.municipalities.is_empty()
+                || session.municipalities.iter().any(|served| served == asked)
+            {
+                Ok(vec![asked.to_owned()])
+            } else {
+                Err(Error::BadParameter {
+                    field: "municipality",
+                    reason: "not one your token serves".into(),
+                })
+            }
+        }
+        None => Ok(session.municipalities.clone()),
+    }
+}
+
+fn page_number(page: Option<u32>) -> i64 {
+    i64::from(page.unwrap_or(1).max(1))
+}
+
+/// Links to the previous and next page, keeping the other parameters.
+fn pager(path: &str, parameters: &[(&str, String)], page: i64, more: bool) -> String {
+    let link = |page: i64| {
+        let mut query: Vec<String> = parameters
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(key, value)| format!("{key}={}", url_encode(value)))
+            .collect();
+        query.push(format!("page={page}"));
+        format!("{path}?{}", query.join("&amp;"))
+    };
+    let mut out = String::from("<div class=\"pager\">");
+    if page > 1 {
+        let _ = write!(out, "<a href=\"{}\">← Forrige side</a>", link(page - 1));
+    }
+    let _ = write!(out, "<span>Side {page}</span>");
+    if more {
+        let _ = write!(out, "<a href=\"{}\">Neste side →</a>", link(page + 1));
+    }
+    out.push_str("</div>");
+    out
+}
+
+fn urgency_badge(urgency: domain::values::Urgency) -> &'static str {
+    use domain::values::Urgency;
+    match urgency {
+        Urgency::Red => "<span class=\"badge red\">rød</span>",
+        Urgency::Yellow => "<span class=\"badge yellow\">gul</span>",
+        Urgency::Green => "<span class=\"badge green\">grønn</span>",
+    }
+}
+
+/// Norwegian names of the worklist's deadline kinds.
+fn kind_label(kind: &str) -> &str {
+    match kind {
+        "screening" => "Gjennomgang av melding (1 uke)",
+        "investigation" => "Undersøkelse",
+        "emergency_approval" => "Godkjenning av akuttvedtak",
+        "emergency_petition_care_order" => "Begjæring etter akuttvedtak (omsorg)",
+        "emergency_petition_behaviour_institution" => "Begjæring etter akuttvedtak (institusjon)",
+        "plan_evaluation" => "Evaluering av tiltaksplan",
+        "follow_up_visit" => "Oppfølgingsbesøk",
+        "receipt_letter" => "Bekreftelse på mottatt melding",
+        "investigation_outcome_letter" => "Brev: undersøkelse åpnet eller ikke",
+        "conclusion_letter" => "Brev: undersøkelsen avsluttet",
+        other => other,
+    }
+}
+
+fn time(moment: DateTime<Utc>) -> String {
+    let oslo = moment.with_timezone(&chrono_tz::Europe::Oslo);
+    oslo.format("%d.%m.%Y %H:%M").to_string()
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct CasesQuery {
+    municipality: Option<String>,
+    team: Option<String>,
+    caseworker: Option<String>,
+    page: Option<u32>,
+}
+
+fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> String {
+    let mut rows = String::new();
+    for item in items {
+        let subject = match (item.case_id, item.report_id) {
+            (Some(case), _) => format!(
+                "<a href=\"/cases/{case}\">sak {}</a>",
+                &case.simple().to_string()[..8]
+            ),
+            (None, Some(report)) => format!("melding {}", &report.simple().to_string()[..8]),
+            (None, None) => String::new(),
+        };
+        let _ = write!(
+            rows,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{subject}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if item.breached { "breached" } else { "" },
+            if item.breached {
+                "<span class=\"badge breach\">fristbrudd</span>"
+            } else {
+                ""
+            },
+            escape(kind_label(&item.kind)),
+            municipality_label(names, &item.municipality),
+            escape(item.team.as_deref().unwrap_or("–")),
+            escape(item.caseworker.as_deref().unwrap_or("–")),
+            urgency_badge(item.urgency),
+            item.last_day.format("%d.%m.%Y"),
+        );
+    }
+    rows
+}
+
+/// Saker til oppfølging: every running deadline, breached first.
+pub(crate) async fn cases(
+    State(dashboard): State<Dashboard>,
+    headers: HeaderMap,
+    Query(query): Query<CasesQuery>,
+) -> Result<Response, Error> {
+    let session = dashboard.session(&headers)?;
+    let municipalities = scope(&session, query.municipality.as_deref())?;
+    let page = page_number(query.page);
+    let clean = |text: &Option<String>| {
+        text.as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    };
+    let (team, caseworker) = (clean(&query.team), clean(&query.caseworker));
+    let now = Utc::now();
+    let mut items = projections::worklist::list(
+        dashboard.store.pool(),
+        &WorklistQuery {
+            municipalities,
+            team: team.clone(),
+            caseworker: caseworker.clone(),
+            as_of: now,
+            due_within_days: None,
+            letters_only: false,
+            limit: PAGE_ROWS + 1,
+            offset: (page - 1) * PAGE_ROWS,
+        },
+    )
+    .await?;
+    let more = items.len() > PAGE_ROWS as usize;
+    items.truncate(PAGE_ROWS as usize);
+    let names = municipality_names();
+    let served: Vec<String> = if session.municipalities.is_empty() {
+        sqlx::query_scalar("select distinct municipality from worklist_items order by 1")
+            .fetch_all(dashboard.store.pool())
+            .await?
+    } else {
+        session.municipalities.clone()
+    };
+    let chosen = query.municipality.clone().unwrap_or_default();
+    let options: String = served
+        .iter()
+        .map(|number| {
+            format!(
+                "<option value=\"{}\"{}>{}</option>",
+                escape(number),
+                if *number == chosen { " selected" } else { "" },
+                municipality_label(&names, number)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>Saker til oppfølging</h1>\
+         <p class=\"summary\">Alle løpende frister per {}, fristbrudd først, deretter rød, gul og grønn.</p>\
+         <form class=\"filters\" method=\"get\" action=\"/cases\">\
+           <label>Kommune<select name=\"municipality\"><option value=\"\">Alle</option>{options}</select></label>\
+           <label>Team<input name=\"team\" value=\"{}\"></label>\
+           <label>Saksbehandler<input name=\"caseworker\" value=\"{}\"></label>\
+           <button type=\"submit\">Vis</button></form>\
+         <table><thead><tr><th>Status</th><th>Frist</th><th>Gjelder</th><th>Kommune</th><th>Team</th><th>Saksbehandler</th><th>Hast</th><th>Siste dag</th></tr></thead>\
+         <tbody>{}</tbody></table>{}",
+        time(now),
+        escape(team.as_deref().unwrap_or("")),
+        escape(caseworker.as_deref().unwrap_or("")),
+        if items.is_empty() {
+            "<tr><td colspan=\"8\">Ingen løpende frister.</td></tr>".to_owned()
+        } else {
+            worklist_rows(&items, &names)
+        },
+        pager(
+            "/cases",
+            &[
+                ("municipality", chosen.clone()),
+                ("team", team.unwrap_or_default()),
+                ("caseworker", caseworker.unwrap_or_default()),
+            ],
+            page,
+            more
+        ),
+    );
+    Ok(render("Saker til oppfølging", &session, &body))
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct LettersQuery {
+    municipality: Option<String>,
+    page: Option<u32>,
+}
+
+/// Brev til melder: the feedback letters owed to reporters, overdue first.
+pub(crate) async fn letters(
+    State(dashboard): State<Dashboard>,
+    headers: HeaderMap,
+    Query(query): Query<LettersQuery>,
+) -> Result<Response, Error> {
+    let session = dashboard.session(&headers)?;
+    let municipalities = scope(&session, query.municipality.as_deref())?;
+    let page = page_number(query.page);
+    let now = Utc::now();
+    let mut items = projections::worklist::list(
+        dashboard.store.pool(),
+        &WorklistQuery {
+            municipalities,
+            team: None,
+            caseworker: None,
+            as_of: now,
+            due_within_days: None,
+            letters_only: true,
+            limit: PAGE_ROWS + 1,
+            offset: (page - 1) * PAGE_ROWS,
+        },
+    )
+    .await?;
+    let more = items.len() > PAGE_ROWS as usize;
+    items.truncate(PAGE_ROWS as usize);
+    let names = municipality_names();
+    let overdue = items.iter().filter(|item| item.breached).count();
+    let body = format!(
+        "<h1>Brev til melder</h1>\
+         <p class=\"summary\">Tilbakemeldinger offentlige meldere har krav på (bvl. § 13-2), per {}. \
+         På denne siden: {} brev, {overdue} for sent.</p>\
+         <form class=\"filters\" method=\"get\" action=\"/letters\">\
+           <label>Kommune (nummer)<input name=\"municipality\" value=\"{}\" size=\"6\"></label>\
+           <button type=\"submit\">Vis</button></form>\
+         <table><thead><tr><th>Status</th><th>Brev</th><th>Gjelder</th><th>Kommune</th><th>Team</th><th>Saksbehandler</th><th>Hast</th><th>Siste dag</th></tr></thead>\
+         <tbody>{}</tbody></table>{}",
+        time(now),
+        items.len(),
+        escape(query.municipality.as_deref().unwrap_or("")),
+        if items.is_empty() {
+            "<tr><td colspan=\"8\">Ingen brev å sende.</td></tr>".to_owned()
+        } else {
+            worklist_rows(&items, &names)
+        },
+        pager(
+            "/letters",
+            &[(
+                "municipality",
+                query.municipality.clone().unwrap_or_default()
+            )],
+            page,
+            more
+        ),
+    );
+    Ok(render("Brev til melder", &session, &body))
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct StatisticsQuery {
+    municipality: Option<String>,
+    year: Option<i32>,
+    /// quarter, half or year.
+    period: Option<String>,
+    number: Option<u32>,
+}
+
+/// Statistikk: DOMAIN.md's table per municipality and period, with a chart.
+pub(crate) async fn statistics(
+    State(dashboard): State<Dashboard>,
+    headers: HeaderMap,
+    Query(query): Query<StatisticsQuery>,
+) -> Result<Response, Error> {
+    let session = dashboard.session(&headers)?;
+    let municipalities = scope(&session, query.municipality.as_deref())?;
+    let now = Utc::now();
+    let today = oslo_date(now);
+    let year = query.year.unwrap_or(today.year());
+    if !(1993..=2100).contains(&year) {
+        return Err(Error::BadParameter {
+            field: "year",
+            reason: "must be between 1993 and 2100".into(),
+        });
+    }
+    let kind = query.period.as_deref().unwrap_or("quarter");
+    let (period, label) = match kind {
+        "quarter" => {
+            let quarter = query.number.unwrap_or((today.month() - 1) / 3 + 1);
+            (
+                Period::Quarter { year, quarter },
+                format!("{quarter}. kvartal {year}"),
+            )
+        }
+        "half" => {
+            let half = query
+                .number
+                .unwrap_or(if today.month() <= 6 { 1 } else { 2 });
+            (
+                Period::HalfYear { year, half },
+                format!("{half}. halvår {year}"),
+            )
+        }
+        "year" => (Period::Year { year }, format!("året {year}")),
+        _ => {
+            return Err(Error::BadParameter {
+                field: "period",
+                reason: "must be quarter, half or year".into(),
+            });
+        }
+    };
+    if period.days().is_none() {
+        return Err(Error::BadParameter {
+            field: "number",
+            reason: "a quarter is 1 to 4, a half-year 1 or 2".into(),
+        });
+    }
+    let mut rows =
+        projections::statistics::statistics(dashboard.store.pool(), &municipalities, period, now)
+            .await?;
+    rows.sort_by(|a, b| a.municipality.cmp(&b.municipality));
+    let names = municipality_names();
+    let table: String = rows
+        .iter()
+        .map(|row| {
+            format!(
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                municipality_label(&names, &row.municipality),
+                row.reports_received,
+                row.reports_dismissed,
+                row.screening_breaches,
+                row.investigations_concluded,
+                row.investigations_dismissed,
+                row.investigation_breaches,
+                row.letters_sent,
+                row.letters_sent_late,
+            )
+        })
+        .collect();
+    let selected = |value: &str| if kind == value { " selected" } else { "" };
+    let body = format!(
+        "<h1>Statistikk, {}</h1>\
+         <form class=\"filters\" method=\"get\" action=\"/statistics\">\
+           <label>Kommune (nummer, tom for alle)<input name=\"municipality\" value=\"{}\" size=\"6\"></label>\
+           <label>År<input name=\"year\" value=\"{year}\" size=\"5\"></label>\
+           <label>Periode<select name=\"period\"><option value=\"quarter\"{}>Kvartal</option>\
+             <option value=\"half\"{}>Halvår</option><option value=\"year\"{}>År</option></select></label>\
+           <label>Nummer<input name=\"number\" value=\"{}\" size=\"2\"></label>\
+           <button type=\"submit\">Vis</button></form>\
+         {}\
+         <table><thead><tr><th>Kommune</th><th>Meldinger</th><th>Henlagt (meldinger)</th><th>Fristbrudd (meldinger)</th>\
+         <th>Undersøkelser</th><th>Henlagt (undersøkelser)</th><th>Fristbrudd (undersøkelser)</th><th>Brev sendt</th><th>Brev for sent</th></tr></thead>\
+         <tbody>{}</tbody></table>",
+        escape(&label),
+        escape(query.municipality.as_deref().unwrap_or("")),
+        selected("quarter"),
+        selected("half"),
+        selected("year"),
+        query.number.map(|n| n.to_string()).unwrap_or_default(),
+        chart(&rows, &names),
+        if rows.is_empty() {
+            "<tr><td colspan=\"9\">Ingen tall for perioden.</td></tr>".to_owned()
+        } else {
+            table
+        },
+    );
+    Ok(render("Statistikk", &session, &body))
+}
+
+/// Reports received and investigations concluded per municipality, as grouped bars.
+fn chart(rows: &[StatisticsRow], names: &BTreeMap<String, String>) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let max = rows
+        .iter()
+        .map(|row| row.reports_received.max(row.investigations_concluded))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (bar, gap, height) = (18i64, 30i64, 160i64);
+    let width = rows.len() as i64 * (2 * bar + gap) + gap;
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"Meldinger og undersøkelser per kommune\" width=\"{width}\" height=\"{}\" viewBox=\"0 0 {width} {}\">",
+        height + 40,
+        height + 40
+    );
+    for (index, row) in rows.iter().enumerate() {
+        let x = gap + index as i64 * (2 * bar + gap);
+        for (offset, value, colour) in [
+            (0, row.reports_received, "#0b3954"),
+            (bar, row.investigations_concluded, "#f9a825"),
+        ] {
+            let h = value * height / max;
+            let _ = write!(
+                svg,
+                "<rect x=\"{}\" y=\"{}\" width=\"{bar}\" height=\"{h}\" fill=\"{colour}\"><title>{value}</title></rect>\
+                 <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{value}</text>",
+                x + offset,
+                height - h + 14,
+                x + offset + bar / 2,
+                height - h + 10,
+            );
+        }
+        let name = names
+            .get(&row.municipality)
+            .cloned()
+            .unwrap_or_else(|| row.municipality.clone());
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            x + bar,
+            height + 32,
+            escape(&name)
+        );
+    }
+    svg.push_str(
+        "</svg><p class=\"hint\">Mørk: meldinger mottatt. Gul: undersøkelser avsluttet.</p>",
+    );
+    svg
+}
+
+/// Tidslinje: a case's events, oldest first.
+pub(crate) async fn timeline(
+    State(dashboard): State<Dashboard>,
+    headers: HeaderMap,
+    Path(case_id): Path<String>,
+) -> Result<Response, Error> {
+    let session = dashboard.session(&headers)?;
+    let case_id = Uuid::parse_str(&case_id).map_err(|_| Error::NotFound)?;
+    // The case's municipality, to keep a restricted token to its own.
+    let municipality: Option<Option<String>> =
+        sqlx::query_scalar("select municipality from streams where stream_id = $1")
+            .bind(format!("case-{case_id}"))
+            .fetch_optional(dashboard.store.pool())
+            .await?;
+    let Some(municipality) = municipality else {
+        return Err(Error::NotFound);
+    };
+    if !session.municipalities.is_empty()
+        && !municipality
+            .as_ref()
+            .is_some_and(|m| session.municipalities.contains(m))
+    {
+        // Not found, whether it exists elsewhere or not.
+        return Err(Error::NotFound);
+    }
+    let entries = projections::timeline::case_timeline(dashboard.store.pool(), case_id).await?;
+    let rows: String = entries
+        .iter()
+        .map(|entry| {
+            format!(
+                "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td></tr>",
+                entry.stream_version,
+                time(entry.occurred_at),
+                escape(&entry.event_type),
+                escape(&entry.actor_subject),
+                escape(&entry.actor_role),
+                time(entry.recorded_at),
+            )
+        })
+        .collect();
+    let names = municipality_names();
+    let body = format!(
+        "<h1>Tidslinje for sak {}</h1><p class=\"summary\">Kommune {}. {} hendelser.</p>\
+         <table><thead><tr><th>Nr.</th><th>Skjedde</th><th>Hendelse</th><th>Av</th><th>Registrert</th></tr></thead>\
+         <tbody>{}</tbody></table>",
+        case_id,
+        municipality
+            .as_deref()
+            .map(|m| municipality_label(&names, m))
+            .unwrap_or_else(|| "ukjent".into()),
+        entries.len(),
+        if rows.is_empty() {
+            "<tr><td colspan=\"5\">Tidslinjen er ikke bygget ennå.</td></tr>".to_owned()
+        } else {
+            rows
+        }
+    );
+    Ok(render("Tidslinje", &session, &body))
+}
+
+/// Systemstatus: each view's lag, the horizon, the log's size, the versions.
+pub(crate) async fn system(
+    State(dashboard): State<Dashboard>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    use projections::Projection as _;
+    let session = dashboard.session(&headers)?;
+    let store = &dashboard.store;
+    let mut views = String::new();
+    for view in projections::views(&domain::rules::RuleBook::norwegian()) {
+        let status = projections::status(store, view.name()).await?;
+        let _ = write!(
+            views,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td></tr>",
+            view.name(),
+            status.checkpoint,
+            status.events_behind,
+            status.seconds_behind,
+            status.events_waiting
+        );
+    }
+    let horizon = store.horizon().await?;
+    let (events, streams): (i64, i64) =
+        sqlx::query_as("select (select count(*) from events), (select count(*) from streams)")
+            .fetch_one(store.pool())
+            .await?;
+    let postgres: String = sqlx::query_scalar("show server_version")
+        .fetch_one(store.pool())
+        .await?;
+    let migration: Option<i64> = sqlx::query_scalar("select max(version) from _sqlx_migrations")
+        .fetch_one(store.pool())
+        .await?;
+    let horizon_text = match (
+        horizon.oldest_open_transaction_age,
+        horizon.oldest_open_transaction_pid,
+    ) {
+        (Some(age), Some(pid)) => format!("{:.1} s (prosess {pid})", age.as_secs_f64()),
+        (Some(age), None) => format!("{:.1} s (forberedt transaksjon)", age.as_secs_f64()),
+        _ => "ingen åpen transaksjon holder leserne tilbake".to_owned(),
+    };
+    let body = format!(
+        "<h1>Systemstatus</h1>\
+         <h2>Lesemodeller</h2>\
+         <table><thead><tr><th>Visning</th><th>Sjekkpunkt</th><th>Hendelser bak</th><th>Sekunder bak</th><th>Venter på horisonten</th></tr></thead>\
+         <tbody>{views}</tbody></table>\
+         <h2>Hendelseslogg</h2>\
+         <table><tbody>\
+         <tr><th>Hendelser</th><td class=\"num\">{events}</td></tr>\
+         <tr><th>Strømmer</th><td class=\"num\">{streams}</td></tr>\
+         <tr><th>Eldste åpne transaksjon (horisont)</th><td>{}</td></tr>\
+         </tbody></table>\
+         <h2>Versjoner</h2>\
+         <table><tbody>\
+         <tr><th>Vern</th><td>{}</td></tr>\
+         <tr><th>PostgreSQL</th><td>{}</td></tr>\
+         <tr><th>Siste migrering</th><td>{}</td></tr>\
+         </tbody></table>",
+        escape(&horizon_text),
+        escape(dashboard.version),
+        escape(&postgres),
+        migration
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "–".into()),
+    );
+    Ok(render("Systemstatus", &session, &body))
+}

@@ -1,0 +1,298 @@
+//! `vern up --demo` as a newcomer meets it: the real binary seeds a synthetic service, the gRPC
+//! API answers about it, and the operators' dashboard shows it in headless Chromium. The
+//! screenshots are kept as test artefacts in `target/test-artefacts/dashboard/`.
+
+use std::path::PathBuf;
+
+use chrono::Datelike as _;
+use testkit::browser::Browser;
+
+mod shared;
+use shared::{DataDir, Running, embedded_url, listening_on, log_field, views_caught_up};
+
+// Multi-threaded: the clients' connections must go on running (and see the server's GOAWAY)
+// while the test blocks on the process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser() {
+    use api::feedback::v1 as feedback;
+    use api::worklist::v1 as worklist;
+
+    let data_dir = DataDir::new();
+    let mut up = Running::start_with(&data_dir.0, &["--demo"]);
+    let up_line = up.wait_for("vern is up");
+    let address = listening_on(&up_line);
+    let dashboard = log_field(&up_line, "dashboard");
+    let seeded = up.wait_for("demo seeded");
+    assert!(seeded.contains("failed=0"), "{seeded}");
+    views_caught_up(&embedded_url(&data_dir.0)).await;
+
+    let token = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let bearer: tonic::metadata::MetadataValue<_> =
+        format!("Bearer {}", token.trim()).parse().unwrap();
+    let authed = move |mut request: tonic::Request<()>| {
+        request
+            .metadata_mut()
+            .insert("authorization", bearer.clone());
+        Ok(request)
+    };
+    let mut views = worklist::worklist_service_client::WorklistServiceClient::with_interceptor(
+        channel.clone(),
+        authed.clone(),
+    );
+    let mut letters =
+        feedback::feedback_service_client::FeedbackServiceClient::with_interceptor(channel, authed);
+
+    // Every municipality of the service has reports over the two years, and Stjørdal most.
+    let this_year = chrono::Utc::now().year();
+    let mut received = std::collections::BTreeMap::<String, i64>::new();
+    for year in this_year - 2..=this_year {
+        let statistics = views
+            .get_statistics(worklist::GetStatisticsRequest {
+                year,
+                period: worklist::PeriodKind::Year as i32,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for row in statistics.rows {
+            *received.entry(row.municipality).or_default() += row.reports_received;
+        }
+    }
+    let municipalities: Vec<&str> = received.keys().map(String::as_str).collect();
+    assert_eq!(municipalities, ["5032", "5033", "5034", "5035", "5036"]);
+    assert!(received.values().all(|&n| n > 0), "{received:?}");
+    assert_eq!(
+        received
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(m, _)| m.as_str()),
+        Some("5035")
+    );
+    // About 356 reports a year.
+    let total: i64 = received.values().sum();
+    assert!((600..=820).contains(&total), "{total} reports");
+
+    // A working service: deadlines running, some breached, assigned to teams; letters owed,
+    // some overdue.
+    let review = views
+        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+            all_running: true,
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        review.items.iter().any(|item| item.breached),
+        "nothing breached"
+    );
+    assert!(
+        review.items.iter().any(|item| !item.breached),
+        "everything breached"
+    );
+    assert!(review.items.iter().all(|item| !item.team.is_empty()));
+    let owed = letters
+        .list_letters_owed(feedback::ListLettersOwedRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        owed.letters.iter().any(|letter| letter.overdue),
+        "no letter overdue"
+    );
+
+    drop((views, letters));
+
+    // The same service in the operators' dashboard, in a real browser.
+    let newest_case = review
+        .items
+        .iter()
+        .find(|item| !item.case_id.is_empty())
+        .map(|item| item.case_id.clone())
+        .expect("a case in the worklist");
+    tokio::task::spawn_blocking(move || in_the_browser(&dashboard, token.trim(), &newest_case))
+        .await
+        .unwrap();
+
+    let (status, log) = up.terminate();
+    assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
+
+    // Started again with --demo, it leaves the data as it is.
+    let mut again = Running::start_with(&data_dir.0, &["--demo"]);
+    again.wait_for("demo not seeded: the database already holds events");
+    let (status, log) = again.terminate();
+    assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
+}
+
+/// Where the screenshots go.
+fn artefacts() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("test-artefacts/dashboard")
+}
+
+/// Every page, logged in with the operator's token: the content each must show, the session
+/// cookie's protection, paging, filters, the CSRF check and logging out.
+fn in_the_browser(dashboard: &str, token: &str, case_id: &str) {
+    let shots = artefacts();
+    let browser = Browser::start();
+
+    // Not logged in: every page leads to the login form.
+    browser.goto(&format!("{dashboard}/cases"));
+    browser.wait_for_text("Logg inn");
+    assert!(
+        browser.current_url().ends_with("/login"),
+        "{}",
+        browser.current_url()
+    );
+    browser.screenshot(&shots.join("login.png"));
+    browser
+        .find("textarea[name=token]")
+        .type_text("not-a-token");
+    browser.find("form.login button").click();
+    browser.wait_for_text("Nøkkelen ble ikke godtatt");
+    browser.find("textarea[name=token]").type_text(token);
+    browser.find("form.login button").click();
+
+    // Cases needing review: breached first, in all five municipalities.
+    browser.wait_for_text("Saker til oppfølging");
+    let source = browser.source();
+    for expected in ["fristbrudd", "5035 Stjørdal", "Mottak", "saksbehandler-"] {
+        assert!(
+            source.contains(expected),
+            "no {expected:?} on the cases page"
+        );
+    }
+    let statuses: Vec<String> = browser
+        .find_all("tbody tr td:first-child")
+        .iter()
+        .map(|cell| cell.text())
+        .collect();
+    assert_eq!(statuses.len(), 50, "a full first page");
+    let first_calm = statuses
+        .iter()
+        .position(|s| s.is_empty())
+        .unwrap_or(statuses.len());
+    assert!(first_calm > 0, "breached rows come first");
+    assert!(
+        statuses[first_calm..].iter().all(String::is_empty),
+        "no breached row after a calm one: {statuses:?}"
+    );
+    browser.screenshot(&shots.join("cases.png"));
+    let session = browser
+        .cookies()
+        .into_iter()
+        .find(|cookie| cookie["name"] == "vern_session")
+        .expect("a session cookie");
+    assert_eq!(session["httpOnly"], true, "{session}");
+    assert_eq!(session["sameSite"], "Strict", "{session}");
+
+    // Paging keeps the filter; a filter shows only its municipality.
+    browser.find(".pager a").click();
+    browser.wait_for_text("Side 2");
+    browser.goto(&format!("{dashboard}/cases?municipality=5034"));
+    browser.wait_for_text("Saker til oppfølging");
+    let municipalities: Vec<String> = browser
+        .find_all("tbody tr td:nth-child(4)")
+        .iter()
+        .map(|cell| cell.text())
+        .collect();
+    assert!(!municipalities.is_empty());
+    assert!(
+        municipalities.iter().all(|m| m == "5034 Meråker"),
+        "{municipalities:?}"
+    );
+
+    // Letters owed, some overdue.
+    browser.goto(&format!("{dashboard}/letters"));
+    browser.wait_for_text("Brev til melder");
+    assert!(browser.source().contains("fristbrudd"), "no overdue letter");
+    browser.screenshot(&shots.join("letters.png"));
+
+    // Statistics for last year, with the chart.
+    let last_year = chrono::Utc::now().year() - 1;
+    browser.goto(&format!(
+        "{dashboard}/statistics?period=year&year={last_year}"
+    ));
+    browser.wait_for_text(&format!("året {last_year}"));
+    let rows = browser.find_all("tbody tr");
+    assert_eq!(rows.len(), 5, "one row per municipality");
+    assert_eq!(
+        browser.find_all("svg rect").len(),
+        10,
+        "two bars per municipality"
+    );
+    browser.screenshot(&shots.join("statistics.png"));
+
+    // A case's timeline.
+    browser.goto(&format!("{dashboard}/cases/{case_id}"));
+    browser.wait_for_text("Tidslinje for sak");
+    assert!(
+        browser.source().contains("CaseOpened"),
+        "the timeline starts with the opening"
+    );
+    browser.screenshot(&shots.join("timeline.png"));
+
+    // System health.
+    browser.goto(&format!("{dashboard}/system"));
+    browser.wait_for_text("Systemstatus");
+    let source = browser.source();
+    for view in [
+        "case_timeline",
+        "worklist",
+        "caseload",
+        "statistics",
+        "PostgreSQL",
+    ] {
+        assert!(source.contains(view), "no {view} on the system page");
+    }
+    browser.screenshot(&shots.join("system.png"));
+
+    // A form posted without the session's CSRF token is refused, and nothing changes.
+    let session_id = session["value"].as_str().unwrap().to_owned();
+    let refused = post(dashboard, "/logout", &session_id, "csrf=guess");
+    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+    browser.goto(&format!("{dashboard}/system"));
+    browser.wait_for_text("Systemstatus");
+
+    // Logging out ends the session.
+    browser.find("nav form button").click();
+    browser.wait_for_text("Logg inn");
+    browser.goto(&format!("{dashboard}/cases"));
+    browser.wait_for_text("Logg inn");
+    let after = post(dashboard, "/logout", &session_id, "csrf=guess");
+    assert!(
+        after.starts_with("HTTP/1.1 303"),
+        "the old session is gone: {after}"
+    );
+}
+
+/// A form POST with the session cookie, as another site's page would send it; the status line
+/// and headers of the answer.
+fn post(dashboard: &str, path: &str, session: &str, form: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let address = dashboard.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nCookie: vern_session={session}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
