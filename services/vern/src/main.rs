@@ -51,6 +51,10 @@ enum Command {
         /// Do not serve the dashboard.
         #[arg(long)]
         no_dashboard: bool,
+        /// Mark the dashboard's cookies Secure: set it when TLS is terminated in front of the
+        /// dashboard (an ingress or a proxy), so the browser sends them only over HTTPS.
+        #[arg(long, env = "VERN_DASHBOARD_SECURE_COOKIES")]
+        dashboard_secure_cookies: bool,
     },
     /// Run one service.
     Serve {
@@ -179,10 +183,12 @@ async fn main() -> ExitCode {
             demo,
             dashboard,
             no_dashboard,
+            dashboard_secure_cookies,
         } => {
             let extras = Extras {
                 demo,
                 dashboard: (!no_dashboard).then_some(dashboard),
+                dashboard_secure_cookies,
                 exports_metrics,
             };
             serve(args, &ServiceName::ALL, extras).await
@@ -191,6 +197,7 @@ async fn main() -> ExitCode {
             let extras = Extras {
                 demo: false,
                 dashboard: None,
+                dashboard_secure_cookies: false,
                 exports_metrics,
             };
             serve(args, &[service], extras).await
@@ -250,6 +257,8 @@ struct Extras {
     demo: bool,
     /// Where to serve the dashboard, if at all.
     dashboard: Option<SocketAddr>,
+    /// Mark its cookies `Secure` (TLS in front of it).
+    dashboard_secure_cookies: bool,
     /// Sample the gauges for the metrics exporter.
     exports_metrics: bool,
 }
@@ -294,7 +303,7 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
             let dashboard = dashboard::Dashboard::new(
                 store.clone(),
                 key.clone(),
-                false,
+                extras.dashboard_secure_cookies,
                 env!("CARGO_PKG_VERSION"),
             );
             let mut stopped = serving_stopped.clone();
