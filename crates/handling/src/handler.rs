@@ -9,6 +9,7 @@ use eventstore::{
     Actor, AppendRequest, AppendResult, EventMetadata, EventStore, ExpectedVersion, NewEvent,
     Position, StreamVersion, StreamWrite,
 };
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::Error;
@@ -320,7 +321,19 @@ impl Handler {
                 streams,
             };
             let started = std::time::Instant::now();
-            let appended = self.store.append(&request).await;
+            let appended = self
+                .store
+                .append(&request)
+                .instrument(tracing::info_span!(
+                    "append",
+                    streams = request.streams.len(),
+                    events = request
+                        .streams
+                        .iter()
+                        .map(|write| write.events.len())
+                        .sum::<usize>(),
+                ))
+                .await;
             self.metrics
                 .append_duration
                 .record(started.elapsed().as_secs_f64(), &[]);

@@ -164,34 +164,26 @@ impl<P: Projection> Runner<P> {
                 span.add_link(context);
             }
         }
-        self.apply_batch_in(connection, memory, subscription, from, batch)
-            .instrument(span)
-            .await
-    }
-
-    async fn apply_batch_in(
-        &self,
-        connection: &mut PgConnection,
-        memory: &mut Memory,
-        subscription: &eventstore::Subscription,
-        from: Position,
-        batch: &[eventstore::RecordedEvent],
-    ) -> Result<bool, Error> {
-        let mut transaction = connection.begin().await?;
-        let stored = eventstore::lock_checkpoint(&mut transaction, self.projection.name()).await?;
-        if stored != from {
-            transaction.rollback().await?;
-            return Ok(false);
+        async {
+            let mut transaction = connection.begin().await?;
+            let stored =
+                eventstore::lock_checkpoint(&mut transaction, self.projection.name()).await?;
+            if stored != from {
+                transaction.rollback().await?;
+                return Ok(false);
+            }
+            for event in batch {
+                self.projection
+                    .apply(&mut transaction, event, memory)
+                    .await?;
+            }
+            memory.flush(&mut transaction).await?;
+            subscription.save_checkpoint(&mut transaction).await?;
+            transaction.commit().await?;
+            Ok(true)
         }
-        for event in batch {
-            self.projection
-                .apply(&mut transaction, event, memory)
-                .await?;
-        }
-        memory.flush(&mut transaction).await?;
-        subscription.save_checkpoint(&mut transaction).await?;
-        transaction.commit().await?;
-        Ok(true)
+        .instrument(span)
+        .await
     }
 }
 

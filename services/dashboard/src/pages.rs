@@ -167,6 +167,37 @@ fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> St
     rows
 }
 
+/// Which deadlines a list shows: of which municipalities (empty: all), whose, letters only.
+struct Filter {
+    municipalities: Vec<String>,
+    team: Option<String>,
+    caseworker: Option<String>,
+    letters_only: bool,
+}
+
+/// One page of the deadlines running at `as_of`, and whether there is another page.
+async fn worklist_page(
+    dashboard: &Dashboard,
+    filter: Filter,
+    as_of: DateTime<Utc>,
+    page: i64,
+) -> Result<(Vec<WorklistItem>, bool), Error> {
+    let query = WorklistQuery {
+        municipalities: filter.municipalities,
+        team: filter.team,
+        caseworker: filter.caseworker,
+        as_of,
+        due_within_days: None,
+        letters_only: filter.letters_only,
+        limit: PAGE_ROWS + 1,
+        offset: (page - 1) * PAGE_ROWS,
+    };
+    let mut items = projections::worklist::list(dashboard.store.pool(), &query).await?;
+    let more = items.len() > PAGE_ROWS as usize;
+    items.truncate(PAGE_ROWS as usize);
+    Ok((items, more))
+}
+
 /// Saker til oppfølging: every running deadline, breached first.
 pub(crate) async fn cases(
     State(dashboard): State<Dashboard>,
@@ -184,22 +215,13 @@ pub(crate) async fn cases(
     };
     let (team, caseworker) = (clean(&query.team), clean(&query.caseworker));
     let now = Utc::now();
-    let mut items = projections::worklist::list(
-        dashboard.store.pool(),
-        &WorklistQuery {
-            municipalities,
-            team: team.clone(),
-            caseworker: caseworker.clone(),
-            as_of: now,
-            due_within_days: None,
-            letters_only: false,
-            limit: PAGE_ROWS + 1,
-            offset: (page - 1) * PAGE_ROWS,
-        },
-    )
-    .await?;
-    let more = items.len() > PAGE_ROWS as usize;
-    items.truncate(PAGE_ROWS as usize);
+    let filter = Filter {
+        municipalities,
+        team: team.clone(),
+        caseworker: caseworker.clone(),
+        letters_only: false,
+    };
+    let (items, more) = worklist_page(&dashboard, filter, now, page).await?;
     let names = municipality_names();
     let served: Vec<String> = if session.municipalities.is_empty() {
         sqlx::query_scalar("select distinct municipality from worklist_items order by 1")
@@ -268,22 +290,13 @@ pub(crate) async fn letters(
     let municipalities = scope(&session, query.municipality.as_deref())?;
     let page = page_number(query.page);
     let now = Utc::now();
-    let mut items = projections::worklist::list(
-        dashboard.store.pool(),
-        &WorklistQuery {
-            municipalities,
-            team: None,
-            caseworker: None,
-            as_of: now,
-            due_within_days: None,
-            letters_only: true,
-            limit: PAGE_ROWS + 1,
-            offset: (page - 1) * PAGE_ROWS,
-        },
-    )
-    .await?;
-    let more = items.len() > PAGE_ROWS as usize;
-    items.truncate(PAGE_ROWS as usize);
+    let filter = Filter {
+        municipalities,
+        team: None,
+        caseworker: None,
+        letters_only: true,
+    };
+    let (items, more) = worklist_page(&dashboard, filter, now, page).await?;
     let names = municipality_names();
     let overdue = items.iter().filter(|item| item.breached).count();
     let body = format!(

@@ -1,8 +1,6 @@
 //! Telemetry as an operator on call sees it: the real `vern up` exporting over OTLP/gRPC to a
 //! collector the test runs, and its JSON logs.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,7 +24,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use uuid::Uuid;
 
 mod shared;
-use shared::{VERN, embedded_url};
+use shared::{DataDir, Running, embedded_url};
 
 /// A metric's name with the attributes of each of its data points.
 type Metric = (String, Vec<Vec<(String, String)>>);
@@ -132,50 +130,22 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
     );
 
     // vern up, exporting there, logging JSON at debug.
-    let data_dir = std::env::temp_dir().join(format!("vern-otel-test-{}", Uuid::new_v4().simple()));
-    let mut child = Command::new(VERN)
-        .args([
-            "--log-format",
-            "json",
-            "up",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-dashboard",
-            "--data-dir",
-        ])
-        .arg(&data_dir)
-        .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "debug")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector}"))
-        .env("OTEL_METRIC_EXPORT_INTERVAL", "500")
-        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("vern starts");
-    let stderr = child.stderr.take().unwrap();
-    let log = Arc::new(Mutex::new(Vec::<String>::new()));
-    let reader = {
-        let log = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                log.lock().unwrap().push(line);
-            }
-        })
-    };
-    let mut address = None;
-    eventually("vern is up", || {
-        address = log.lock().unwrap().iter().find_map(|line| {
-            let line: serde_json::Value = serde_json::from_str(line).ok()?;
-            (line["fields"]["message"] == "vern is up; stop with Ctrl-C")
-                .then(|| line["fields"]["listen"].as_str().map(str::to_owned))?
-        });
-        address.is_some()
-    })
-    .await;
-    let address = address.unwrap();
-    let token = std::fs::read_to_string(data_dir.join("operator.token")).unwrap();
+    let data_dir = DataDir::new();
+    let endpoint = format!("http://{collector}");
+    let mut up = Running::start_env(
+        &data_dir.0,
+        &["--log-format", "json"],
+        &[
+            ("RUST_LOG", "debug"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "500"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "200"),
+        ],
+    );
+    let up_line: serde_json::Value =
+        serde_json::from_str(&up.wait_for("vern is up")).expect("a JSON log line");
+    let address = up_line["fields"]["listen"].as_str().unwrap().to_owned();
+    let token = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
 
     // A caller with its own trace submits a report with a child's identity number, a
     // reporter's name and a free-text summary: none of which may reach a log.
@@ -241,7 +211,7 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
     .await;
     let call_span = call_span.unwrap();
     assert_eq!(hex(&call_span.parent_span_id), parent_span);
-    let pool = sqlx::PgPool::connect(&embedded_url(&data_dir))
+    let pool = sqlx::PgPool::connect(&embedded_url(&data_dir.0))
         .await
         .unwrap();
     let traceparent: String =
@@ -264,6 +234,16 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
             .iter()
             .any(|span| hex(&span.span_id) == event_span && hex(&span.trace_id) == trace_id),
         "the span the event names was exported"
+    );
+
+    // The append is a span of its own within the call.
+    assert!(
+        collected.spans.lock().unwrap().iter().any(|span| {
+            span.name == "append"
+                && hex(&span.trace_id) == trace_id
+                && hex(&span.parent_span_id) == event_span
+        }),
+        "an append span under the command's"
     );
 
     // Each view's batch that applied the event links back to that span.
@@ -317,15 +297,8 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
     );
 
     // Stopped, every log line is JSON and none holds the secrets.
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert!(child.wait().unwrap().success());
-    reader.join().unwrap();
-    let log = log.lock().unwrap().clone();
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let (status, log) = up.terminate();
+    assert!(status.success(), "exit {status}");
     assert!(log.len() > 20, "debug logging logged: {}", log.len());
     for line in &log {
         assert!(

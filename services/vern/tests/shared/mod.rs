@@ -54,6 +54,11 @@ impl Running {
     }
 
     pub(crate) fn start_with(data_dir: &Path, args: &[&str]) -> Self {
+        Self::start_env(data_dir, args, &[])
+    }
+
+    /// With more arguments after `up`'s, and environment variables over the defaults.
+    pub(crate) fn start_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(VERN)
             .args([
                 "up",
@@ -68,6 +73,7 @@ impl Running {
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
