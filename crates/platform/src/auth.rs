@@ -16,6 +16,19 @@ use sha2::Sha256;
 use crate::postgres::{Error, write_private};
 
 pub const ISSUER: &str = "vern";
+
+/// The roles a token can carry (DESIGN.md §7). What each may do is the policy's to decide;
+/// a token naming any other role is not issued.
+pub const ROLES: [&str; 8] = [
+    "caseworker",
+    "team_leader",
+    "service_leader",
+    "reporter_portal",
+    "police",
+    "barnehus",
+    "supervisor",
+    "operator",
+];
 pub const AUDIENCE: &str = "vern";
 
 /// What a token says about its holder.
@@ -92,21 +105,40 @@ impl SigningKey {
         Self(bytes)
     }
 
+    /// The key in `path`, which must exist: issuing tokens under a key no server holds would
+    /// give tokens every server refuses.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::decode(&text, path),
+            Err(source) => Err(Error::Io {
+                action: format!(
+                    "reading the signing key {} (vern up creates it at its first start)",
+                    path.display()
+                ),
+                source,
+            }),
+        }
+    }
+
+    fn decode(text: &str, path: &Path) -> Result<Self, Error> {
+        URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .ok()
+            .filter(|bytes| bytes.len() >= 32)
+            .map(Self)
+            .ok_or_else(|| Error::Io {
+                action: format!("reading the signing key {}", path.display()),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "not a base64 key of 32 bytes or more",
+                ),
+            })
+    }
+
     /// The key in `path` (base64), created there (mode 0600) on first use.
     pub fn load_or_create(path: &Path) -> Result<Self, Error> {
         match std::fs::read_to_string(path) {
-            Ok(text) => URL_SAFE_NO_PAD
-                .decode(text.trim())
-                .ok()
-                .filter(|bytes| bytes.len() >= 32)
-                .map(Self)
-                .ok_or_else(|| Error::Io {
-                    action: format!("reading the signing key {}", path.display()),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "not a base64 key of 32 bytes or more",
-                    ),
-                }),
+            Ok(text) => Self::decode(&text, path),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate();
                 write_private(path, URL_SAFE_NO_PAD.encode(&key.0).as_bytes())?;

@@ -79,6 +79,35 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// Bearer tokens signed with the installation's key (`<data-dir>/signing.key`).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a token for local use: a person or a system with a role, serving municipalities.
+    Issue {
+        /// caseworker, team_leader, service_leader, reporter_portal, police, barnehus,
+        /// supervisor or operator.
+        #[arg(long)]
+        role: String,
+        /// A municipality (kommunenummer) the holder serves; repeat for an inter-municipal
+        /// service.
+        #[arg(long = "municipality", required = true)]
+        municipalities: Vec<String>,
+        /// Who holds it: a user id or a system's name.
+        #[arg(long)]
+        subject: String,
+        /// How long it is valid, in hours.
+        #[arg(long, default_value_t = 8)]
+        hours: u32,
+        /// Where the installation keeps its signing key.
+        #[arg(long, env = "VERN_DATA_DIR", default_value = ".vern")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -216,6 +245,16 @@ async fn main() -> ExitCode {
                     args,
                 },
         } => import_report(args, &file, message_type, message_id).await,
+        Command::Token {
+            command:
+                TokenCommand::Issue {
+                    role,
+                    municipalities,
+                    subject,
+                    hours,
+                    data_dir,
+                },
+        } => issue_token(&role, municipalities, &subject, hours, &data_dir),
         Command::Registry {
             command:
                 RegistryCommand::Export {
@@ -394,6 +433,49 @@ async fn seed_demo(pool: sqlx::PgPool) {
     if let Err(error) = result {
         tracing::error!(error = format!("{error:#}"), "seeding the demo failed");
     }
+}
+
+/// `vern token issue`: every flag checked, each error naming its flag, before the key is read.
+fn issue_token(
+    role: &str,
+    municipalities: Vec<String>,
+    subject: &str,
+    hours: u32,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        platform::auth::ROLES.contains(&role),
+        "--role: {role:?} is not a role; use one of {}",
+        platform::auth::ROLES.join(", ")
+    );
+    let registry = domain::municipality::MunicipalityRegistry::norway_2024();
+    for number in &municipalities {
+        domain::municipality::MunicipalityNumber::parse("--municipality", number, &registry)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+    }
+    let subject = subject.trim();
+    anyhow::ensure!(
+        !subject.is_empty() && subject.chars().count() <= 200,
+        "--subject: give who holds the token, at most 200 characters"
+    );
+    anyhow::ensure!(
+        (1..=24 * 90).contains(&hours),
+        "--hours: from 1 to {} (90 days)",
+        24 * 90
+    );
+    let key = SigningKey::load(&data_dir.join("signing.key"))?;
+    let claims = Claims::new(
+        subject,
+        role,
+        municipalities,
+        chrono::Utc::now().timestamp(),
+        i64::from(hours) * 3600,
+    );
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{}", key.issue(&claims));
+    }
+    Ok(())
 }
 
 /// A fresh token for the local operator at every start, in `<data-dir>/operator.token` (mode

@@ -438,3 +438,123 @@ async fn sigterm_under_load_loses_no_acknowledged_command_and_leaves_the_views_c
     let (status, log) = again.terminate();
     assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
 }
+
+#[test]
+fn token_issue_signs_with_the_installations_key_and_names_each_bad_flag() {
+    let data_dir = DataDir::new();
+    std::fs::create_dir_all(&data_dir.0).unwrap();
+    let key = platform::auth::SigningKey::load_or_create(&data_dir.0.join("signing.key")).unwrap();
+    let vern = |dir: &Path, args: &[&str]| {
+        Command::new(VERN)
+            .args(["token", "issue", "--data-dir"])
+            .arg(dir)
+            .args(args)
+            .env_remove("VERN_DATA_DIR")
+            .output()
+            .unwrap()
+    };
+
+    let issued = vern(
+        &data_dir.0,
+        &[
+            "--role",
+            "team_leader",
+            "--municipality",
+            "5035",
+            "--municipality",
+            "5032",
+            "--subject",
+            "leder-1",
+        ],
+    );
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let token = String::from_utf8(issued.stdout).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let claims = key
+        .verify(token.trim(), now)
+        .expect("signed with the installation's key");
+    assert_eq!(claims.sub, "leder-1");
+    assert_eq!(claims.role, "team_leader");
+    assert_eq!(claims.municipalities, ["5035", "5032"]);
+    assert!(
+        (claims.exp - now - 8 * 3600).abs() <= 5,
+        "8 hours by default"
+    );
+
+    for (args, names) in [
+        (
+            vec![
+                "--role",
+                "wizard",
+                "--municipality",
+                "5035",
+                "--subject",
+                "x",
+            ],
+            "--role",
+        ),
+        (
+            vec![
+                "--role",
+                "caseworker",
+                "--municipality",
+                "9999",
+                "--subject",
+                "x",
+            ],
+            "--municipality",
+        ),
+        (
+            vec![
+                "--role",
+                "caseworker",
+                "--municipality",
+                "5035",
+                "--subject",
+                " ",
+            ],
+            "--subject",
+        ),
+        (
+            vec![
+                "--role",
+                "caseworker",
+                "--municipality",
+                "5035",
+                "--subject",
+                "x",
+                "--hours",
+                "0",
+            ],
+            "--hours",
+        ),
+    ] {
+        let refused = vern(&data_dir.0, &args);
+        assert!(!refused.status.success(), "{args:?} was accepted");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(names), "{args:?}: {stderr}");
+        assert!(refused.stdout.is_empty(), "{args:?} printed a token");
+    }
+
+    // No key, no token: and none is made up.
+    let elsewhere = DataDir::new();
+    std::fs::create_dir_all(&elsewhere.0).unwrap();
+    let refused = vern(
+        &elsewhere.0,
+        &[
+            "--role",
+            "caseworker",
+            "--municipality",
+            "5035",
+            "--subject",
+            "x",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("signing key"));
+    assert!(!elsewhere.0.join("signing.key").exists());
+}
