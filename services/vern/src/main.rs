@@ -190,6 +190,15 @@ struct ServeArgs {
     /// The gRPC address.
     #[arg(long, env = "VERN_LISTEN", default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
+    /// Serve gRPC over TLS with this PEM certificate chain (and --tls-key).
+    #[arg(long, env = "VERN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "VERN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Mutual TLS: only clients with a certificate from these PEM CA certificates may connect.
+    #[arg(long, env = "VERN_CLIENT_CA", requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
 }
 
 /// How long the operator token printed at start-up is valid.
@@ -304,6 +313,14 @@ struct Extras {
 
 async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> anyhow::Result<()> {
     let signalled = shutdown_signal()?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(certificate), Some(key)) => Some(server::Tls::read(
+            certificate,
+            key,
+            args.client_ca.as_deref(),
+        )?),
+        _ => None,
+    };
     let data_dir = &args.database.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
@@ -333,6 +350,11 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
         tracing::info!(
             listen = %listening_on,
             dashboard = %dashboard_on,
+            tls = match &tls {
+                None => "off",
+                Some(server::Tls { client_ca: None, .. }) => "on",
+                Some(_) => "mutual",
+            },
             database = %database.describe(),
             services = ?services,
             "vern is up; stop with Ctrl-C"
@@ -362,7 +384,7 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
             .demo
             .then(|| tokio::spawn(seed_demo(store.pool().clone())));
         let handler = Handler::new(store);
-        let served = server::serve(listener, handler, key, services, async {
+        let served = server::serve_with(listener, handler, key, services, tls.as_ref(), async {
             signalled.await;
             tracing::info!("shutting down");
             let _ = stop_serving.send(true);

@@ -95,6 +95,37 @@ impl tonic::service::Interceptor for Authenticate {
     }
 }
 
+/// TLS on the listener: the server's certificate chain and key (PEM), and, for mutual TLS,
+/// the CA certificates a client's certificate must chain to.
+#[derive(Clone)]
+pub struct Tls {
+    pub certificate: Vec<u8>,
+    pub key: Vec<u8>,
+    /// With it, a client without a certificate from these CAs cannot connect at all.
+    pub client_ca: Option<Vec<u8>>,
+}
+
+impl Tls {
+    /// Reads the PEM files, each error naming its file and flag.
+    pub fn read(
+        certificate: &std::path::Path,
+        key: &std::path::Path,
+        client_ca: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        let read = |path: &std::path::Path, flag: &str| {
+            std::fs::read(path)
+                .map_err(|error| anyhow::anyhow!("{flag} {}: {error}", path.display()))
+        };
+        Ok(Self {
+            certificate: read(certificate, "--tls-cert")?,
+            key: read(key, "--tls-key")?,
+            client_ca: client_ca
+                .map(|path| read(path, "--client-ca"))
+                .transpose()?,
+        })
+    }
+}
+
 /// Serves `services` on `listener` until `shutdown` completes, then finishes the calls in
 /// flight.
 pub async fn serve(
@@ -102,6 +133,18 @@ pub async fn serve(
     handler: Handler,
     key: SigningKey,
     services: &[ServiceName],
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    serve_with(listener, handler, key, services, None, shutdown).await
+}
+
+/// As [`serve`], over TLS when `tls` is given.
+pub async fn serve_with(
+    listener: TcpListener,
+    handler: Handler,
+    key: SigningKey,
+    services: &[ServiceName],
+    tls: Option<&Tls>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let auth = Authenticate::new(key);
@@ -114,7 +157,19 @@ pub async fn serve(
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let mut router = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        let mut config = tonic::transport::ServerTlsConfig::new().identity(
+            tonic::transport::Identity::from_pem(&tls.certificate, &tls.key),
+        );
+        if let Some(ca) = &tls.client_ca {
+            config = config.client_ca_root(tonic::transport::Certificate::from_pem(ca));
+        }
+        builder = builder.tls_config(config).map_err(|error| {
+            anyhow::anyhow!("setting up TLS (--tls-cert, --tls-key, --client-ca): {error}")
+        })?;
+    }
+    let mut router = builder
         .trace_fn(crate::telemetry::request_span)
         .layer(crate::telemetry::RpcMetrics::new())
         .timeout(Duration::from_secs(30))
