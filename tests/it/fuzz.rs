@@ -27,7 +27,7 @@ use crate::{
 /// Sends and receives protobuf bytes as they are: the fuzzer builds messages from
 /// descriptors, not from generated types.
 #[derive(Clone, Copy, Default)]
-struct RawCodec;
+pub(crate) struct RawCodec;
 
 impl Codec for RawCodec {
     type Encode = Vec<u8>;
@@ -210,7 +210,7 @@ impl Generator {
 }
 
 /// Every method of the contract's services.
-fn methods() -> Vec<MethodDescriptor> {
+pub(crate) fn methods() -> Vec<MethodDescriptor> {
     let pool = DescriptorPool::decode(api::FILE_DESCRIPTOR_SET).expect("descriptor set");
     pool.services()
         .filter(|service| service.full_name().starts_with("vern."))

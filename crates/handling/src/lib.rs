@@ -11,6 +11,7 @@
 //! - [`Error`]: what can go wrong, and its `tonic::Status`.
 //! - [`CaseAt`]: a municipality's cases as they stood at a moment (registry export).
 //! - [`convert`]: shared request field parsing, each error naming its field.
+//! - [`policy`]: which roles may call which methods.
 //! - [`principal`]: who is calling, as the server's authentication left it on the request.
 //! - [`trace`]: the request's trace context, recorded in every event's metadata.
 
@@ -18,6 +19,7 @@ mod cases;
 pub mod convert;
 mod error;
 mod handler;
+pub mod policy;
 pub mod principal;
 pub mod trace;
 

@@ -11,10 +11,10 @@ use handling::Handler;
 use handling::principal::Principal;
 use platform::auth::SigningKey;
 use tokio::net::TcpListener;
-use tonic::service::interceptor::InterceptedService;
+use tonic::Status;
+use tonic::codegen::http::{self, HeaderMap};
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
-use tonic::{Request, Status};
 
 /// The largest request we accept: a report's free text is at most 20,000 characters
 /// (`BoundedText::LONG`), so 1 MiB leaves room for many children and still bounds memory.
@@ -53,7 +53,10 @@ impl ServiceName {
     }
 }
 
-/// Checks the bearer token and leaves the caller's [`Principal`] on the request.
+/// Checks every call but the health check: a bearer token signed with the installation's key
+/// (else `UNAUTHENTICATED`), whose role the policy lets call the method (else
+/// `PERMISSION_DENIED`). It leaves the caller's [`Principal`] on the request. A layer rather
+/// than an interceptor, because the decision needs the method's path.
 #[derive(Clone)]
 pub struct Authenticate {
     key: Arc<SigningKey>,
@@ -63,12 +66,9 @@ impl Authenticate {
     pub fn new(key: SigningKey) -> Self {
         Self { key: Arc::new(key) }
     }
-}
 
-impl tonic::service::Interceptor for Authenticate {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let token = request
-            .metadata()
+    fn check(&self, headers: &HeaderMap, path: &str) -> Result<Principal, Status> {
+        let token = headers
             .get("authorization")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
@@ -86,12 +86,71 @@ impl tonic::service::Interceptor for Authenticate {
             .key
             .verify(token.trim(), now)
             .map_err(|error| Status::unauthenticated(error.to_string()))?;
-        request.extensions_mut().insert(Principal {
+        if !handling::policy::permits(&claims.role, path) {
+            tracing::info!(role = %claims.role, method = %path, "call refused by the policy");
+            return Err(Status::permission_denied(format!(
+                "the role {:?} may not call {}",
+                claims.role,
+                path.trim_start_matches('/')
+            )));
+        }
+        Ok(Principal {
             subject: claims.sub,
             role: claims.role,
             municipalities: claims.municipalities,
-        });
-        Ok(request)
+        })
+    }
+}
+
+impl<S> tower_layer::Layer<S> for Authenticate {
+    type Service = Authenticated<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Authenticated {
+            inner,
+            auth: self.clone(),
+        }
+    }
+}
+
+/// A service behind [`Authenticate`].
+#[derive(Clone)]
+pub struct Authenticated<S> {
+    inner: S,
+    auth: Authenticate,
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B, R> tower_service::Service<http::Request<B>> for Authenticated<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+    R: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let path = request.uri().path().to_owned();
+        if path.starts_with("/grpc.health.v1.Health/") {
+            return Box::pin(self.inner.call(request));
+        }
+        match self.auth.check(request.headers(), &path) {
+            Ok(principal) => {
+                request.extensions_mut().insert(principal);
+                Box::pin(self.inner.call(request))
+            }
+            Err(status) => Box::pin(async move { Ok(status.into_http()) }),
+        }
     }
 }
 
@@ -172,42 +231,38 @@ pub async fn serve_with(
     let mut router = builder
         .trace_fn(crate::telemetry::request_span)
         .layer(crate::telemetry::RpcMetrics::new())
+        .layer(auth)
         .timeout(Duration::from_secs(30))
         .add_service(health_server)
-        .add_service(InterceptedService::new(reflection_v1, auth.clone()))
-        .add_service(InterceptedService::new(reflection_v1alpha, auth.clone()));
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
     for service in services {
         router = match service {
-            ServiceName::Intake => router.add_service(InterceptedService::new(
+            ServiceName::Intake => router.add_service(
                 intake::Intake::server(handler.clone())
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
-                auth.clone(),
-            )),
-            ServiceName::Investigation => router.add_service(InterceptedService::new(
+            ),
+            ServiceName::Investigation => router.add_service(
                 investigation::Investigation::server(handler.clone())
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
-                auth.clone(),
-            )),
-            ServiceName::Measures => router.add_service(InterceptedService::new(
+            ),
+            ServiceName::Measures => router.add_service(
                 measures::Measures::server(handler.clone())
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
-                auth.clone(),
-            )),
-            ServiceName::Feedback => router.add_service(InterceptedService::new(
+            ),
+            ServiceName::Feedback => router.add_service(
                 feedback::Feedback::server(handler.clone())
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
-                auth.clone(),
-            )),
-            ServiceName::Worklist => router.add_service(InterceptedService::new(
+            ),
+            ServiceName::Worklist => router.add_service(
                 worklist::Worklist::server(handler.clone())
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
-                auth.clone(),
-            )),
+            ),
         };
         health
             .set_service_status(service.grpc_name(), tonic_health::ServingStatus::Serving)

@@ -145,7 +145,7 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
     let up_line: serde_json::Value =
         serde_json::from_str(&up.wait_for("vern is up")).expect("a JSON log line");
     let address = up_line["fields"]["listen"].as_str().unwrap().to_owned();
-    let token = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+    let token = shared::staff_token(&data_dir.0);
 
     // A caller with its own trace submits a report with a child's identity number, a
     // reporter's name and a free-text summary: none of which may reach a log.

@@ -334,7 +334,7 @@ async fn sigterm_under_load_loses_no_acknowledged_command_and_leaves_the_views_c
     let data_dir = DataDir::new();
     let mut up = Running::start(&data_dir.0);
     let address: std::net::SocketAddr = listening_on(&up.wait_for("vern is up")).parse().unwrap();
-    let token = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+    let token = shared::staff_token(&data_dir.0);
 
     // Eight callers, each on its own connection, submitting reports until the server is gone.
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));

@@ -15,6 +15,21 @@ use uuid::Uuid;
 
 pub(crate) const VERN: &str = env!("CARGO_BIN_EXE_vern");
 
+/// A token for the service's staff (a service leader of Værnesregionen's five municipalities),
+/// signed with the key `vern up` keeps in `data_dir`: the operator's token may not work cases.
+pub(crate) fn staff_token(data_dir: &Path) -> String {
+    let key = platform::auth::SigningKey::load(&data_dir.join("signing.key")).unwrap();
+    key.issue(&platform::auth::Claims::new(
+        "leder-1",
+        "service_leader",
+        ["5032", "5033", "5034", "5035", "5036"]
+            .map(str::to_owned)
+            .to_vec(),
+        chrono::Utc::now().timestamp(),
+        3600,
+    ))
+}
+
 /// The embedded server's URL, from the files `vern up` keeps in its data directory.
 pub(crate) fn embedded_url(data_dir: &Path) -> String {
     let password = std::fs::read_to_string(data_dir.join("credentials")).unwrap();

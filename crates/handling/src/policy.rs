@@ -1,0 +1,210 @@
+//! Who may call what: one table, decided before a request reaches a service.
+//!
+//! Child welfare records fall under the duty of confidentiality, so access is by role and
+//! nothing is open by default: a method missing from the table is refused to everyone, and a
+//! test checks that every method of the contract is in it. This is the role part of the
+//! policy (DESIGN.md §7); which municipalities and which cases a subject may reach is decided
+//! where the case is loaded, and comes next (issue #6).
+
+/// The roles a token can carry (`platform::auth::ROLES` holds their names for issuing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Caseworker,
+    TeamLeader,
+    ServiceLeader,
+    /// The national reporting portal's client: submits reports, reads nothing.
+    ReporterPortal,
+    Police,
+    Barnehus,
+    /// Read-only: statistics (and audits, once recorded).
+    Supervisor,
+    /// Runs the system: health, reflection, the dashboard's system page; no case content.
+    Operator,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Caseworker,
+        Role::TeamLeader,
+        Role::ServiceLeader,
+        Role::ReporterPortal,
+        Role::Police,
+        Role::Barnehus,
+        Role::Supervisor,
+        Role::Operator,
+    ];
+
+    /// The role a token names; `None` for a name no role has (which may do nothing).
+    pub fn parse(name: &str) -> Option<Role> {
+        Some(match name {
+            "caseworker" => Role::Caseworker,
+            "team_leader" => Role::TeamLeader,
+            "service_leader" => Role::ServiceLeader,
+            "reporter_portal" => Role::ReporterPortal,
+            "police" => Role::Police,
+            "barnehus" => Role::Barnehus,
+            "supervisor" => Role::Supervisor,
+            "operator" => Role::Operator,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Caseworker => "caseworker",
+            Role::TeamLeader => "team_leader",
+            Role::ServiceLeader => "service_leader",
+            Role::ReporterPortal => "reporter_portal",
+            Role::Police => "police",
+            Role::Barnehus => "barnehus",
+            Role::Supervisor => "supervisor",
+            Role::Operator => "operator",
+        }
+    }
+}
+
+/// The service's own staff: they work the cases.
+const STAFF: &[Role] = &[Role::Caseworker, Role::TeamLeader, Role::ServiceLeader];
+/// Staff, and the portal's client that delivers reports.
+const REPORT_SENDERS: &[Role] = &[
+    Role::Caseworker,
+    Role::TeamLeader,
+    Role::ServiceLeader,
+    Role::ReporterPortal,
+];
+/// Staff, and the supervisor who reads figures, never cases.
+const FIGURE_READERS: &[Role] = &[
+    Role::Caseworker,
+    Role::TeamLeader,
+    Role::ServiceLeader,
+    Role::Supervisor,
+];
+
+/// A method's name and the roles that may call it.
+pub type MethodRule = (&'static str, &'static [Role]);
+
+/// Every gRPC method by service, and the roles that may call it.
+pub const RULES: &[(&str, &[MethodRule])] = &[
+    (
+        "vern.intake.v1.IntakeService",
+        &[
+            ("SubmitReport", REPORT_SENDERS),
+            ("ImportDigitalReport", REPORT_SENDERS),
+            ("ScreenReport", STAFF),
+            ("ChangeReportUrgency", STAFF),
+            ("AssignReport", STAFF),
+            ("GetReport", STAFF),
+        ],
+    ),
+    (
+        "vern.investigation.v1.InvestigationService",
+        &[
+            ("StartInvestigation", STAFF),
+            ("RecordActivity", STAFF),
+            ("ExtendDeadline", STAFF),
+            ("RecordConsultation", STAFF),
+            ("RecordForensicInterview", STAFF),
+            ("ReportToPolice", STAFF),
+            ("ConcludeInvestigation", STAFF),
+            ("ChangeCaseUrgency", STAFF),
+            ("AssignCase", STAFF),
+            ("GetCase", STAFF),
+        ],
+    ),
+    (
+        "vern.measures.v1.MeasuresService",
+        &[
+            ("StartMeasure", STAFF),
+            ("EvaluateMeasure", STAFF),
+            ("ExtendMeasure", STAFF),
+            ("ChangeMeasure", STAFF),
+            ("EndMeasure", STAFF),
+            ("MakeEmergencyDecision", STAFF),
+            ("RecordEmergencyRuling", STAFF),
+            ("SendEmergencyPetition", STAFF),
+            ("ProposeToBoard", STAFF),
+            ("RecordBoardDecision", STAFF),
+            ("MakeCarePlan", STAFF),
+            ("RecordFollowUpVisit", STAFF),
+            ("CloseCase", STAFF),
+        ],
+    ),
+    (
+        "vern.feedback.v1.FeedbackService",
+        &[
+            ("GetLettersOwed", STAFF),
+            ("ListLettersOwed", STAFF),
+            ("RenderLetter", STAFF),
+            ("MarkLettersSent", STAFF),
+        ],
+    ),
+    (
+        "vern.worklist.v1.WorklistService",
+        &[
+            ("ListCasesNeedingReview", STAFF),
+            ("GetStatistics", FIGURE_READERS),
+            ("GetCaseTimeline", STAFF),
+            ("GetCaseload", STAFF),
+            ("ListRegistryFindings", STAFF),
+        ],
+    ),
+];
+
+/// Services any authenticated caller may use: they describe the contract, not the data.
+const OPEN_TO_ANY_ROLE: [&str; 2] = [
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
+
+/// Whether `role` (a token's role name) may call the method at `path` (`/package.Service/Method`).
+pub fn permits(role: &str, path: &str) -> bool {
+    let Some((service, method)) = path.trim_start_matches('/').split_once('/') else {
+        return false;
+    };
+    let Some(role) = Role::parse(role) else {
+        return false;
+    };
+    if OPEN_TO_ANY_ROLE.contains(&service) {
+        return true;
+    }
+    RULES
+        .iter()
+        .filter(|(name, _)| *name == service)
+        .flat_map(|(_, methods)| methods.iter())
+        .find(|(name, _)| *name == method)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip_and_match_the_issuable_list() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.name()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+
+    #[test]
+    fn unknown_methods_roles_and_paths_are_refused() {
+        assert!(permits(
+            "caseworker",
+            "/vern.intake.v1.IntakeService/SubmitReport"
+        ));
+        assert!(!permits(
+            "caseworker",
+            "/vern.intake.v1.IntakeService/DeleteEverything"
+        ));
+        assert!(!permits(
+            "wizard",
+            "/vern.intake.v1.IntakeService/SubmitReport"
+        ));
+        assert!(!permits("caseworker", "garbage"));
+        assert!(permits(
+            "police",
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+        ));
+    }
+}
