@@ -150,6 +150,39 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
     ),
 ];
 
+/// The operators' dashboard's pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// Cases needing review, and a case's timeline: case content.
+    Cases,
+    /// Letters owed to reporters: case content.
+    Letters,
+    /// Figures per municipality and period.
+    Statistics,
+    /// Lag, horizon, counts and versions: no case content.
+    System,
+}
+
+/// Whether `role` may see `page` of the dashboard: the same split as the methods, so a page
+/// shows nothing its reader could not ask the API for.
+pub fn permits_page(role: &str, page: Page) -> bool {
+    let Some(role) = Role::parse(role) else {
+        return false;
+    };
+    let roles: &[Role] = match page {
+        Page::Cases | Page::Letters => STAFF,
+        Page::Statistics => FIGURE_READERS,
+        Page::System => &[
+            Role::Caseworker,
+            Role::TeamLeader,
+            Role::ServiceLeader,
+            Role::Supervisor,
+            Role::Operator,
+        ],
+    };
+    roles.contains(&role)
+}
+
 /// Services any authenticated caller may use: they describe the contract, not the data.
 const OPEN_TO_ANY_ROLE: [&str; 2] = [
     "grpc.reflection.v1.ServerReflection",

@@ -39,6 +39,8 @@ pub enum Error {
     NotLoggedIn,
     #[error("the form's CSRF token does not match")]
     Csrf,
+    #[error("this role may not see this page")]
+    Forbidden,
     #[error("{field}: {reason}")]
     BadParameter { field: &'static str, reason: String },
     #[error("not found")]
@@ -58,6 +60,10 @@ impl IntoResponse for Error {
             Error::Csrf => (
                 StatusCode::FORBIDDEN,
                 "Skjemaet er utløpt. Last siden på nytt.".to_owned(),
+            ),
+            Error::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Rollen din gir ikke tilgang til denne siden.".to_owned(),
             ),
             Error::BadParameter { .. } => (StatusCode::BAD_REQUEST, self.to_string()),
             Error::NotFound => (StatusCode::NOT_FOUND, "Fant ikke siden.".to_owned()),
@@ -135,6 +141,20 @@ impl Dashboard {
             .route("/system", get(pages::system))
             .fallback(|| async { Error::NotFound })
             .with_state(self)
+    }
+
+    /// The session the request's cookie names, if it is live and its role may see `page`.
+    fn session_for(
+        &self,
+        headers: &HeaderMap,
+        page: handling::policy::Page,
+    ) -> Result<Session, Error> {
+        let session = self.session(headers)?;
+        if handling::policy::permits_page(&session.role, page) {
+            Ok(session)
+        } else {
+            Err(Error::Forbidden)
+        }
     }
 
     /// The session the request's cookie names, if it is live.
@@ -307,13 +327,21 @@ async fn login(
         expires: Instant::now() + lifetime,
     };
     tracing::info!(subject = %session.subject, role = %session.role, "dashboard login");
+    // The first page the role may see.
+    let landing = [
+        (handling::policy::Page::Cases, "/cases"),
+        (handling::policy::Page::Statistics, "/statistics"),
+    ]
+    .into_iter()
+    .find(|(page, _)| handling::policy::permits_page(&session.role, *page))
+    .map_or("/system", |(_, path)| path);
     if let Ok(mut sessions) = dashboard.sessions.lock() {
         sessions.insert(id.clone(), session);
     }
     Ok((
         StatusCode::SEE_OTHER,
         [
-            (header::LOCATION, HeaderValue::from_static("/cases")),
+            (header::LOCATION, HeaderValue::from_static(landing)),
             (
                 header::SET_COOKIE,
                 dashboard.cookie(SESSION_COOKIE, &id, Some(lifetime.as_secs())),

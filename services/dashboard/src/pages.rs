@@ -14,6 +14,8 @@ use projections::worklist::{WorklistItem, WorklistQuery};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use handling::policy::Page;
+
 use crate::html::{Viewer, escape, page, url_encode};
 use crate::{Dashboard, Error, Session, secure_headers};
 
@@ -204,7 +206,7 @@ pub(crate) async fn cases(
     headers: HeaderMap,
     Query(query): Query<CasesQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session(&headers)?;
+    let session = dashboard.session_for(&headers, Page::Cases)?;
     let municipalities = scope(&session, query.municipality.as_deref())?;
     let page = page_number(query.page);
     let clean = |text: &Option<String>| {
@@ -286,7 +288,7 @@ pub(crate) async fn letters(
     headers: HeaderMap,
     Query(query): Query<LettersQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session(&headers)?;
+    let session = dashboard.session_for(&headers, Page::Letters)?;
     let municipalities = scope(&session, query.municipality.as_deref())?;
     let page = page_number(query.page);
     let now = Utc::now();
@@ -344,7 +346,7 @@ pub(crate) async fn statistics(
     headers: HeaderMap,
     Query(query): Query<StatisticsQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session(&headers)?;
+    let session = dashboard.session_for(&headers, Page::Statistics)?;
     let municipalities = scope(&session, query.municipality.as_deref())?;
     let now = Utc::now();
     let today = oslo_date(now);
@@ -500,7 +502,7 @@ pub(crate) async fn timeline(
     headers: HeaderMap,
     Path(case_id): Path<String>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session(&headers)?;
+    let session = dashboard.session_for(&headers, Page::Cases)?;
     let case_id = Uuid::parse_str(&case_id).map_err(|_| Error::NotFound)?;
     // The case's municipality, to keep a restricted token to its own.
     let municipality: Option<Option<String>> =
@@ -560,7 +562,7 @@ pub(crate) async fn system(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     use projections::Projection as _;
-    let session = dashboard.session(&headers)?;
+    let session = dashboard.session_for(&headers, Page::System)?;
     let store = &dashboard.store;
     let mut views = String::new();
     for view in projections::views(&domain::rules::RuleBook::norwegian()) {

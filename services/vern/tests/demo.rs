@@ -120,9 +120,12 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         .find(|item| !item.case_id.is_empty())
         .map(|item| item.case_id.clone())
         .expect("a case in the worklist");
-    tokio::task::spawn_blocking(move || in_the_browser(&dashboard, token.trim(), &newest_case))
-        .await
-        .unwrap();
+    let operator = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+    tokio::task::spawn_blocking(move || {
+        in_the_browser(&dashboard, token.trim(), operator.trim(), &newest_case)
+    })
+    .await
+    .unwrap();
 
     let (status, log) = up.terminate();
     assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
@@ -144,7 +147,7 @@ fn artefacts() -> PathBuf {
 
 /// Every page, logged in with the operator's token: the content each must show, the session
 /// cookie's protection, paging, filters, the CSRF check and logging out.
-fn in_the_browser(dashboard: &str, token: &str, case_id: &str) {
+fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
     let shots = artefacts();
     let browser = Browser::start();
 
@@ -276,6 +279,29 @@ fn in_the_browser(dashboard: &str, token: &str, case_id: &str) {
         after.starts_with("HTTP/1.1 303"),
         "the old session is gone: {after}"
     );
+
+    // The operator runs the system and sees no case: the system page, and a refusal elsewhere.
+    browser.find("textarea[name=token]").type_text(operator);
+    browser.find("form.login button").click();
+    browser.wait_for_text("Systemstatus");
+    assert!(
+        browser.current_url().ends_with("/system"),
+        "{}",
+        browser.current_url()
+    );
+    for page in [
+        "/cases",
+        "/letters",
+        &format!("/cases/{case_id}"),
+        "/statistics",
+    ] {
+        browser.goto(&format!("{dashboard}{page}"));
+        browser.wait_for_text("Rollen din gir ikke tilgang");
+        assert!(
+            !browser.source().contains("5035 Stjørdal"),
+            "{page} showed case content"
+        );
+    }
 }
 
 /// A form POST with the session cookie, as another site's page would send it; the status line
