@@ -240,4 +240,16 @@ mod tests {
             "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
         ));
     }
+
+    #[test]
+    fn dashboard_pages_follow_the_same_split() {
+        assert!(permits_page("caseworker", Page::Cases));
+        assert!(!permits_page("operator", Page::Cases));
+        assert!(!permits_page("operator", Page::Letters));
+        assert!(permits_page("operator", Page::System));
+        assert!(permits_page("supervisor", Page::Statistics));
+        assert!(!permits_page("supervisor", Page::Cases));
+        assert!(!permits_page("police", Page::System));
+        assert!(!permits_page("wizard", Page::System));
+    }
 }
