@@ -335,6 +335,9 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
             None => None,
         };
         write_operator_token(&key, data_dir)?;
+        if extras.demo {
+            write_demo_token(&key, data_dir)?;
+        }
         let listening_on = listener
             .local_addr()
             .context("reading the listening address")?;
@@ -455,6 +458,33 @@ async fn seed_demo(pool: sqlx::PgPool) {
     if let Err(error) = result {
         tracing::error!(error = format!("{error:#}"), "seeding the demo failed");
     }
+}
+
+/// With `--demo`: a service leader's token for the demo's five municipalities, in
+/// `<data-dir>/demo.token` and on standard output, so the dashboard can show the demo's cases
+/// at once (the operator's token shows none).
+fn write_demo_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()> {
+    let claims = Claims::new(
+        "demo-leder",
+        "service_leader",
+        vern::demo::VAERNES
+            .iter()
+            .map(|(number, _)| (*number).to_owned())
+            .collect(),
+        chrono::Utc::now().timestamp(),
+        OPERATOR_TOKEN_LIFETIME_SECONDS,
+    );
+    let token = key.issue(&claims);
+    let path = data_dir.join("demo.token");
+    platform::postgres::write_private(&path, token.as_bytes())?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "demo service leader's token (also in {}):\n{token}",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// `vern token issue`: every flag checked, each error naming its flag, before the key is read.

@@ -26,7 +26,8 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
     assert!(seeded.contains("failed=0"), "{seeded}");
     views_caught_up(&embedded_url(&data_dir.0)).await;
 
-    let token = shared::staff_token(&data_dir.0);
+    // The demo's own service leader's token, as a newcomer would use it.
+    let token = std::fs::read_to_string(data_dir.0.join("demo.token")).unwrap();
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
         .unwrap()
         .connect()
