@@ -460,33 +460,6 @@ async fn seed_demo(pool: sqlx::PgPool) {
     }
 }
 
-/// With `--demo`: a service leader's token for the demo's five municipalities, in
-/// `<data-dir>/demo.token` and on standard output, so the dashboard can show the demo's cases
-/// at once (the operator's token shows none).
-fn write_demo_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()> {
-    let claims = Claims::new(
-        "demo-leder",
-        "service_leader",
-        vern::demo::VAERNES
-            .iter()
-            .map(|(number, _)| (*number).to_owned())
-            .collect(),
-        chrono::Utc::now().timestamp(),
-        OPERATOR_TOKEN_LIFETIME_SECONDS,
-    );
-    let token = key.issue(&claims);
-    let path = data_dir.join("demo.token");
-    platform::postgres::write_private(&path, token.as_bytes())?;
-    #[allow(clippy::print_stdout)]
-    {
-        println!(
-            "demo service leader's token (also in {}):\n{token}",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 /// `vern token issue`: every flag checked, each error naming its flag, before the key is read.
 fn issue_token(
     role: &str,
@@ -533,24 +506,50 @@ fn issue_token(
 /// A fresh token for the local operator at every start, in `<data-dir>/operator.token` (mode
 /// 0600) and on standard output.
 fn write_operator_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        });
     let claims = Claims::new(
         "operator",
         "operator",
         Vec::new(),
-        now,
+        chrono::Utc::now().timestamp(),
         OPERATOR_TOKEN_LIFETIME_SECONDS,
     );
-    let token = key.issue(&claims);
-    let path = data_dir.join("operator.token");
-    platform::postgres::write_private(&path, token.as_bytes())?;
+    write_token(
+        key,
+        &claims,
+        &data_dir.join("operator.token"),
+        "operator token",
+    )
+}
+
+/// With `--demo`: a service leader's token for the demo's five municipalities, in
+/// `<data-dir>/demo.token`, so the dashboard can show the demo's cases at once (the operator's
+/// token shows none).
+fn write_demo_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()> {
+    let claims = Claims::new(
+        "demo-leder",
+        "service_leader",
+        vern::demo::VAERNES
+            .iter()
+            .map(|(number, _)| (*number).to_owned())
+            .collect(),
+        chrono::Utc::now().timestamp(),
+        OPERATOR_TOKEN_LIFETIME_SECONDS,
+    );
+    write_token(
+        key,
+        &claims,
+        &data_dir.join("demo.token"),
+        "demo service leader's token",
+    )
+}
+
+/// Signs `claims`, keeps the token in `path` (mode 0600) and prints it.
+fn write_token(key: &SigningKey, claims: &Claims, path: &Path, what: &str) -> anyhow::Result<()> {
+    let token = key.issue(claims);
+    platform::postgres::write_private(path, token.as_bytes())?;
     #[allow(clippy::print_stdout)]
     {
-        println!("operator token (also in {}):\n{token}", path.display());
+        println!("{what} (also in {}):\n{token}", path.display());
     }
     Ok(())
 }
