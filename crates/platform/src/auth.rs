@@ -1,9 +1,13 @@
-//! Bearer tokens: JWTs signed with HMAC-SHA256 under a key of the installation's own.
+//! Bearer tokens: JWTs signed with HMAC-SHA256 under a key of the installation's own, and,
+//! when configured, ES256 or RS256 tokens of an outside identity provider whose public keys
+//! come in a JWKS file ([`Verifier`]).
 //!
 //! Why hand-written: HS256 is a few lines over `hmac` and `sha2`, which the PostgreSQL driver
-//! already builds, while a JWT crate would bring a second crypto stack. The verification is
-//! strict: the header must say HS256 (no "none", no algorithm switching), the signature is
-//! compared in constant time, and issuer, audience and expiry are checked.
+//! already builds, and the provider's signatures are checked with `ring`, which TLS already
+//! builds; a JWT crate would bring a second crypto stack. The verification is strict: the
+//! algorithm decides the key (HS256 only with our own key, ES256 and RS256 only with the
+//! provider's, named by `kid`; never "none"), and issuer, audience and expiry are checked
+//! against what each signer must say.
 
 use std::path::Path;
 
@@ -80,6 +84,200 @@ pub enum TokenError {
     Expired,
     #[error("token not for this service")]
     WrongIssuerOrAudience,
+    #[error("token signed with a key this service does not know")]
+    UnknownKey,
+}
+
+/// A token's parts: the header's algorithm and key id, the signed input, the signature and the
+/// body, all decoded.
+struct Parts<'a> {
+    alg: String,
+    kid: Option<String>,
+    signing_input: &'a str,
+    signature: Vec<u8>,
+    body: Vec<u8>,
+}
+
+fn parts(token: &str) -> Result<Parts<'_>, TokenError> {
+    let mut split = token.split('.');
+    let (Some(header), Some(body), Some(signature), None) =
+        (split.next(), split.next(), split.next(), split.next())
+    else {
+        return Err(TokenError::Malformed);
+    };
+    #[derive(Deserialize)]
+    struct Header {
+        alg: String,
+        #[serde(default)]
+        kid: Option<String>,
+    }
+    let decode = |text: &str| {
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| TokenError::Malformed)
+    };
+    let parsed: Header =
+        serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
+    Ok(Parts {
+        alg: parsed.alg,
+        kid: parsed.kid,
+        signing_input: &token[..header.len() + 1 + body.len()],
+        signature: decode(signature)?,
+        body: decode(body)?,
+    })
+}
+
+/// The claims of a verified body, if issued by `issuer` for `audience` and not expired.
+fn checked_claims(
+    body: &[u8],
+    issuer: &str,
+    audience: &str,
+    now: i64,
+) -> Result<Claims, TokenError> {
+    let claims: Claims = serde_json::from_slice(body).map_err(|_| TokenError::Malformed)?;
+    if claims.iss != issuer || claims.aud != audience {
+        return Err(TokenError::WrongIssuerOrAudience);
+    }
+    if claims.exp <= now {
+        return Err(TokenError::Expired);
+    }
+    Ok(claims)
+}
+
+/// An outside identity provider's public keys (a JWKS document) and the issuer and audience
+/// its tokens must name. Tokens it signs carry the key's `kid` and ES256 or RS256; the body
+/// has the same claims as Vern's own (`sub`, `role`, `municipalities`, `exp`).
+#[derive(Clone, Debug)]
+pub struct Jwks {
+    issuer: String,
+    audience: String,
+    keys: Vec<(String, PublicKey)>,
+}
+
+#[derive(Clone, Debug)]
+enum PublicKey {
+    /// P-256, as the uncompressed point (0x04, x, y).
+    Es256(Vec<u8>),
+    Rs256 {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+}
+
+impl Jwks {
+    /// Reads a JWKS document; every key must be an EC P-256 or RSA key with a `kid`, and an
+    /// error names the key by its place in `keys`.
+    pub fn parse(document: &str, issuer: &str, audience: &str) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        struct Document {
+            keys: Vec<serde_json::Map<String, serde_json::Value>>,
+        }
+        let document: Document = serde_json::from_str(document)
+            .map_err(|error| format!("not a JWKS document: {error}"))?;
+        let mut keys = Vec::new();
+        for (index, key) in document.keys.iter().enumerate() {
+            let text = |name: &str| {
+                key.get(name)
+                    .and_then(|value| value.as_str())
+                    .ok_or_else(|| format!("keys[{index}].{name}: missing"))
+            };
+            let bytes = |name: &str| {
+                URL_SAFE_NO_PAD
+                    .decode(text(name)?)
+                    .map_err(|_| format!("keys[{index}].{name}: not base64url"))
+            };
+            let kid = text("kid")?.to_owned();
+            let public = match (text("kty")?, key.get("crv").and_then(|v| v.as_str())) {
+                ("EC", Some("P-256")) => {
+                    let (x, y) = (bytes("x")?, bytes("y")?);
+                    if x.len() != 32 || y.len() != 32 {
+                        return Err(format!("keys[{index}]: x and y must be 32 bytes each"));
+                    }
+                    let mut point = vec![4];
+                    point.extend(x);
+                    point.extend(y);
+                    PublicKey::Es256(point)
+                }
+                ("RSA", _) => PublicKey::Rs256 {
+                    n: bytes("n")?,
+                    e: bytes("e")?,
+                },
+                (kty, crv) => {
+                    return Err(format!(
+                        "keys[{index}]: kty {kty:?} crv {crv:?} is not supported (EC P-256 or RSA)"
+                    ));
+                }
+            };
+            keys.push((kid, public));
+        }
+        if keys.is_empty() {
+            return Err("keys: the document holds none".into());
+        }
+        Ok(Self {
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            keys,
+        })
+    }
+
+    fn verify(&self, parts: &Parts<'_>, now: i64) -> Result<Claims, TokenError> {
+        let kid = parts.kid.as_deref().ok_or(TokenError::UnknownKey)?;
+        let (_, key) = self
+            .keys
+            .iter()
+            .find(|(id, _)| id == kid)
+            .ok_or(TokenError::UnknownKey)?;
+        let message = parts.signing_input.as_bytes();
+        let verified = match (parts.alg.as_str(), key) {
+            ("ES256", PublicKey::Es256(point)) => ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P256_SHA256_FIXED,
+                point,
+            )
+            .verify(message, &parts.signature),
+            ("RS256", PublicKey::Rs256 { n, e }) => {
+                ring::signature::RsaPublicKeyComponents { n, e }.verify(
+                    &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                    message,
+                    &parts.signature,
+                )
+            }
+            _ => return Err(TokenError::Algorithm),
+        };
+        verified.map_err(|_| TokenError::Signature)?;
+        checked_claims(&parts.body, &self.issuer, &self.audience, now)
+    }
+}
+
+/// What the services accept: tokens signed with the installation's own key and, when
+/// configured, those an identity provider signs.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    local: SigningKey,
+    provider: Option<Jwks>,
+}
+
+impl Verifier {
+    pub fn new(local: SigningKey) -> Self {
+        Self {
+            local,
+            provider: None,
+        }
+    }
+
+    pub fn with_provider(mut self, jwks: Jwks) -> Self {
+        self.provider = Some(jwks);
+        self
+    }
+
+    /// The token's claims, if one of the accepted signers made it, intact, current and for us.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+        let parts = parts(token)?;
+        match (parts.alg.as_str(), &self.provider) {
+            ("HS256", _) => self.local.verify_parts(&parts, now),
+            ("ES256" | "RS256", Some(provider)) => provider.verify(&parts, now),
+            _ => Err(TokenError::Algorithm),
+        }
+    }
 }
 
 /// The secret that signs and verifies tokens.
@@ -168,44 +366,18 @@ impl SigningKey {
 
     /// The token's claims, if it is ours, intact, current and meant for us.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
-        let mut parts = token.split('.');
-        let (Some(header), Some(body), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed);
-        };
-        #[derive(Deserialize)]
-        struct Header {
-            alg: String,
-        }
-        let header_json = URL_SAFE_NO_PAD
-            .decode(header)
-            .map_err(|_| TokenError::Malformed)?;
-        let parsed: Header =
-            serde_json::from_slice(&header_json).map_err(|_| TokenError::Malformed)?;
-        if parsed.alg != "HS256" {
+        self.verify_parts(&parts(token)?, now)
+    }
+
+    fn verify_parts(&self, parts: &Parts<'_>, now: i64) -> Result<Claims, TokenError> {
+        if parts.alg != "HS256" {
             return Err(TokenError::Algorithm);
         }
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| TokenError::Malformed)?;
         let mut mac = self.mac();
-        mac.update(header.as_bytes());
-        mac.update(b".");
-        mac.update(body.as_bytes());
-        mac.verify_slice(&signature)
+        mac.update(parts.signing_input.as_bytes());
+        mac.verify_slice(&parts.signature)
             .map_err(|_| TokenError::Signature)?;
-        let body = URL_SAFE_NO_PAD
-            .decode(body)
-            .map_err(|_| TokenError::Malformed)?;
-        let claims: Claims = serde_json::from_slice(&body).map_err(|_| TokenError::Malformed)?;
-        if claims.iss != ISSUER || claims.aud != AUDIENCE {
-            return Err(TokenError::WrongIssuerOrAudience);
-        }
-        if claims.exp <= now {
-            return Err(TokenError::Expired);
-        }
-        Ok(claims)
+        checked_claims(&parts.body, ISSUER, AUDIENCE, now)
     }
 }
 
@@ -275,5 +447,123 @@ mod tests {
             0o600
         );
         std::fs::remove_file(path).unwrap();
+    }
+
+    mod provider {
+        use ring::rand::SystemRandom;
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+
+        use super::*;
+
+        /// A P-256 key of the "identity provider", and its JWKS document.
+        fn provider() -> (EcdsaKeyPair, String) {
+            let rng = SystemRandom::new();
+            let pkcs8 =
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+            let pair =
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                    .unwrap();
+            let point = pair.public_key().as_ref();
+            let jwks = serde_json::json!({"keys": [{
+                "kty": "EC", "crv": "P-256", "kid": "idp-1", "alg": "ES256",
+                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+            }]});
+            (pair, jwks.to_string())
+        }
+
+        fn es256(pair: &EcdsaKeyPair, kid: &str, claims: &Claims) -> String {
+            let header = URL_SAFE_NO_PAD
+                .encode(serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": kid}).to_string());
+            let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
+            let input = format!("{header}.{body}");
+            let signature = pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+        }
+
+        fn provider_claims() -> Claims {
+            Claims {
+                iss: "https://idp.kommune.example".into(),
+                aud: "vern-prod".into(),
+                ..claims()
+            }
+        }
+
+        #[test]
+        fn a_providers_token_verifies_and_a_wrong_one_does_not() {
+            let (pair, document) = provider();
+            let jwks = Jwks::parse(&document, "https://idp.kommune.example", "vern-prod").unwrap();
+            let local = SigningKey::generate();
+            let verifier = Verifier::new(local.clone()).with_provider(jwks);
+            let good = es256(&pair, "idp-1", &provider_claims());
+            assert_eq!(verifier.verify(&good, NOW + 10), Ok(provider_claims()));
+            // The installation's own tokens still work beside it.
+            assert_eq!(verifier.verify(&local.issue(&claims()), NOW), Ok(claims()));
+
+            let wrong_audience = Claims {
+                aud: "someone-else".into(),
+                ..provider_claims()
+            };
+            assert_eq!(
+                verifier.verify(&es256(&pair, "idp-1", &wrong_audience), NOW),
+                Err(TokenError::WrongIssuerOrAudience)
+            );
+            let wrong_issuer = Claims {
+                iss: "vern".into(),
+                ..provider_claims()
+            };
+            assert_eq!(
+                verifier.verify(&es256(&pair, "idp-1", &wrong_issuer), NOW),
+                Err(TokenError::WrongIssuerOrAudience)
+            );
+            assert_eq!(verifier.verify(&good, NOW + 3600), Err(TokenError::Expired));
+            assert_eq!(
+                verifier.verify(&es256(&pair, "idp-2", &provider_claims()), NOW),
+                Err(TokenError::UnknownKey)
+            );
+            let (stranger, _) = provider();
+            assert_eq!(
+                verifier.verify(&es256(&stranger, "idp-1", &provider_claims()), NOW),
+                Err(TokenError::Signature)
+            );
+            let mut tampered: Vec<&str> = good.split('.').collect();
+            let other_body = URL_SAFE_NO_PAD.encode(
+                serde_json::to_vec(&Claims {
+                    role: "service_leader".into(),
+                    ..provider_claims()
+                })
+                .unwrap(),
+            );
+            tampered[1] = &other_body;
+            assert_eq!(
+                verifier.verify(&tampered.join("."), NOW),
+                Err(TokenError::Signature)
+            );
+            // Without a provider configured, its tokens are refused.
+            assert_eq!(
+                Verifier::new(local).verify(&good, NOW),
+                Err(TokenError::Algorithm)
+            );
+        }
+
+        #[test]
+        fn a_jwks_document_names_the_key_it_cannot_use() {
+            let refused = |document: &str| Jwks::parse(document, "i", "a").unwrap_err();
+            assert!(refused("not json").contains("not a JWKS document"));
+            assert!(refused(r#"{"keys": []}"#).contains("holds none"));
+            assert!(
+                refused(r#"{"keys": [{"kty": "EC", "crv": "P-256"}]}"#).contains("keys[0].kid")
+            );
+            assert!(
+                refused(r#"{"keys": [{"kty": "OKP", "kid": "k", "crv": "Ed25519"}]}"#)
+                    .contains("keys[0]: kty \"OKP\"")
+            );
+            assert!(
+                refused(
+                    r#"{"keys": [{"kty": "EC", "crv": "P-256", "kid": "k", "x": "AA", "y": "AA"}]}"#
+                )
+                .contains("32 bytes")
+            );
+        }
     }
 }

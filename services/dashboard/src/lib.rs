@@ -29,7 +29,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use eventstore::EventStore;
-use platform::auth::SigningKey;
+use platform::auth::Verifier;
 use serde::Deserialize;
 
 /// What can go wrong serving a page.
@@ -88,7 +88,7 @@ impl IntoResponse for Error {
 #[derive(Clone)]
 pub struct Dashboard {
     store: EventStore,
-    key: Arc<SigningKey>,
+    verifier: Arc<Verifier>,
     sessions: Arc<Mutex<HashMap<String, Session>>>,
     secure_cookies: bool,
     version: &'static str,
@@ -115,13 +115,13 @@ impl Dashboard {
     /// TLS (directly or behind a proxy that terminates it). `version` is shown on the system page.
     pub fn new(
         store: EventStore,
-        key: SigningKey,
+        verifier: Verifier,
         secure_cookies: bool,
         version: &'static str,
     ) -> Self {
         Self {
             store,
-            key: Arc::new(key),
+            verifier: Arc::new(verifier),
             sessions: Arc::new(Mutex::new(HashMap::new())),
             secure_cookies,
             version,
@@ -306,7 +306,7 @@ async fn login(
         return Err(Error::Csrf);
     }
     let now = chrono::Utc::now().timestamp();
-    let claims = match dashboard.key.verify(form.token.trim(), now) {
+    let claims = match dashboard.verifier.verify(form.token.trim(), now) {
         Ok(claims) => claims,
         Err(error) => {
             tracing::info!(%error, "dashboard login refused");

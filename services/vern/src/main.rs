@@ -199,6 +199,16 @@ struct ServeArgs {
     /// Mutual TLS: only clients with a certificate from these PEM CA certificates may connect.
     #[arg(long, env = "VERN_CLIENT_CA", requires = "tls_cert")]
     client_ca: Option<PathBuf>,
+    /// Also accept tokens an identity provider signs (ES256 or RS256) with a key in this JWKS
+    /// file; with --token-issuer and --token-audience.
+    #[arg(long, env = "VERN_JWKS", requires_all = ["token_issuer", "token_audience"])]
+    jwks: Option<PathBuf>,
+    /// The `iss` the provider's tokens must carry.
+    #[arg(long, env = "VERN_TOKEN_ISSUER", requires = "jwks")]
+    token_issuer: Option<String>,
+    /// The `aud` the provider's tokens must carry: this service's name at the provider.
+    #[arg(long, env = "VERN_TOKEN_AUDIENCE", requires = "jwks")]
+    token_audience: Option<String>,
 }
 
 /// How long the operator token printed at start-up is valid.
@@ -325,6 +335,16 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let key = SigningKey::load_or_create(&data_dir.join("signing.key"))?;
+    let mut verifier = platform::auth::Verifier::new(key.clone());
+    if let (Some(path), Some(issuer), Some(audience)) =
+        (&args.jwks, &args.token_issuer, &args.token_audience)
+    {
+        let document =
+            std::fs::read_to_string(path).with_context(|| format!("--jwks {}", path.display()))?;
+        let jwks = platform::auth::Jwks::parse(&document, issuer, audience)
+            .map_err(|error| anyhow::anyhow!("--jwks {}: {error}", path.display()))?;
+        verifier = verifier.with_provider(jwks);
+    }
     let database = Database::open(args.database.database_url, data_dir).await?;
     let result = async {
         let store = EventStore::new(database.pool().clone());
@@ -366,7 +386,7 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
         let dashboard = dashboard_listener.map(|listener| {
             let dashboard = dashboard::Dashboard::new(
                 store.clone(),
-                key.clone(),
+                verifier.clone(),
                 extras.dashboard_secure_cookies,
                 env!("CARGO_PKG_VERSION"),
             );
@@ -387,12 +407,13 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
             .demo
             .then(|| tokio::spawn(seed_demo(store.pool().clone())));
         let handler = Handler::new(store);
-        let served = server::serve_with(listener, handler, key, services, tls.as_ref(), async {
-            signalled.await;
-            tracing::info!("shutting down");
-            let _ = stop_serving.send(true);
-        })
-        .await;
+        let served =
+            server::serve_with(listener, handler, verifier, services, tls.as_ref(), async {
+                signalled.await;
+                tracing::info!("shutting down");
+                let _ = stop_serving.send(true);
+            })
+            .await;
         if let Some(dashboard) = dashboard {
             match dashboard.await {
                 Ok(Err(error)) => tracing::error!(%error, "the dashboard stopped with an error"),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use handling::Handler;
 use handling::principal::Principal;
-use platform::auth::SigningKey;
+use platform::auth::{SigningKey, Verifier};
 use tokio::net::TcpListener;
 use tonic::Status;
 use tonic::codegen::http::{self, HeaderMap};
@@ -59,12 +59,14 @@ impl ServiceName {
 /// than an interceptor, because the decision needs the method's path.
 #[derive(Clone)]
 pub struct Authenticate {
-    key: Arc<SigningKey>,
+    verifier: Arc<Verifier>,
 }
 
 impl Authenticate {
-    pub fn new(key: SigningKey) -> Self {
-        Self { key: Arc::new(key) }
+    pub fn new(verifier: Verifier) -> Self {
+        Self {
+            verifier: Arc::new(verifier),
+        }
     }
 
     fn check(&self, headers: &HeaderMap, path: &str) -> Result<Principal, Status> {
@@ -83,7 +85,7 @@ impl Authenticate {
                 i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
             });
         let claims = self
-            .key
+            .verifier
             .verify(token.trim(), now)
             .map_err(|error| Status::unauthenticated(error.to_string()))?;
         if !handling::policy::permits(&claims.role, path) {
@@ -194,19 +196,27 @@ pub async fn serve(
     services: &[ServiceName],
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    serve_with(listener, handler, key, services, None, shutdown).await
+    serve_with(
+        listener,
+        handler,
+        Verifier::new(key),
+        services,
+        None,
+        shutdown,
+    )
+    .await
 }
 
 /// As [`serve`], over TLS when `tls` is given.
 pub async fn serve_with(
     listener: TcpListener,
     handler: Handler,
-    key: SigningKey,
+    verifier: Verifier,
     services: &[ServiceName],
     tls: Option<&Tls>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let auth = Authenticate::new(key);
+    let auth = Authenticate::new(verifier);
     let (health, health_server) = tonic_health::server::health_reporter();
     let reflection = || {
         tonic_reflection::server::Builder::configure()
