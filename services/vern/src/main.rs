@@ -425,7 +425,8 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
             // Its commands are each atomic; stopping between two loses nothing stored.
             seeding.abort();
         }
-        // The server has finished its calls; let the projections finish their batch.
+        // The server has finished its calls: each view applies what was committed (the
+        // runner's drain), then stops.
         let _ = stop_projections.send(true);
         let _ = projections.await;
         if let Some(gauges) = gauges {
