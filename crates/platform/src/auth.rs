@@ -86,6 +86,8 @@ pub enum TokenError {
     WrongIssuerOrAudience,
     #[error("token signed with a key this service does not know")]
     UnknownKey,
+    #[error("token names a municipality this service does not serve")]
+    MunicipalityNotServed,
 }
 
 /// A token's parts: the header's algorithm and key id, the signed input, the signature and the
@@ -254,6 +256,8 @@ impl Jwks {
 pub struct Verifier {
     local: SigningKey,
     provider: Option<Jwks>,
+    /// The municipalities this installation serves; empty: any.
+    served: Vec<String>,
 }
 
 impl Verifier {
@@ -261,7 +265,15 @@ impl Verifier {
         Self {
             local,
             provider: None,
+            served: Vec::new(),
         }
+    }
+
+    /// Refuse tokens that name a municipality outside `served`: a token for another service
+    /// of the same identity provider must not reach this one's data.
+    pub fn serving(mut self, served: Vec<String>) -> Self {
+        self.served = served;
+        self
     }
 
     pub fn with_provider(mut self, jwks: Jwks) -> Self {
@@ -272,11 +284,20 @@ impl Verifier {
     /// The token's claims, if one of the accepted signers made it, intact, current and for us.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
         let parts = parts(token)?;
-        match (parts.alg.as_str(), &self.provider) {
+        let claims = match (parts.alg.as_str(), &self.provider) {
             ("HS256", _) => self.local.verify_parts(&parts, now),
             ("ES256" | "RS256", Some(provider)) => provider.verify(&parts, now),
             _ => Err(TokenError::Algorithm),
+        }?;
+        if !self.served.is_empty()
+            && claims
+                .municipalities
+                .iter()
+                .any(|number| !self.served.contains(number))
+        {
+            return Err(TokenError::MunicipalityNotServed);
         }
+        Ok(claims)
     }
 }
 
@@ -543,6 +564,26 @@ mod tests {
             assert_eq!(
                 Verifier::new(local).verify(&good, NOW),
                 Err(TokenError::Algorithm)
+            );
+        }
+
+        #[test]
+        fn a_token_naming_a_municipality_not_served_is_refused() {
+            let key = SigningKey::generate();
+            let verifier = Verifier::new(key.clone()).serving(vec!["5035".into(), "5032".into()]);
+            assert_eq!(verifier.verify(&key.issue(&claims()), NOW), Ok(claims()));
+            let elsewhere = Claims {
+                municipalities: vec!["5035".into(), "0301".into()],
+                ..claims()
+            };
+            assert_eq!(
+                verifier.verify(&key.issue(&elsewhere), NOW),
+                Err(TokenError::MunicipalityNotServed)
+            );
+            // Without a configured list, any municipality.
+            assert_eq!(
+                Verifier::new(key.clone()).verify(&key.issue(&elsewhere), NOW),
+                Ok(elsewhere)
             );
         }
 

@@ -209,6 +209,10 @@ struct ServeArgs {
     /// The `aud` the provider's tokens must carry: this service's name at the provider.
     #[arg(long, env = "VERN_TOKEN_AUDIENCE", requires = "jwks")]
     token_audience: Option<String>,
+    /// The municipalities this service serves (kommunenummer, comma-separated): a token naming
+    /// any other is refused. Empty: any.
+    #[arg(long, env = "VERN_MUNICIPALITIES", value_delimiter = ',')]
+    municipalities: Vec<String>,
 }
 
 /// How long the operator token printed at start-up is valid.
@@ -335,7 +339,13 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let key = SigningKey::load_or_create(&data_dir.join("signing.key"))?;
-    let mut verifier = platform::auth::Verifier::new(key.clone());
+    let registry = domain::municipality::MunicipalityRegistry::norway_2024();
+    for number in &args.municipalities {
+        domain::municipality::MunicipalityNumber::parse("--municipalities", number, &registry)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+    }
+    let mut verifier =
+        platform::auth::Verifier::new(key.clone()).serving(args.municipalities.clone());
     if let (Some(path), Some(issuer), Some(audience)) =
         (&args.jwks, &args.token_issuer, &args.token_audience)
     {

@@ -22,11 +22,21 @@ fn key_pair() -> EcdsaKeyPair {
 }
 
 fn token(pair: &EcdsaKeyPair, issuer: &str, audience: &str, role: &str) -> String {
+    token_for(pair, issuer, audience, role, "5035")
+}
+
+fn token_for(
+    pair: &EcdsaKeyPair,
+    issuer: &str,
+    audience: &str,
+    role: &str,
+    municipality: &str,
+) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
         iss: issuer.into(),
         aud: audience.into(),
-        ..Claims::new("tilsyn-1", role, vec!["5035".into()], now, 600)
+        ..Claims::new("tilsyn-1", role, vec![municipality.into()], now, 600)
     };
     let header = URL_SAFE_NO_PAD
         .encode(serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": "idp-1"}).to_string());
@@ -58,7 +68,7 @@ async fn statistics(address: &str, token: &str) -> Code {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_providers_tokens_are_accepted_for_this_service_only() {
+async fn a_providers_tokens_are_accepted_for_this_service_and_its_municipalities_only() {
     let data_dir = DataDir::new();
     std::fs::create_dir_all(&data_dir.0).unwrap();
     let pair = key_pair();
@@ -81,6 +91,8 @@ async fn a_providers_tokens_are_accepted_for_this_service_only() {
             ISSUER,
             "--token-audience",
             AUDIENCE,
+            "--municipalities",
+            "5035,5034",
         ],
     );
     let address = listening_on(&up.wait_for("vern is up"));
@@ -102,6 +114,9 @@ async fn a_providers_tokens_are_accepted_for_this_service_only() {
     );
     let stranger = token(&key_pair(), ISSUER, AUDIENCE, "supervisor");
     assert_eq!(statistics(&address, &stranger).await, Code::Unauthenticated);
+    // A token for a municipality this service does not serve (Oslo) is refused too.
+    let oslo = token_for(&pair, ISSUER, AUDIENCE, "supervisor", "0301");
+    assert_eq!(statistics(&address, &oslo).await, Code::Unauthenticated);
     let (status, log) = up.terminate();
     assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
 
