@@ -17,6 +17,7 @@ use eventstore::EventStore;
 use projections::Projection as _;
 use serde_json::json;
 use tokio_stream::StreamExt as _;
+use vern::demo::simulation::events_in;
 
 use crate::append::round;
 use crate::commands::municipalities;
@@ -35,14 +36,6 @@ const BASE_EVENTS: u64 = 20_000;
 /// The simulated service's first day.
 fn first_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 9, 2).unwrap_or_default()
-}
-
-/// The log's size now.
-async fn events_in(pool: &sqlx::PgPool) -> anyhow::Result<u64> {
-    let events: i64 = sqlx::query_scalar("select count(*) from events")
-        .fetch_one(pool)
-        .await?;
-    Ok(events.unsigned_abs())
 }
 
 /// Makes at least `target` events: up to `BASE_EVENTS` through the command path, the rest

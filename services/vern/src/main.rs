@@ -339,11 +339,7 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let key = SigningKey::load_or_create(&data_dir.join("signing.key"))?;
-    let registry = domain::municipality::MunicipalityRegistry::norway_2024();
-    for number in &args.municipalities {
-        domain::municipality::MunicipalityNumber::parse("--municipalities", number, &registry)
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
-    }
+    known_municipalities("--municipalities", &args.municipalities)?;
     let mut verifier =
         platform::auth::Verifier::new(key.clone()).serving(args.municipalities.clone());
     if let (Some(path), Some(issuer), Some(audience)) =
@@ -492,6 +488,16 @@ async fn seed_demo(pool: sqlx::PgPool) {
     }
 }
 
+/// Every number is a municipality of the registry; the error names `flag`.
+fn known_municipalities(flag: &str, numbers: &[String]) -> anyhow::Result<()> {
+    let registry = domain::municipality::MunicipalityRegistry::norway_2024();
+    for number in numbers {
+        domain::municipality::MunicipalityNumber::parse(flag, number, &registry)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+    }
+    Ok(())
+}
+
 /// `vern token issue`: every flag checked, each error naming its flag, before the key is read.
 fn issue_token(
     role: &str,
@@ -505,11 +511,7 @@ fn issue_token(
         "--role: {role:?} is not a role; use one of {}",
         platform::auth::ROLES.join(", ")
     );
-    let registry = domain::municipality::MunicipalityRegistry::norway_2024();
-    for number in &municipalities {
-        domain::municipality::MunicipalityNumber::parse("--municipality", number, &registry)
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
-    }
+    known_municipalities("--municipality", &municipalities)?;
     let subject = subject.trim();
     anyhow::ensure!(
         !subject.is_empty() && subject.chars().count() <= 200,

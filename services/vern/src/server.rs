@@ -13,6 +13,8 @@ use platform::auth::{SigningKey, Verifier};
 use tokio::net::TcpListener;
 use tonic::Status;
 use tonic::codegen::http::{self, HeaderMap};
+
+use crate::telemetry::BoxFuture;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
@@ -121,8 +123,6 @@ pub struct Authenticated<S> {
     inner: S,
     auth: Authenticate,
 }
-
-type BoxFuture<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, B, R> tower_service::Service<http::Request<B>> for Authenticated<S>
 where

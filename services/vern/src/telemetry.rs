@@ -195,7 +195,8 @@ pub struct Measured<S> {
     metrics: RpcMetrics,
 }
 
-type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+/// The future a boxing tower layer answers with (here and in the server's authentication).
+pub(crate) type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 
 impl<S, B, R> tower_service::Service<tonic::codegen::http::Request<B>> for Measured<S>
 where

@@ -273,7 +273,7 @@ fn schedule((lifecycle, steps, next, ok): Done, due: &mut Due, outcome: &mut Out
 }
 
 /// The events in the store now.
-async fn events_in(pool: &PgPool) -> anyhow::Result<u64> {
+pub async fn events_in(pool: &PgPool) -> anyhow::Result<u64> {
     let events: i64 = sqlx::query_scalar("select count(*) from events")
         .fetch_one(pool)
         .await?;
