@@ -154,7 +154,7 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
 }
 
 #[tokio::test]
-async fn commands_on_unknown_reports_and_cases_are_not_found() {
+async fn unknown_reports_and_cases_are_out_of_reach_like_another_municipalitys() {
     let app = tests::TestApp::spawn().await;
     let unknown = uuid::Uuid::new_v4().to_string();
 
@@ -164,7 +164,7 @@ async fn commands_on_unknown_reports_and_cases_are_not_found() {
             report_id: unknown.clone(),
         })
         .await;
-    assert_code(report, Code::NotFound);
+    assert_code(report, Code::PermissionDenied);
     let screened = app
         .intake()
         .screen_report(intake::ScreenReportRequest {
@@ -174,7 +174,7 @@ async fn commands_on_unknown_reports_and_cases_are_not_found() {
             children: vec![open_investigation(0)],
         })
         .await;
-    assert_code(screened, Code::NotFound);
+    assert_code(screened, Code::PermissionDenied);
     let case = app
         .measures()
         .close_case(measures::CloseCaseRequest {
@@ -183,6 +183,6 @@ async fn commands_on_unknown_reports_and_cases_are_not_found() {
             reasons: "Unknown.".into(),
         })
         .await;
-    assert_code(case, Code::NotFound);
+    assert_code(case, Code::PermissionDenied);
     assert_eq!(app.event_count().await, 0);
 }

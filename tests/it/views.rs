@@ -682,7 +682,7 @@ async fn statistics(
             number,
             as_of: Some(ts(as_of)),
             min_position: Some(*position),
-            ..Default::default()
+            municipalities: vec!["5035".into(), "5036".into()],
         })
         .await
         .expect("statistics")

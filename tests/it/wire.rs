@@ -103,8 +103,9 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
         assert_code(submitted, Code::Unauthenticated);
     }
     assert_eq!(app.event_count().await, 0);
-    // The valid token passes (the report does not exist).
-    assert_code(app.intake().get_report(get()).await, Code::NotFound);
+    // The valid token passes authentication; the report does not exist, which the answer
+    // does not tell apart from another municipality's.
+    assert_code(app.intake().get_report(get()).await, Code::PermissionDenied);
 }
 
 #[tokio::test]

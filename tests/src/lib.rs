@@ -63,6 +63,11 @@ pub struct TestApp {
     stop_views: tokio::sync::watch::Sender<bool>,
 }
 
+/// The municipalities the test caseworker's token serves: Stjørdal and Frosta (one
+/// inter-municipal service, as in Værnesregionen), and Bergen, whom the national portal's
+/// sample documents address.
+pub const SERVED: [&str; 3] = ["5035", "5036", "4601"];
+
 impl TestApp {
     pub async fn spawn() -> Self {
         testkit::init_test_log();
@@ -75,7 +80,7 @@ impl TestApp {
         let token = key.issue(&Claims::new(
             "caseworker-7",
             "caseworker",
-            vec!["5035".into()],
+            SERVED.iter().map(|&number| number.to_owned()).collect(),
             now(),
             3600,
         ));

@@ -102,13 +102,17 @@ impl Vern {
                 );
             }
             // The operator token is written after the key: once it is there, issue the
-            // callers a caseworker's token (the operator may not work cases).
+            // callers a caseworker's token (the operator may not work cases) for a national
+            // service, which serves every municipality the load may address.
             if tokio::net::TcpStream::connect(self.address).await.is_ok() && token_file.exists() {
                 let key = platform::auth::SigningKey::load(&self.data_dir.join("signing.key"))?;
                 self.token = key.issue(&platform::auth::Claims::new(
                     "bench",
                     "caseworker",
-                    Vec::new(),
+                    domain::municipality::MunicipalityRegistry::norway_2024()
+                        .iter()
+                        .map(|(number, _)| number.as_str().to_owned())
+                        .collect(),
                     chrono::Utc::now().timestamp(),
                     24 * 3600,
                 ));

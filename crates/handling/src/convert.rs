@@ -202,6 +202,19 @@ pub fn municipality(
     Ok(MunicipalityNumber::parse(field, value.trim(), registry)?)
 }
 
+/// A list's municipality filter for `principal`: those asked for in `values`, each a
+/// municipality of `registry` (else `INVALID_ARGUMENT` naming `field[i]`) that the principal
+/// serves (else `PERMISSION_DENIED`); all the principal serves when none is asked for.
+pub fn served_municipalities(
+    principal: &crate::principal::Principal,
+    field: &str,
+    values: &[String],
+    registry: &MunicipalityRegistry,
+) -> Result<Vec<String>, Error> {
+    let asked = municipalities(field, values, registry)?;
+    principal.scope(field, &asked)
+}
+
 /// A query's municipality filter: each entry known to `registry`, named `field[i]` when not.
 pub fn municipalities(
     field: &str,

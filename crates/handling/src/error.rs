@@ -12,8 +12,16 @@ pub enum Error {
     /// The lifecycle does not allow this step now.
     #[error("{0}")]
     Refused(DomainError),
-    #[error("{0} not found")]
-    NotFound(String),
+    /// The case or report does not exist, or the caller may not reach it: which one, the
+    /// answer does not say.
+    #[error(
+        "no {0} with this id that you may reach: it does not exist, or its municipality is not \
+         one your token serves"
+    )]
+    OutOfReach(&'static str),
+    /// The caller may not see what it asked for (say, a municipality its token does not serve).
+    #[error("{0}")]
+    Denied(String),
     /// Concurrent commands kept changing the stream under this one.
     #[error("the {stream_id} stream kept changing; try again")]
     Aborted { stream_id: String },
@@ -58,8 +66,8 @@ impl From<DomainError> for Error {
             DomainError::NoRuleSetInForce { date } => {
                 Self::invalid("received_at", format!("no act in force on {date}"))
             }
-            DomainError::ReportNotReceived => Self::NotFound("report".into()),
-            DomainError::CaseNotOpened => Self::NotFound("case".into()),
+            DomainError::ReportNotReceived => Self::OutOfReach("report"),
+            DomainError::CaseNotOpened => Self::OutOfReach("case"),
             DomainError::UnknownStoredEvent { .. } => Self::Internal(error.to_string()),
             refused => Self::Refused(refused),
         }
@@ -102,7 +110,9 @@ impl From<Error> for Status {
                 Status::with_error_details(Code::InvalidArgument, clip(error.to_string()), details)
             }
             Error::Refused(_) => Status::failed_precondition(clip(error.to_string())),
-            Error::NotFound(_) => Status::not_found(clip(error.to_string())),
+            Error::OutOfReach(_) | Error::Denied(_) => {
+                Status::permission_denied(clip(error.to_string()))
+            }
             Error::Aborted { .. } => Status::aborted(clip(error.to_string())),
             Error::Unimplemented(_) => Status::unimplemented(clip(error.to_string())),
             Error::Unauthenticated => Status::unauthenticated("a valid bearer token is required"),

@@ -13,6 +13,7 @@ use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::Error;
+use crate::principal::Principal;
 
 /// A stream kind the handler can fold: its state, its events, and how one applies to the other.
 pub trait Stream {
@@ -20,6 +21,10 @@ pub trait Stream {
     type Event: StoredEvent + Send;
     fn initial() -> Self::State;
     fn evolve(state: Self::State, event: &Self::Event) -> Self::State;
+    /// What the stream holds, as a refusal names it ("case", "report").
+    const NOUN: &'static str;
+    /// The municipality whose data it is; `None` before the stream's first event.
+    fn municipality(state: &Self::State) -> Option<&str>;
 }
 
 /// `report-<uuid>`: one report of concern.
@@ -34,6 +39,10 @@ impl Stream for ReportStream {
     fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
         report::evolve(state, event)
     }
+    const NOUN: &'static str = "report";
+    fn municipality(state: &Self::State) -> Option<&str> {
+        state.report().map(|report| report.municipality.as_str())
+    }
 }
 
 /// `case-<uuid>`: one child's case.
@@ -47,6 +56,10 @@ impl Stream for CaseStream {
     }
     fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
         case::evolve(state, event)
+    }
+    const NOUN: &'static str = "case";
+    fn municipality(state: &Self::State) -> Option<&str> {
+        state.case().map(|case| case.municipality.as_str())
     }
 }
 
@@ -168,6 +181,18 @@ impl Handler {
         Ok((state, version))
     }
 
+    /// A stream's state and version, if it exists and `principal` serves its municipality;
+    /// else [`Error::OutOfReach`], the same answer either way.
+    pub async fn load_reachable<S: Stream>(
+        &self,
+        principal: &Principal,
+        stream_id: &str,
+    ) -> Result<(S::State, u64), Error> {
+        let (state, version) = self.load::<S>(stream_id).await?;
+        principal.reach(S::NOUN, S::municipality(&state))?;
+        Ok((state, version))
+    }
+
     /// Reads a stream's events in version order, a page at a time, handing each to `visit`
     /// until it answers false. Returns the version of the last event handed over (0 for none).
     pub(crate) async fn each_event<E: StoredEvent>(
@@ -196,12 +221,13 @@ impl Handler {
         }
     }
 
-    /// Runs a command on one stream: `decide` gets the folded state and the context, and
-    /// returns the events and the stream's municipality.
+    /// Runs a command on one stream for `principal`: `decide` gets the folded state and the
+    /// context, and returns the events and the stream's municipality. A stream that exists must
+    /// be of a municipality the principal serves, and so must one the command creates.
     pub async fn execute<S, D>(
         &self,
         command_id: Uuid,
-        actor: &Actor,
+        principal: &Principal,
         stream_id: &str,
         decide: D,
     ) -> Result<AppendResult, Error>
@@ -213,10 +239,16 @@ impl Handler {
         ) -> Result<(Vec<S::Event>, Option<String>), domain::DomainError>,
     {
         let decide = &decide;
-        self.execute_many(command_id, actor, || async move {
+        self.execute_many(command_id, &principal.actor(), || async move {
             let (state, version) = self.load::<S>(stream_id).await?;
+            if version > 0 {
+                principal.reach(S::NOUN, S::municipality(&state))?;
+            }
             let context = self.context(self.now());
             let (events, municipality) = decide(&state, &context)?;
+            if version == 0 {
+                principal.reach(S::NOUN, municipality.as_deref())?;
+            }
             Ok(vec![writes(stream_id, version, municipality, &events)])
         })
         .await
@@ -226,13 +258,13 @@ impl Handler {
     pub async fn execute_case(
         &self,
         command_id: Uuid,
-        actor: &Actor,
+        principal: &Principal,
         case_id: case::CaseId,
         command: case::CaseCommand,
     ) -> Result<api::common::v1::WriteResult, Error> {
         let stream = case_id.stream_name();
         let result = self
-            .execute::<CaseStream, _>(command_id, actor, &stream, |state, context| {
+            .execute::<CaseStream, _>(command_id, principal, &stream, |state, context| {
                 let events = case::decide(state, command.clone(), context)?;
                 let municipality = state
                     .case()
@@ -247,13 +279,13 @@ impl Handler {
     pub async fn execute_report(
         &self,
         command_id: Uuid,
-        actor: &Actor,
+        principal: &Principal,
         report_id: report::ReportId,
         command: report::ReportCommand,
     ) -> Result<api::common::v1::WriteResult, Error> {
         let stream = report_id.stream_name();
         let result = self
-            .execute::<ReportStream, _>(command_id, actor, &stream, |state, context| {
+            .execute::<ReportStream, _>(command_id, principal, &stream, |state, context| {
                 let events = report::decide(state, command.clone(), context)?;
                 let municipality = match (state.report(), &command) {
                     (Some(report), _) => Some(report.municipality),
@@ -287,7 +319,7 @@ impl Handler {
         };
         let command = build(&request)?;
         let result = self
-            .execute_case(command_id, &principal.actor(), case_id, command)
+            .execute_case(command_id, &principal, case_id, command)
             .await?;
         Ok(tonic::Response::new(result))
     }

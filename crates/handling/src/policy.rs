@@ -2,9 +2,14 @@
 //!
 //! Child welfare records fall under the duty of confidentiality, so access is by role and
 //! nothing is open by default: a method missing from the table is refused to everyone, and a
-//! test checks that every method of the contract is in it. This is the role part of the
-//! policy (DESIGN.md §7); which municipalities and which cases a subject may reach is decided
-//! where the case is loaded, and comes next (issue #6).
+//! test checks that every method of the contract is in it.
+//!
+//! Roles decide which methods; municipalities decide which data. A token names the
+//! municipalities its subject serves (several for an inter-municipal service) and reaches
+//! those and no others: a token naming none reaches none. A case or report is checked where it
+//! is loaded ([`crate::Handler::load_reachable`]), a list's filter by [`scope`]. A case of
+//! another municipality and a case that does not exist are refused alike, so a refusal never
+//! tells whether a case exists.
 
 /// The roles a token can carry (`platform::auth::ROLES` holds their names for issuing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -183,6 +188,52 @@ pub fn permits_page(role: &str, page: Page) -> bool {
     roles.contains(&role)
 }
 
+/// Whether a subject serving `served` may see data of `municipality`.
+pub fn serves(served: &[String], municipality: &str) -> bool {
+    served.iter().any(|number| number == municipality)
+}
+
+/// Why a list's filter reaches beyond what its caller serves.
+#[derive(Debug, PartialEq, Eq)]
+pub enum OutOfScope<'a> {
+    /// The first municipality asked for that is not served.
+    NotServed(&'a str),
+    /// The caller serves no municipality at all (an empty filter would mean every one).
+    ServesNone,
+}
+
+impl std::fmt::Display for OutOfScope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutOfScope::NotServed(number) => {
+                write!(f, "{number:?} is not a municipality your token serves")
+            }
+            OutOfScope::ServesNone => f.write_str("your token serves no municipality"),
+        }
+    }
+}
+
+/// The municipalities a list may cover: those `asked` for, if every one is served; all that
+/// are served when none is asked for. Never empty, since an empty filter means every one.
+pub fn scope<'a>(served: &[String], asked: &'a [String]) -> Result<Vec<String>, OutOfScope<'a>> {
+    if served.is_empty() {
+        return Err(OutOfScope::ServesNone);
+    }
+    if asked.is_empty() {
+        return Ok(served.to_vec());
+    }
+    asked
+        .iter()
+        .map(|number| {
+            if serves(served, number.trim()) {
+                Ok(number.trim().to_owned())
+            } else {
+                Err(OutOfScope::NotServed(number.as_str()))
+            }
+        })
+        .collect()
+}
+
 /// Services any authenticated caller may use: they describe the contract, not the data.
 const OPEN_TO_ANY_ROLE: [&str; 2] = [
     "grpc.reflection.v1.ServerReflection",
@@ -239,6 +290,22 @@ mod tests {
             "police",
             "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
         ));
+    }
+
+    #[test]
+    fn a_scope_is_what_is_served_and_asked_for_and_no_more() {
+        let served = vec!["5035".to_owned(), "5036".to_owned()];
+        assert_eq!(scope(&served, &[]), Ok(served.clone()));
+        assert_eq!(
+            scope(&served, &[" 5036".to_owned()]),
+            Ok(vec!["5036".to_owned()])
+        );
+        let asked = vec!["5035".to_owned(), "0301".to_owned()];
+        assert_eq!(scope(&served, &asked), Err(OutOfScope::NotServed("0301")));
+        // A token serving nothing reaches nothing, asked or not.
+        assert_eq!(scope(&[], &[]), Err(OutOfScope::ServesNone));
+        assert_eq!(scope(&[], &asked), Err(OutOfScope::ServesNone));
+        assert!(!serves(&[], "5035"));
     }
 
     #[test]

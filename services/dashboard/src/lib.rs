@@ -99,7 +99,7 @@ pub struct Dashboard {
 struct Session {
     subject: String,
     role: String,
-    /// Empty: every municipality.
+    /// The municipalities the token serves; none, and no case content is shown.
     municipalities: Vec<String>,
     csrf: String,
     expires: Instant,

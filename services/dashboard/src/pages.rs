@@ -47,29 +47,29 @@ fn municipality_label(names: &BTreeMap<String, String>, number: &str) -> String 
 }
 
 /// The municipalities a query may cover: the one asked for, if the session serves it; else
-/// every one the session serves (empty: all).
+/// every one the session serves. The rule is the API's (`handling::policy::scope`).
 fn scope(session: &Session, asked: Option<&str>) -> Result<Vec<String>, Error> {
-    match asked.map(str::trim).filter(|asked| !asked.is_empty()) {
-        Some(asked) => {
-            if asked.len() != 4 || !asked.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Error::BadParameter {
-                    field: "municipality",
-                    reason: "must be a four-digit municipality number".into(),
-                });
-            }
-            if session.municipalities.is_empty()
-                || session.municipalities.iter().any(|served| served == asked)
-            {
-                Ok(vec![asked.to_owned()])
-            } else {
-                Err(Error::BadParameter {
-                    field: "municipality",
-                    reason: "not one your token serves".into(),
-                })
-            }
-        }
-        None => Ok(session.municipalities.clone()),
+    let asked: Vec<String> = asked
+        .map(str::trim)
+        .filter(|asked| !asked.is_empty())
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    if asked
+        .iter()
+        .any(|number| number.len() != 4 || !number.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(Error::BadParameter {
+            field: "municipality",
+            reason: "must be a four-digit municipality number".into(),
+        });
     }
+    handling::policy::scope(&session.municipalities, &asked).map_err(|refused| {
+        Error::BadParameter {
+            field: "municipality",
+            reason: refused.to_string(),
+        }
+    })
 }
 
 fn page_number(page: Option<u32>) -> i64 {
@@ -225,13 +225,7 @@ pub(crate) async fn cases(
     };
     let (items, more) = worklist_page(&dashboard, filter, now, page).await?;
     let names = municipality_names();
-    let served: Vec<String> = if session.municipalities.is_empty() {
-        sqlx::query_scalar("select distinct municipality from worklist_items order by 1")
-            .fetch_all(dashboard.store.pool())
-            .await?
-    } else {
-        session.municipalities.clone()
-    };
+    let served = &session.municipalities;
     let chosen = query.municipality.clone().unwrap_or_default();
     let options: String = served
         .iter()
@@ -513,10 +507,9 @@ pub(crate) async fn timeline(
     let Some(municipality) = municipality else {
         return Err(Error::NotFound);
     };
-    if !session.municipalities.is_empty()
-        && !municipality
-            .as_ref()
-            .is_some_and(|m| session.municipalities.contains(m))
+    if !municipality
+        .as_deref()
+        .is_some_and(|m| handling::policy::serves(&session.municipalities, m))
     {
         // Not found, whether it exists elsewhere or not.
         return Err(Error::NotFound);

@@ -33,14 +33,18 @@ impl Feedback {
         FeedbackServiceServer::new(Self::new(handler))
     }
 
-    /// The report and the cases its screening named.
-    async fn load(&self, report_id: ReportId) -> Result<(ReportState, Vec<CaseState>), Error> {
+    /// The report, if `principal` may reach it, and the cases its screening named.
+    async fn load(
+        &self,
+        principal: &Principal,
+        report_id: ReportId,
+    ) -> Result<(ReportState, Vec<CaseState>), Error> {
         let (report, _) = self
             .handler
-            .load::<ReportStream>(&report_id.stream_name())
+            .load_reachable::<ReportStream>(principal, &report_id.stream_name())
             .await?;
         let Some(received) = report.report() else {
-            return Err(Error::NotFound("report".into()));
+            return Err(Error::OutOfReach("report"));
         };
         let mut cases = Vec::new();
         if let Some(screening) = &received.screening {
@@ -59,11 +63,11 @@ impl Feedback {
         &self,
         request: Request<pb::GetLettersOwedRequest>,
     ) -> Result<pb::LettersOwed, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
         let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
-        let (report, cases) = self.load(report_id).await?;
+        let (report, cases) = self.load(&principal, report_id).await?;
         let municipality = report
             .report()
             .map(|report| report.municipality.as_str().to_owned())
@@ -88,19 +92,21 @@ impl Feedback {
         &self,
         request: Request<pb::ListLettersOwedRequest>,
     ) -> Result<pb::LettersOwed, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
-        let municipalities = if request.municipality.trim().is_empty() {
-            Vec::new()
-        } else {
-            let number = common::municipality(
-                "municipality",
-                &request.municipality,
-                self.handler.municipalities(),
-            )?;
-            vec![number.as_str().to_owned()]
+        let asked = match request.municipality.trim() {
+            "" => Vec::new(),
+            _ => {
+                let number = common::municipality(
+                    "municipality",
+                    &request.municipality,
+                    self.handler.municipalities(),
+                )?;
+                vec![number.as_str().to_owned()]
+            }
         };
+        let municipalities = principal.scope("municipality", &asked)?;
         let (limit, offset) = common::page(request.page_size, &request.page_token)?;
         self.handler
             .wait_for_view("worklist", request.min_position.as_ref())
@@ -152,16 +158,16 @@ impl Feedback {
         &self,
         request: Request<pb::RenderLetterRequest>,
     ) -> Result<pb::RenderedLetter, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
         let kind = from_letter(
             "letter",
             common::required("letter", request.letter.as_ref())?,
         )?;
-        let (report_state, cases) = self.load(report_id).await?;
+        let (report_state, cases) = self.load(&principal, report_id).await?;
         let Some(report) = report_state.report() else {
-            return Err(Error::NotFound("report".into()));
+            return Err(Error::OutOfReach("report"));
         };
         let now = self.handler.now();
         let owed = letters::letters_owed(&report_state, &cases, self.handler.rules(), now);
@@ -271,7 +277,7 @@ impl Feedback {
                 .await?
                 .is_none()
         {
-            let (report, cases) = self.load(report_id).await?;
+            let (report, cases) = self.load(&principal, report_id).await?;
             let owed =
                 letters::letters_owed(&report, &cases, self.handler.rules(), self.handler.now());
             for kind in &kinds {
@@ -288,7 +294,7 @@ impl Feedback {
         let command =
             ReportCommand::RecordFeedbackLetterSent(RecordFeedbackLetterSent { letters: kinds });
         self.handler
-            .execute_report(command_id, &principal.actor(), report_id, command)
+            .execute_report(command_id, &principal, report_id, command)
             .await
     }
 }

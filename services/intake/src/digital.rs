@@ -10,7 +10,7 @@
 
 use domain::report::{ReportCommand, ReportId};
 use domain::values::Urgency;
-use eventstore::Actor;
+use handling::principal::Principal;
 use handling::{Error, Handler};
 use uuid::Uuid;
 
@@ -46,7 +46,7 @@ pub fn report_id_for(message_id: Uuid) -> ReportId {
 /// Validates, stores and answers one delivered message.
 pub async fn import(
     handler: &Handler,
-    actor: &Actor,
+    principal: &Principal,
     delivery: Delivery<'_>,
 ) -> Result<Imported, Error> {
     let message_id = delivery
@@ -80,7 +80,7 @@ pub async fn import(
     let public = delivery.message_type == fiks::PUBLIC_V2;
     let command = report.into_command(report_id, delivery.urgency);
     let outcome = handler
-        .execute::<handling::ReportStream, _>(message_id, actor, &stream, |state, context| {
+        .execute::<handling::ReportStream, _>(message_id, principal, &stream, |state, context| {
             let receive = ReportCommand::ReceiveReport(command.clone());
             let events = domain::report::decide(state, receive, context)?;
             Ok((events, Some(command.municipality.as_str().to_owned())))

@@ -59,7 +59,7 @@ impl Intake {
             .handler
             .execute_report(
                 command_id,
-                &principal.actor(),
+                &principal,
                 report_id,
                 ReportCommand::ReceiveReport(command),
             )
@@ -85,17 +85,16 @@ impl Intake {
             .handler
             .execute_many(command_id, &principal.actor(), || async {
                 let handler = &self.handler;
-                let (report_state, report_version) =
-                    handler.load::<ReportStream>(&report_stream).await?;
+                let (report_state, report_version) = handler
+                    .load_reachable::<ReportStream>(&principal, &report_stream)
+                    .await?;
                 let mut cases = BTreeMap::new();
                 let mut versions = BTreeMap::new();
                 for child in &command.children {
                     if let CaseAssignment::ExistingOpenCase(case_id) = child.case {
-                        let (state, version) =
-                            handler.load::<CaseStream>(&case_id.stream_name()).await?;
-                        if version == 0 {
-                            return Err(Error::NotFound(format!("case {}", case_id.as_uuid())));
-                        }
+                        let (state, version) = handler
+                            .load_reachable::<CaseStream>(&principal, &case_id.stream_name())
+                            .await?;
                         cases.insert(case_id, state);
                         versions.insert(case_id, version);
                     }
@@ -146,7 +145,7 @@ impl Intake {
         self.handler
             .execute_report(
                 command_id,
-                &principal.actor(),
+                &principal,
                 report_id,
                 ReportCommand::ChangeReportUrgency(command),
             )
@@ -165,7 +164,7 @@ impl Intake {
         self.handler
             .execute_report(
                 command_id,
-                &principal.actor(),
+                &principal,
                 report_id,
                 ReportCommand::AssignReport(assignee),
             )
@@ -191,7 +190,7 @@ impl Intake {
         };
         let imported = digital::import(
             &self.handler,
-            &principal.actor(),
+            &principal,
             digital::Delivery {
                 message_type: request.message_type.trim(),
                 message_id,
@@ -221,15 +220,13 @@ impl Intake {
     }
 
     async fn get(&self, request: Request<pb::GetReportRequest>) -> Result<pb::Report, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let report_id = ReportId::new(common::id("report_id", &request.get_ref().report_id)?);
         let (state, version) = self
             .handler
-            .load::<ReportStream>(&report_id.stream_name())
+            .load_reachable::<ReportStream>(&principal, &report_id.stream_name())
             .await?;
-        let report = state
-            .report()
-            .ok_or_else(|| Error::NotFound("report".into()))?;
+        let report = state.report().ok_or(Error::OutOfReach("report"))?;
         let (team, caseworker) = common::assignee_fields(report.assignee.as_ref());
         Ok(pb::Report {
             report_id: report_id.as_uuid().to_string(),

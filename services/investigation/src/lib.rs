@@ -33,13 +33,13 @@ impl Investigation {
     }
 
     async fn get(&self, request: Request<pb::GetCaseRequest>) -> Result<pb::Case, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let case_id = CaseId::new(common::id("case_id", &request.get_ref().case_id)?);
         let (state, version) = self
             .handler
-            .load::<CaseStream>(&case_id.stream_name())
+            .load_reachable::<CaseStream>(&principal, &case_id.stream_name())
             .await?;
-        let case = state.case().ok_or_else(|| Error::NotFound("case".into()))?;
+        let case = state.case().ok_or(Error::OutOfReach("case"))?;
         let investigation = match case.investigations.last() {
             None => "NONE",
             Some(investigation) if investigation.conclusion.is_some() => "CONCLUDED",

@@ -680,14 +680,20 @@ async fn import_report(
     };
     with_store(args, |store| async move {
         let handler = Handler::new(store);
-        let actor = eventstore::Actor {
+        // Whoever holds the database holds every municipality's reports: the import may
+        // deliver to any of them.
+        let principal = handling::principal::Principal {
             subject: "vern report import".into(),
             role: "operator".into(),
-            municipality: None,
+            municipalities: handler
+                .municipalities()
+                .iter()
+                .map(|(number, _)| number.as_str().to_owned())
+                .collect(),
         };
         let imported = intake::digital::import(
             &handler,
-            &actor,
+            &principal,
             intake::digital::Delivery {
                 message_type: &message_type,
                 message_id,

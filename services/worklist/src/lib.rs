@@ -8,8 +8,9 @@
 
 use api::worklist::v1 as pb;
 use api::worklist::v1::worklist_service_server::{WorklistService, WorklistServiceServer};
+use domain::case::CaseId;
 use handling::principal::Principal;
-use handling::{Error, Handler, convert as common};
+use handling::{CaseStream, Error, Handler, convert as common};
 use projections::statistics::Period;
 use projections::worklist::WorklistQuery;
 use tonic::{Request, Response, Status};
@@ -42,7 +43,7 @@ impl Worklist {
         &self,
         request: Request<pb::ListCasesNeedingReviewRequest>,
     ) -> Result<pb::CasesNeedingReview, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
         let due_within = match request.due_within_days {
@@ -58,7 +59,8 @@ impl Worklist {
         };
         let (limit, offset) = common::page(request.page_size, &request.page_token)?;
         let query = WorklistQuery {
-            municipalities: common::municipalities(
+            municipalities: common::served_municipalities(
+                &principal,
                 "municipalities",
                 &request.municipalities,
                 self.handler.municipalities(),
@@ -86,7 +88,7 @@ impl Worklist {
         &self,
         request: Request<pb::GetStatisticsRequest>,
     ) -> Result<pb::Statistics, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
         let year = request.year;
@@ -111,7 +113,8 @@ impl Worklist {
                 "must be 1-4 for a quarter and 1-2 for a half-year",
             ));
         };
-        let municipalities = common::municipalities(
+        let municipalities = common::served_municipalities(
+            &principal,
             "municipalities",
             &request.municipalities,
             self.handler.municipalities(),
@@ -153,17 +156,17 @@ impl Worklist {
         &self,
         request: Request<pb::GetCaseTimelineRequest>,
     ) -> Result<pb::CaseTimeline, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let case_id = common::id("case_id", &request.case_id)?;
+        self.handler
+            .load_reachable::<CaseStream>(&principal, &CaseId::new(case_id).stream_name())
+            .await?;
         self.handler
             .wait_for_view("case_timeline", request.min_position.as_ref())
             .await?;
         let entries =
             projections::timeline::case_timeline(self.handler.store().pool(), case_id).await?;
-        if entries.is_empty() {
-            return Err(Error::NotFound("case".into()));
-        }
         Ok(pb::CaseTimeline {
             case_id: case_id.to_string(),
             entries: entries
@@ -184,10 +187,11 @@ impl Worklist {
         &self,
         request: Request<pb::GetCaseloadRequest>,
     ) -> Result<pb::Caseload, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
-        let municipalities = common::municipalities(
+        let municipalities = common::served_municipalities(
+            &principal,
             "municipalities",
             &request.municipalities,
             self.handler.municipalities(),
@@ -226,13 +230,14 @@ impl Worklist {
         &self,
         request: Request<pb::ListRegistryFindingsRequest>,
     ) -> Result<pb::RegistryFindings, Error> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let municipality = common::municipality(
             "municipality",
             &request.municipality,
             self.handler.municipalities(),
         )?;
+        principal.scope("municipality", &[municipality.as_str().to_owned()])?;
         let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
         let mut findings = registry_findings(&self.handler, municipality.as_str(), as_of).await?;
         findings.sort_by(|(a_case, a), (b_case, b)| {

@@ -86,7 +86,11 @@ pub async fn simulate(
     let token = key.issue(&Claims::new(
         "demo",
         "caseworker",
-        Vec::new(),
+        simulation
+            .municipalities
+            .iter()
+            .map(|(number, _)| number.clone())
+            .collect(),
         Utc::now().timestamp(),
         24 * 3600,
     ));
