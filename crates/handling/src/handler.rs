@@ -247,7 +247,7 @@ impl Handler {
             let context = self.context(self.now());
             let (events, municipality) = decide(&state, &context)?;
             if version == 0 {
-                principal.reach(S::NOUN, municipality.as_deref())?;
+                principal.may_create(S::NOUN, municipality.as_deref())?;
             }
             Ok(vec![writes(stream_id, version, municipality, &events)])
         })

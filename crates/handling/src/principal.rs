@@ -33,6 +33,21 @@ impl Principal {
         }
     }
 
+    /// Refuses a new `what` (a report received) for a municipality this principal does not
+    /// serve, naming the municipality: it is the caller's own input, so saying so reveals
+    /// nothing.
+    pub fn may_create(&self, what: &'static str, municipality: Option<&str>) -> Result<(), Error> {
+        match municipality {
+            Some(number) if !crate::policy::serves(&self.municipalities, number) => {
+                Err(Error::Denied(format!(
+                    "municipality: {}",
+                    crate::policy::OutOfScope::NotServed(number)
+                )))
+            }
+            _ => self.reach(what, municipality),
+        }
+    }
+
     /// A list's municipality filter (`field`), narrowed to what this principal serves: the
     /// municipalities asked for, each of which it must serve, or all it serves. A refusal
     /// names the entry (`field[i]`) when several were asked for.
