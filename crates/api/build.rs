@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "measures",
         "feedback",
         "worklist",
+        "audit",
     ]
     .iter()
     .map(|name| proto_root.join(format!("vern/{name}/v1/{name}.proto")))

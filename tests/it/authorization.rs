@@ -142,7 +142,11 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
             caseworker: String::new(),
         }
         .encode_to_vec(),
-        "GetReport" => intake::GetReportRequest { report_id }.encode_to_vec(),
+        "GetReport" => intake::GetReportRequest {
+            report_id,
+            purpose: "Matrix".into(),
+        }
+        .encode_to_vec(),
         // InvestigationService.
         "StartInvestigation" => investigation::StartInvestigationRequest {
             command_id: command_id(),
@@ -216,7 +220,11 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
             caseworker: String::new(),
         }
         .encode_to_vec(),
-        "GetCase" => investigation::GetCaseRequest { case_id }.encode_to_vec(),
+        "GetCase" => investigation::GetCaseRequest {
+            case_id,
+            purpose: "Matrix".into(),
+        }
+        .encode_to_vec(),
         // MeasuresService.
         "StartMeasure" => measures::StartMeasureRequest {
             command_id: command_id(),
@@ -361,6 +369,7 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "GetCaseTimeline" => worklist::GetCaseTimelineRequest {
+            purpose: String::new(),
             case_id,
             min_position: None,
         }
@@ -372,6 +381,12 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         .encode_to_vec(),
         "ListRegistryFindings" => worklist::ListRegistryFindingsRequest {
             municipality: target.municipality.clone(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        // AuditService.
+        "ListReads" => api::audit::v1::ListReadsRequest {
+            case_id,
             ..Default::default()
         }
         .encode_to_vec(),

@@ -629,6 +629,7 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
             let mut c = worklist_client.clone();
             async move {
                 c.get_case_timeline(worklist::GetCaseTimelineRequest {
+                    purpose: String::new(),
                     case_id: "not-a-uuid".into(),
                     min_position: None,
                 })

@@ -63,6 +63,7 @@ async fn the_official_examples_become_reports_and_a_second_delivery_is_a_no_op()
     let report = app
         .intake()
         .get_report(intake::GetReportRequest {
+            purpose: String::new(),
             report_id: answer.report_id.clone(),
         })
         .await
@@ -117,6 +118,7 @@ async fn the_official_examples_become_reports_and_a_second_delivery_is_a_no_op()
     let report = app
         .intake()
         .get_report(intake::GetReportRequest {
+            purpose: String::new(),
             report_id: private.report_id.clone(),
         })
         .await

@@ -45,6 +45,7 @@ fn kinds(letters: &[feedback::LetterOwed]) -> Vec<i32> {
 async fn get_case(app: &TestApp, case_id: &str) -> investigation::Case {
     app.investigation()
         .get_case(investigation::GetCaseRequest {
+            purpose: String::new(),
             case_id: case_id.to_owned(),
         })
         .await
@@ -60,6 +61,7 @@ async fn a_public_report_runs_from_screening_to_a_closed_case() {
     let stored = app
         .intake()
         .get_report(intake::GetReportRequest {
+            purpose: String::new(),
             report_id: report_id.clone(),
         })
         .await
@@ -218,6 +220,7 @@ async fn private_reporters_are_owed_a_receipt_and_anonymous_ones_nothing() {
     let stored = app
         .intake()
         .get_report(intake::GetReportRequest {
+            purpose: String::new(),
             report_id: anonymous_report,
         })
         .await

@@ -1,5 +1,6 @@
 //! End to end over the wire: real gRPC clients, the real server, a real PostgreSQL.
 
+mod audit;
 mod authorization;
 mod bad_input;
 mod digital;

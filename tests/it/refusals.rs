@@ -17,6 +17,7 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
         let case = app
             .investigation()
             .get_case(investigation::GetCaseRequest {
+                purpose: String::new(),
                 case_id: case_id.clone(),
             })
             .await
@@ -161,6 +162,7 @@ async fn unknown_reports_and_cases_are_out_of_reach_like_another_municipalitys()
     let report = app
         .intake()
         .get_report(intake::GetReportRequest {
+            purpose: String::new(),
             report_id: unknown.clone(),
         })
         .await;

@@ -332,6 +332,7 @@ async fn the_worklist_follows_the_clock_and_drops_what_is_done() {
     let timeline = app
         .worklist()
         .get_case_timeline(worklist::GetCaseTimelineRequest {
+            purpose: String::new(),
             case_id: case.clone(),
             min_position: Some(sent),
         })

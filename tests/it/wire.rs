@@ -71,6 +71,7 @@ async fn the_same_command_id_twice_writes_once_and_answers_the_same() {
 async fn calls_without_a_valid_token_are_unauthenticated() {
     let app = tests::TestApp::spawn().await;
     let get = || intake::GetReportRequest {
+        purpose: String::new(),
         report_id: uuid::Uuid::new_v4().to_string(),
     };
     let expired = app.key.issue(&Claims::new(

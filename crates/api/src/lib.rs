@@ -35,6 +35,11 @@ pub mod worklist {
         tonic::include_proto!("vern.worklist.v1");
     }
 }
+pub mod audit {
+    pub mod v1 {
+        tonic::include_proto!("vern.audit.v1");
+    }
+}
 
 /// Every file of the contract with its imports, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -371,6 +371,7 @@ pub(crate) async fn run(
     let again = clients
         .intake
         .get_report(api::intake::v1::GetReportRequest {
+            purpose: String::new(),
             report_id: resent.report_id.clone().unwrap_or_default(),
         })
         .await;

@@ -56,6 +56,14 @@ pub fn short_text(field: &str, value: &str) -> Result<BoundedText, Error> {
 }
 
 /// Reasons, summaries, plans: up to the domain's long limit.
+/// A read's stated purpose for the read audit: optional, at most 200 characters.
+pub fn purpose(field: &str, value: &str) -> Result<Option<String>, Error> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(short_text(field, value)?.as_str().to_owned()))
+}
+
 pub fn long_text(field: &str, value: &str) -> Result<BoundedText, Error> {
     Ok(BoundedText::long(field, value)?)
 }

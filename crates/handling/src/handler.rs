@@ -193,6 +193,46 @@ impl Handler {
         Ok((state, version))
     }
 
+    /// Answers a read of `what` (a case's or report's content) for `principal` through
+    /// `method`, and records it in the read audit: an answer once its record is written (a
+    /// record that cannot be written fails the read), a refusal as out of reach as a denial.
+    pub async fn audited<T>(
+        &self,
+        principal: &Principal,
+        method: &str,
+        what: crate::audit::Subject,
+        purpose: Option<&str>,
+        read: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        use crate::audit::{Outcome, record};
+        let pool = self.store.pool();
+        match read.await {
+            Ok(answer) => {
+                record(
+                    pool,
+                    principal,
+                    method,
+                    what,
+                    purpose,
+                    Outcome::Read,
+                    self.now(),
+                )
+                .await?;
+                Ok(answer)
+            }
+            Err(Error::OutOfReach(noun)) => {
+                let denied = Outcome::Denied;
+                if let Err(error) =
+                    record(pool, principal, method, what, purpose, denied, self.now()).await
+                {
+                    tracing::warn!(%error, %method, "a refused read could not be recorded");
+                }
+                Err(Error::OutOfReach(noun))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// Reads a stream's events in version order, a page at a time, handing each to `visit`
     /// until it answers false. Returns the version of the last event handed over (0 for none).
     pub(crate) async fn each_event<E: StoredEvent>(

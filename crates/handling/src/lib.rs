@@ -11,10 +11,12 @@
 //! - [`Error`]: what can go wrong, and its `tonic::Status`.
 //! - [`CaseAt`]: a municipality's cases as they stood at a moment (registry export).
 //! - [`convert`]: shared request field parsing, each error naming its field.
-//! - [`policy`]: which roles may call which methods.
+//! - [`policy`]: which roles may call which methods, and which municipalities' data.
+//! - [`audit`]: the append-only record of reads of cases and reports.
 //! - [`principal`]: who is calling, as the server's authentication left it on the request.
 //! - [`trace`]: the request's trace context, recorded in every event's metadata.
 
+pub mod audit;
 mod cases;
 pub mod convert;
 mod error;

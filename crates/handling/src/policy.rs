@@ -21,7 +21,7 @@ pub enum Role {
     ReporterPortal,
     Police,
     Barnehus,
-    /// Read-only: statistics (and audits, once recorded).
+    /// Read-only: statistics and the read audit.
     Supervisor,
     /// Runs the system: health, reflection, the dashboard's system page; no case content.
     Operator,
@@ -84,6 +84,9 @@ const FIGURE_READERS: &[Role] = &[
     Role::ServiceLeader,
     Role::Supervisor,
 ];
+
+/// Who reads the read audit: the supervisor, and the leader answerable for the service.
+const AUDITORS: &[Role] = &[Role::ServiceLeader, Role::Supervisor];
 
 /// A method's name and the roles that may call it.
 pub type MethodRule = (&'static str, &'static [Role]);
@@ -153,6 +156,7 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
             ("ListRegistryFindings", STAFF),
         ],
     ),
+    ("vern.audit.v1.AuditService", &[("ListReads", AUDITORS)]),
 ];
 
 /// The operators' dashboard's pages.

@@ -51,6 +51,9 @@ pub enum Error {
     Store(#[from] eventstore::Error),
     #[error("reading the database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The read audit could not be written, so the page is not shown.
+    #[error("recording the read: {0}")]
+    Audit(#[from] handling::Error),
 }
 
 impl IntoResponse for Error {
@@ -67,7 +70,7 @@ impl IntoResponse for Error {
             ),
             Error::BadParameter { .. } => (StatusCode::BAD_REQUEST, self.to_string()),
             Error::NotFound => (StatusCode::NOT_FOUND, "Fant ikke siden.".to_owned()),
-            Error::Views(_) | Error::Store(_) | Error::Database(_) => {
+            Error::Views(_) | Error::Store(_) | Error::Database(_) | Error::Audit(_) => {
                 tracing::error!(error = %self, "dashboard page failed");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,

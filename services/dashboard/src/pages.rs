@@ -504,16 +504,35 @@ pub(crate) async fn timeline(
             .bind(format!("case-{case_id}"))
             .fetch_optional(dashboard.store.pool())
             .await?;
-    let Some(municipality) = municipality else {
-        return Err(Error::NotFound);
+    // Every look at a case is in the read audit, a refused one too.
+    let reader = handling::principal::Principal {
+        subject: session.subject.clone(),
+        role: session.role.clone(),
+        municipalities: session.municipalities.clone(),
     };
-    if !municipality
-        .as_deref()
-        .is_some_and(|m| handling::policy::serves(&session.municipalities, m))
-    {
+    let method = format!("dashboard /cases/{case_id}");
+    let record = |outcome| {
+        handling::audit::record(
+            dashboard.store.pool(),
+            &reader,
+            &method,
+            handling::audit::Subject::Case(case_id),
+            None,
+            outcome,
+            Utc::now(),
+        )
+    };
+    let reachable = municipality
+        .as_ref()
+        .and_then(Option::as_deref)
+        .is_some_and(|m| handling::policy::serves(&session.municipalities, m));
+    if !reachable {
+        record(handling::audit::Outcome::Denied).await?;
         // Not found, whether it exists elsewhere or not.
         return Err(Error::NotFound);
     }
+    record(handling::audit::Outcome::Read).await?;
+    let municipality = municipality.flatten();
     let entries = projections::timeline::case_timeline(dashboard.store.pool(), case_id).await?;
     let rows: String = entries
         .iter()

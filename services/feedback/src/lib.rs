@@ -33,6 +33,25 @@ impl Feedback {
         FeedbackServiceServer::new(Self::new(handler))
     }
 
+    /// The report, if `principal` may reach it, and the cases its screening named; a read
+    /// through `method`, recorded in the read audit.
+    async fn read(
+        &self,
+        principal: &Principal,
+        method: &str,
+        report_id: ReportId,
+    ) -> Result<(ReportState, Vec<CaseState>), Error> {
+        self.handler
+            .audited(
+                principal,
+                method,
+                handling::audit::Subject::Report(report_id.as_uuid()),
+                None,
+                self.load(principal, report_id),
+            )
+            .await
+    }
+
     /// The report, if `principal` may reach it, and the cases its screening named.
     async fn load(
         &self,
@@ -67,7 +86,13 @@ impl Feedback {
         let request = request.into_inner();
         let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
         let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
-        let (report, cases) = self.load(&principal, report_id).await?;
+        let (report, cases) = self
+            .read(
+                &principal,
+                "vern.feedback.v1.FeedbackService/GetLettersOwed",
+                report_id,
+            )
+            .await?;
         let municipality = report
             .report()
             .map(|report| report.municipality.as_str().to_owned())
@@ -165,7 +190,13 @@ impl Feedback {
             "letter",
             common::required("letter", request.letter.as_ref())?,
         )?;
-        let (report_state, cases) = self.load(&principal, report_id).await?;
+        let (report_state, cases) = self
+            .read(
+                &principal,
+                "vern.feedback.v1.FeedbackService/RenderLetter",
+                report_id,
+            )
+            .await?;
         let Some(report) = report_state.report() else {
             return Err(Error::OutOfReach("report"));
         };

@@ -13,6 +13,7 @@ use api::intake::v1 as pb;
 use api::intake::v1::intake_service_server::{IntakeService, IntakeServiceServer};
 use domain::report::{self, CaseAssignment, ReportCommand, ReportId, ReportState};
 use domain::screening;
+use handling::audit::Subject;
 use handling::principal::Principal;
 use handling::{CaseStream, Error, Handler, ReportStream, convert as common, writes};
 use tonic::{Request, Response, Status};
@@ -222,9 +223,17 @@ impl Intake {
     async fn get(&self, request: Request<pb::GetReportRequest>) -> Result<pb::Report, Error> {
         let principal = Principal::of(&request)?;
         let report_id = ReportId::new(common::id("report_id", &request.get_ref().report_id)?);
+        let purpose = common::purpose("purpose", &request.get_ref().purpose)?;
         let (state, version) = self
             .handler
-            .load_reachable::<ReportStream>(&principal, &report_id.stream_name())
+            .audited(
+                &principal,
+                "vern.intake.v1.IntakeService/GetReport",
+                Subject::Report(report_id.as_uuid()),
+                purpose.as_deref(),
+                self.handler
+                    .load_reachable::<ReportStream>(&principal, &report_id.stream_name()),
+            )
             .await?;
         let report = state.report().ok_or(Error::OutOfReach("report"))?;
         let (team, caseworker) = common::assignee_fields(report.assignee.as_ref());

@@ -35,9 +35,17 @@ impl Investigation {
     async fn get(&self, request: Request<pb::GetCaseRequest>) -> Result<pb::Case, Error> {
         let principal = Principal::of(&request)?;
         let case_id = CaseId::new(common::id("case_id", &request.get_ref().case_id)?);
+        let purpose = common::purpose("purpose", &request.get_ref().purpose)?;
         let (state, version) = self
             .handler
-            .load_reachable::<CaseStream>(&principal, &case_id.stream_name())
+            .audited(
+                &principal,
+                "vern.investigation.v1.InvestigationService/GetCase",
+                handling::audit::Subject::Case(case_id.as_uuid()),
+                purpose.as_deref(),
+                self.handler
+                    .load_reachable::<CaseStream>(&principal, &case_id.stream_name()),
+            )
             .await?;
         let case = state.case().ok_or(Error::OutOfReach("case"))?;
         let investigation = match case.investigations.last() {

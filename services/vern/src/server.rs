@@ -32,15 +32,17 @@ pub enum ServiceName {
     Measures,
     Feedback,
     Worklist,
+    Audit,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 5] = [
+    pub const ALL: [ServiceName; 6] = [
         ServiceName::Intake,
         ServiceName::Investigation,
         ServiceName::Measures,
         ServiceName::Feedback,
         ServiceName::Worklist,
+        ServiceName::Audit,
     ];
 
     /// The fully qualified gRPC service name, as health checks and reflection know it.
@@ -51,6 +53,7 @@ impl ServiceName {
             ServiceName::Measures => "vern.measures.v1.MeasuresService",
             ServiceName::Feedback => "vern.feedback.v1.FeedbackService",
             ServiceName::Worklist => "vern.worklist.v1.WorklistService",
+            ServiceName::Audit => "vern.audit.v1.AuditService",
         }
     }
 }
@@ -270,6 +273,11 @@ pub async fn serve_with(
             ),
             ServiceName::Worklist => router.add_service(
                 worklist::Worklist::server(handler.clone())
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+            ),
+            ServiceName::Audit => router.add_service(
+                worklist::audit::Audit::server(handler.clone())
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
             ),

@@ -1,4 +1,4 @@
-//! The read models a serving process keeps current, and their schema.
+//! The read models a serving process keeps current, and their schema (with the read audit's).
 //!
 //! Every `vern` process that serves runs a runner for every view; the runners' advisory locks
 //! make one process apply each view while the others stand by, so replicas need no
@@ -17,6 +17,9 @@ pub async fn migrate_all(store: &EventStore) -> anyhow::Result<()> {
         .migrate()
         .await
         .context("running the event store's migrations")?;
+    handling::audit::migrate(store.pool())
+        .await
+        .context("creating the read audit's table")?;
     projections::migrate(store.pool(), &projections::views(&RuleBook::norwegian()))
         .await
         .context("creating the read models' tables")

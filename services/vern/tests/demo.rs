@@ -122,11 +122,30 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         .map(|item| item.case_id.clone())
         .expect("a case in the worklist");
     let operator = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+    let case_id = newest_case.clone();
     tokio::task::spawn_blocking(move || {
         in_the_browser(&dashboard, token.trim(), operator.trim(), &newest_case)
     })
     .await
     .unwrap();
+    // The leader's look at the case's timeline is in the read audit, once.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&embedded_url(&data_dir.0))
+        .await
+        .unwrap();
+    let recorded: Vec<(String, String)> = sqlx::query_as(
+        "select method, outcome from read_audit where case_id = $1::uuid and method like 'dashboard %'",
+    )
+    .bind(&case_id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        recorded,
+        [(format!("dashboard /cases/{case_id}"), "read".to_owned())]
+    );
+    pool.close().await;
 
     let (status, log) = up.terminate();
     assert!(status.success(), "exit {status}:\n{}", log.join("\n"));

@@ -6,6 +6,8 @@
 //! any past day. A request may carry the position a command returned; the view is then read
 //! only once it has applied that position.
 
+pub mod audit;
+
 use api::worklist::v1 as pb;
 use api::worklist::v1::worklist_service_server::{WorklistService, WorklistServiceServer};
 use domain::case::CaseId;
@@ -159,14 +161,31 @@ impl Worklist {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let case_id = common::id("case_id", &request.case_id)?;
-        self.handler
-            .load_reachable::<CaseStream>(&principal, &CaseId::new(case_id).stream_name())
+        let purpose = common::purpose("purpose", &request.purpose)?;
+        let entries = self
+            .handler
+            .audited(
+                &principal,
+                "vern.worklist.v1.WorklistService/GetCaseTimeline",
+                handling::audit::Subject::Case(case_id),
+                purpose.as_deref(),
+                async {
+                    self.handler
+                        .load_reachable::<CaseStream>(
+                            &principal,
+                            &CaseId::new(case_id).stream_name(),
+                        )
+                        .await?;
+                    self.handler
+                        .wait_for_view("case_timeline", request.min_position.as_ref())
+                        .await?;
+                    Ok(
+                        projections::timeline::case_timeline(self.handler.store().pool(), case_id)
+                            .await?,
+                    )
+                },
+            )
             .await?;
-        self.handler
-            .wait_for_view("case_timeline", request.min_position.as_ref())
-            .await?;
-        let entries =
-            projections::timeline::case_timeline(self.handler.store().pool(), case_id).await?;
         Ok(pb::CaseTimeline {
             case_id: case_id.to_string(),
             entries: entries
