@@ -11,6 +11,7 @@ mod fault;
 mod lag;
 mod load;
 mod pg;
+mod reads;
 mod rebuild;
 mod report;
 mod vern;
@@ -69,6 +70,15 @@ enum Scenario {
         /// Seconds of full load that find the maximum first.
         #[arg(long, default_value_t = 5)]
         calibrate_seconds: u64,
+    },
+    /// What the read audit costs a read: GetCase against `vern up`, and the audit's insert
+    /// alone at the same concurrency.
+    Reads {
+        #[arg(long, value_delimiter = ',', default_value = "16")]
+        callers: Vec<usize>,
+        /// Seconds of load per concurrency and load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
     /// A fault under command load, then a check that every acknowledged command survived.
     Fault {
@@ -154,6 +164,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     seconds,
                     calibrate_seconds,
                 },
+            )
+            .await
+        }
+        Scenario::Reads { callers, seconds } => {
+            reads::run(
+                &postgres,
+                &cli.data_dir,
+                &cli.out,
+                reads::Options { callers, seconds },
             )
             .await
         }

@@ -10,8 +10,12 @@ use anyhow::{Context as _, bail};
 use tokio::process::{Child, Command};
 
 /// Builds `vern` when run through cargo (so the binary under test matches the source), and
-/// returns its path beside the bench's own.
+/// returns its path beside the bench's own; `BENCH_VERN` names another build instead (to
+/// compare with an earlier version of the server).
 pub(crate) fn binary() -> anyhow::Result<PathBuf> {
+    if let Some(other) = std::env::var_os("BENCH_VERN") {
+        return Ok(PathBuf::from(other));
+    }
     let here = std::env::current_exe().context("locating the bench binary")?;
     let dir = here.parent().context("the bench binary's directory")?;
     if let Ok(cargo) = std::env::var("CARGO") {
