@@ -74,6 +74,25 @@ async fn the_official_examples_become_reports_and_a_second_delivery_is_a_no_op()
         "1201 Bergen is 4601 since 2020"
     );
     assert_eq!(report.reporter_kind, "PUBLIC");
+    // The caseworker, who writes to the reporter, sees who it is and how to reach them.
+    let reporter = report
+        .reporter
+        .as_ref()
+        .expect("the reporter, for a caseworker");
+    assert_eq!(
+        (
+            reporter.name.as_str(),
+            reporter.organisation.as_str(),
+            reporter.phone.as_str(),
+            reporter.email.as_str()
+        ),
+        (
+            "Navnesen Navn Mellomnavn",
+            "Lærerskolen",
+            "99999999",
+            "lærer@skole.no"
+        )
+    );
     assert_eq!(report.children, 2);
     assert_eq!(report.urgency, api::common::v1::Urgency::Yellow as i32);
     match received_event(&app, &answer.report_id).await {

@@ -4,6 +4,7 @@ mod audit;
 mod authorization;
 mod bad_input;
 mod digital;
+mod disclosure;
 mod fuzz;
 mod lifecycle;
 mod refusals;

@@ -456,6 +456,18 @@ fn receive(
             "must name at least one child",
         ));
     }
+    // An anonymous reporter is one of whom nothing is stored: a way to reach them would be.
+    if matches!(command.reporter, Reporter::PrivateAnonymous)
+        && command
+            .details
+            .as_ref()
+            .is_some_and(|details| details.reporter_contact.is_some())
+    {
+        return Err(DomainError::invalid(
+            "reporter_contact",
+            "must be absent for an anonymous reporter: nothing of them is stored",
+        ));
+    }
     // The national portal does not categorise; its reports are categorised at screening.
     let digital = command
         .details

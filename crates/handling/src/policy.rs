@@ -85,6 +85,15 @@ const FIGURE_READERS: &[Role] = &[
     Role::Supervisor,
 ];
 
+/// Who sees a reporter's name and contact: those who write to reporters. A leader sees
+/// that a report came from, say, a kindergarten, never who wrote it; a partner nothing.
+const REPORTER_READERS: &[Role] = &[Role::Caseworker, Role::TeamLeader];
+
+/// Whether `role` may see who reported a concern and how to reach them.
+pub fn sees_reporter(role: &str) -> bool {
+    Role::parse(role).is_some_and(|role| REPORTER_READERS.contains(&role))
+}
+
 /// Who reads the read audit: the supervisor, and the leader answerable for the service.
 const AUDITORS: &[Role] = &[Role::ServiceLeader, Role::Supervisor];
 
@@ -310,6 +319,23 @@ mod tests {
         assert_eq!(scope(&[], &[]), Err(OutOfScope::ServesNone));
         assert_eq!(scope(&[], &asked), Err(OutOfScope::ServesNone));
         assert!(!serves(&[], "5035"));
+    }
+
+    #[test]
+    fn only_those_who_write_to_reporters_see_them() {
+        assert!(sees_reporter("caseworker"));
+        assert!(sees_reporter("team_leader"));
+        for role in [
+            "service_leader",
+            "reporter_portal",
+            "police",
+            "barnehus",
+            "supervisor",
+            "operator",
+            "wizard",
+        ] {
+            assert!(!sees_reporter(role), "{role}");
+        }
     }
 
     #[test]

@@ -318,3 +318,54 @@ fn child_screening(
         urgency: common::urgency(&format!("{field}.urgency"), child.urgency)?,
     })
 }
+
+/// Who reported and how to reach them, for the roles that write to reporters; `None` for an
+/// anonymous reporter, of whom nothing is stored.
+pub(crate) fn reporter_identity(report: &domain::report::Report) -> Option<pb::ReporterIdentity> {
+    use domain::values::PrivateReporterRelation as R;
+    let mut identity = match &report.reporter {
+        Reporter::PrivateAnonymous => return None,
+        Reporter::Public {
+            organisation,
+            role,
+            name,
+            identity_withheld_from_parties,
+        } => pb::ReporterIdentity {
+            name: name.as_str().to_owned(),
+            organisation: organisation.as_str().to_owned(),
+            role: role.as_str().to_owned(),
+            identity_withheld_from_parties: *identity_withheld_from_parties,
+            ..Default::default()
+        },
+        Reporter::PrivateNamed {
+            name,
+            relation,
+            identity_withheld_from_parties,
+        } => pb::ReporterIdentity {
+            name: name.as_str().to_owned(),
+            relation: match relation {
+                R::TheChild => "THE_CHILD",
+                R::Parent => "PARENT",
+                R::OtherFamily => "OTHER_FAMILY",
+                R::OtherPrivatePerson => "OTHER_PRIVATE_PERSON",
+            }
+            .to_owned(),
+            identity_withheld_from_parties: *identity_withheld_from_parties,
+            ..Default::default()
+        },
+    };
+    if let Some(contact) = report
+        .details
+        .as_ref()
+        .and_then(|details| details.reporter_contact.as_ref())
+    {
+        identity.phone = contact.phone.clone().unwrap_or_default();
+        identity.email = contact.email.clone().unwrap_or_default();
+        if let Some(address) = &contact.address {
+            identity.address_lines = address.lines.clone();
+            identity.postcode = address.postcode.clone().unwrap_or_default();
+            identity.place = address.place.clone().unwrap_or_default();
+        }
+    }
+    Some(identity)
+}

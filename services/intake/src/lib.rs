@@ -265,6 +265,9 @@ impl Intake {
                 .collect(),
             team,
             caseworker,
+            reporter: handling::policy::sees_reporter(&principal.role)
+                .then(|| convert::reporter_identity(report))
+                .flatten(),
         })
     }
 }

@@ -149,6 +149,28 @@ fn report_stream() {
             then: Err(invalid("received_at", "must not be in the future")),
         },
         Row {
+            name: "nothing of an anonymous reporter is stored, not even a way to reach them",
+            given: vec![],
+            now: now(),
+            when: {
+                let mut command = receive(received_at(), Reporter::PrivateAnonymous, vec![anna()]);
+                if let ReportCommand::ReceiveReport(receive) = &mut command {
+                    receive.details = Some(Box::new(crate::details::ReportDetails {
+                        reporter_contact: Some(crate::details::Contact {
+                            phone: Some("+47 400 00 000".into()),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }));
+                }
+                command
+            },
+            then: Err(invalid(
+                "reporter_contact",
+                "must be absent for an anonymous reporter: nothing of them is stored",
+            )),
+        },
+        Row {
             name: "a report must name a child",
             given: vec![],
             now: now(),
