@@ -79,6 +79,9 @@ enum Scenario {
         /// Seconds of load per concurrency and load.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Reads per second over all callers (paced); 0: as fast as answers come.
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
     },
     /// A fault under command load, then a check that every acknowledged command survived.
     Fault {
@@ -167,12 +170,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
-        Scenario::Reads { callers, seconds } => {
+        Scenario::Reads {
+            callers,
+            seconds,
+            rate,
+        } => {
             reads::run(
                 &postgres,
                 &cli.data_dir,
                 &cli.out,
-                reads::Options { callers, seconds },
+                reads::Options {
+                    callers,
+                    seconds,
+                    rate,
+                },
             )
             .await
         }

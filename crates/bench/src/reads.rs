@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::append::round;
 use crate::commands::{Plan, municipalities, run_mix};
-use crate::load::{Rng, closed_loop};
+use crate::load::{Rng, closed_loop, workers};
 use crate::pg::{Postgres, connect};
 use crate::report::{Report, peak_rss_mib};
 use crate::vern::Vern;
@@ -20,6 +20,9 @@ use vern::demo::Step;
 pub(crate) struct Options {
     pub(crate) callers: Vec<usize>,
     pub(crate) seconds: u64,
+    /// Reads per second over all callers, each caller paced (open loop); 0 for as fast as
+    /// answers come. A read's cost shows in its latency below saturation, in throughput at it.
+    pub(crate) rate: u64,
 }
 
 pub(crate) async fn run(
@@ -54,22 +57,30 @@ pub(crate) async fn run(
     .await?;
     anyhow::ensure!(!cases.is_empty(), "no case was opened");
     let cases = Arc::new(cases);
-    // The audit's insert alone goes to a table of the same shape, so the real record holds
-    // only real reads.
+    // The audit's insert alone goes to a table of the same shape (migration 0100 of
+    // `handling`), so the real record holds only real reads.
     sqlx::query("drop table if exists bench_read_audit")
         .execute(&pool)
         .await?;
     sqlx::query(
-        "create table bench_read_audit (like read_audit including defaults including identity \
-         including indexes)",
+        "create table bench_read_audit (
+             id bigint generated always as identity primary key,
+             read_at timestamptz not null, subject text not null, role text not null,
+             method text not null, case_id uuid, report_id uuid, purpose text,
+             outcome text not null check (outcome in ('read', 'denied')),
+             check (case_id is not null or report_id is not null))",
     )
     .execute(&pool)
     .await?;
+    sqlx::query("create index on bench_read_audit (case_id, id) where case_id is not null")
+        .execute(&pool)
+        .await?;
 
     let mut report = Report::new(
         "reads",
         json!({
             "seconds_per_load": options.seconds,
+            "reads_per_second_asked": options.rate,
             "cases": cases.len(),
             "read": "InvestigationService/GetCase of a random case, with a purpose",
             "audit_insert": "the read audit's insert alone, into a table of its shape",
@@ -88,20 +99,35 @@ pub(crate) async fn run(
             .map(|_| vern.clients())
             .collect::<anyhow::Result<_>>()?;
         let clients = Arc::new(clients);
+        let pace = (options.rate > 0)
+            .then(|| Duration::from_secs_f64(callers as f64 / options.rate as f64));
+        let started = tokio::time::Instant::now();
         let reads = {
             let cases = cases.clone();
-            closed_loop(callers, duration, move |worker, sequence| {
+            workers(callers, duration, move |worker, mut recorder| {
                 let mut client = clients[worker].investigation.clone();
-                let mut rng = Rng::new((worker as u64) << 32 | sequence);
-                let case_id = cases[rng.below(cases.len() as u64) as usize].clone();
+                let cases = cases.clone();
                 async move {
-                    client
-                        .get_case(api::investigation::v1::GetCaseRequest {
+                    let mut rng = Rng::new(worker as u64);
+                    // Callers start spread over one interval, then keep their own pace; a
+                    // read is timed from its send, not from when it was due.
+                    let offset = pace.map(|pace| pace.mul_f64(worker as f64 / callers as f64));
+                    let mut due = started + offset.unwrap_or_default();
+                    while recorder.running() {
+                        if let Some(pace) = pace {
+                            tokio::time::sleep_until(due).await;
+                            due += pace;
+                        }
+                        let case_id = cases[rng.below(cases.len() as u64) as usize].clone();
+                        let request = api::investigation::v1::GetCaseRequest {
                             case_id,
                             purpose: "Benchmark".into(),
-                        })
-                        .await?;
-                    Ok(())
+                        };
+                        recorder
+                            .time(async { Ok(client.get_case(request).await?) })
+                            .await;
+                    }
+                    recorder
                 }
             })
             .await
@@ -143,10 +169,11 @@ pub(crate) async fn run(
             );
         }
     }
-    let audited: i64 = sqlx::query_scalar("select count(*) from read_audit")
+    // None where the server keeps no read audit (an earlier build).
+    let audited: Option<i64> = sqlx::query_scalar("select count(*) from read_audit")
         .fetch_one(&pool)
         .await
-        .unwrap_or(0);
+        .ok();
     report.summary("read_audit_records", json!(audited));
     report.summary(
         "peak_rss_mib_of_vern",

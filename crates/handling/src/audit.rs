@@ -3,12 +3,12 @@
 //!
 //! A read is answered only once its record is committed: a read whose record cannot be
 //! written fails (fail closed), since an unrecorded read of a child's case is what the
-//! record exists to rule out. The record is one small insert after the read
-//! (`Handler::audited`); BENCHMARKS.md has what it costs a read. It is append-only in the database, like the events, and not an
+//! record exists to rule out. Reads that come together share one commit ([`Writer`]). It is append-only in the database, like the events, and not an
 //! event: reads change no case, and a case's stream is the case's history, not its readers'.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::Error;
@@ -61,37 +61,148 @@ pub async fn migrate(pool: &PgPool) -> Result<(), Error> {
         .map_err(|error| Error::Store(error.into()))
 }
 
-/// Records one read (or refusal) of `what` by `principal`.
-pub async fn record(
-    pool: &PgPool,
-    principal: &Principal,
-    method: &str,
-    what: Subject,
-    purpose: Option<&str>,
-    outcome: Outcome,
-    at: DateTime<Utc>,
-) -> Result<(), Error> {
-    let (case_id, report_id) = match what {
-        Subject::Case(id) => (Some(id), None),
-        Subject::Report(id) => (None, Some(id)),
-    };
+/// One read (or refusal) to record.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub subject: String,
+    pub role: String,
+    pub method: String,
+    pub what: Subject,
+    pub purpose: Option<String>,
+    pub outcome: Outcome,
+}
+
+impl Entry {
+    /// A read of `what` by `principal` through `method`, at `at`.
+    pub fn new(
+        principal: &Principal,
+        method: &str,
+        what: Subject,
+        purpose: Option<&str>,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            at,
+            subject: principal.subject.clone(),
+            role: principal.role.clone(),
+            method: method.to_owned(),
+            what,
+            purpose: purpose.map(str::to_owned),
+            outcome,
+        }
+    }
+}
+
+/// Records one read on its own (the dashboard's, which come one at a time).
+pub async fn record(pool: &PgPool, entry: Entry) -> Result<(), Error> {
+    insert(pool, std::slice::from_ref(&entry))
+        .await
+        .map_err(|error| Error::Store(error.into()))
+}
+
+/// Writes `entries` in one statement, so in one commit.
+async fn insert(pool: &PgPool, entries: &[Entry]) -> Result<(), sqlx::Error> {
+    let column = |f: fn(&Entry) -> Option<Uuid>| entries.iter().map(f).collect::<Vec<_>>();
+    let case_ids = column(|entry| match entry.what {
+        Subject::Case(id) => Some(id),
+        Subject::Report(_) => None,
+    });
+    let report_ids = column(|entry| match entry.what {
+        Subject::Report(id) => Some(id),
+        Subject::Case(_) => None,
+    });
     sqlx::query(
         "insert into read_audit \
          (read_at, subject, role, method, case_id, report_id, purpose, outcome) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+         select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], \
+         $5::uuid[], $6::uuid[], $7::text[], $8::text[])",
     )
-    .bind(at)
-    .bind(&principal.subject)
-    .bind(&principal.role)
-    .bind(method)
-    .bind(case_id)
-    .bind(report_id)
-    .bind(purpose)
-    .bind(outcome.as_str())
+    .bind(entries.iter().map(|entry| entry.at).collect::<Vec<_>>())
+    .bind(
+        entries
+            .iter()
+            .map(|e| e.subject.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(entries.iter().map(|e| e.role.as_str()).collect::<Vec<_>>())
+    .bind(
+        entries
+            .iter()
+            .map(|e| e.method.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(case_ids)
+    .bind(report_ids)
+    .bind(
+        entries
+            .iter()
+            .map(|e| e.purpose.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        entries
+            .iter()
+            .map(|e| e.outcome.as_str())
+            .collect::<Vec<_>>(),
+    )
     .execute(pool)
-    .await
-    .map_err(|error| Error::Store(error.into()))?;
+    .await?;
     Ok(())
+}
+
+/// The most records one commit carries.
+const MAX_BATCH: usize = 512;
+
+type Waiting = (Entry, oneshot::Sender<Result<(), String>>);
+
+/// Group commit for the read audit: reads that come together share one insert and one commit,
+/// each answered once the commit holds its record. Without it every read paid a commit of its
+/// own and, at 16 concurrent callers, a read cost twice what it cost unrecorded
+/// (BENCHMARKS.md, `reads`). One writer task per process, started at the first read.
+#[derive(Clone)]
+pub struct Writer {
+    sender: mpsc::Sender<Waiting>,
+}
+
+impl Writer {
+    /// Starts the writer task on the current Tokio runtime.
+    pub fn start(pool: PgPool) -> Self {
+        let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(pool, receiver));
+        Self { sender }
+    }
+
+    /// Returns once `entry` is committed; an error if it could not be.
+    pub async fn record(&self, entry: Entry) -> Result<(), Error> {
+        let (reply, written) = oneshot::channel();
+        let stopped = || Error::Internal("the read audit's writer has stopped".into());
+        self.sender
+            .send((entry, reply))
+            .await
+            .map_err(|_| stopped())?;
+        written
+            .await
+            .map_err(|_| stopped())?
+            .map_err(|error| Error::Internal(format!("writing the read audit: {error}")))
+    }
+}
+
+async fn write_batches(pool: PgPool, mut receiver: mpsc::Receiver<Waiting>) {
+    let mut batch: Vec<Waiting> = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let entries: Vec<Entry> = batch.iter().map(|(entry, _)| entry.clone()).collect();
+        let written = insert(&pool, &entries)
+            .await
+            .map_err(|error| error.to_string());
+        if let Err(error) = &written {
+            tracing::error!(%error, records = entries.len(), "the read audit could not be written");
+        }
+        for (_, reply) in batch.drain(..) {
+            let _ = reply.send(written.clone());
+        }
+    }
 }
 
 /// The reads of `what`, oldest first, a page at a time.

@@ -78,6 +78,8 @@ pub struct Handler {
     clock: Clock,
     max_attempts: u32,
     metrics: Metrics,
+    /// The read audit's writer, started at the first read (it needs the runtime).
+    audit: Arc<std::sync::OnceLock<crate::audit::Writer>>,
 }
 
 /// The append's instruments, from the global meter (a no-op one unless the process exports
@@ -116,6 +118,7 @@ impl Handler {
             clock: Arc::new(Utc::now),
             max_attempts: 5,
             metrics: Metrics::new(),
+            audit: Arc::default(),
         }
     }
 
@@ -204,27 +207,18 @@ impl Handler {
         purpose: Option<&str>,
         read: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        use crate::audit::{Outcome, record};
-        let pool = self.store.pool();
+        use crate::audit::{Entry, Outcome, Writer};
+        let writer = self
+            .audit
+            .get_or_init(|| Writer::start(self.store.pool().clone()));
+        let entry = |outcome| Entry::new(principal, method, what, purpose, outcome, self.now());
         match read.await {
             Ok(answer) => {
-                record(
-                    pool,
-                    principal,
-                    method,
-                    what,
-                    purpose,
-                    Outcome::Read,
-                    self.now(),
-                )
-                .await?;
+                writer.record(entry(Outcome::Read)).await?;
                 Ok(answer)
             }
             Err(Error::OutOfReach(noun)) => {
-                let denied = Outcome::Denied;
-                if let Err(error) =
-                    record(pool, principal, method, what, purpose, denied, self.now()).await
-                {
+                if let Err(error) = writer.record(entry(Outcome::Denied)).await {
                     tracing::warn!(%error, %method, "a refused read could not be recorded");
                 }
                 Err(Error::OutOfReach(noun))

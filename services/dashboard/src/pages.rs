@@ -514,12 +514,14 @@ pub(crate) async fn timeline(
     let record = |outcome| {
         handling::audit::record(
             dashboard.store.pool(),
-            &reader,
-            &method,
-            handling::audit::Subject::Case(case_id),
-            None,
-            outcome,
-            Utc::now(),
+            handling::audit::Entry::new(
+                &reader,
+                &method,
+                handling::audit::Subject::Case(case_id),
+                None,
+                outcome,
+                Utc::now(),
+            ),
         )
     };
     let reachable = municipality
