@@ -400,6 +400,8 @@ pub enum CaseCommand {
     CloseCase {
         reasons: BoundedText,
     },
+    /// A step of a consultation with the police or Statens barnehus (`partner`).
+    Partner(crate::partner::PartnerCommand),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -577,6 +579,40 @@ pub enum CaseEvent {
         assignee: Assignee,
         at: DateTime<Utc>,
     },
+    /// The service invited the police and/or Statens barnehus to consultation `consultation`.
+    PartnersInvitedToConsultation {
+        consultation: u32,
+        partners: Vec<ConsultationPartner>,
+        meeting_at: DateTime<Utc>,
+        place: BoundedText,
+        decisions_asked: Vec<crate::partner::DecisionAsked>,
+        at: DateTime<Utc>,
+    },
+    /// An invited partner answered whether it attends.
+    PartnerAttendanceRecorded {
+        consultation: u32,
+        partner: ConsultationPartner,
+        attending: bool,
+        at: DateTime<Utc>,
+    },
+    /// An invited partner recorded the decision on a forensic interview.
+    PartnerInterviewDecided {
+        consultation: u32,
+        partner: ConsultationPartner,
+        decision: crate::partner::InterviewDecision,
+        at: DateTime<Utc>,
+    },
+    /// The police recorded whether a police report is filed.
+    PoliceReportDecided {
+        consultation: u32,
+        filed: bool,
+        at: DateTime<Utc>,
+    },
+    /// The service closed the consultation: the partners see nothing of it any more.
+    PartnerConsultationClosed {
+        consultation: u32,
+        at: DateTime<Utc>,
+    },
 }
 
 impl CaseEvent {
@@ -614,6 +650,11 @@ impl CaseEvent {
             Self::FollowUpVisitRecorded { .. } => "FollowUpVisitRecorded",
             Self::CaseClosed { .. } => "CaseClosed",
             Self::CaseAssigned { .. } => "CaseAssigned",
+            Self::PartnersInvitedToConsultation { .. } => "PartnersInvitedToConsultation",
+            Self::PartnerAttendanceRecorded { .. } => "PartnerAttendanceRecorded",
+            Self::PartnerInterviewDecided { .. } => "PartnerInterviewDecided",
+            Self::PoliceReportDecided { .. } => "PoliceReportDecided",
+            Self::PartnerConsultationClosed { .. } => "PartnerConsultationClosed",
         }
     }
 
@@ -651,7 +692,12 @@ impl CaseEvent {
             | Self::CarePlanMade { at, .. }
             | Self::FollowUpVisitRecorded { at, .. }
             | Self::CaseClosed { at, .. }
-            | Self::CaseAssigned { at, .. } => *at,
+            | Self::CaseAssigned { at, .. }
+            | Self::PartnersInvitedToConsultation { at, .. }
+            | Self::PartnerAttendanceRecorded { at, .. }
+            | Self::PartnerInterviewDecided { at, .. }
+            | Self::PoliceReportDecided { at, .. }
+            | Self::PartnerConsultationClosed { at, .. } => *at,
         }
     }
 }
@@ -695,6 +741,8 @@ pub struct Case {
     /// Every investigation, the current one last.
     pub investigations: Vec<Investigation>,
     pub consultations: Vec<Consultation>,
+    /// Consultations the partners were invited to through the partner API; `n` at `n - 1`.
+    pub invitations: Vec<crate::partner::Invitation>,
     pub forensic_interviews: Vec<ForensicInterviewRecord>,
     pub police_reports: Vec<DateTime<Utc>>,
     /// Measure `n` is at index `n - 1`.
@@ -1021,6 +1069,7 @@ fn decide_on_open_case(
 ) -> Result<Vec<CaseEvent>, DomainError> {
     let rules = context.rules.for_act(case.act());
     let events = match command {
+        CaseCommand::Partner(command) => crate::partner::decide(case, command, now, today)?,
         CaseCommand::OpenCaseFromReport { case_id, .. } => {
             return Err(DomainError::CaseAlreadyOpened { case_id });
         }
@@ -1514,6 +1563,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 }],
                 investigations: Vec::new(),
                 consultations: Vec::new(),
+                invitations: Vec::new(),
                 forensic_interviews: Vec::new(),
                 police_reports: Vec::new(),
                 measures: Vec::new(),
@@ -1577,6 +1627,15 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
         }
         CaseEvent::UrgencyChanged { to, .. } => case.urgency = *to,
         CaseEvent::CaseAssigned { assignee, .. } => case.assignee = Some(assignee.clone()),
+        CaseEvent::PartnersInvitedToConsultation { .. }
+        | CaseEvent::PartnerAttendanceRecorded { .. }
+        | CaseEvent::PartnerInterviewDecided { .. }
+        | CaseEvent::PoliceReportDecided { .. }
+        | CaseEvent::PartnerConsultationClosed { .. } => {
+            if !crate::partner::evolve(&mut case, event) {
+                corrupt();
+            }
+        }
         CaseEvent::InvestigationStarted { plan, .. } => {
             case.investigations
                 .last_mut()

@@ -80,6 +80,16 @@ pub enum DomainError {
     NoConsultationHeld,
     #[error("a forensic interview is already recorded as held")]
     ForensicInterviewAlreadyHeld,
+    #[error("consultation {number} not found")]
+    ConsultationNotFound { number: u32 },
+    #[error("consultation {number} is closed")]
+    ConsultationClosed { number: u32 },
+    #[error("this partner is not invited to consultation {number}")]
+    PartnerNotInvited { number: u32 },
+    #[error("the consultation did not ask the partners to decide on a {decision}")]
+    DecisionNotAsked { decision: &'static str },
+    #[error("that answer is already recorded")]
+    PartnerAnswerUnchanged,
     #[error("measure {number} not found")]
     MeasureNotFound { number: u32 },
     #[error("measure {number} has ended")]

@@ -29,6 +29,7 @@ pub mod details;
 pub mod error;
 pub mod letters;
 pub mod municipality;
+pub mod partner;
 pub mod registry;
 pub mod report;
 pub mod rules;
