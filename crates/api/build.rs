@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "feedback",
         "worklist",
         "audit",
+        "partner",
     ]
     .iter()
     .map(|name| proto_root.join(format!("vern/{name}/v1/{name}.proto")))

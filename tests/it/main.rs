@@ -7,6 +7,7 @@ mod digital;
 mod disclosure;
 mod fuzz;
 mod lifecycle;
+mod partner;
 mod refusals;
 mod registry;
 mod views;

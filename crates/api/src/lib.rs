@@ -40,6 +40,11 @@ pub mod audit {
         tonic::include_proto!("vern.audit.v1");
     }
 }
+pub mod partner {
+    pub mod v1 {
+        tonic::include_proto!("vern.partner.v1");
+    }
+}
 
 /// Every file of the contract with its imports, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

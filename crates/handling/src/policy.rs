@@ -94,6 +94,9 @@ pub fn sees_reporter(role: &str) -> bool {
     Role::parse(role).is_some_and(|role| REPORTER_READERS.contains(&role))
 }
 
+/// The partners a consultation may invite: they see only that consultation, while open.
+const PARTNERS: &[Role] = &[Role::Police, Role::Barnehus];
+
 /// Who reads the read audit: the supervisor, and the leader answerable for the service.
 const AUDITORS: &[Role] = &[Role::ServiceLeader, Role::Supervisor];
 
@@ -166,6 +169,17 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
         ],
     ),
     ("vern.audit.v1.AuditService", &[("ListReads", AUDITORS)]),
+    (
+        "vern.partner.v1.PartnerService",
+        &[
+            ("InviteToConsultation", STAFF),
+            ("CloseConsultation", STAFF),
+            ("GetConsultation", PARTNERS),
+            ("RecordAttendance", PARTNERS),
+            ("RecordForensicInterviewDecision", PARTNERS),
+            ("RecordPoliceReportDecision", &[Role::Police]),
+        ],
+    ),
 ];
 
 /// The operators' dashboard's pages.

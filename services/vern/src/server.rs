@@ -33,16 +33,18 @@ pub enum ServiceName {
     Feedback,
     Worklist,
     Audit,
+    Partner,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 6] = [
+    pub const ALL: [ServiceName; 7] = [
         ServiceName::Intake,
         ServiceName::Investigation,
         ServiceName::Measures,
         ServiceName::Feedback,
         ServiceName::Worklist,
         ServiceName::Audit,
+        ServiceName::Partner,
     ];
 
     /// The fully qualified gRPC service name, as health checks and reflection know it.
@@ -54,6 +56,7 @@ impl ServiceName {
             ServiceName::Feedback => "vern.feedback.v1.FeedbackService",
             ServiceName::Worklist => "vern.worklist.v1.WorklistService",
             ServiceName::Audit => "vern.audit.v1.AuditService",
+            ServiceName::Partner => "vern.partner.v1.PartnerService",
         }
     }
 }
@@ -278,6 +281,11 @@ pub async fn serve_with(
             ),
             ServiceName::Audit => router.add_service(
                 worklist::audit::Audit::server(handler.clone())
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+            ),
+            ServiceName::Partner => router.add_service(
+                partner::Partners::server(handler.clone())
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
             ),
