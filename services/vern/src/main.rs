@@ -199,6 +199,14 @@ struct ServeArgs {
     /// Mutual TLS: only clients with a certificate from these PEM CA certificates may connect.
     #[arg(long, env = "VERN_CLIENT_CA", requires = "tls_cert")]
     client_ca: Option<PathBuf>,
+    /// With --client-ca: the police's and Statens barnehus' identity is their client
+    /// certificate's subject (CN); their tokens must be issued to it.
+    #[arg(
+        long,
+        env = "VERN_PARTNER_IDENTITY_FROM_CERTIFICATE",
+        requires = "client_ca"
+    )]
+    partner_identity_from_certificate: bool,
     /// Also accept tokens an identity provider signs (ES256 or RS256) with a key in this JWKS
     /// file; with --token-issuer and --token-audience.
     #[arg(long, env = "VERN_JWKS", requires_all = ["token_issuer", "token_audience"])]
@@ -328,11 +336,10 @@ struct Extras {
 async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> anyhow::Result<()> {
     let signalled = shutdown_signal()?;
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(certificate), Some(key)) => Some(server::Tls::read(
-            certificate,
-            key,
-            args.client_ca.as_deref(),
-        )?),
+        (Some(certificate), Some(key)) => Some(server::Tls {
+            partner_identity: args.partner_identity_from_certificate,
+            ..server::Tls::read(certificate, key, args.client_ca.as_deref())?
+        }),
         _ => None,
     };
     let data_dir = &args.database.data_dir;

@@ -68,16 +68,43 @@ impl ServiceName {
 #[derive(Clone)]
 pub struct Authenticate {
     verifier: Arc<Verifier>,
+    /// Partners (police, barnehus) are who their client certificate says (`Tls::partner_identity`).
+    partners_by_certificate: bool,
+}
+
+/// The roles whose identity a client certificate may vouch for.
+const PARTNER_ROLES: [&str; 2] = ["police", "barnehus"];
+
+/// The subject common name of a client's certificate (DER), as the TLS handshake checked it
+/// against the client CA.
+fn common_name(certificate: &[u8]) -> Option<String> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate).ok()?;
+    let name = parsed.subject().iter_common_name().next()?;
+    name.as_str().ok().map(str::to_owned)
 }
 
 impl Authenticate {
     pub fn new(verifier: Verifier) -> Self {
         Self {
             verifier: Arc::new(verifier),
+            partners_by_certificate: false,
         }
     }
 
-    fn check(&self, headers: &HeaderMap, path: &str) -> Result<Principal, Status> {
+    /// A partner's token must be issued to the subject (CN) of the client certificate it
+    /// calls with, which is then its identity: a token alone, copied or leaked, does not let
+    /// anyone else speak for the police or Statens barnehus.
+    pub fn partners_by_certificate(mut self) -> Self {
+        self.partners_by_certificate = true;
+        self
+    }
+
+    fn check(
+        &self,
+        headers: &HeaderMap,
+        path: &str,
+        certificate_name: Option<String>,
+    ) -> Result<Principal, Status> {
         let token = headers
             .get("authorization")
             .and_then(|value| value.to_str().ok())
@@ -103,6 +130,23 @@ impl Authenticate {
                 claims.role,
                 path.trim_start_matches('/')
             )));
+        }
+        if self.partners_by_certificate && PARTNER_ROLES.contains(&claims.role.as_str()) {
+            match certificate_name {
+                Some(name) if name == claims.sub => {}
+                Some(name) => {
+                    return Err(Status::unauthenticated(format!(
+                        "this partner token is issued to {:?}, but the client certificate is \
+                         {name:?}",
+                        claims.sub
+                    )));
+                }
+                None => {
+                    return Err(Status::unauthenticated(
+                        "a partner calls with its client certificate",
+                    ));
+                }
+            }
         }
         Ok(Principal {
             subject: claims.sub,
@@ -152,7 +196,24 @@ where
         if path.starts_with("/grpc.health.v1.Health/") {
             return Box::pin(self.inner.call(request));
         }
-        match self.auth.check(request.headers(), &path) {
+        let certificate_name = self
+            .auth
+            .partners_by_certificate
+            .then(|| {
+                request
+                    .extensions()
+                    .get::<tonic::transport::server::TlsConnectInfo<
+                        tonic::transport::server::TcpConnectInfo,
+                    >>()
+                    .and_then(|info| info.peer_certs())
+                    .and_then(|certificates| {
+                        certificates
+                            .first()
+                            .and_then(|certificate| common_name(certificate))
+                    })
+            })
+            .flatten();
+        match self.auth.check(request.headers(), &path, certificate_name) {
             Ok(principal) => {
                 request.extensions_mut().insert(principal);
                 Box::pin(self.inner.call(request))
@@ -170,6 +231,9 @@ pub struct Tls {
     pub key: Vec<u8>,
     /// With it, a client without a certificate from these CAs cannot connect at all.
     pub client_ca: Option<Vec<u8>>,
+    /// With mutual TLS: a partner's identity is its certificate's subject common name, which
+    /// its token's subject must name.
+    pub partner_identity: bool,
 }
 
 impl Tls {
@@ -189,6 +253,7 @@ impl Tls {
             client_ca: client_ca
                 .map(|path| read(path, "--client-ca"))
                 .transpose()?,
+            partner_identity: false,
         })
     }
 }
@@ -222,7 +287,14 @@ pub async fn serve_with(
     tls: Option<&Tls>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let auth = Authenticate::new(verifier);
+    let auth = match tls {
+        Some(Tls {
+            client_ca: Some(_),
+            partner_identity: true,
+            ..
+        }) => Authenticate::new(verifier).partners_by_certificate(),
+        _ => Authenticate::new(verifier),
+    };
     let (health, health_server) = tonic_health::server::health_reporter();
     let reflection = || {
         tonic_reflection::server::Builder::configure()

@@ -191,3 +191,101 @@ async fn tls_and_mutual_tls_admit_only_what_they_should() {
         "{stderr}"
     );
 }
+
+/// With `--partner-identity-from-certificate`, the police are who their client certificate
+/// says: a police token issued to that name passes, one issued to another name does not, and
+/// staff tokens are as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_is_who_its_client_certificate_says() {
+    use api::partner::v1::partner_service_client::PartnerServiceClient;
+    use api::worklist::v1::worklist_service_client::WorklistServiceClient;
+    let data_dir = DataDir::new();
+    std::fs::create_dir_all(&data_dir.0).unwrap();
+    let ca = authority("Vern test CA");
+    let (server_cert, server_key) = leaf(&ca, &["localhost"], "vern");
+    let (police_cert, police_key) = leaf(&ca, &[], "politiet-trondelag");
+    let files = (
+        write(&data_dir.0, "server.pem", &server_cert),
+        write(&data_dir.0, "server.key", &server_key),
+        write(&data_dir.0, "ca.pem", &ca.pem()),
+    );
+    let mut up = Running::start_with(
+        &data_dir.0,
+        &[
+            "--tls-cert",
+            &files.0,
+            "--tls-key",
+            &files.1,
+            "--client-ca",
+            &files.2,
+            "--partner-identity-from-certificate",
+        ],
+    );
+    let address = listening_on(&up.wait_for("vern is up"));
+    let channel = connect(
+        &address,
+        Some(
+            ClientTlsConfig::new()
+                .ca_certificate(Certificate::from_pem(ca.pem()))
+                .domain_name("localhost")
+                .identity(Identity::from_pem(&police_cert, &police_key)),
+        ),
+    )
+    .await
+    .expect("mutual TLS");
+    let key = platform::auth::SigningKey::load(&data_dir.0.join("signing.key")).unwrap();
+    let token = |subject: &str, role: &str| {
+        key.issue(&platform::auth::Claims::new(
+            subject,
+            role,
+            vec!["5035".into()],
+            chrono::Utc::now().timestamp(),
+            600,
+        ))
+    };
+    let consultation = |token: String| {
+        let mut request = tonic::Request::new(api::partner::v1::GetConsultationRequest {
+            case_id: uuid::Uuid::new_v4().to_string(),
+            consultation: 1,
+        });
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let mut client = PartnerServiceClient::new(channel.clone());
+        async move { client.get_consultation(request).await }
+    };
+    // Issued to the certificate's name: authenticated (and then refused the consultation,
+    // which does not exist, as any partner would be).
+    let answered = consultation(token("politiet-trondelag", "police"))
+        .await
+        .expect_err("no such consultation");
+    assert_eq!(
+        answered.code(),
+        tonic::Code::PermissionDenied,
+        "{answered:?}"
+    );
+    // Issued to another name: not this caller.
+    let refused = consultation(token("politiet-oslo", "police"))
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
+    assert!(
+        refused.message().contains("politiet-trondelag"),
+        "{refused:?}"
+    );
+    // Staff keep their token's identity over the same connection.
+    let mut request =
+        tonic::Request::new(api::worklist::v1::ListCasesNeedingReviewRequest::default());
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", token("kari", "caseworker"))
+            .parse()
+            .unwrap(),
+    );
+    WorklistServiceClient::new(channel.clone())
+        .list_cases_needing_review(request)
+        .await
+        .expect("a caseworker over the same connection");
+    let (status, log) = up.terminate();
+    assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
+}
