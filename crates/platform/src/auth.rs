@@ -567,6 +567,73 @@ mod tests {
             );
         }
 
+        /// A provider signing RS256 with an RSA key (a 2048-bit key made for these tests only:
+        /// `openssl genpkey -algorithm RSA`, then `openssl pkey -outform DER`, PKCS#1).
+        #[test]
+        fn an_rs256_token_verifies_against_the_providers_rsa_key() {
+            use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+            let pair =
+                RsaKeyPair::from_der(include_bytes!("../testdata/provider-rsa-test-key.der"))
+                    .unwrap();
+            let public: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
+            let jwks = serde_json::json!({"keys": [{
+                "kty": "RSA", "kid": "idp-rsa", "alg": "RS256",
+                "n": URL_SAFE_NO_PAD.encode(&public.n),
+                "e": URL_SAFE_NO_PAD.encode(&public.e),
+            }]});
+            let jwks = Jwks::parse(
+                &jwks.to_string(),
+                "https://idp.kommune.example",
+                "vern-prod",
+            )
+            .unwrap();
+            let verifier = Verifier::new(SigningKey::generate()).with_provider(jwks);
+            let rs256 = |claims: &Claims, alg: &str| {
+                let header = URL_SAFE_NO_PAD.encode(
+                    serde_json::json!({"alg": alg, "typ": "JWT", "kid": "idp-rsa"}).to_string(),
+                );
+                let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
+                let input = format!("{header}.{body}");
+                let mut signature = vec![0; pair.public().modulus_len()];
+                pair.sign(
+                    &RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    input.as_bytes(),
+                    &mut signature,
+                )
+                .unwrap();
+                format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+            };
+            let good = rs256(&provider_claims(), "RS256");
+            assert_eq!(verifier.verify(&good, NOW + 10), Ok(provider_claims()));
+            let wrong_audience = Claims {
+                aud: "someone-else".into(),
+                ..provider_claims()
+            };
+            assert_eq!(
+                verifier.verify(&rs256(&wrong_audience, "RS256"), NOW),
+                Err(TokenError::WrongIssuerOrAudience)
+            );
+            // An RSA key answers for RS256 only.
+            assert_eq!(
+                verifier.verify(&rs256(&provider_claims(), "ES256"), NOW),
+                Err(TokenError::Algorithm)
+            );
+            let mut tampered: Vec<&str> = good.split('.').collect();
+            let other_body = URL_SAFE_NO_PAD.encode(
+                serde_json::to_vec(&Claims {
+                    role: "service_leader".into(),
+                    ..provider_claims()
+                })
+                .unwrap(),
+            );
+            tampered[1] = &other_body;
+            assert_eq!(
+                verifier.verify(&tampered.join("."), NOW),
+                Err(TokenError::Signature)
+            );
+        }
+
         #[test]
         fn a_token_naming_a_municipality_not_served_is_refused() {
             let key = SigningKey::generate();
