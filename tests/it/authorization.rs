@@ -21,8 +21,8 @@ use tonic::Code;
 
 use crate::fuzz::{RawCodec, methods};
 use crate::{
-    case_under_investigation, child, command_id, day, public_reporter, report, start_investigation,
-    submit,
+    case_under_investigation, child, command_id, day, measure_plan as plan, public_reporter,
+    report, start_investigation, submit,
 };
 
 /// Which data a cell reaches for.
@@ -90,16 +90,6 @@ fn expected(role: Role, path: &str, column: Column) -> &'static [Code] {
         (Column::Other, _) | (Column::Missing, Addresses::Id) => &[Code::PermissionDenied],
         (Column::Missing, Addresses::Municipality) => &[Code::InvalidArgument],
         (Column::Missing, Addresses::Document) => &[Code::Ok],
-    }
-}
-
-fn plan() -> measures::Plan {
-    measures::Plan {
-        goals: vec!["A goal.".into()],
-        responsible: "Caseworker 7".into(),
-        starts_on: day(0),
-        ends_on: day(90),
-        evaluate_on: String::new(),
     }
 }
 

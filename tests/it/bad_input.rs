@@ -13,7 +13,10 @@ use api::worklist::v1 as worklist;
 use tonic::{Code, Status};
 use tonic_types::StatusExt as _;
 
-use crate::{case_under_investigation, child, command_id, day, public_reporter, report, submit};
+use crate::{
+    case_under_investigation, child, command_id, day, measure_plan as plan, public_reporter,
+    report, submit,
+};
 
 type Call = Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>;
 
@@ -21,16 +24,6 @@ fn call<T: Send + 'static>(
     future: impl Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static,
 ) -> Call {
     Box::pin(async move { future.await.map(|_| ()) })
-}
-
-fn plan() -> measures::Plan {
-    measures::Plan {
-        goals: vec!["A goal.".into()],
-        responsible: "Caseworker 7".into(),
-        starts_on: day(0),
-        ends_on: day(90),
-        evaluate_on: String::new(),
-    }
 }
 
 #[tokio::test]

@@ -29,6 +29,17 @@ fn today() -> chrono::NaiveDate {
     domain::calendar::oslo_date(chrono::Utc::now())
 }
 
+/// A measure's plan of ninety days from today.
+fn measure_plan() -> api::measures::v1::Plan {
+    api::measures::v1::Plan {
+        goals: vec!["A goal.".into()],
+        responsible: "Caseworker 7".into(),
+        starts_on: day(0),
+        ends_on: day(90),
+        evaluate_on: String::new(),
+    }
+}
+
 fn day(offset_days: i64) -> String {
     (today() + chrono::Duration::days(offset_days)).to_string()
 }
