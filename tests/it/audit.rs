@@ -208,6 +208,36 @@ async fn a_refused_read_leaves_a_denial_that_the_cases_own_supervisor_sees() {
         })
         .await;
     assert_code(refused, Code::PermissionDenied);
+    // A supervisor may not read the case itself: refused by role, before the request is read,
+    // and recorded as a refused read without the case it named.
+    let mut supervisor = InvestigationServiceClient::with_interceptor(
+        app.channel(),
+        Bearer::new(token(&app, "tilsyn-1", "supervisor", &["5035"])),
+    );
+    let refused = supervisor
+        .get_case(investigation::GetCaseRequest {
+            case_id: case_id.clone(),
+            purpose: String::new(),
+        })
+        .await;
+    assert_code(refused, Code::PermissionDenied);
+    let by_role: Vec<(String, String, String, String)> = sqlx::query_as(
+        "select subject, role, method, outcome from read_audit \
+         where case_id is null and report_id is null",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        by_role,
+        [(
+            "tilsyn-1".to_owned(),
+            "supervisor".to_owned(),
+            "vern.investigation.v1.InvestigationService/GetCase".to_owned(),
+            "denied".to_owned()
+        )]
+    );
+
     // Bad input names the field.
     let both = auditor(&app, &["5035"])
         .list_reads(audit::ListReadsRequest {

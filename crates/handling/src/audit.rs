@@ -19,7 +19,20 @@ use crate::principal::Principal;
 pub enum Subject {
     Case(Uuid),
     Report(Uuid),
+    /// Refused by role before the request was read, so which case it named is not known.
+    Unread,
 }
+
+/// The methods that read a case's or a report's content: each answer is recorded, and so is
+/// each refusal, by role or by reach.
+pub const READS: [&str; 6] = [
+    "vern.investigation.v1.InvestigationService/GetCase",
+    "vern.intake.v1.IntakeService/GetReport",
+    "vern.worklist.v1.WorklistService/GetCaseTimeline",
+    "vern.feedback.v1.FeedbackService/GetLettersOwed",
+    "vern.feedback.v1.FeedbackService/RenderLetter",
+    "vern.partner.v1.PartnerService/GetConsultation",
+];
 
 /// Whether the read was answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,11 +120,11 @@ async fn insert(pool: &PgPool, entries: &[Entry]) -> Result<(), sqlx::Error> {
     let column = |f: fn(&Entry) -> Option<Uuid>| entries.iter().map(f).collect::<Vec<_>>();
     let case_ids = column(|entry| match entry.what {
         Subject::Case(id) => Some(id),
-        Subject::Report(_) => None,
+        Subject::Report(_) | Subject::Unread => None,
     });
     let report_ids = column(|entry| match entry.what {
         Subject::Report(id) => Some(id),
-        Subject::Case(_) => None,
+        Subject::Case(_) | Subject::Unread => None,
     });
     sqlx::query(
         "insert into read_audit \
@@ -215,6 +228,7 @@ pub async fn reads_of(
     let (column, id) = match what {
         Subject::Case(id) => ("case_id", id),
         Subject::Report(id) => ("report_id", id),
+        Subject::Unread => return Ok(Vec::new()),
     };
     sqlx::query_as::<_, Record>(&format!(
         "select read_at, subject, role, method, case_id, report_id, purpose, outcome \
@@ -226,4 +240,20 @@ pub async fn reads_of(
     .fetch_all(pool)
     .await
     .map_err(|error| Error::Store(error.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_recorded_read_is_a_method_of_the_contract() {
+        for method in super::READS {
+            let (service, name) = method.split_once('/').unwrap();
+            assert!(
+                crate::policy::RULES
+                    .iter()
+                    .any(|(s, rules)| *s == service && rules.iter().any(|(m, _)| *m == name)),
+                "{method}"
+            );
+        }
+    }
 }

@@ -227,6 +227,29 @@ impl Handler {
         }
     }
 
+    /// Records that `principal` was refused `method`, a read of a case, by its role: before
+    /// the request was read, so without the case it named.
+    pub async fn record_refused_read(
+        &self,
+        principal: &Principal,
+        method: &str,
+    ) -> Result<(), Error> {
+        use crate::audit::{Entry, Outcome, Subject, Writer};
+        let writer = self
+            .audit
+            .get_or_init(|| Writer::start(self.store.pool().clone()));
+        writer
+            .record(Entry::new(
+                principal,
+                method,
+                Subject::Unread,
+                None,
+                Outcome::Denied,
+                self.now(),
+            ))
+            .await
+    }
+
     /// Reads a stream's events in version order, a page at a time, handing each to `visit`
     /// until it answers false. Returns the version of the last event handed over (0 for none).
     pub(crate) async fn each_event<E: StoredEvent>(

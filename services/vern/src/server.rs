@@ -63,13 +63,15 @@ impl ServiceName {
 
 /// Checks every call but the health check: a bearer token signed with the installation's key
 /// (else `UNAUTHENTICATED`), whose role the policy lets call the method (else
-/// `PERMISSION_DENIED`). It leaves the caller's [`Principal`] on the request. A layer rather
+/// `PERMISSION_DENIED`, and a refused read of a case is recorded in the read audit). It leaves the caller's [`Principal`] on the request. A layer rather
 /// than an interceptor, because the decision needs the method's path.
 #[derive(Clone)]
 pub struct Authenticate {
     verifier: Arc<Verifier>,
     /// Partners (police, barnehus) are who their client certificate says (`Tls::partner_identity`).
     partners_by_certificate: bool,
+    /// Where reads refused by role are recorded (the read audit).
+    refusals: Option<Handler>,
 }
 
 /// The roles whose identity a client certificate may vouch for.
@@ -88,7 +90,14 @@ impl Authenticate {
         Self {
             verifier: Arc::new(verifier),
             partners_by_certificate: false,
+            refusals: None,
         }
+    }
+
+    /// Records reads of cases that the role policy refuses in `handler`'s read audit.
+    pub fn recording_refusals(mut self, handler: Handler) -> Self {
+        self.refusals = Some(handler);
+        self
     }
 
     /// A partner's token must be issued to the subject (CN) of the client certificate it
@@ -102,7 +111,6 @@ impl Authenticate {
     fn check(
         &self,
         headers: &HeaderMap,
-        path: &str,
         certificate_name: Option<String>,
     ) -> Result<Principal, Status> {
         let token = headers
@@ -123,14 +131,6 @@ impl Authenticate {
             .verifier
             .verify(token.trim(), now)
             .map_err(|error| Status::unauthenticated(error.to_string()))?;
-        if !handling::policy::permits(&claims.role, path) {
-            tracing::info!(role = %claims.role, method = %path, "call refused by the policy");
-            return Err(Status::permission_denied(format!(
-                "the role {:?} may not call {}",
-                claims.role,
-                path.trim_start_matches('/')
-            )));
-        }
         if self.partners_by_certificate && PARTNER_ROLES.contains(&claims.role.as_str()) {
             match certificate_name {
                 Some(name) if name == claims.sub => {}
@@ -213,10 +213,34 @@ where
                     })
             })
             .flatten();
-        match self.auth.check(request.headers(), &path, certificate_name) {
-            Ok(principal) => {
+        match self.auth.check(request.headers(), certificate_name) {
+            Ok(principal) if handling::policy::permits(&principal.role, &path) => {
                 request.extensions_mut().insert(principal);
                 Box::pin(self.inner.call(request))
+            }
+            Ok(principal) => {
+                tracing::info!(role = %principal.role, method = %path, "call refused by the policy");
+                let status = Status::permission_denied(format!(
+                    "the role {:?} may not call {}",
+                    principal.role,
+                    path.trim_start_matches('/')
+                ));
+                // A read of a case refused by role is a refused read too: recorded, though
+                // which case it named is not read.
+                let method = path.trim_start_matches('/').to_owned();
+                let recorder = self
+                    .auth
+                    .refusals
+                    .clone()
+                    .filter(|_| handling::audit::READS.contains(&method.as_str()));
+                Box::pin(async move {
+                    if let Some(handler) = recorder
+                        && let Err(error) = handler.record_refused_read(&principal, &method).await
+                    {
+                        tracing::warn!(%error, %method, "a refused read could not be recorded");
+                    }
+                    Ok(status.into_http())
+                })
             }
             Err(status) => Box::pin(async move { Ok(status.into_http()) }),
         }
@@ -287,13 +311,14 @@ pub async fn serve_with(
     tls: Option<&Tls>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    let auth = Authenticate::new(verifier).recording_refusals(handler.clone());
     let auth = match tls {
         Some(Tls {
             client_ca: Some(_),
             partner_identity: true,
             ..
-        }) => Authenticate::new(verifier).partners_by_certificate(),
-        _ => Authenticate::new(verifier),
+        }) => auth.partners_by_certificate(),
+        _ => auth,
     };
     let (health, health_server) = tonic_health::server::health_reporter();
     let reflection = || {

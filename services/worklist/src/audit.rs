@@ -58,6 +58,7 @@ impl Audit {
                     .load_reachable::<ReportStream>(&principal, &ReportId::new(id).stream_name())
                     .await?;
             }
+            Subject::Unread => return Err(Error::Internal("no case or report asked for".into())),
         }
         let records =
             handling::audit::reads_of(self.handler.store().pool(), what, limit, offset).await?;
