@@ -207,10 +207,8 @@ impl Handler {
         purpose: Option<&str>,
         read: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        use crate::audit::{Entry, Outcome, Writer};
-        let writer = self
-            .audit
-            .get_or_init(|| Writer::start(self.store.pool().clone()));
+        use crate::audit::{Entry, Outcome};
+        let writer = self.audit_writer();
         let entry = |outcome| Entry::new(principal, method, what, purpose, outcome, self.now());
         match read.await {
             Ok(answer) => {
@@ -227,6 +225,12 @@ impl Handler {
         }
     }
 
+    /// The read audit's writer, started at the first read on this runtime.
+    fn audit_writer(&self) -> &crate::audit::Writer {
+        self.audit
+            .get_or_init(|| crate::audit::Writer::start(self.store.pool().clone()))
+    }
+
     /// Records that `principal` was refused `method`, a read of a case, by its role: before
     /// the request was read, so without the case it named.
     pub async fn record_refused_read(
@@ -234,10 +238,8 @@ impl Handler {
         principal: &Principal,
         method: &str,
     ) -> Result<(), Error> {
-        use crate::audit::{Entry, Outcome, Subject, Writer};
-        let writer = self
-            .audit
-            .get_or_init(|| Writer::start(self.store.pool().clone()));
+        use crate::audit::{Entry, Outcome, Subject};
+        let writer = self.audit_writer();
         writer
             .record(Entry::new(
                 principal,

@@ -63,8 +63,9 @@ impl ServiceName {
 
 /// Checks every call but the health check: a bearer token signed with the installation's key
 /// (else `UNAUTHENTICATED`), whose role the policy lets call the method (else
-/// `PERMISSION_DENIED`, and a refused read of a case is recorded in the read audit). It leaves the caller's [`Principal`] on the request. A layer rather
-/// than an interceptor, because the decision needs the method's path.
+/// `PERMISSION_DENIED`, and a refused read of a case is recorded in the read audit). It leaves
+/// the caller's [`Principal`] on the request. A layer rather than an interceptor, because the
+/// decision needs the method's path.
 #[derive(Clone)]
 pub struct Authenticate {
     verifier: Arc<Verifier>,
