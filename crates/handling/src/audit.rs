@@ -24,16 +24,25 @@ pub enum Subject {
 }
 
 /// The methods that read a case's or a report's content: each answer is recorded, and so is
-/// each refusal, by role or by reach.
-pub const READS: [&str; 6] = [
-    "vern.investigation.v1.InvestigationService/GetCase",
-    "vern.intake.v1.IntakeService/GetReport",
-    "vern.worklist.v1.WorklistService/GetCaseTimeline",
-    "vern.feedback.v1.FeedbackService/GetLettersOwed",
-    "vern.feedback.v1.FeedbackService/RenderLetter",
-    "vern.partner.v1.PartnerService/GetConsultation",
-];
+/// each refusal, by role or by reach. The services name their reads with these.
+pub mod reads {
+    pub const GET_CASE: &str = "vern.investigation.v1.InvestigationService/GetCase";
+    pub const GET_REPORT: &str = "vern.intake.v1.IntakeService/GetReport";
+    pub const GET_CASE_TIMELINE: &str = "vern.worklist.v1.WorklistService/GetCaseTimeline";
+    pub const GET_LETTERS_OWED: &str = "vern.feedback.v1.FeedbackService/GetLettersOwed";
+    pub const RENDER_LETTER: &str = "vern.feedback.v1.FeedbackService/RenderLetter";
+    pub const GET_CONSULTATION: &str = "vern.partner.v1.PartnerService/GetConsultation";
+}
 
+/// Every method in [`reads`].
+pub const READS: [&str; 6] = [
+    reads::GET_CASE,
+    reads::GET_REPORT,
+    reads::GET_CASE_TIMELINE,
+    reads::GET_LETTERS_OWED,
+    reads::RENDER_LETTER,
+    reads::GET_CONSULTATION,
+];
 /// Whether the read was answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {

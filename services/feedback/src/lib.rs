@@ -89,7 +89,7 @@ impl Feedback {
         let (report, cases) = self
             .read(
                 &principal,
-                "vern.feedback.v1.FeedbackService/GetLettersOwed",
+                handling::audit::reads::GET_LETTERS_OWED,
                 report_id,
             )
             .await?;
@@ -191,11 +191,7 @@ impl Feedback {
             common::required("letter", request.letter.as_ref())?,
         )?;
         let (report_state, cases) = self
-            .read(
-                &principal,
-                "vern.feedback.v1.FeedbackService/RenderLetter",
-                report_id,
-            )
+            .read(&principal, handling::audit::reads::RENDER_LETTER, report_id)
             .await?;
         let Some(report) = report_state.report() else {
             return Err(Error::OutOfReach("report"));

@@ -228,7 +228,7 @@ impl Intake {
             .handler
             .audited(
                 &principal,
-                "vern.intake.v1.IntakeService/GetReport",
+                handling::audit::reads::GET_REPORT,
                 Subject::Report(report_id.as_uuid()),
                 purpose.as_deref(),
                 self.handler

@@ -40,7 +40,7 @@ impl Investigation {
             .handler
             .audited(
                 &principal,
-                "vern.investigation.v1.InvestigationService/GetCase",
+                handling::audit::reads::GET_CASE,
                 handling::audit::Subject::Case(case_id.as_uuid()),
                 purpose.as_deref(),
                 self.handler

@@ -206,7 +206,7 @@ impl Partners {
             .handler
             .audited(
                 &principal,
-                "vern.partner.v1.PartnerService/GetConsultation",
+                handling::audit::reads::GET_CONSULTATION,
                 handling::audit::Subject::Case(case_id.as_uuid()),
                 None,
                 self.visible(&principal, partner, case_id, number),

@@ -166,7 +166,7 @@ impl Worklist {
             .handler
             .audited(
                 &principal,
-                "vern.worklist.v1.WorklistService/GetCaseTimeline",
+                handling::audit::reads::GET_CASE_TIMELINE,
                 handling::audit::Subject::Case(case_id),
                 purpose.as_deref(),
                 async {
