@@ -102,10 +102,9 @@ impl Partners {
                 Error::OutOfReach(_) => Error::OutOfReach("consultation"),
                 other => other,
             })?;
-        let case = state
-            .case()
-            .cloned()
-            .ok_or(Error::OutOfReach("consultation"))?;
+        let domain::case::CaseState::Opened(case) = state else {
+            return Err(Error::OutOfReach("consultation"));
+        };
         let invitation = number
             .checked_sub(1)
             .and_then(|index| case.invitations.get(index as usize))
