@@ -68,6 +68,99 @@ async fn the_same_command_id_twice_writes_once_and_answers_the_same() {
 }
 
 #[tokio::test]
+async fn a_command_id_sent_again_with_another_command_or_by_another_municipality_is_refused() {
+    use api::investigation::v1::StartInvestigationRequest;
+    use api::investigation::v1::investigation_service_client::InvestigationServiceClient;
+    use api::partner::v1 as partner;
+    use tonic_types::StatusExt as _;
+
+    let app = tests::TestApp::spawn().await;
+    let case_id = crate::case_under_investigation(&app, 41).await;
+    let submitted = app
+        .intake()
+        .submit_report(report(vec![child(40)], public_reporter()))
+        .await
+        .unwrap()
+        .into_inner();
+    let start = StartInvestigationRequest {
+        command_id: crate::command_id(),
+        case_id: case_id.clone(),
+        themes: "Care at home.".into(),
+        planned_activities: vec![],
+    };
+    app.investigation()
+        .start_investigation(start.clone())
+        .await
+        .expect("started");
+    let count = app.event_count().await;
+    let names_command_id = |status: tonic::Status| {
+        let violations = status
+            .get_details_bad_request()
+            .expect("BadRequest details")
+            .field_violations;
+        assert!(
+            violations.iter().any(|v| v.field == "command_id"),
+            "{violations:?}"
+        );
+    };
+
+    // The report's command id on a case: another stream.
+    let submit_id: String =
+        sqlx::query_scalar("select metadata->>'command_id' from events where stream_id = $1")
+            .bind(format!("report-{}", submitted.report_id))
+            .fetch_one(app.db.pool())
+            .await
+            .expect("the report's command id");
+    let reused = StartInvestigationRequest {
+        command_id: submit_id,
+        ..start.clone()
+    };
+    names_command_id(assert_code(
+        app.investigation().start_investigation(reused).await,
+        Code::InvalidArgument,
+    ));
+
+    // The investigation's command id for an invitation on the same case: another command.
+    let invite = partner::InviteToConsultationRequest {
+        command_id: start.command_id.clone(),
+        case_id: case_id.clone(),
+        partners: vec![partner::Partner::Barnehus as i32],
+        meeting_at: Some(prost_types::Timestamp {
+            seconds: tests::now() + 86_400,
+            nanos: 0,
+        }),
+        place: "Statens barnehus Trondheim".into(),
+        decisions_asked: vec![partner::Decision::ForensicInterview as i32],
+    };
+    names_command_id(assert_code(
+        partner::partner_service_client::PartnerServiceClient::with_interceptor(
+            app.channel(),
+            app.bearer(),
+        )
+        .invite_to_consultation(invite)
+        .await,
+        Code::InvalidArgument,
+    ));
+
+    // The same command by a caller of another municipality learns nothing of the first.
+    let oslo = app.key.issue(&Claims::new(
+        "oslo-1",
+        "caseworker",
+        vec!["0301".into()],
+        tests::now(),
+        600,
+    ));
+    let denied = assert_code(
+        InvestigationServiceClient::with_interceptor(app.channel(), tests::Bearer::new(oslo))
+            .start_investigation(start)
+            .await,
+        Code::PermissionDenied,
+    );
+    assert!(!denied.message().contains(&case_id), "{denied:?}");
+    assert_eq!(app.event_count().await, count);
+}
+
+#[tokio::test]
 async fn calls_without_a_valid_token_are_unauthenticated() {
     let app = tests::TestApp::spawn().await;
     let get = || intake::GetReportRequest {

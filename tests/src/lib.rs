@@ -146,7 +146,7 @@ impl TestApp {
         self.channel.clone()
     }
 
-    fn bearer(&self) -> Bearer {
+    pub fn bearer(&self) -> Bearer {
         Bearer(Some(self.token.clone()))
     }
 

@@ -172,6 +172,17 @@ impl EventStore {
         .await?)
     }
 
+    /// The municipality a stream was written for, if the stream exists and names one.
+    pub async fn stream_municipality(&self, stream_id: &str) -> Result<Option<String>, Error> {
+        Ok(
+            sqlx::query_scalar("select municipality from streams where stream_id = $1")
+                .bind(stream_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+        )
+    }
+
     /// The stream's current version; 0 when it has no events.
     pub async fn stream_version(&self, stream_id: &str) -> Result<u64, Error> {
         let version: Option<i64> =

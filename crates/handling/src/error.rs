@@ -55,6 +55,15 @@ impl Error {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidArgument(vec![(field.into(), reason.into())])
     }
+
+    /// A command id sent again with another command than the first: the caller's mistake,
+    /// answered as such rather than with the first command's result.
+    pub fn command_id_reused(noun: &str) -> Self {
+        Self::invalid(
+            "command_id",
+            format!("was already used for another command on this {noun}; send a new id"),
+        )
+    }
 }
 
 impl From<DomainError> for Error {

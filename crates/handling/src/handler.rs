@@ -6,8 +6,8 @@ use domain::municipality::MunicipalityRegistry;
 use domain::rules::RuleBook;
 use domain::{Context, StoredEvent, case, report};
 use eventstore::{
-    Actor, AppendRequest, AppendResult, EventMetadata, EventStore, ExpectedVersion, NewEvent,
-    Position, StreamVersion, StreamWrite,
+    AppendRequest, AppendResult, EventMetadata, EventStore, ExpectedVersion, NewEvent, Position,
+    StreamVersion, StreamWrite,
 };
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -298,7 +298,7 @@ impl Handler {
         ) -> Result<(Vec<S::Event>, Option<String>), domain::DomainError>,
     {
         let decide = &decide;
-        self.execute_many(command_id, &principal.actor(), || async move {
+        self.execute_many(command_id, principal, (S::NOUN, stream_id), || async move {
             let (state, version) = self.load::<S>(stream_id).await?;
             if version > 0 {
                 principal.reach(S::NOUN, S::municipality(&state))?;
@@ -385,11 +385,12 @@ impl Handler {
 
     /// Runs a command that may write several streams: each call of `attempt` loads what it
     /// needs, decides, and returns the writes with the versions it loaded. On a conflict it is
-    /// called again.
+    /// called again. `target` is the stream the command is about (its noun and id).
     pub async fn execute_many<A, F>(
         &self,
         command_id: Uuid,
-        actor: &Actor,
+        principal: &Principal,
+        target: (&'static str, &str),
         mut attempt: A,
     ) -> Result<AppendResult, Error>
     where
@@ -397,9 +398,9 @@ impl Handler {
         F: Future<Output = Result<Vec<StreamWrite>, Error>>,
     {
         if let Some(first) = self.store.command_result(command_id).await? {
-            return Ok(first);
+            return self.replay(principal, target, first).await;
         }
-        let mut metadata = EventMetadata::for_command(command_id, actor.clone());
+        let mut metadata = EventMetadata::for_command(command_id, principal.actor());
         metadata.traceparent = crate::trace::current_traceparent();
         let mut last_conflict = String::new();
         for _ in 0..self.max_attempts {
@@ -444,6 +445,25 @@ impl Handler {
         Err(Error::Aborted {
             stream_id: last_conflict,
         })
+    }
+}
+
+impl Handler {
+    /// The first answer to a command id sent again, given only for the same stream and to a
+    /// caller who reaches it: an id reused for another command is the caller's mistake, and
+    /// a replay must not tell another municipality what the first command wrote.
+    async fn replay(
+        &self,
+        principal: &Principal,
+        (noun, stream_id): (&'static str, &str),
+        first: AppendResult,
+    ) -> Result<AppendResult, Error> {
+        if first.version_of(stream_id).is_none() {
+            return Err(Error::command_id_reused(noun));
+        }
+        let municipality = self.store.stream_municipality(stream_id).await?;
+        principal.reach(noun, municipality.as_deref())?;
+        Ok(first)
     }
 }
 

@@ -84,45 +84,54 @@ impl Intake {
         let report_stream = report_id.stream_name();
         let result = self
             .handler
-            .execute_many(command_id, &principal.actor(), || async {
-                let handler = &self.handler;
-                let (report_state, report_version) = handler
-                    .load_reachable::<ReportStream>(&principal, &report_stream)
-                    .await?;
-                let mut cases = BTreeMap::new();
-                let mut versions = BTreeMap::new();
-                for child in &command.children {
-                    if let CaseAssignment::ExistingOpenCase(case_id) = child.case {
-                        let (state, version) = handler
-                            .load_reachable::<CaseStream>(&principal, &case_id.stream_name())
-                            .await?;
-                        cases.insert(case_id, state);
-                        versions.insert(case_id, version);
+            .execute_many(
+                command_id,
+                &principal,
+                ("report", &report_stream),
+                || async {
+                    let handler = &self.handler;
+                    let (report_state, report_version) = handler
+                        .load_reachable::<ReportStream>(&principal, &report_stream)
+                        .await?;
+                    let mut cases = BTreeMap::new();
+                    let mut versions = BTreeMap::new();
+                    for child in &command.children {
+                        if let CaseAssignment::ExistingOpenCase(case_id) = child.case {
+                            let (state, version) = handler
+                                .load_reachable::<CaseStream>(&principal, &case_id.stream_name())
+                                .await?;
+                            cases.insert(case_id, state);
+                            versions.insert(case_id, version);
+                        }
                     }
-                }
-                let context = handler.context(handler.now());
-                let decision =
-                    screening::decide_screening(&report_state, command.clone(), &cases, &context)?;
-                let municipality = report_state
-                    .report()
-                    .map(|r| r.municipality.as_str().to_owned());
-                let mut streams = vec![writes(
-                    &report_stream,
-                    report_version,
-                    municipality.clone(),
-                    &decision.report_events,
-                )];
-                for (case_id, events) in &decision.case_events {
-                    let version = versions.get(case_id).copied().unwrap_or(0);
-                    streams.push(writes(
-                        &case_id.stream_name(),
-                        version,
+                    let context = handler.context(handler.now());
+                    let decision = screening::decide_screening(
+                        &report_state,
+                        command.clone(),
+                        &cases,
+                        &context,
+                    )?;
+                    let municipality = report_state
+                        .report()
+                        .map(|r| r.municipality.as_str().to_owned());
+                    let mut streams = vec![writes(
+                        &report_stream,
+                        report_version,
                         municipality.clone(),
-                        events,
-                    ));
-                }
-                Ok(streams)
-            })
+                        &decision.report_events,
+                    )];
+                    for (case_id, events) in &decision.case_events {
+                        let version = versions.get(case_id).copied().unwrap_or(0);
+                        streams.push(writes(
+                            &case_id.stream_name(),
+                            version,
+                            municipality.clone(),
+                            events,
+                        ));
+                    }
+                    Ok(streams)
+                },
+            )
             .await?;
         let (state, _) = self.handler.load::<ReportStream>(&report_stream).await?;
         Ok(pb::ScreenReportResponse {

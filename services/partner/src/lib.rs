@@ -162,12 +162,14 @@ impl Partners {
             .into_iter()
             .next()
             .ok_or_else(|| Error::Internal("the invitation's event is not in the stream".into()))?;
+        // Another event there: the id was first sent with another command on this case.
         let consultation = event
             .payload
             .get("consultation")
             .and_then(serde_json::Value::as_u64)
             .and_then(|number| u32::try_from(number).ok())
-            .ok_or_else(|| Error::Internal("the invitation's event has no number".into()))?;
+            .filter(|_| event.event_type == "PartnersInvitedToConsultation")
+            .ok_or_else(|| Error::command_id_reused("case"))?;
         Ok(pb::Invited {
             consultation,
             result: Some(result),
