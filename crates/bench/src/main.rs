@@ -97,6 +97,9 @@ enum Scenario {
         /// Events per rebuild transaction.
         #[arg(long, default_value_t = 1000)]
         batch_size: u32,
+        /// Only these views (comma-separated names); all four by default.
+        #[arg(long, value_delimiter = ',')]
+        views: Vec<String>,
     },
 }
 
@@ -190,8 +193,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Scenario::Fault { fault, callers } => {
             fault::run(&postgres, &cli.data_dir, &cli.out, fault, callers).await
         }
-        Scenario::Rebuild { events, batch_size } => {
-            rebuild::run(&postgres, &cli.out, rebuild::Options { events, batch_size }).await
+        Scenario::Rebuild {
+            events,
+            batch_size,
+            views,
+        } => {
+            let options = rebuild::Options {
+                events,
+                batch_size,
+                views,
+            };
+            rebuild::run(&postgres, &cli.out, options).await
         }
     }
 }

@@ -73,6 +73,8 @@ pub struct Memory {
     reports: Recent<ReportId, ReportState>,
     cases: Recent<CaseId, CaseState>,
     open_rows: Recent<(&'static str, String), OpenRows>,
+    /// The stream of the event being stepped, if that is its first event: it has no rows yet.
+    new_stream: Option<String>,
     /// What the batch being applied has written (see `writes`).
     writes: Writes,
 }
@@ -92,6 +94,7 @@ impl Memory {
             reports: Recent::default(),
             cases: Recent::default(),
             open_rows: Recent::default(),
+            new_stream: None,
             writes: Writes::default(),
         }
     }
@@ -141,6 +144,7 @@ impl Memory {
             self.forget();
         }
         self.at = record.position;
+        self.new_stream = (record.stream_version == 1).then(|| record.stream_id.clone());
         let version = u32::try_from(record.schema_version).unwrap_or(0);
         if let Some(id) = stream_uuid(projection, record, "report-")? {
             let id = ReportId::new(id);
@@ -256,8 +260,11 @@ impl Memory {
     }
 
     /// The rows `stream_id` has open in `table`, if held; `intervals::sync` keeps them.
+    /// A stream at its first event has none, and no read is needed to know it.
     pub(crate) fn open_rows(&mut self, table: &'static str, stream_id: &str) -> Option<OpenRows> {
-        self.open_rows.take(&(table, stream_id.to_owned()))
+        self.open_rows
+            .take(&(table, stream_id.to_owned()))
+            .or_else(|| (self.new_stream.as_deref() == Some(stream_id)).then(OpenRows::new))
     }
 
     pub(crate) fn keep_open_rows(&mut self, table: &'static str, stream_id: &str, rows: OpenRows) {
