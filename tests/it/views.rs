@@ -831,7 +831,8 @@ async fn a_rebuild_gives_exactly_the_live_rows_and_the_live_runner_goes_on() {
     let live = view_rows(&app).await;
     assert!(live.len() > 40, "{}", live.len());
     // Reading every stream from the database for every event gives the same rows as the
-    // runners' memory of the streams they have seen.
+    // runners' memory of the streams they have seen (and, from the log's start, of the
+    // streams they have not: those are not read at all).
     for view in projections::views(&rules) {
         let forgetful = projections::Memory::with_capacity(app.store.clone(), 0);
         projections::rebuild_with(&app.store, &view, 1, forgetful, |_| {})

@@ -15,7 +15,7 @@
 //! swaps in tables built from the same prefix. Whoever applies must hand it every event of
 //! the log in order, and drop it (or [`Memory::forget`]) when it rewinds or a batch fails.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 
 use domain::StoredEvent;
@@ -31,6 +31,10 @@ use crate::writes::Writes;
 /// Entries (stream states and streams' open rows) held at most; the least recently used go
 /// first.
 const CAPACITY: usize = 10_000;
+
+/// Streams a memory from the log's start keeps the ids of at most (16 bytes each, about
+/// 20 MB with the set's overhead); past that it reads unseen streams like any other memory.
+const SEEN_LIMIT: usize = 1_000_000;
 
 /// An event of one of the domain's two stream kinds, with its stream's state before and
 /// after it.
@@ -75,6 +79,9 @@ pub struct Memory {
     open_rows: Recent<(&'static str, String), OpenRows>,
     /// The stream of the event being stepped, if that is its first event: it has no rows yet.
     new_stream: Option<String>,
+    /// Every stream stepped, when the memory has been handed the log from its first event:
+    /// a stream not in it has no events yet (see [`Memory::from_start`]).
+    seen: Option<Seen>,
     /// What the batch being applied has written (see `writes`).
     writes: Writes,
 }
@@ -95,7 +102,19 @@ impl Memory {
             cases: Recent::default(),
             open_rows: Recent::default(),
             new_stream: None,
+            seen: None,
             writes: Writes::default(),
+        }
+    }
+
+    /// For whoever applies the log from its first event (a rebuild, a view refilled from
+    /// the start). It also keeps the ids of the streams it has stepped, so a stream it has
+    /// not seen is known to be empty without a read: a screening names its new cases before
+    /// their first events, and each of those was a read.
+    pub fn from_start(store: EventStore) -> Self {
+        Self {
+            seen: Some(Seen::default()),
+            ..Self::new(store)
         }
     }
 
@@ -106,6 +125,7 @@ impl Memory {
     }
 
     fn forget_streams(&mut self) {
+        self.seen = None;
         self.reports.clear();
         self.cases.clear();
         self.open_rows.clear();
@@ -148,6 +168,7 @@ impl Memory {
         let version = u32::try_from(record.schema_version).unwrap_or(0);
         if let Some(id) = stream_uuid(projection, record, "report-")? {
             let id = ReportId::new(id);
+            self.saw(|seen| seen.reports.insert(id));
             let event =
                 ReportEvent::from_stored(&record.event_type, version, record.payload.clone())
                     .map_err(|error| apply_error(projection, record.position, error))?;
@@ -177,6 +198,7 @@ impl Memory {
         }
         if let Some(id) = stream_uuid(projection, record, "case-")? {
             let id = CaseId::new(id);
+            self.saw(|seen| seen.cases.insert(id));
             let event = CaseEvent::from_stored(&record.event_type, version, record.payload.clone())
                 .map_err(|error| apply_error(projection, record.position, error))?;
             let before = match self.cases.take(&id) {
@@ -208,8 +230,13 @@ impl Memory {
         connection: &mut PgConnection,
         id: ReportId,
     ) -> Result<ReportState, Error> {
+        let unseen = self
+            .seen
+            .as_ref()
+            .is_some_and(|seen| !seen.reports.contains(&id));
         let state = match self.reports.take(&id) {
             Some(state) => state,
+            None if unseen => ReportState::default(),
             None => {
                 let stream = id.stream_name();
                 self.read(projection, connection, &stream, report::evolve, None)
@@ -227,8 +254,13 @@ impl Memory {
         connection: &mut PgConnection,
         id: CaseId,
     ) -> Result<CaseState, Error> {
+        let unseen = self
+            .seen
+            .as_ref()
+            .is_some_and(|seen| !seen.cases.contains(&id));
         let state = match self.cases.take(&id) {
             Some(state) => state,
+            None if unseen => CaseState::default(),
             None => {
                 let stream = id.stream_name();
                 self.read(projection, connection, &stream, case::evolve, None)
@@ -296,6 +328,25 @@ impl Memory {
             state = evolve(state, &decoded);
         }
         Ok(state)
+    }
+}
+
+/// The streams a memory from the log's start has stepped.
+#[derive(Default)]
+struct Seen {
+    reports: HashSet<ReportId>,
+    cases: HashSet<CaseId>,
+}
+
+impl Memory {
+    /// Notes a stream stepped; past `SEEN_LIMIT` streams, stops knowing which were seen.
+    fn saw(&mut self, note: impl FnOnce(&mut Seen) -> bool) {
+        if let Some(seen) = &mut self.seen {
+            note(seen);
+            if seen.reports.len() + seen.cases.len() > SEEN_LIMIT {
+                self.seen = None;
+            }
+        }
     }
 }
 

@@ -32,7 +32,7 @@ pub async fn rebuild<P: Projection>(
     batch_size: u32,
     progress: impl FnMut(RebuildProgress),
 ) -> Result<(u64, Position), Error> {
-    let memory = Memory::new(store.clone());
+    let memory = Memory::from_start(store.clone());
     rebuild_with(store, projection, batch_size, memory, progress).await
 }
 

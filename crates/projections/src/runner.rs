@@ -85,7 +85,12 @@ impl<P: Projection> Runner<P> {
             .await?
             .with_batch_size(self.batch_size)
             .with_poll_interval(self.poll_interval);
-        let mut memory = Memory::new(self.store.clone());
+        // A view refilled from the log's first event knows which streams it has not met.
+        let mut memory = if subscription.position() == Position::START {
+            Memory::from_start(self.store.clone())
+        } else {
+            Memory::new(self.store.clone())
+        };
         // After the shutdown signal: until when, and up to where (the last event committed
         // then; events behind the horizon, such as another view's open batch, count too).
         let mut draining: Option<(Instant, Position)> = None;
