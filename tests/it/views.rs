@@ -848,6 +848,23 @@ async fn a_rebuild_gives_exactly_the_live_rows_and_the_live_runner_goes_on() {
         assert!(reports > 1, "{} reported no progress", view.name());
     }
     assert_eq!(view_rows(&app).await, live);
+    // All four at once from one read of the log, each swapped in at its own checkpoint.
+    let rebuilt = projections::rebuild_all(&app.store, projections::views(&rules), 5, |_| {})
+        .await
+        .unwrap();
+    let names: Vec<_> = rebuilt.iter().map(|(name, _, _)| *name).collect();
+    assert_eq!(
+        names,
+        ["case_timeline", "worklist", "caseload", "statistics"]
+    );
+    let events = app.event_count().await;
+    assert!(
+        rebuilt
+            .iter()
+            .all(|(_, applied, _)| i64::try_from(*applied) == Ok(events)),
+        "{events} events: {rebuilt:?}"
+    );
+    assert_eq!(view_rows(&app).await, live);
 
     // The live runners carry on in the swapped-in tables.
     let (report_id, after) = submit_at(

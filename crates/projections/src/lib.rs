@@ -21,7 +21,7 @@
 //! - [`Projection`], [`View`]: what a read model implements, and the set `vern` runs.
 //! - [`Runner`], [`status`], [`wait_for`]: applying, lag, read-your-writes.
 //! - [`Memory`]: the streams a runner has applied, and the rows its batch writes (`writes`).
-//! - [`rebuild()`]: replay into fresh tables and swap them in.
+//! - [`rebuild()`], [`rebuild_all`]: replay into fresh tables and swap them in.
 //! - [`worklist`], [`caseload`], [`statistics`], [`timeline`]: the read models and their queries.
 
 mod fold;
@@ -43,7 +43,7 @@ use eventstore::{Position, RecordedEvent};
 use sqlx::PgConnection;
 
 pub use fold::Memory;
-pub use rebuild::{RebuildProgress, rebuild, rebuild_with};
+pub use rebuild::{RebuildProgress, rebuild, rebuild_all, rebuild_with};
 pub use runner::{Runner, Status, status};
 
 /// The projections' one error type.
@@ -59,6 +59,8 @@ pub enum Error {
         position: eventstore::Position,
         reason: String,
     },
+    #[error("a view's rebuild stopped: {0}")]
+    Rebuild(String),
     #[error("no projection named {0:?}; known: case_timeline, worklist, caseload, statistics")]
     UnknownProjection(String),
 }

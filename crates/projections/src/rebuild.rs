@@ -8,12 +8,13 @@
 //! ones moved into `public`. Readers see the old tables until the commit and the new ones
 //! after; the live runner resumes on the new ones from the checkpoint the swap left.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use eventstore::{EventStore, Position};
-use sqlx::Connection as _;
+use eventstore::{EventStore, Position, RecordedEvent};
+use sqlx::{Connection as _, Executor as _, PgConnection};
 
-use crate::{Error, Memory, Projection};
+use crate::{Error, Memory, Projection, View};
 
 /// How far a rebuild has come.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -41,94 +42,240 @@ pub async fn rebuild_with<P: Projection>(
     store: &EventStore,
     projection: &P,
     batch_size: u32,
-    mut memory: Memory,
+    memory: Memory,
     mut progress: impl FnMut(RebuildProgress),
 ) -> Result<(u64, Position), Error> {
-    let name = projection.name();
-    let scratch = format!("rebuild_{name}");
-    let started = Instant::now();
-    let mut connection = store.pool().acquire().await?.detach();
-    let total: i64 = sqlx::query_scalar(
-        "select count(*) from events where transaction_id < pg_snapshot_xmin(pg_current_snapshot())",
-    )
-    .fetch_one(&mut connection)
-    .await?;
-    let total = total.unsigned_abs();
-    sqlx::raw_sql(&format!(
-        "drop schema if exists {scratch} cascade; create schema {scratch}; \
-         set search_path to {scratch}, public"
-    ))
-    .execute(&mut connection)
-    .await?;
-    sqlx::raw_sql(projection.schema())
-        .execute(&mut connection)
-        .await?;
-    let mut position = Position::START;
-    let mut applied = 0u64;
+    let mut replay = Replay::begin(store, projection, memory).await?;
     loop {
-        let batch = store.read_all(position, batch_size).await?;
+        let batch = store.read_all(replay.position, batch_size).await?;
         if batch.is_empty() {
             break;
         }
-        let mut transaction = connection.begin().await?;
-        for event in &batch {
-            projection
-                .apply(&mut transaction, event, &mut memory)
-                .await?;
-            position = event.position;
-        }
-        memory.flush(&mut transaction).await?;
-        transaction.commit().await?;
-        applied += batch.len() as u64;
-        progress(RebuildProgress {
-            applied,
-            total,
-            elapsed_seconds: started.elapsed().as_secs_f64(),
-        });
+        replay.apply(projection, &batch).await?;
+        progress(replay.progress());
     }
-    let mut transaction = connection.begin().await?;
-    // `checkpoints` and `projection_schemas` exist only in `public`, so the search path
-    // finds them there.
-    eventstore::ensure_checkpoint(&mut transaction, name).await?;
-    let live = eventstore::lock_checkpoint(&mut transaction, name).await?;
-    // Catch up to the live view, which cannot move while its checkpoint row is locked.
-    'catch_up: while position < live {
-        let batch = store.read_all(position, batch_size).await?;
-        if batch.is_empty() {
-            break;
-        }
-        for event in &batch {
-            if event.position > live {
-                break 'catch_up;
-            }
-            projection
-                .apply(&mut transaction, event, &mut memory)
-                .await?;
-            position = event.position;
-            applied += 1;
-        }
-    }
-    memory.flush(&mut transaction).await?;
-    let checkpoint = position.max(live);
-    for table in projection.tables() {
-        sqlx::raw_sql(&format!(
-            "drop table if exists public.{table} cascade; \
-             alter table {scratch}.{table} set schema public"
-        ))
-        .execute(&mut *transaction)
-        .await?;
-    }
-    eventstore::save_checkpoint(&mut transaction, name, checkpoint).await?;
-    crate::record_schema(&mut transaction, projection).await?;
-    sqlx::raw_sql(&format!("drop schema {scratch} cascade"))
-        .execute(&mut *transaction)
-        .await?;
-    transaction.commit().await?;
-    let _ = connection.close().await;
+    let (total, started) = (replay.total, replay.started);
+    let (applied, checkpoint) = replay.swap(store, projection, batch_size).await?;
     progress(RebuildProgress {
         applied,
         total,
         elapsed_seconds: started.elapsed().as_secs_f64(),
     });
     Ok((applied, checkpoint))
+}
+
+/// Rebuilds every view in `views` at once from one read of the log: a reader hands each
+/// batch to every view, each applies it on its own connection and task, so the views share
+/// the reading and decoding and use more than one core. Each view then catches up and swaps
+/// in as [`rebuild`] does. Progress counts the events read, at most two batches ahead of
+/// the slowest view. Returns each view's name, events applied and checkpoint.
+pub async fn rebuild_all(
+    store: &EventStore,
+    views: Vec<View>,
+    batch_size: u32,
+    progress: impl FnMut(RebuildProgress),
+) -> Result<Vec<(&'static str, u64, Position)>, Error> {
+    // The views' futures run on this thread (a `LocalSet`: they need not be `Send`), while
+    // PostgreSQL does their writes in processes of its own, so both cores stay busy.
+    tokio::task::LocalSet::new()
+        .run_until(read_for_all(store, views, batch_size, progress))
+        .await
+}
+
+async fn read_for_all(
+    store: &EventStore,
+    views: Vec<View>,
+    batch_size: u32,
+    mut progress: impl FnMut(RebuildProgress),
+) -> Result<Vec<(&'static str, u64, Position)>, Error> {
+    let started = Instant::now();
+    let mut senders = Vec::with_capacity(views.len());
+    let mut tasks = Vec::with_capacity(views.len());
+    for view in views {
+        let (sender, batches) = tokio::sync::mpsc::channel::<Arc<Vec<RecordedEvent>>>(2);
+        senders.push(sender);
+        tasks.push(tokio::task::spawn_local(replay_batches(
+            store.clone(),
+            view,
+            batches,
+            batch_size,
+        )));
+    }
+    let total = readable_events(store).await?;
+    let mut position = Position::START;
+    let mut read = 0u64;
+    'read: loop {
+        let batch = store.read_all(position, batch_size).await?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        position = last.position;
+        read += batch.len() as u64;
+        let batch = Arc::new(batch);
+        for sender in &senders {
+            // A view that stopped has failed; its task says why below.
+            if sender.send(Arc::clone(&batch)).await.is_err() {
+                break 'read;
+            }
+        }
+        progress(RebuildProgress {
+            applied: read,
+            total,
+            elapsed_seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    drop(senders);
+    let mut done = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let outcome = task
+            .await
+            .map_err(|error| Error::Rebuild(error.to_string()))?;
+        done.push(outcome?);
+    }
+    Ok(done)
+}
+
+/// One view's part of [`rebuild_all`]: the batches the reader hands it, then its swap.
+async fn replay_batches(
+    store: EventStore,
+    view: View,
+    mut batches: tokio::sync::mpsc::Receiver<Arc<Vec<RecordedEvent>>>,
+    batch_size: u32,
+) -> Result<(&'static str, u64, Position), Error> {
+    let mut replay = Replay::begin(&store, &view, Memory::from_start(store.clone())).await?;
+    while let Some(batch) = batches.recv().await {
+        replay.apply(&view, &batch).await?;
+    }
+    let (applied, checkpoint) = replay.swap(&store, &view, batch_size).await?;
+    Ok((view.name(), applied, checkpoint))
+}
+
+/// Readable events in the log now (those of transactions that have ended).
+async fn readable_events(store: &EventStore) -> Result<u64, Error> {
+    let total: i64 = sqlx::query_scalar(
+        "select count(*) from events where transaction_id < pg_snapshot_xmin(pg_current_snapshot())",
+    )
+    .fetch_one(store.pool())
+    .await?;
+    Ok(total.unsigned_abs())
+}
+
+/// One view's replay into its scratch schema, on its own connection.
+struct Replay {
+    connection: PgConnection,
+    memory: Memory,
+    scratch: String,
+    position: Position,
+    applied: u64,
+    total: u64,
+    started: Instant,
+}
+
+impl Replay {
+    /// Makes the scratch schema with the view's tables, first on the connection's path.
+    async fn begin<P: Projection>(
+        store: &EventStore,
+        projection: &P,
+        memory: Memory,
+    ) -> Result<Self, Error> {
+        let started = Instant::now();
+        let scratch = format!("rebuild_{}", projection.name());
+        let mut connection = store.pool().acquire().await?.detach();
+        let total = readable_events(store).await?;
+        let fresh = format!(
+            "drop schema if exists {scratch} cascade; create schema {scratch}; \
+             set search_path to {scratch}, public"
+        );
+        connection.execute(sqlx::raw_sql(&fresh)).await?;
+        connection
+            .execute(sqlx::raw_sql(projection.schema()))
+            .await?;
+        Ok(Self {
+            connection,
+            memory,
+            scratch,
+            position: Position::START,
+            applied: 0,
+            total,
+            started,
+        })
+    }
+
+    fn progress(&self) -> RebuildProgress {
+        RebuildProgress {
+            applied: self.applied,
+            total: self.total,
+            elapsed_seconds: self.started.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// Applies the next batch of the log in one transaction.
+    async fn apply<P: Projection>(
+        &mut self,
+        projection: &P,
+        batch: &[RecordedEvent],
+    ) -> Result<(), Error> {
+        let mut transaction = self.connection.begin().await?;
+        for event in batch {
+            projection
+                .apply(&mut transaction, event, &mut self.memory)
+                .await?;
+            self.position = event.position;
+        }
+        self.memory.flush(&mut transaction).await?;
+        transaction.commit().await?;
+        self.applied += batch.len() as u64;
+        Ok(())
+    }
+
+    /// Catches up with the live view and swaps the tables in (see the module docs).
+    async fn swap<P: Projection>(
+        mut self,
+        store: &EventStore,
+        projection: &P,
+        batch_size: u32,
+    ) -> Result<(u64, Position), Error> {
+        let name = projection.name();
+        let scratch = &self.scratch;
+        let mut transaction = self.connection.begin().await?;
+        // `checkpoints` and `projection_schemas` exist only in `public`, so the search path
+        // finds them there.
+        eventstore::ensure_checkpoint(&mut transaction, name).await?;
+        let live = eventstore::lock_checkpoint(&mut transaction, name).await?;
+        // Catch up to the live view, which cannot move while its checkpoint row is locked.
+        'catch_up: while self.position < live {
+            let batch = store.read_all(self.position, batch_size).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for event in &batch {
+                if event.position > live {
+                    break 'catch_up;
+                }
+                projection
+                    .apply(&mut transaction, event, &mut self.memory)
+                    .await?;
+                self.position = event.position;
+                self.applied += 1;
+            }
+        }
+        self.memory.flush(&mut transaction).await?;
+        let checkpoint = self.position.max(live);
+        for table in projection.tables() {
+            sqlx::raw_sql(&format!(
+                "drop table if exists public.{table} cascade; \
+                 alter table {scratch}.{table} set schema public"
+            ))
+            .execute(&mut *transaction)
+            .await?;
+        }
+        eventstore::save_checkpoint(&mut transaction, name, checkpoint).await?;
+        crate::record_schema(&mut transaction, projection).await?;
+        sqlx::raw_sql(&format!("drop schema {scratch} cascade"))
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        let _ = self.connection.close().await;
+        Ok((self.applied, checkpoint))
+    }
 }

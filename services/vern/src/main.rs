@@ -165,7 +165,8 @@ enum ProjectionsCommand {
     /// Replay one read model from the start into fresh tables and swap them in; the old
     /// tables keep serving until the swap. Works while `vern up` runs.
     Rebuild {
-        /// case_timeline, worklist, caseload or statistics.
+        /// case_timeline, worklist, caseload or statistics; `all` rebuilds every view at
+        /// once from one read of the log.
         name: String,
         #[command(flatten)]
         args: DatabaseArgs,
@@ -641,9 +642,9 @@ async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
 
 async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
     with_store(args, |store| async move {
-        let view = projections::view(&domain::rules::RuleBook::norwegian(), name)?;
+        let rules = domain::rules::RuleBook::norwegian();
         let mut last_report = std::time::Instant::now();
-        let (applied, checkpoint) = projections::rebuild(&store, &view, 1000, |progress| {
+        let progress = |progress: projections::RebuildProgress| {
             if last_report.elapsed() >= std::time::Duration::from_secs(1)
                 || progress.applied >= progress.total
             {
@@ -656,11 +657,22 @@ async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
                     "rebuilding"
                 );
             }
-        })
-        .await?;
-        print_lines(&[format!(
-            "{name}: rebuilt from {applied} events and swapped in at {checkpoint}"
-        )]);
+        };
+        let rebuilt = if name == "all" {
+            projections::rebuild_all(&store, projections::views(&rules), 1000, progress).await?
+        } else {
+            let view = projections::view(&rules, name)?;
+            let (applied, checkpoint) = projections::rebuild(&store, &view, 1000, progress).await?;
+            vec![(projections::Projection::name(&view), applied, checkpoint)]
+        };
+        print_lines(
+            &rebuilt
+                .iter()
+                .map(|(name, applied, checkpoint)| {
+                    format!("{name}: rebuilt from {applied} events and swapped in at {checkpoint}")
+                })
+                .collect::<Vec<_>>(),
+        );
         anyhow::Ok(())
     })
     .await
