@@ -8,9 +8,9 @@
 //! ones moved into `public`. Readers see the old tables until the commit and the new ones
 //! after; the live runner resumes on the new ones from the checkpoint the swap left.
 //!
-//! Why `rebuild_all` reads once for every view: reading and decoding the log was about a
-//! fifth of a view's replay, and one view at a time left a core idle while it waited on
-//! PostgreSQL. The views then apply side by side, each in its own scratch schema.
+//! Why `rebuild_all` reads once for every view: reading and decoding the log was a fifth of
+//! the replaying process's CPU time (`perf` over the worklist's replay in `bench rebuild`),
+//! and one view at a time left a core idle while it waited on PostgreSQL. The views then apply side by side, each in its own scratch schema.
 
 use std::sync::Arc;
 use std::time::Instant;
