@@ -218,17 +218,7 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
     );
     let (read, read_time) = raw_read(&pool).await?;
     let raw_rate = read as f64 / read_time.as_secs_f64().max(1e-9);
-    report.row(
-        vec![
-            "raw streamed read".into(),
-            read.to_string(),
-            format!("{:.1}", read_time.as_secs_f64()),
-            format!("{raw_rate:.0}"),
-            "1.00".into(),
-        ],
-        json!({"what": "raw streamed read", "events": read,
-               "seconds": read_time.as_secs_f64(), "events_per_second": raw_rate}),
-    );
+    rate_row(&mut report, "raw streamed read", read, read_time, raw_rate);
     let views = if options.views.is_empty() {
         projections::views(&rules)
     } else {
@@ -250,19 +240,8 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
         .with_context(|| format!("rebuilding {name}"))?;
         let elapsed = started.elapsed();
         total += elapsed;
-        let rate = applied as f64 / elapsed.as_secs_f64().max(1e-9);
-        report.row(
-            vec![
-                format!("rebuild {name}"),
-                applied.to_string(),
-                format!("{:.1}", elapsed.as_secs_f64()),
-                format!("{rate:.0}"),
-                format!("{:.3}", rate / raw_rate),
-            ],
-            json!({"what": format!("rebuild {name}"), "events": applied,
-                   "seconds": elapsed.as_secs_f64(), "events_per_second": rate,
-                   "ratio_to_raw_read": rate / raw_rate}),
-        );
+        let what = format!("rebuild {name}");
+        rate_row(&mut report, &what, applied, elapsed, raw_rate);
     }
     if options.views.is_empty() {
         let mut progress = Progress::new("rebuilding all four at once");
@@ -277,19 +256,8 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
         .context("rebuilding all four at once")?;
         let elapsed = started.elapsed();
         let applied = rebuilt.first().map_or(0, |(_, applied, _)| *applied);
-        let rate = applied as f64 / elapsed.as_secs_f64().max(1e-9);
-        report.row(
-            vec![
-                "all four at once, one read".into(),
-                applied.to_string(),
-                format!("{:.1}", elapsed.as_secs_f64()),
-                format!("{rate:.0}"),
-                format!("{:.3}", rate / raw_rate),
-            ],
-            json!({"what": "all four at once, one read", "events": applied,
-                   "seconds": elapsed.as_secs_f64(), "events_per_second": rate,
-                   "ratio_to_raw_read": rate / raw_rate}),
-        );
+        let what = "all four at once, one read";
+        let rate = rate_row(&mut report, what, applied, elapsed, raw_rate);
         report.summary(
             "every_view_rebuilt_at_once_events_per_second",
             json!(round(rate, 0)),
@@ -310,4 +278,22 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
     report.finish(out)?;
     pool.close().await;
     Ok(())
+}
+
+/// A row of events, seconds, events/s and the ratio to the raw read; returns the rate.
+fn rate_row(report: &mut Report, what: &str, events: u64, elapsed: Duration, raw_rate: f64) -> f64 {
+    let rate = events as f64 / elapsed.as_secs_f64().max(1e-9);
+    let ratio = rate / raw_rate.max(1e-9);
+    report.row(
+        vec![
+            what.to_owned(),
+            events.to_string(),
+            format!("{:.1}", elapsed.as_secs_f64()),
+            format!("{rate:.0}"),
+            format!("{ratio:.3}"),
+        ],
+        json!({"what": what, "events": events, "seconds": elapsed.as_secs_f64(),
+               "events_per_second": rate, "ratio_to_raw_read": ratio}),
+    );
+    rate
 }
