@@ -43,7 +43,7 @@ async fn received_event(app: &TestApp, report_id: &str) -> ReportEvent {
         .expect("stream read");
     assert_eq!(events.len(), 1, "one event per received report");
     let event = events.into_iter().next().expect("one event");
-    ReportEvent::from_stored(&event.event_type, 1, event.payload).expect("decodes")
+    ReportEvent::from_stored(&event.event_type, 1, &event.payload).expect("decodes")
 }
 
 #[tokio::test]

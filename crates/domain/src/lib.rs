@@ -80,17 +80,19 @@ pub trait StoredEvent: Serialize + DeserializeOwned {
     }
 
     /// Reads a stored event back, refusing types and versions this build does not know (an
-    /// upcaster in the shell must bring old versions up first).
+    /// upcaster in the shell must bring old versions up first). Reads from the payload where
+    /// it lies: a view decodes each event of the log, and copying the payload first was a
+    /// large part of that.
     fn from_stored(
         event_type: &str,
         schema_version: u32,
-        payload: serde_json::Value,
+        payload: &serde_json::Value,
     ) -> Result<Self, DomainError> {
         let unknown = || DomainError::UnknownStoredEvent {
             event_type: event_type.to_owned(),
             schema_version,
         };
-        let event: Self = serde_json::from_value(payload).map_err(|_| unknown())?;
+        let event = Self::deserialize(payload).map_err(|_| unknown())?;
         if event.event_type() != event_type || event.schema_version() != schema_version {
             return Err(unknown());
         }

@@ -268,7 +268,8 @@ impl Handler {
                 let schema_version = u32::try_from(recorded.schema_version).map_err(|_| {
                     Error::Internal(format!("negative schema version in {stream_id}"))
                 })?;
-                let event = E::from_stored(&recorded.event_type, schema_version, recorded.payload)?;
+                let event =
+                    E::from_stored(&recorded.event_type, schema_version, &recorded.payload)?;
                 if !visit(event) {
                     return Ok(version);
                 }

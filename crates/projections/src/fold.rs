@@ -169,9 +169,8 @@ impl Memory {
         if let Some(id) = stream_uuid(projection, record, "report-")? {
             let id = ReportId::new(id);
             self.saw(|seen| seen.reports.insert(id));
-            let event =
-                ReportEvent::from_stored(&record.event_type, version, record.payload.clone())
-                    .map_err(|error| apply_error(projection, record.position, error))?;
+            let event = ReportEvent::from_stored(&record.event_type, version, &record.payload)
+                .map_err(|error| apply_error(projection, record.position, error))?;
             let before = match self.reports.take(&id) {
                 Some(state) => state,
                 // The stream's first event: nothing to read.
@@ -199,7 +198,7 @@ impl Memory {
         if let Some(id) = stream_uuid(projection, record, "case-")? {
             let id = CaseId::new(id);
             self.saw(|seen| seen.cases.insert(id));
-            let event = CaseEvent::from_stored(&record.event_type, version, record.payload.clone())
+            let event = CaseEvent::from_stored(&record.event_type, version, &record.payload)
                 .map_err(|error| apply_error(projection, record.position, error))?;
             let before = match self.cases.take(&id) {
                 Some(state) => state,
@@ -323,7 +322,7 @@ impl Memory {
                 break;
             }
             let version = u32::try_from(event.schema_version).unwrap_or(0);
-            let decoded = E::from_stored(&event.event_type, version, event.payload)
+            let decoded = E::from_stored(&event.event_type, version, &event.payload)
                 .map_err(|error| apply_error(projection, event.position, error))?;
             state = evolve(state, &decoded);
         }

@@ -42,10 +42,9 @@ pub(crate) async fn sync(
         .into_iter()
         .collect(),
     };
-    // serde_json's map is ordered by key, so a row's text is canonical.
     let wanted: OpenRows = rows
         .iter()
-        .map(|(key, columns)| (key.clone(), Value::Object(columns.clone()).to_string()))
+        .map(|(key, columns)| (key.clone(), fingerprint(columns)))
         .collect();
     for (key, fingerprint) in &open {
         if wanted.get(key) != Some(fingerprint) {
@@ -62,4 +61,10 @@ pub(crate) async fn sync(
     }
     memory.keep_open_rows(table, stream_id, wanted);
     Ok(())
+}
+
+/// A row's text, its identity: serde_json's map is ordered by key, so the text is canonical.
+fn fingerprint(columns: &Map<String, Value>) -> String {
+    // Serializing a map of JSON values to a string cannot fail.
+    serde_json::to_string(columns).unwrap_or_default()
 }
