@@ -447,9 +447,7 @@ impl Handler {
             stream_id: last_conflict,
         })
     }
-}
 
-impl Handler {
     /// The first answer to a command id sent again, given only for the same stream and to a
     /// caller who reaches it: an id reused for another command is the caller's mistake, and
     /// a replay must not tell another municipality what the first command wrote.

@@ -87,7 +87,7 @@ impl Intake {
             .execute_many(
                 command_id,
                 &principal,
-                ("report", &report_stream),
+                (<ReportStream as handling::Stream>::NOUN, &report_stream),
                 || async {
                     let handler = &self.handler;
                     let (report_state, report_version) = handler
