@@ -32,8 +32,8 @@ use crate::writes::Writes;
 /// first.
 const CAPACITY: usize = 10_000;
 
-/// Streams a memory from the log's start keeps the ids of at most (16 bytes each, about
-/// 20 MB with the set's overhead); past that it reads unseen streams like any other memory.
+/// Streams a memory from the log's start keeps the ids of at most (16 bytes each, plus the
+/// set's overhead); past that it reads unseen streams like any other memory.
 const SEEN_LIMIT: usize = 1_000_000;
 
 /// An event of one of the domain's two stream kinds, with its stream's state before and
