@@ -661,7 +661,8 @@ async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
         let rebuilt = if name == "all" {
             projections::rebuild_all(&store, projections::views(&rules), 1000, progress).await?
         } else {
-            let view = projections::view(&rules, name)?;
+            let view = projections::view(&rules, name)
+                .context("rebuild takes the name of a view, or all")?;
             let (applied, checkpoint) = projections::rebuild(&store, &view, 1000, progress).await?;
             vec![(projections::Projection::name(&view), applied, checkpoint)]
         };

@@ -148,6 +148,14 @@ async fn up_keeps_its_data_between_runs_and_stops_its_server() {
         rebuilt.contains("worklist: rebuilt from") && rebuilt.contains("swapped in"),
         "{rebuilt}"
     );
+    let all = vern(&["projections", "rebuild", "all"]);
+    for view in ["case_timeline", "worklist", "caseload", "statistics"] {
+        assert!(
+            all.lines()
+                .any(|line| line.starts_with(&format!("{view}: rebuilt from"))),
+            "{view} missing from:\n{all}"
+        );
+    }
     let unknown = Command::new(VERN)
         .args(["projections", "rebuild", "nonsense", "--data-dir"])
         .arg(&data_dir.0)
@@ -155,10 +163,10 @@ async fn up_keeps_its_data_between_runs_and_stops_its_server() {
         .output()
         .unwrap();
     assert!(!unknown.status.success());
+    let refusal = String::from_utf8_lossy(&unknown.stderr);
     assert!(
-        String::from_utf8_lossy(&unknown.stderr).contains("no projection named \"nonsense\""),
-        "{}",
-        String::from_utf8_lossy(&unknown.stderr)
+        refusal.contains("no projection named \"nonsense\"") && refusal.contains("or all"),
+        "{refusal}"
     );
 
     let (status, log) = second.terminate();
