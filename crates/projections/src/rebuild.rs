@@ -72,7 +72,8 @@ pub async fn rebuild_with<P: Projection>(
 /// batch to every view, each applies it on its own connection and task, so the views share
 /// the reading and decoding and use more than one core. Each view then catches up and swaps
 /// in as [`rebuild`] does. Progress counts the events read, at most two batches ahead of
-/// the slowest view. Returns each view's name, events applied and checkpoint.
+/// the slowest view. Returns each view's name, events applied and checkpoint; if a view
+/// fails, the others still finish and swap in, and the first failure is returned.
 pub async fn rebuild_all(
     store: &EventStore,
     views: Vec<View>,
@@ -129,14 +130,17 @@ async fn read_for_all(
         });
     }
     drop(senders);
-    let mut done = Vec::with_capacity(tasks.len());
+    // Every view ends (swapped in, or failed and left as it was) before the first failure
+    // is told, so none is cut off halfway through its swap.
+    let mut outcomes = Vec::with_capacity(tasks.len());
     for task in tasks {
-        let outcome = task
-            .await
-            .map_err(|error| Error::Rebuild(error.to_string()))?;
-        done.push(outcome?);
+        outcomes.push(
+            task.await
+                .map_err(|error| Error::Rebuild(error.to_string()))
+                .and_then(|outcome| outcome),
+        );
     }
-    Ok(done)
+    outcomes.into_iter().collect()
 }
 
 /// One view's part of [`rebuild_all`]: the batches the reader hands it, then its swap.
