@@ -76,9 +76,10 @@ async fn a_command_id_sent_again_with_another_command_or_by_another_municipality
 
     let app = tests::TestApp::spawn().await;
     let case_id = crate::case_under_investigation(&app, 41).await;
+    let submission = report(vec![child(40)], public_reporter());
     let submitted = app
         .intake()
-        .submit_report(report(vec![child(40)], public_reporter()))
+        .submit_report(submission.clone())
         .await
         .unwrap()
         .into_inner();
@@ -151,12 +152,39 @@ async fn a_command_id_sent_again_with_another_command_or_by_another_municipality
         600,
     ));
     let denied = assert_code(
-        InvestigationServiceClient::with_interceptor(app.channel(), tests::Bearer::new(oslo))
-            .start_investigation(start)
-            .await,
+        InvestigationServiceClient::with_interceptor(
+            app.channel(),
+            tests::Bearer::new(oslo.clone()),
+        )
+        .start_investigation(start.clone())
+        .await,
         Code::PermissionDenied,
     );
     assert!(!denied.message().contains(&case_id), "{denied:?}");
+    let denied = assert_code(
+        intake::intake_service_client::IntakeServiceClient::with_interceptor(
+            app.channel(),
+            tests::Bearer::new(oslo),
+        )
+        .submit_report(submission)
+        .await,
+        Code::PermissionDenied,
+    );
+    assert!(
+        !denied.message().contains(&submitted.report_id),
+        "{denied:?}"
+    );
+
+    // A report submitted with the investigation's command id.
+    names_command_id(assert_code(
+        app.intake()
+            .submit_report(intake::SubmitReportRequest {
+                command_id: start.command_id.clone(),
+                ..report(vec![child(42)], public_reporter())
+            })
+            .await,
+        Code::InvalidArgument,
+    ));
     assert_eq!(app.event_count().await, count);
 }
 

@@ -58,10 +58,10 @@ impl Error {
 
     /// A command id sent again with another command than the first: the caller's mistake,
     /// answered as such rather than with the first command's result.
-    pub fn command_id_reused(noun: &str) -> Self {
+    pub fn command_id_reused() -> Self {
         Self::invalid(
             "command_id",
-            format!("was already used for another command on this {noun}; send a new id"),
+            "was already used for another command; send a new id for a new command",
         )
     }
 }

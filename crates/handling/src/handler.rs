@@ -451,14 +451,14 @@ impl Handler {
     /// The first answer to a command id sent again, given only for the same stream and to a
     /// caller who reaches it: an id reused for another command is the caller's mistake, and
     /// a replay must not tell another municipality what the first command wrote.
-    async fn replay(
+    pub async fn replay(
         &self,
         principal: &Principal,
         (noun, stream_id): (&'static str, &str),
         first: AppendResult,
     ) -> Result<AppendResult, Error> {
         if first.version_of(stream_id).is_none() {
-            return Err(Error::command_id_reused(noun));
+            return Err(Error::command_id_reused());
         }
         let municipality = self.store.stream_municipality(stream_id).await?;
         principal.reach(noun, municipality.as_deref())?;

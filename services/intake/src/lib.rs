@@ -41,13 +41,26 @@ impl Intake {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let command_id = common::command_id(&request.command_id)?;
-        // A replay answers with the report the first submission created.
+        // A replay answers with the report the first submission created, if it was one and
+        // the caller reaches it.
         if let Some(first) = self.handler.store().command_result(command_id).await? {
             let stream = first
                 .streams
-                .first()
-                .map(|s| s.stream_id.clone())
-                .ok_or_else(|| Error::Internal("stored result names no stream".into()))?;
+                .iter()
+                .find_map(|s| {
+                    s.stream_id
+                        .strip_prefix("report-")
+                        .map(|_| s.stream_id.clone())
+                })
+                .ok_or_else(|| Error::command_id_reused())?;
+            let first = self
+                .handler
+                .replay(
+                    &principal,
+                    (<ReportStream as handling::Stream>::NOUN, &stream),
+                    first,
+                )
+                .await?;
             return Ok(pb::SubmitReportResponse {
                 report_id: stream.trim_start_matches("report-").to_owned(),
                 result: Some(common::write_result(&stream, &first)),
