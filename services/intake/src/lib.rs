@@ -52,7 +52,7 @@ impl Intake {
                         .strip_prefix("report-")
                         .map(|_| s.stream_id.clone())
                 })
-                .ok_or_else(|| Error::command_id_reused())?;
+                .ok_or_else(Error::command_id_reused)?;
             let first = self
                 .handler
                 .replay(

@@ -169,7 +169,7 @@ impl Partners {
             .and_then(serde_json::Value::as_u64)
             .and_then(|number| u32::try_from(number).ok())
             .filter(|_| event.event_type == "PartnersInvitedToConsultation")
-            .ok_or_else(|| Error::command_id_reused())?;
+            .ok_or_else(Error::command_id_reused)?;
         Ok(pb::Invited {
             consultation,
             result: Some(result),
