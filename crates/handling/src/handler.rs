@@ -398,17 +398,22 @@ impl Handler {
         A: FnMut() -> F,
         F: Future<Output = Result<Vec<StreamWrite>, Error>>,
     {
-        if let Some(first) = self.store.command_result(command_id).await? {
-            return self.replay(principal, target, first).await;
-        }
         let mut metadata = EventMetadata::for_command(command_id, principal.actor());
         metadata.traceparent = crate::trace::current_traceparent();
         let mut last_conflict = String::new();
         for _ in 0..self.max_attempts {
-            let streams = attempt().await?;
-            if streams.iter().all(|write| write.events.is_empty()) {
-                return Ok(unchanged(&streams));
-            }
+            // A command id seen before is found by the append itself; only when deciding it
+            // again refuses it or writes nothing (its step has happened) is the first answer
+            // looked up here, so a first sending costs no lookup.
+            let streams = match attempt().await {
+                Ok(streams) if streams.iter().any(|write| !write.events.is_empty()) => streams,
+                decided => {
+                    if let Some(first) = self.store.command_result(command_id).await? {
+                        return self.replay(principal, target, first).await;
+                    }
+                    return decided.map(|streams| unchanged(&streams));
+                }
+            };
             let request = AppendRequest {
                 metadata: metadata.clone(),
                 streams,
@@ -431,6 +436,9 @@ impl Handler {
                 .append_duration
                 .record(started.elapsed().as_secs_f64(), &[]);
             match appended {
+                Ok(result) if result.replayed => {
+                    return self.replay(principal, target, result).await;
+                }
                 Ok(result) => return Ok(result),
                 Err(eventstore::Error::Conflict { stream_id, .. }) => {
                     tracing::debug!(%stream_id, "conflict; deciding again");
@@ -451,7 +459,7 @@ impl Handler {
     /// The first answer to a command id sent again, given only for the same stream and to a
     /// caller who reaches it: an id reused for another command is the caller's mistake, and
     /// a replay must not tell another municipality what the first command wrote.
-    pub async fn replay(
+    async fn replay(
         &self,
         principal: &Principal,
         (noun, stream_id): (&'static str, &str),

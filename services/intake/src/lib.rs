@@ -17,7 +17,6 @@ use handling::audit::Subject;
 use handling::principal::Principal;
 use handling::{CaseStream, Error, Handler, ReportStream, convert as common, writes};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 /// The intake service over a command handler.
 #[derive(Clone)]
@@ -41,32 +40,12 @@ impl Intake {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
         let command_id = common::command_id(&request.command_id)?;
-        // A replay answers with the report the first submission created, if it was one and
-        // the caller reaches it.
-        if let Some(first) = self.handler.store().command_result(command_id).await? {
-            let stream = first
-                .streams
-                .iter()
-                .find_map(|s| {
-                    s.stream_id
-                        .strip_prefix("report-")
-                        .map(|_| s.stream_id.clone())
-                })
-                .ok_or_else(Error::command_id_reused)?;
-            let first = self
-                .handler
-                .replay(
-                    &principal,
-                    (<ReportStream as handling::Stream>::NOUN, &stream),
-                    first,
-                )
-                .await?;
-            return Ok(pb::SubmitReportResponse {
-                report_id: stream.trim_start_matches("report-").to_owned(),
-                result: Some(common::write_result(&stream, &first)),
-            });
-        }
-        let report_id = ReportId::new(Uuid::new_v4());
+        // Fixed by the command id, so a submission sent again names the same report and the
+        // handler answers it with the first result (and nothing is looked up before).
+        let report_id = ReportId::new(domain::values::derived_id(&[
+            b"vern/submitted-report/",
+            command_id.as_bytes(),
+        ]));
         let now = self.handler.now();
         let command = convert::receive_report(request, report_id, &self.handler, now)?;
         let result = self
