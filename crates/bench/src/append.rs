@@ -132,18 +132,13 @@ pub(crate) async fn run(
         let ratio = ratio(&store_load, &raw_load);
         ratios.insert(writers.to_string(), json!(round(ratio, 3)));
         report.row(
-            vec![
-                writers.to_string(),
-                format!("{:.0}", store_load.per_second),
-                format!("{:.2}", store_load.p50_ms),
-                format!("{:.2}", store_load.p95_ms),
-                format!("{:.2}", store_load.p99_ms),
-                format!("{:.0}", raw_load.per_second),
-                format!("{:.2}", raw_load.p50_ms),
-                format!("{:.2}", raw_load.p95_ms),
-                format!("{:.2}", raw_load.p99_ms),
-                format!("{ratio:.2}"),
-            ],
+            [
+                vec![writers.to_string()],
+                store_load.cells().to_vec(),
+                raw_load.cells().to_vec(),
+                vec![format!("{ratio:.2}")],
+            ]
+            .concat(),
             json!({"writers": writers, "store": store_load, "raw_insert": raw_load, "ratio": ratio}),
         );
     }

@@ -198,17 +198,16 @@ pub(crate) async fn run(
         for (load, measured) in [("SubmitReport", &submit), ("mix", &lifecycle)] {
             let ratio = ratio(measured, &raw);
             report.row(
-                vec![
-                    callers.to_string(),
-                    load.to_owned(),
-                    format!("{:.0}", measured.per_second),
-                    format!("{:.2}", measured.p50_ms),
-                    format!("{:.2}", measured.p95_ms),
-                    format!("{:.2}", measured.p99_ms),
-                    measured.failed.to_string(),
-                    format!("{:.0}", raw.per_second),
-                    format!("{ratio:.2}"),
-                ],
+                [
+                    vec![callers.to_string(), load.to_owned()],
+                    measured.cells().to_vec(),
+                    vec![
+                        measured.failed.to_string(),
+                        format!("{:.0}", raw.per_second),
+                        format!("{ratio:.2}"),
+                    ],
+                ]
+                .concat(),
                 json!({"callers": callers, "load": load, "commands": measured,
                        "raw_insert": raw, "ratio": round(ratio, 3)}),
             );

@@ -156,15 +156,12 @@ pub(crate) async fn run(
         };
         for (load, measured) in [("GetCase", &reads), ("audit insert", &inserts)] {
             report.row(
-                vec![
-                    callers.to_string(),
-                    load.to_owned(),
-                    format!("{:.0}", measured.per_second),
-                    format!("{:.2}", measured.p50_ms),
-                    format!("{:.2}", measured.p95_ms),
-                    format!("{:.2}", measured.p99_ms),
-                    measured.failed.to_string(),
-                ],
+                [
+                    vec![callers.to_string(), load.to_owned()],
+                    measured.cells().to_vec(),
+                    vec![measured.failed.to_string()],
+                ]
+                .concat(),
                 json!({"callers": callers, "load": load, "measured": measured}),
             );
         }

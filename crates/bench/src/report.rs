@@ -23,6 +23,16 @@ pub(crate) struct Throughput {
 }
 
 impl Throughput {
+    /// The table cells every scenario shows for a load: per second, then p50, p95, p99 (ms).
+    pub(crate) fn cells(&self) -> [String; 4] {
+        [
+            format!("{:.0}", self.per_second),
+            format!("{:.2}", self.p50_ms),
+            format!("{:.2}", self.p95_ms),
+            format!("{:.2}", self.p99_ms),
+        ]
+    }
+
     pub(crate) fn from_latencies(
         mut latencies: Vec<Duration>,
         failed: u64,
