@@ -408,8 +408,8 @@ impl Handler {
             let streams = match attempt().await {
                 Ok(streams) if streams.iter().any(|write| !write.events.is_empty()) => streams,
                 decided => {
-                    if let Some(first) = self.store.command_result(command_id).await? {
-                        return self.replay(principal, target, first).await;
+                    if let Some(first) = self.first_answer(command_id, principal, target).await? {
+                        return Ok(first);
                     }
                     return decided.map(|streams| unchanged(&streams));
                 }
@@ -454,6 +454,20 @@ impl Handler {
         Err(Error::Aborted {
             stream_id: last_conflict,
         })
+    }
+
+    /// The first answer to `command_id` if it was sent before, checked as [`Self::replay`]
+    /// checks it; `None` for a command id never seen.
+    pub async fn first_answer(
+        &self,
+        command_id: Uuid,
+        principal: &Principal,
+        target: (&'static str, &str),
+    ) -> Result<Option<AppendResult>, Error> {
+        match self.store.command_result(command_id).await? {
+            Some(first) => self.replay(principal, target, first).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The first answer to a command id sent again, given only for the same stream and to a

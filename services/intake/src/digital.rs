@@ -65,8 +65,13 @@ pub async fn import(
         Ok(report) => report,
         Err(error) => {
             // A document rejected now may have been received before under this id (a later
-            // delivery of it cannot be worse than the first): answer as the first time.
-            if let Some(first) = handler.store().command_result(message_id).await? {
+            // delivery of it cannot be worse than the first): answer as the first time, if
+            // that was this report and the caller reaches it.
+            let target = (
+                <handling::ReportStream as handling::Stream>::NOUN,
+                stream.as_str(),
+            );
+            if let Some(first) = handler.first_answer(message_id, principal, target).await? {
                 return Ok(received(report_id, &stream, &first));
             }
             tracing::info!(
