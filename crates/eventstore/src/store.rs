@@ -143,9 +143,9 @@ impl EventStore {
         decode_outcome(outcome)
     }
 
-    /// The result of a command already appended, if any: a service checks this before deciding,
-    /// so a retried command is answered with its first result even when deciding it again
-    /// would now be refused.
+    /// The result of a command already appended, if any: a service looks here when deciding a
+    /// command again refuses it (its step has happened), so a retried command is answered with
+    /// its first result; an append of a known command id returns that result by itself.
     pub async fn command_result(&self, command_id: Uuid) -> Result<Option<AppendResult>, Error> {
         let stored: Option<Value> =
             sqlx::query_scalar("select result from commands where command_id = $1")
