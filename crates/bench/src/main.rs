@@ -22,6 +22,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The allocator `vern` uses (see its `main.rs`), so that replays and loads run in the bench
+/// process as they do in the server.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "bench", about = "Vern's benchmarks and fault runs")]
 struct Cli {
@@ -100,6 +105,9 @@ enum Scenario {
         /// Only these views (comma-separated names); all four by default.
         #[arg(long, value_delimiter = ',')]
         views: Vec<String>,
+        /// Only the rebuild of all four at once, not each view on its own first.
+        #[arg(long, conflicts_with = "views")]
+        at_once_only: bool,
     },
 }
 
@@ -197,11 +205,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             events,
             batch_size,
             views,
+            at_once_only,
         } => {
             let options = rebuild::Options {
                 events,
                 batch_size,
                 views,
+                at_once_only,
             };
             rebuild::run(&postgres, &cli.out, options).await
         }

@@ -65,8 +65,9 @@ impl Step {
     }
 }
 
-/// Open rows of one stream in one table: item key → fingerprint (see `intervals`).
-pub(crate) type OpenRows = BTreeMap<String, String>;
+/// Open rows of one stream in one table: item key → a hash of its fingerprint (see
+/// `intervals`); the hash, not the text, so that a memory holding many streams stays small.
+pub(crate) type OpenRows = BTreeMap<String, u64>;
 
 /// What a runner knows of the log it has applied so far (see the module docs).
 pub struct Memory {

@@ -40,23 +40,30 @@ pub(crate) async fn sync(
         .fetch_all(&mut *connection)
         .await?
         .into_iter()
+        .map(|(key, fingerprint)| (key, hash(&fingerprint)))
         .collect(),
     };
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|(key, columns)| {
+            let text = fingerprint(&columns);
+            (key, hash(&text), text, columns)
+        })
+        .collect();
     let wanted: OpenRows = rows
         .iter()
-        .map(|(key, columns)| (key.clone(), fingerprint(columns)))
+        .map(|(key, hash, ..)| (key.clone(), *hash))
         .collect();
-    for (key, fingerprint) in &open {
-        if wanted.get(key) != Some(fingerprint) {
+    for (key, hash) in &open {
+        if wanted.get(key) != Some(hash) {
             memory.writes().close(table, stream_id, key, at);
         }
     }
-    for (key, mut row) in rows {
-        let fingerprint = wanted.get(&key).cloned().unwrap_or_default();
-        if open.get(&key) == Some(&fingerprint) {
+    for (key, hash, text, mut row) in rows {
+        if open.get(&key) == Some(&hash) {
             continue;
         }
-        row.insert("fingerprint".into(), Value::from(fingerprint));
+        row.insert("fingerprint".into(), Value::from(text));
         memory.writes().open(table, stream_id, key, at, row);
     }
     memory.keep_open_rows(table, stream_id, wanted);
@@ -67,4 +74,13 @@ pub(crate) async fn sync(
 fn fingerprint(columns: &Map<String, Value>) -> String {
     // Serializing a map of JSON values to a string cannot fail.
     serde_json::to_string(columns).unwrap_or_default()
+}
+
+/// What the memory keeps of a fingerprint. The same in every process of one build
+/// (`DefaultHasher::new` has fixed keys), and compared only within one.
+fn hash(fingerprint: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hasher as _};
+    let mut hasher = DefaultHasher::new();
+    hasher.write(fingerprint.as_bytes());
+    hasher.finish()
 }

@@ -13,6 +13,12 @@ use platform::auth::{Claims, SigningKey};
 use vern::database::Database;
 use vern::server::{self, ServiceName};
 
+/// mimalloc rather than the system allocator: the views and the services allocate many small
+/// short-lived values (decoded events, rows as JSON), and glibc's malloc and free were a
+/// third of a view replay's CPU time (`perf`, see crates/bench/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "vern",
