@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
+use std::sync::{Arc, Mutex};
 
 use domain::StoredEvent;
 use domain::case::{self, CaseEvent, CaseId, CaseState};
@@ -37,18 +38,19 @@ const CAPACITY: usize = 10_000;
 const SEEN_LIMIT: usize = 1_000_000;
 
 /// An event of one of the domain's two stream kinds, with its stream's state before and
-/// after it.
+/// after it. Shared, not copied: the memory keeps the state after, and views replaying side
+/// by side share the decoded event and the state after (see [`SharedSteps`]).
 pub(crate) enum Step {
     Report {
-        event: ReportEvent,
-        before: ReportState,
-        after: ReportState,
+        event: Arc<ReportEvent>,
+        before: Arc<ReportState>,
+        after: Arc<ReportState>,
     },
     Case {
         id: CaseId,
-        event: CaseEvent,
-        before: CaseState,
-        after: CaseState,
+        event: Arc<CaseEvent>,
+        before: Arc<CaseState>,
+        after: Arc<CaseState>,
     },
     /// Streams the views do not read.
     Other,
@@ -75,8 +77,8 @@ pub struct Memory {
     capacity: usize,
     /// Position of the last event stepped; the states below hold at it.
     at: Position,
-    reports: Recent<ReportId, ReportState>,
-    cases: Recent<CaseId, CaseState>,
+    reports: Recent<ReportId, Arc<ReportState>>,
+    cases: Recent<CaseId, Arc<CaseState>>,
     open_rows: Recent<(&'static str, String), OpenRows>,
     /// The stream of the event being stepped, if that is its first event: it has no rows yet.
     new_stream: Option<String>,
@@ -85,6 +87,8 @@ pub struct Memory {
     seen: Option<Seen>,
     /// What the batch being applied has written (see `writes`).
     writes: Writes,
+    /// Steps shared with the memories of views replaying the same log side by side.
+    shared: Option<Arc<SharedSteps>>,
 }
 
 impl Memory {
@@ -105,6 +109,7 @@ impl Memory {
             new_stream: None,
             seen: None,
             writes: Writes::default(),
+            shared: None,
         }
     }
 
@@ -170,26 +175,40 @@ impl Memory {
         if let Some(id) = stream_uuid(projection, record, "report-")? {
             let id = ReportId::new(id);
             self.saw(|seen| seen.reports.insert(id));
-            let event = ReportEvent::from_stored(&record.event_type, version, &record.payload)
-                .map_err(|error| apply_error(projection, record.position, error))?;
             let before = match self.reports.take(&id) {
                 Some(state) => state,
                 // The stream's first event: nothing to read.
-                None if record.stream_version == 1 => ReportState::default(),
+                None if record.stream_version == 1 => Arc::default(),
                 None => {
                     let stream = id.stream_name();
-                    self.read(
-                        projection,
-                        connection,
-                        &stream,
-                        report::evolve,
-                        Some(record),
+                    Arc::new(
+                        self.read(
+                            projection,
+                            connection,
+                            &stream,
+                            report::evolve,
+                            Some(record),
+                        )
+                        .await?,
                     )
-                    .await?
                 }
             };
-            let after = report::evolve(before.clone(), &event);
-            self.reports.insert(id, after.clone());
+            let (event, after) = match self.shared_step(record.position) {
+                Some(Shared::Report(event, after)) => (event, after),
+                _ => {
+                    let event =
+                        ReportEvent::from_stored(&record.event_type, version, &record.payload)
+                            .map_err(|error| apply_error(projection, record.position, error))?;
+                    let after = Arc::new(report::evolve(ReportState::clone(&before), &event));
+                    let event = Arc::new(event);
+                    self.share_step(
+                        record.position,
+                        Shared::Report(Arc::clone(&event), Arc::clone(&after)),
+                    );
+                    (event, after)
+                }
+            };
+            self.reports.insert(id, Arc::clone(&after));
             return Ok(Step::Report {
                 event,
                 before,
@@ -199,20 +218,34 @@ impl Memory {
         if let Some(id) = stream_uuid(projection, record, "case-")? {
             let id = CaseId::new(id);
             self.saw(|seen| seen.cases.insert(id));
-            let event = CaseEvent::from_stored(&record.event_type, version, &record.payload)
-                .map_err(|error| apply_error(projection, record.position, error))?;
             let before = match self.cases.take(&id) {
                 Some(state) => state,
                 // The stream's first event: nothing to read.
-                None if record.stream_version == 1 => CaseState::default(),
+                None if record.stream_version == 1 => Arc::default(),
                 None => {
                     let stream = id.stream_name();
-                    self.read(projection, connection, &stream, case::evolve, Some(record))
-                        .await?
+                    Arc::new(
+                        self.read(projection, connection, &stream, case::evolve, Some(record))
+                            .await?,
+                    )
                 }
             };
-            let after = case::evolve(before.clone(), &event);
-            self.cases.insert(id, after.clone());
+            let (event, after) = match self.shared_step(record.position) {
+                Some(Shared::Case(event, after)) => (event, after),
+                _ => {
+                    let event =
+                        CaseEvent::from_stored(&record.event_type, version, &record.payload)
+                            .map_err(|error| apply_error(projection, record.position, error))?;
+                    let after = Arc::new(case::evolve(CaseState::clone(&before), &event));
+                    let event = Arc::new(event);
+                    self.share_step(
+                        record.position,
+                        Shared::Case(Arc::clone(&event), Arc::clone(&after)),
+                    );
+                    (event, after)
+                }
+            };
+            self.cases.insert(id, Arc::clone(&after));
             return Ok(Step::Case {
                 id,
                 event,
@@ -229,21 +262,23 @@ impl Memory {
         projection: &'static str,
         connection: &mut PgConnection,
         id: ReportId,
-    ) -> Result<ReportState, Error> {
+    ) -> Result<Arc<ReportState>, Error> {
         let unseen = self
             .seen
             .as_ref()
             .is_some_and(|seen| !seen.reports.contains(&id));
         let state = match self.reports.take(&id) {
             Some(state) => state,
-            None if unseen => ReportState::default(),
+            None if unseen => Arc::default(),
             None => {
                 let stream = id.stream_name();
-                self.read(projection, connection, &stream, report::evolve, None)
-                    .await?
+                Arc::new(
+                    self.read(projection, connection, &stream, report::evolve, None)
+                        .await?,
+                )
             }
         };
-        self.reports.insert(id, state.clone());
+        self.reports.insert(id, Arc::clone(&state));
         Ok(state)
     }
 
@@ -253,21 +288,23 @@ impl Memory {
         projection: &'static str,
         connection: &mut PgConnection,
         id: CaseId,
-    ) -> Result<CaseState, Error> {
+    ) -> Result<Arc<CaseState>, Error> {
         let unseen = self
             .seen
             .as_ref()
             .is_some_and(|seen| !seen.cases.contains(&id));
         let state = match self.cases.take(&id) {
             Some(state) => state,
-            None if unseen => CaseState::default(),
+            None if unseen => Arc::default(),
             None => {
                 let stream = id.stream_name();
-                self.read(projection, connection, &stream, case::evolve, None)
-                    .await?
+                Arc::new(
+                    self.read(projection, connection, &stream, case::evolve, None)
+                        .await?,
+                )
             }
         };
-        self.cases.insert(id, state.clone());
+        self.cases.insert(id, Arc::clone(&state));
         Ok(state)
     }
 
@@ -283,10 +320,10 @@ impl Memory {
         };
         let mut cases = Vec::with_capacity(screening.children.len());
         for child in &screening.children {
-            cases.push(
-                self.case(projection, connection, child.case.case_id())
-                    .await?,
-            );
+            let case = self
+                .case(projection, connection, child.case.case_id())
+                .await?;
+            cases.push(CaseState::clone(&case));
         }
         Ok(cases)
     }
@@ -330,6 +367,82 @@ impl Memory {
         Ok(state)
     }
 }
+
+/// What one view's memory hands the others at an event: the decoded event and the state after.
+#[derive(Clone)]
+enum Shared {
+    Report(Arc<ReportEvent>, Arc<ReportState>),
+    Case(Arc<CaseEvent>, Arc<CaseState>),
+}
+
+/// Steps of the log shared by the memories of views that replay it side by side
+/// (`rebuild_all`): the first to step an event decodes it and moves the stream on, the
+/// others take that, so each event is decoded and folded once, and the states the memories
+/// hold are one copy, not one per view.
+///
+/// Why sound: a state after an event depends on the log prefix alone, and every sharing
+/// memory starts from the log's start and steps every event in order, so each would compute
+/// the same state. An entry is dropped once every other sharer took it.
+pub struct SharedSteps {
+    sharers: usize,
+    steps: Mutex<HashMap<Position, (usize, Shared)>>,
+}
+
+impl SharedSteps {
+    /// For `sharers` memories, each of which will step every event of the log.
+    pub fn new(sharers: usize) -> Arc<Self> {
+        Arc::new(Self {
+            sharers,
+            steps: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+impl Memory {
+    /// A memory for a rebuild: from the log's start, holding up to `REBUILD_CAPACITY`
+    /// entries, and sharing its steps with the other views' memories (see [`SharedSteps`]).
+    pub fn for_rebuild(store: EventStore, shared: Arc<SharedSteps>) -> Self {
+        Self {
+            shared: Some(shared),
+            seen: Some(Seen::default()),
+            ..Self::with_capacity(store, REBUILD_CAPACITY)
+        }
+    }
+
+    /// The step another sharer made at `position`, if any.
+    fn shared_step(&self, position: Position) -> Option<Shared> {
+        let shared = self.shared.as_ref()?;
+        let mut steps = shared
+            .steps
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let (left, step) = steps.get_mut(&position)?;
+        *left -= 1;
+        let step = step.clone();
+        if *left == 0 {
+            steps.remove(&position);
+        }
+        Some(step)
+    }
+
+    fn share_step(&self, position: Position, step: Shared) {
+        if let Some(shared) = &self.shared
+            && shared.sharers > 1
+        {
+            let mut steps = shared
+                .steps
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            steps.insert(position, (shared.sharers - 1, step));
+        }
+    }
+}
+
+/// Entries a rebuild's memory holds at most: ten times a live runner's. On the
+/// million-event log of `bench rebuild` (249,650 streams) a view's replay with the live
+/// capacity read most streams again at each event; see crates/bench/BENCHMARKS.md for the
+/// time and memory this bought.
+const REBUILD_CAPACITY: usize = 100_000;
 
 /// The streams a memory from the log's start has stepped.
 #[derive(Default)]

@@ -95,6 +95,13 @@ pub enum View {
     Statistics(statistics::Statistics),
 }
 
+impl View {
+    /// Whether it folds streams through its memory (`Memory::step`); the timeline does not.
+    pub(crate) fn folds(&self) -> bool {
+        !matches!(self, Self::CaseTimeline(_))
+    }
+}
+
 /// The views in the order `vern` starts them.
 pub fn views(rules: &RuleBook) -> Vec<View> {
     vec![

@@ -10,7 +10,13 @@
 //!
 //! Why `rebuild_all` reads once for every view: reading and decoding the log was a fifth of
 //! the replaying process's CPU time (`perf` over the worklist's replay in `bench rebuild`),
-//! and one view at a time left a core idle while it waited on PostgreSQL. The views then apply side by side, each in its own scratch schema.
+//! and one view at a time left a core idle while it waited on PostgreSQL. The views then
+//! apply side by side, each in its own scratch schema, and fold each stream once between
+//! them.
+//!
+//! Why a rebuild's memory is ten times a live runner's (`Memory::for_rebuild`): a rebuild
+//! meets every stream of the log, a live runner mostly the recent ones; with the live size
+//! the million-event replay read most streams again at each of their events.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,6 +24,7 @@ use std::time::Instant;
 use eventstore::{EventStore, Position, RecordedEvent};
 use sqlx::{Connection as _, Executor as _, PgConnection};
 
+use crate::fold::SharedSteps;
 use crate::{Error, Memory, Projection, View};
 
 /// How far a rebuild has come.
@@ -37,7 +44,7 @@ pub async fn rebuild<P: Projection>(
     batch_size: u32,
     progress: impl FnMut(RebuildProgress),
 ) -> Result<(u64, Position), Error> {
-    let memory = Memory::from_start(store.clone());
+    let memory = Memory::for_rebuild(store.clone(), SharedSteps::new(1));
     rebuild_with(store, projection, batch_size, memory, progress).await
 }
 
@@ -70,24 +77,12 @@ pub async fn rebuild_with<P: Projection>(
 
 /// Rebuilds every view in `views` at once from one read of the log: a reader hands each
 /// batch to every view, each applies it on its own connection and task, so the views share
-/// the reading and decoding and use more than one core. Each view then catches up and swaps
+/// the reading, the decoding and the folding of streams (their memories share steps, see
+/// `fold::SharedSteps`), and use every core the runtime has. Each view then catches up and swaps
 /// in as [`rebuild`] does. Progress counts the events read, at most two batches ahead of
 /// the slowest view. Returns each view's name, events applied and checkpoint; if a view
 /// fails, the others still finish and swap in, and the first failure is returned.
 pub async fn rebuild_all(
-    store: &EventStore,
-    views: Vec<View>,
-    batch_size: u32,
-    progress: impl FnMut(RebuildProgress),
-) -> Result<Vec<(&'static str, u64, Position)>, Error> {
-    // The views' futures run on this thread (a `LocalSet`: they need not be `Send`), while
-    // PostgreSQL does their writes in processes of its own, so both cores stay busy.
-    tokio::task::LocalSet::new()
-        .run_until(read_for_all(store, views, batch_size, progress))
-        .await
-}
-
-async fn read_for_all(
     store: &EventStore,
     views: Vec<View>,
     batch_size: u32,
@@ -96,12 +91,19 @@ async fn read_for_all(
     let started = Instant::now();
     let mut senders = Vec::with_capacity(views.len());
     let mut tasks = Vec::with_capacity(views.len());
+    let shared = SharedSteps::new(views.iter().filter(|view| view.folds()).count());
     for view in views {
         let (sender, batches) = tokio::sync::mpsc::channel::<Arc<Vec<RecordedEvent>>>(2);
         senders.push(sender);
-        tasks.push(tokio::task::spawn_local(replay_batches(
+        let memory = if view.folds() {
+            Memory::for_rebuild(store.clone(), Arc::clone(&shared))
+        } else {
+            Memory::from_start(store.clone())
+        };
+        tasks.push(tokio::spawn(replay_batches(
             store.clone(),
             view,
+            memory,
             batches,
             batch_size,
         )));
@@ -147,10 +149,11 @@ async fn read_for_all(
 async fn replay_batches(
     store: EventStore,
     view: View,
+    memory: Memory,
     mut batches: tokio::sync::mpsc::Receiver<Arc<Vec<RecordedEvent>>>,
     batch_size: u32,
 ) -> Result<(&'static str, u64, Position), Error> {
-    let mut replay = Replay::begin(&store, &view, Memory::from_start(store.clone())).await?;
+    let mut replay = Replay::begin(&store, &view, memory).await?;
     while let Some(batch) = batches.recv().await {
         replay.apply(&view, &batch).await?;
     }
@@ -270,18 +273,16 @@ impl Replay {
         self.memory.flush(&mut transaction).await?;
         let checkpoint = self.position.max(live);
         for table in projection.tables() {
-            sqlx::raw_sql(&format!(
+            let sql = format!(
                 "drop table if exists public.{table} cascade; \
                  alter table {scratch}.{table} set schema public"
-            ))
-            .execute(&mut *transaction)
-            .await?;
+            );
+            transaction.execute(sqlx::raw_sql(&sql)).await?;
         }
         eventstore::save_checkpoint(&mut transaction, name, checkpoint).await?;
         crate::record_schema(&mut transaction, projection).await?;
-        sqlx::raw_sql(&format!("drop schema {scratch} cascade"))
-            .execute(&mut *transaction)
-            .await?;
+        let sql = format!("drop schema {scratch} cascade");
+        transaction.execute(sqlx::raw_sql(&sql)).await?;
         transaction.commit().await?;
         let _ = self.connection.close().await;
         Ok((self.applied, checkpoint))
