@@ -379,8 +379,6 @@ async fn every_lifecycle_step_exports_valid_xml_with_the_scenarios_dates_and_cod
     assert_eq!(attribute(&document, "ForrigeId"), first_id);
     assert_ne!(attribute(&document, "Barnevern Id"), first_id);
     assert_has(&document, "SluttDato=\"2026-10-05\"");
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(&later);
 }
 
 #[tokio::test]
@@ -466,7 +464,6 @@ async fn the_registrys_checks_show_in_the_worklist_before_the_export() {
     let exported = run_export(&app, &export(&app, "2026-06-08T12:00:00Z", &dir)).await;
     assert_eq!(exported.findings.len(), late.len());
     assert_valid(&dir.join(format!("{case_id}.xml")));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn attribute(document: &str, name: &str) -> String {
@@ -482,10 +479,27 @@ fn attribute(document: &str, name: &str) -> String {
         .to_owned()
 }
 
-fn tempdir() -> std::path::PathBuf {
+fn tempdir() -> TempDir {
     let dir = std::env::temp_dir().join(format!("vern-registry-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    TempDir(dir)
+}
+
+/// A directory of the test's own, removed when dropped: after a failed assertion too.
+struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[tokio::test]
