@@ -29,8 +29,8 @@ use uuid::Uuid;
 use crate::Error;
 use crate::writes::Writes;
 
-/// Entries (stream states and streams' open rows) held at most; the least recently used go
-/// first.
+/// Stream states held at most, with the open rows of those streams; the least recently used
+/// go first.
 const CAPACITY: usize = 10_000;
 
 /// Streams a memory from the log's start keeps the ids of at most (16 bytes each, plus the
@@ -147,7 +147,8 @@ impl Memory {
     /// rows the batch wrote are known only here.
     pub async fn flush(&mut self, transaction: &mut PgConnection) -> Result<(), Error> {
         self.writes.flush(transaction).await?;
-        let young = self.reports.young.len() + self.cases.young.len() + self.open_rows.young.len();
+        // Open rows are a few hashes a stream; the states are what weighs.
+        let young = self.reports.young.len() + self.cases.young.len();
         if self.capacity == 0 {
             self.forget_streams();
         } else if young >= self.capacity / 2 {
