@@ -181,6 +181,9 @@ impl<P: Projection> Runner<P> {
                 self.projection
                     .apply(&mut transaction, event, memory)
                     .await?;
+                // Applying from memory never waits, and a batch of them would hold a worker
+                // thread the calls need.
+                tokio::task::yield_now().await;
             }
             memory.flush(&mut transaction).await?;
             subscription.save_checkpoint(&mut transaction).await?;
