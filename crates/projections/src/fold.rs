@@ -172,7 +172,6 @@ impl Memory {
         }
         self.at = record.position;
         self.new_stream = (record.stream_version == 1).then(|| record.stream_id.clone());
-        let version = u32::try_from(record.schema_version).unwrap_or(0);
         if let Some(id) = stream_uuid(projection, record, "report-")? {
             let id = ReportId::new(id);
             self.saw(|seen| seen.reports.insert(id));
@@ -194,21 +193,17 @@ impl Memory {
                     )
                 }
             };
-            let (event, after) = match self.shared_step(record.position) {
-                Some(Shared::Report(event, after)) => (event, after),
-                _ => {
-                    let event =
-                        ReportEvent::from_stored(&record.event_type, version, &record.payload)
-                            .map_err(|error| apply_error(projection, record.position, error))?;
-                    let after = Arc::new(report::evolve(ReportState::clone(&before), &event));
-                    let event = Arc::new(event);
-                    self.share_step(
-                        record.position,
-                        Shared::Report(Arc::clone(&event), Arc::clone(&after)),
-                    );
-                    (event, after)
-                }
-            };
+            let (event, after) = self.advance(
+                projection,
+                record,
+                &*before,
+                report::evolve,
+                Shared::Report,
+                |shared| match shared {
+                    Shared::Report(event, after) => Some((event, after)),
+                    Shared::Case(..) => None,
+                },
+            )?;
             self.reports.insert(id, Arc::clone(&after));
             return Ok(Step::Report {
                 event,
@@ -231,21 +226,17 @@ impl Memory {
                     )
                 }
             };
-            let (event, after) = match self.shared_step(record.position) {
-                Some(Shared::Case(event, after)) => (event, after),
-                _ => {
-                    let event =
-                        CaseEvent::from_stored(&record.event_type, version, &record.payload)
-                            .map_err(|error| apply_error(projection, record.position, error))?;
-                    let after = Arc::new(case::evolve(CaseState::clone(&before), &event));
-                    let event = Arc::new(event);
-                    self.share_step(
-                        record.position,
-                        Shared::Case(Arc::clone(&event), Arc::clone(&after)),
-                    );
-                    (event, after)
-                }
-            };
+            let (event, after) = self.advance(
+                projection,
+                record,
+                &*before,
+                case::evolve,
+                Shared::Case,
+                |shared| match shared {
+                    Shared::Case(event, after) => Some((event, after)),
+                    Shared::Report(..) => None,
+                },
+            )?;
             self.cases.insert(id, Arc::clone(&after));
             return Ok(Step::Case {
                 id,
@@ -255,6 +246,31 @@ impl Memory {
             });
         }
         Ok(Step::Other)
+    }
+
+    /// `record` decoded and `before` moved on by it, or what another sharer made of them.
+    fn advance<E: StoredEvent, S: Clone>(
+        &self,
+        projection: &'static str,
+        record: &RecordedEvent,
+        before: &S,
+        evolve: fn(S, &E) -> S,
+        share: fn(Arc<E>, Arc<S>) -> Shared,
+        taken: fn(Shared) -> Option<Advanced<E, S>>,
+    ) -> Result<Advanced<E, S>, Error> {
+        if let Some(step) = self.shared_step(record.position).and_then(taken) {
+            return Ok(step);
+        }
+        let version = u32::try_from(record.schema_version).unwrap_or(0);
+        let event = E::from_stored(&record.event_type, version, &record.payload)
+            .map_err(|error| apply_error(projection, record.position, error))?;
+        let after = Arc::new(evolve(before.clone(), &event));
+        let event = Arc::new(event);
+        self.share_step(
+            record.position,
+            share(Arc::clone(&event), Arc::clone(&after)),
+        );
+        Ok((event, after))
     }
 
     /// The report as of the last event stepped.
@@ -368,6 +384,9 @@ impl Memory {
         Ok(state)
     }
 }
+
+/// An event decoded, and its stream's state after it.
+type Advanced<E, S> = (Arc<E>, Arc<S>);
 
 /// What one view's memory hands the others at an event: the decoded event and the state after.
 #[derive(Clone)]
