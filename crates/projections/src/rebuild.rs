@@ -81,7 +81,9 @@ pub async fn rebuild_with<P: Projection>(
 /// `fold::SharedSteps`), and use every core the runtime has. Each view then catches up and swaps
 /// in as [`rebuild`] does. Progress counts the events read, at most two batches ahead of
 /// the slowest view. Returns each view's name, events applied and checkpoint; if a view
-/// fails, the others still finish and swap in, and the first failure is returned.
+/// fails, the others still finish and swap in, and the first failure is returned. The views
+/// are tasks of their own: a caller that stops waiting leaves each to catch up from the log
+/// and swap in all the same.
 pub async fn rebuild_all(
     store: &EventStore,
     views: Vec<View>,
