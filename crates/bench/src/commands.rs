@@ -50,12 +50,15 @@ pub(crate) struct Plan {
     pub(crate) acks: Option<tokio::sync::mpsc::UnboundedSender<Ack>>,
 }
 
-/// One caller: lifecycles of `plan.steps`, one after another, on its own connection. A
-/// failed step abandons its lifecycle and starts a new one.
+/// One caller (`worker` of `callers`): lifecycles of `plan.steps`, one after another, on its
+/// own connection. A failed step abandons its lifecycle and starts a new one. Paced, the
+/// callers' sends are spread evenly over the pace's interval: started together, they would
+/// send in bursts of all callers at once, and each command would queue behind the others of
+/// its burst.
 pub(crate) async fn mix_worker(
     clients: Clients,
     plan: Plan,
-    worker: usize,
+    (worker, callers): (usize, usize),
     mut recorder: Recorder,
 ) -> Recorder {
     let mut clients = clients;
@@ -63,7 +66,10 @@ pub(crate) async fn mix_worker(
     let mut lifecycle = Lifecycle::new(String::new(), 0, true);
     let mut next = 0usize;
     let mut children = 0u64;
-    let mut due = Instant::now();
+    let mut due = Instant::now()
+        + plan.pace.map_or(Duration::ZERO, |pace| {
+            pace.mul_f64(worker as f64 / callers.max(1) as f64)
+        });
     while recorder.running() {
         if let Some(pace) = plan.pace {
             tokio::time::sleep_until(due.into()).await;
@@ -134,7 +140,7 @@ pub(crate) async fn run_mix(
         .collect::<anyhow::Result<_>>()?;
     let clients = Arc::new(clients);
     Ok(workers(callers, duration, move |worker, recorder| {
-        mix_worker(clients[worker].clone(), plan.clone(), worker, recorder)
+        mix_worker(clients[worker].clone(), plan.clone(), (worker, callers), recorder)
     })
     .await)
 }
