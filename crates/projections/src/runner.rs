@@ -11,6 +11,9 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::{Error, Memory, Projection};
 
+/// Events a runner applies between yields to the runtime (see `apply_batch`).
+const YIELD_EVERY: usize = 16;
+
 /// How soon a draining runner looks again when what is left is behind the horizon.
 const DRAIN_RECHECK: Duration = Duration::from_millis(10);
 
@@ -177,13 +180,16 @@ impl<P: Projection> Runner<P> {
                 transaction.rollback().await?;
                 return Ok(false);
             }
-            for event in batch {
+            for (applied, event) in batch.iter().enumerate() {
                 self.projection
                     .apply(&mut transaction, event, memory)
                     .await?;
-                // Applying from memory never waits, and a batch of them would hold a worker
-                // thread the calls need.
-                tokio::task::yield_now().await;
+                // Applying from memory never waits, and a whole batch of it would hold a
+                // worker thread the calls need; yielding after every event put the view
+                // behind every queued call each time.
+                if applied % YIELD_EVERY == YIELD_EVERY - 1 {
+                    tokio::task::yield_now().await;
+                }
             }
             memory.flush(&mut transaction).await?;
             subscription.save_checkpoint(&mut transaction).await?;
