@@ -140,7 +140,12 @@ pub(crate) async fn run_mix(
         .collect::<anyhow::Result<_>>()?;
     let clients = Arc::new(clients);
     Ok(workers(callers, duration, move |worker, recorder| {
-        mix_worker(clients[worker].clone(), plan.clone(), (worker, callers), recorder)
+        mix_worker(
+            clients[worker].clone(),
+            plan.clone(),
+            (worker, callers),
+            recorder,
+        )
     })
     .await)
 }
