@@ -56,6 +56,15 @@ pub async fn rebuild_with<P: Projection>(
     memory: Memory,
     mut progress: impl FnMut(RebuildProgress),
 ) -> Result<(u64, Position), Error> {
+    let started = Instant::now();
+    let total = readable_events(store).await?;
+    let mut report = |applied| {
+        progress(RebuildProgress {
+            applied,
+            total,
+            elapsed_seconds: started.elapsed().as_secs_f64(),
+        })
+    };
     let mut replay = Replay::begin(store, projection, memory).await?;
     loop {
         let batch = store.read_all(replay.position, batch_size).await?;
@@ -63,15 +72,10 @@ pub async fn rebuild_with<P: Projection>(
             break;
         }
         replay.apply(projection, &batch).await?;
-        progress(replay.progress());
+        report(replay.applied);
     }
-    let (total, started) = (replay.total, replay.started);
     let (applied, checkpoint) = replay.swap(store, projection, batch_size).await?;
-    progress(RebuildProgress {
-        applied,
-        total,
-        elapsed_seconds: started.elapsed().as_secs_f64(),
-    });
+    report(applied);
     Ok((applied, checkpoint))
 }
 
@@ -180,8 +184,6 @@ struct Replay {
     scratch: String,
     position: Position,
     applied: u64,
-    total: u64,
-    started: Instant,
 }
 
 impl Replay {
@@ -191,10 +193,8 @@ impl Replay {
         projection: &P,
         memory: Memory,
     ) -> Result<Self, Error> {
-        let started = Instant::now();
         let scratch = format!("rebuild_{}", projection.name());
         let mut connection = store.pool().acquire().await?.detach();
-        let total = readable_events(store).await?;
         let fresh = format!(
             "drop schema if exists {scratch} cascade; create schema {scratch}; \
              set search_path to {scratch}, public"
@@ -209,17 +209,7 @@ impl Replay {
             scratch,
             position: Position::START,
             applied: 0,
-            total,
-            started,
         })
-    }
-
-    fn progress(&self) -> RebuildProgress {
-        RebuildProgress {
-            applied: self.applied,
-            total: self.total,
-            elapsed_seconds: self.started.elapsed().as_secs_f64(),
-        }
     }
 
     /// Applies the next batch of the log in one transaction.
