@@ -101,11 +101,8 @@ pub async fn rebuild_all(
     for view in views {
         let (sender, batches) = tokio::sync::mpsc::channel::<Arc<Vec<RecordedEvent>>>(2);
         senders.push(sender);
-        let memory = if view.folds() {
-            Memory::for_rebuild(store.clone(), Arc::clone(&shared))
-        } else {
-            Memory::from_start(store.clone())
-        };
+        // A view that does not fold (the timeline) never steps, so never shares.
+        let memory = Memory::for_rebuild(store.clone(), Arc::clone(&shared));
         tasks.push(tokio::spawn(replay_batches(
             store.clone(),
             view,
