@@ -3,25 +3,19 @@
 use std::time::{Duration, Instant};
 
 /// The views `vern up` runs, by their checkpoint names.
-const VIEWS: [&str; 4] = ["case_timeline", "worklist", "caseload", "statistics"];
+pub(crate) const VIEWS: [&str; 4] = ["case_timeline", "worklist", "caseload", "statistics"];
 
-/// Every view's checkpoint as (transaction id, global position); none until all have one.
+/// Every view's checkpoint as (transaction id, global position), in the order of `VIEWS`;
+/// none until all have one.
 pub(crate) async fn checkpoints(pool: &sqlx::PgPool) -> anyhow::Result<Option<Vec<(i64, i64)>>> {
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "select transaction_id::text::bigint, global_position from checkpoints \
-         where subscriber = any($1)",
+         where subscriber = any($1) order by array_position($1, subscriber)",
     )
     .bind(&VIEWS[..])
     .fetch_all(pool)
     .await?;
     Ok((rows.len() == VIEWS.len()).then_some(rows))
-}
-
-/// The checkpoint of the view furthest behind.
-pub(crate) async fn slowest(pool: &sqlx::PgPool) -> anyhow::Result<Option<(i64, i64)>> {
-    Ok(checkpoints(pool)
-        .await?
-        .and_then(|all| all.into_iter().min()))
 }
 
 /// Waits until every view has applied the last event of the log, for at most `timeout`;
