@@ -159,6 +159,10 @@ impl Writes {
                     ats.push(at);
                 }
                 // At most one row per stream and key is open: the key is its identity.
+                // Planned afresh each time, not prepared once: a plan cached while the table
+                // was nearly empty scanned every open row for each batch (5-127 ms a
+                // statement once thousands were open, `auto_explain` during `bench lag`);
+                // planned with the batch's own arrays it looks each key up in the index.
                 sqlx::query(&format!(
                     "update {table} t set closed_at = greatest(t.opened_at, c.at) \
                        from unnest($1::text[], $2::text[], $3::timestamptz[]) \
@@ -166,6 +170,7 @@ impl Writes {
                       where t.stream_id = c.stream_id and t.item_key = c.item_key \
                         and t.closed_at is null"
                 ))
+                .persistent(false)
                 .bind(&streams)
                 .bind(&keys)
                 .bind(&ats)
