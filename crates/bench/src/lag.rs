@@ -67,16 +67,24 @@ pub(crate) async fn run(
     let poller = {
         let pool = pool.clone();
         tokio::spawn(async move {
-            // Each pending command, with when each view was seen past it.
-            let mut pending: Vec<(Ack, [Option<Duration>; VIEWS.len()])> = Vec::new();
+            // Each pending command: when it was answered, the position of its last event,
+            // and whether each view has been seen past it.
+            let mut pending: Vec<(Instant, (i64, i64), [bool; VIEWS.len()])> = Vec::new();
             let mut lags: Vec<Duration> = Vec::new();
             let mut per_view: [Vec<Duration>; VIEWS.len()] = Default::default();
             let mut open = true;
             while open || !pending.is_empty() {
                 loop {
                     match acked.try_recv() {
-                        Ok(ack) if ack.position.is_some() => {
-                            pending.push((ack, [None; VIEWS.len()]));
+                        Ok(Ack {
+                            position: Some(position),
+                            at,
+                        }) => {
+                            let last = (
+                                i64::try_from(position.transaction_id).unwrap_or(i64::MAX),
+                                position.global_position,
+                            );
+                            pending.push((at, last, [false; VIEWS.len()]));
                         }
                         Ok(_) => {}
                         Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
@@ -90,23 +98,16 @@ pub(crate) async fn run(
                     continue;
                 };
                 let now = Instant::now();
-                pending.retain_mut(|(ack, seen)| {
-                    let Some(position) = &ack.position else {
-                        return false;
-                    };
-                    let at = (
-                        i64::try_from(position.transaction_id).unwrap_or(i64::MAX),
-                        position.global_position,
-                    );
+                pending.retain_mut(|(answered, last, seen)| {
+                    let lag = now.saturating_duration_since(*answered);
                     for (view, checkpoint) in checkpoints.iter().enumerate() {
-                        if seen[view].is_none() && at <= *checkpoint {
-                            let lag = now.saturating_duration_since(ack.at);
-                            seen[view] = Some(lag);
+                        if !seen[view] && *last <= *checkpoint {
+                            seen[view] = true;
                             per_view[view].push(lag);
                         }
                     }
-                    if seen.iter().all(Option::is_some) {
-                        lags.push(now.saturating_duration_since(ack.at));
+                    if seen.iter().all(|&passed| passed) {
+                        lags.push(lag);
                         false
                     } else {
                         true
