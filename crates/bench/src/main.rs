@@ -95,7 +95,8 @@ enum Scenario {
         #[arg(long, default_value_t = 8)]
         callers: usize,
     },
-    /// A log of realistic lifecycles (made once, then reused), and every view rebuilt from it.
+    /// A log of realistic lifecycles (made once, then reused), and every view rebuilt from it;
+    /// then the views' rows inserted again inside PostgreSQL, the floor under any rebuild.
     Rebuild {
         #[arg(long, default_value_t = 1_000_000)]
         events: u64,
