@@ -319,7 +319,7 @@ async fn rows_again(pool: &sqlx::PgPool, tables: &[&str]) -> anyhow::Result<(u64
     let mut transaction = pool.begin().await?;
     // Ordinary tables, not temporary ones: a rebuild's rows go through the WAL, and a
     // temporary table's do not (it took 0.3-0.4 s for the rows of 100,025 events against
-    // 0.5-0.7 s for ordinary ones, `bench rebuild --events 100000`).
+    // 0.5-0.8 s for ordinary ones, `bench rebuild --events 100000`).
     sqlx::raw_sql("create schema bench_again")
         .execute(&mut *transaction)
         .await?;
