@@ -137,6 +137,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let (url, dir) = (cli.database_url.clone(), cli.data_dir.clone());
         tokio::task::spawn_blocking(move || pg::Postgres::open(url, &dir)).await??
     };
+    let outcome = scenario(cli, &postgres).await;
+    let closed = tokio::task::spawn_blocking(move || postgres.close()).await?;
+    outcome.and(closed)
+}
+
+/// The scenario asked, on the bench's PostgreSQL.
+async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
     match cli.scenario {
         Scenario::Append {
             writers,

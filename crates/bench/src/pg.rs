@@ -1,6 +1,7 @@
-//! The benchmarks' own PostgreSQL: a private server in the bench's data directory, kept between
-//! runs so a generated log can be reused, with durable settings (fsync on) like production.
-//! Fault runs stop and start it on the same port, so Vern keeps its connection URL.
+//! The benchmarks' own PostgreSQL: a private server in the bench's data directory, its data kept
+//! between runs so a generated log can be reused, with durable settings (fsync on) like
+//! production. Fault runs stop and start it on the same port, so Vern keeps its connection URL.
+//! A run that started it stops it at the end: a benchmark leaves no server behind.
 
 use std::path::Path;
 use std::time::Duration;
@@ -14,6 +15,8 @@ pub(crate) struct Postgres {
     cluster: Option<Cluster>,
     url: String,
     port: Option<u16>,
+    /// Whether this run started the server (it was not running already).
+    started: bool,
 }
 
 impl Postgres {
@@ -25,6 +28,7 @@ impl Postgres {
                 cluster: None,
                 url,
                 port: None,
+                started: false,
             });
         }
         let cluster = Cluster::new(PgBinaries::locate()?, data_dir.join("postgres"))?;
@@ -38,14 +42,15 @@ impl Postgres {
                 },
             )?;
         }
-        let port = match cluster.running_port() {
-            Some(port) => port,
-            None => cluster.start()?,
+        let (port, started) = match cluster.running_port() {
+            Some(port) => (port, false),
+            None => (cluster.start()?, true),
         };
         Ok(Self {
             url: postgres::connection_url(port, &Auth::Trust, "postgres"),
             cluster: Some(cluster),
             port: Some(port),
+            started,
         })
     }
 
@@ -79,6 +84,16 @@ impl Postgres {
         let cluster = self.owned()?;
         cluster.stop()?;
         Ok(())
+    }
+
+    /// Stops the server if this run started it; one that was running before stays running.
+    pub(crate) fn close(&self) -> anyhow::Result<()> {
+        match &self.cluster {
+            Some(cluster) if self.started && cluster.running_port().is_some() => {
+                cluster.stop().context("stopping the bench's PostgreSQL")
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Starts the server again on its port.
