@@ -152,7 +152,7 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
             zipf_exponent,
         } => {
             append::run(
-                &postgres,
+                postgres,
                 &cli.out,
                 append::Options {
                     writers,
@@ -165,7 +165,7 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
         }
         Scenario::Commands { callers, seconds } => {
             commands::run(
-                &postgres,
+                postgres,
                 &cli.data_dir,
                 &cli.out,
                 commands::Options { callers, seconds },
@@ -178,7 +178,7 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
             calibrate_seconds,
         } => {
             lag::run(
-                &postgres,
+                postgres,
                 &cli.data_dir,
                 &cli.out,
                 lag::Options {
@@ -195,7 +195,7 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
             rate,
         } => {
             reads::run(
-                &postgres,
+                postgres,
                 &cli.data_dir,
                 &cli.out,
                 reads::Options {
@@ -207,7 +207,7 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
             .await
         }
         Scenario::Fault { fault, callers } => {
-            fault::run(&postgres, &cli.data_dir, &cli.out, fault, callers).await
+            fault::run(postgres, &cli.data_dir, &cli.out, fault, callers).await
         }
         Scenario::Rebuild {
             events,
@@ -221,7 +221,7 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
                 views,
                 at_once_only,
             };
-            rebuild::run(&postgres, &cli.out, options).await
+            rebuild::run(postgres, &cli.out, options).await
         }
     }
 }
