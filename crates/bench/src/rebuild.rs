@@ -222,10 +222,24 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
     let (read, read_time) = raw_read(&pool).await?;
     let raw_rate = read as f64 / read_time.as_secs_f64().max(1e-9);
     rate_row(&mut report, "raw streamed read", read, read_time, raw_rate);
+    let asked: Vec<projections::View> = if options.views.is_empty() {
+        projections::views(&rules)
+    } else {
+        options
+            .views
+            .iter()
+            .map(|name| projections::view(&rules, name))
+            .collect::<Result<_, _>>()?
+    };
+    // What the floor copies once the views are rebuilt.
+    let tables: Vec<&str> = asked
+        .iter()
+        .flat_map(|view| view.tables().iter().copied())
+        .collect();
     let views = if options.at_once_only {
         Vec::new()
     } else {
-        asked(&rules, &options.views)?
+        asked
     };
     let mut total = Duration::ZERO;
     for view in views {
@@ -262,11 +276,6 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
             json!(round(rate, 0)),
         );
     }
-    let rebuilt = asked(&rules, &options.views)?;
-    let tables: Vec<&str> = rebuilt
-        .iter()
-        .flat_map(|view| view.tables().iter().copied())
-        .collect();
     let (rows, elapsed) = rows_again(&pool, &tables).await?;
     rate_row(
         &mut report,
@@ -293,20 +302,6 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
     report.finish(out)?;
     pool.close().await;
     Ok(())
-}
-
-/// The views named, or all of them when none is.
-fn asked(
-    rules: &domain::rules::RuleBook,
-    names: &[String],
-) -> Result<Vec<projections::View>, projections::Error> {
-    if names.is_empty() {
-        return Ok(projections::views(rules));
-    }
-    names
-        .iter()
-        .map(|name| projections::view(rules, name))
-        .collect()
 }
 
 /// Copies every row of `tables` into an empty twin (same columns, keys and indexes) inside
