@@ -255,3 +255,97 @@ async fn no_receipt_when_the_append_fails_and_the_redelivery_is_received_once() 
     assert!(!answer.duplicate);
     assert_eq!(app.event_count().await, 1);
 }
+
+/// The public example with `change` made to it, as bytes.
+fn public_example_with(
+    change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> Vec<u8> {
+    let mut document: serde_json::Value =
+        serde_json::from_str(PUBLIC_EXAMPLE).expect("the example is JSON");
+    change(document.as_object_mut().expect("an object"));
+    serde_json::to_vec(&document).expect("serialises")
+}
+
+/// A document that nests far past what a stored event may, or holds a NUL character, or more
+/// unmapped content than is kept, is refused with feilet.v1 naming where, and stores nothing:
+/// once, such a document was received, stored, and then stopped every view.
+#[tokio::test]
+async fn what_could_not_be_stored_and_read_back_is_refused_by_path() {
+    let app = TestApp::spawn().await;
+    let mut deep = serde_json::Value::from(1);
+    for _ in 0..126 {
+        deep = serde_json::Value::Array(vec![deep]);
+    }
+    let cases: Vec<(Vec<u8>, String)> = vec![
+        (
+            public_example_with(|root| {
+                root.insert("ekstra".into(), deep.clone());
+            }),
+            format!("ekstra{}", "[0]".repeat(fiks::MAX_DEPTH - 1)),
+        ),
+        (
+            public_example_with(|root| {
+                root["melding"]["melding"] = "Barnet er sulten.\u{0}".into();
+            }),
+            "melding.melding".to_owned(),
+        ),
+        (
+            public_example_with(|root| {
+                root.insert("ekstra\u{0}felt".into(), "verdi".into());
+            }),
+            "ekstra\\u0000felt".to_owned(),
+        ),
+        (
+            public_example_with(|root| {
+                root["offentligBarn"][0]["adresse"]["poststed"] = "Os\u{0}lo".into();
+            }),
+            "offentligBarn[0].adresse.poststed".to_owned(),
+        ),
+        (
+            public_example_with(|root| {
+                root.insert(
+                    "vedlegg".into(),
+                    "x".repeat(fiks::MAX_UNMAPPED_BYTES).into(),
+                );
+            }),
+            "vedlegg".to_owned(),
+        ),
+    ];
+    for (body, path) in cases {
+        let answer = import(&app, delivery(fiks::PUBLIC_V2, Uuid::new_v4(), &body))
+            .await
+            .expect("a refusal is an answer");
+        assert_eq!(answer.reply_message_type, fiks::FAILED_V1, "{path}");
+        let paths: Vec<_> = answer.violations.iter().map(|v| v.path.as_str()).collect();
+        assert!(
+            paths.contains(&path.as_str()),
+            "expected {path} among {paths:?}"
+        );
+    }
+    assert_eq!(app.event_count().await, 0, "nothing stored");
+
+    // Unmapped content within the limits is kept and reads back.
+    let kept = public_example_with(|root| {
+        let mut nested = serde_json::json!("innerst");
+        for _ in 0..(fiks::MAX_DEPTH - 2) {
+            nested = serde_json::json!({ "niva": nested });
+        }
+        root.insert("ekstra".into(), nested);
+    });
+    let answer = import(&app, delivery(fiks::PUBLIC_V2, Uuid::new_v4(), &kept))
+        .await
+        .expect("imported");
+    assert_eq!(
+        answer.reply_message_type,
+        fiks::RECEIVED_V1,
+        "{:?}",
+        answer.violations
+    );
+    match received_event(&app, &answer.report_id).await {
+        ReportEvent::ReportReceived { details, .. } => {
+            let unmapped = details.expect("details").unmapped;
+            assert!(unmapped.contains_key("ekstra"), "{unmapped:?}");
+        }
+        other => panic!("expected ReportReceived, got {other:?}"),
+    }
+}

@@ -15,6 +15,9 @@
 //!   `xmin`: every transaction below it has ended, so nothing can appear behind the reader
 //!   later. A long transaction anywhere delays readers ([`EventStore::horizon`] shows how
 //!   long); it never makes them skip.
+//! - **What is stored reads back.** An event whose payload nests past [`MAX_PAYLOAD_DEPTH`]
+//!   or holds a NUL character is refused before anything is written: the readers could not
+//!   decode it, and every subscriber would stop at it.
 //! - **Per-stream order in the global log.** An append takes advisory locks on its streams
 //!   before its first write, so its transaction id is assigned after the previous writer of
 //!   those streams committed, and is larger. That is why an append must be the first write of
@@ -40,7 +43,8 @@ pub use model::{
     RecordedEvent, StreamVersion, StreamWrite,
 };
 pub use store::{
-    EventStore, Horizon, ensure_checkpoint, load_checkpoint, lock_checkpoint, save_checkpoint,
+    EventStore, Horizon, MAX_PAYLOAD_DEPTH, ensure_checkpoint, load_checkpoint, lock_checkpoint,
+    save_checkpoint,
 };
 pub use subscription::Subscription;
 pub use upcast::{UpcastFn, Upcasters};

@@ -473,6 +473,12 @@ impl AppendArguments {
                 if !seen_events.insert(event.event_id) {
                     return Err(Error::DuplicateEventId(event.event_id));
                 }
+                readable(&event.payload).map_err(|reason| {
+                    Error::InvalidAppend(format!(
+                        "event {} of {} would not read back: {reason}",
+                        event.event_id, write.stream_id
+                    ))
+                })?;
                 arguments.event_stream.push(stream_index);
                 arguments.event_ids.push(event.event_id);
                 arguments.event_types.push(event.event_type.clone());
@@ -487,6 +493,36 @@ impl AppendArguments {
         }
         Ok(arguments)
     }
+}
+
+/// The deepest a stored payload may nest. Readers decode payloads with serde_json, which stops
+/// at 128 levels: a payload written deeper could never be read back, and every subscriber
+/// would stop at it for good. Half that leaves the readers a margin.
+pub const MAX_PAYLOAD_DEPTH: usize = 64;
+
+/// Whether a payload will read back as it was written: not nested past [`MAX_PAYLOAD_DEPTH`],
+/// and no NUL character in a string or a key (PostgreSQL's `jsonb` refuses `\u0000`, which
+/// would fail the append with a database error rather than a refusal).
+fn readable(payload: &Value) -> Result<(), String> {
+    fn walk(value: &Value, depth: usize) -> Result<(), String> {
+        match value {
+            Value::String(text) if text.contains('\0') => {
+                Err("a string holds the NUL character".into())
+            }
+            Value::Array(_) | Value::Object(_) if depth > MAX_PAYLOAD_DEPTH => {
+                Err(format!("it nests deeper than {MAX_PAYLOAD_DEPTH} levels"))
+            }
+            Value::Array(items) => items.iter().try_for_each(|item| walk(item, depth + 1)),
+            Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+                if key.contains('\0') {
+                    return Err("a key holds the NUL character".into());
+                }
+                walk(item, depth + 1)
+            }),
+            _ => Ok(()),
+        }
+    }
+    walk(payload, 1)
 }
 
 fn append_error(error: sqlx::Error) -> Error {

@@ -40,6 +40,21 @@ pub const FAILED_V1: &str = "no.ks.fiks.bekymringsmelding.feilet.v1";
 /// How far ahead of our clock a sending time may be (clock skew) before it is refused.
 const SKEW: Duration = Duration::minutes(5);
 
+/// How deep a document may nest. The protocol's schemas nest four levels; what lies deeper can
+/// only be unmapped content, which is stored with the report. The report's event wraps that
+/// content in a few levels of its own, and a stored event must always read back: JSON readers
+/// stop at a depth (serde_json at 128), and a document near that limit was once accepted,
+/// stored, and then stopped every view. 16 keeps every stored event far inside the limit.
+pub const MAX_DEPTH: usize = 16;
+
+/// The most content Vern does not map that is kept with a report, as JSON bytes. The portal's
+/// documents carry none; a sender that adds fields gets them kept, within reason.
+pub const MAX_UNMAPPED_BYTES: usize = 64 * 1024;
+
+/// The most violations one refusal names from the document-wide checks (depth, NUL): a
+/// document with a NUL in every string must not make an answer of a million lines.
+const MAX_SCREENED_VIOLATIONS: usize = 20;
+
 /// The crate's one error type: the document breaks the protocol's rules.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -170,6 +185,10 @@ pub fn parse(
             reason: format!("is not JSON: {error}"),
         }])
     })?;
+    let screened = screen(&document);
+    if !screened.is_empty() {
+        return Err(Error::Invalid(screened));
+    }
     let mut reader = Reader::default();
     let known: &[&str] = if public {
         &[
@@ -230,6 +249,7 @@ pub fn parse(
     };
     let interpreter = reader.optional_text(root, "", "behovForTolk", BoundedText::LONG);
     let other_agencies = reader.optional_text(root, "", "andreHjelpeinstanser", BoundedText::LONG);
+    reader.bound_unmapped();
     if !reader.violations.is_empty() {
         return Err(reader.finish_err());
     }
@@ -284,6 +304,62 @@ pub fn parse(
     })
 }
 
+/// What no part of a document may hold, wherever it is: nesting deeper than [`MAX_DEPTH`],
+/// and the NUL character, which PostgreSQL's `jsonb` cannot store (a document holding one
+/// could be neither stored nor refused, and the portal would deliver it again forever).
+fn screen(document: &Value) -> Vec<Violation> {
+    fn walk(value: &Value, path: &str, depth: usize, violations: &mut Vec<Violation>) {
+        if violations.len() > MAX_SCREENED_VIOLATIONS {
+            return;
+        }
+        let shown = if path.is_empty() { "$" } else { path };
+        match value {
+            Value::String(text) if text.contains('\0') => violations.push(Violation {
+                path: shown.to_owned(),
+                reason: "must not contain the NUL character (U+0000)".into(),
+            }),
+            Value::Array(_) | Value::Object(_) if depth > MAX_DEPTH => {
+                violations.push(Violation {
+                    path: shown.to_owned(),
+                    reason: format!("nests deeper than the {MAX_DEPTH} levels a document may have"),
+                });
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{index}]"), depth + 1, violations);
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    let shown_key = key.replace('\0', "\\u0000");
+                    let child = join(path, &shown_key);
+                    if key.contains('\0') {
+                        violations.push(Violation {
+                            path: child.clone(),
+                            reason: "a field name must not contain the NUL character (U+0000)"
+                                .into(),
+                        });
+                    }
+                    walk(item, &child, depth + 1, violations);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut violations = Vec::new();
+    walk(document, "", 1, &mut violations);
+    if violations.len() > MAX_SCREENED_VIOLATIONS {
+        violations.truncate(MAX_SCREENED_VIOLATIONS);
+        violations.push(Violation {
+            path: "$".into(),
+            reason: format!(
+                "more violations like these; the first {MAX_SCREENED_VIOLATIONS} are named"
+            ),
+        });
+    }
+    violations
+}
+
 /// The fields both kinds share.
 struct Common {
     municipality: MunicipalityNumber,
@@ -323,6 +399,33 @@ impl Reader {
             path: path.into(),
             reason: reason.into(),
         });
+    }
+
+    /// Refuses more unmapped content than [`MAX_UNMAPPED_BYTES`], naming its largest field.
+    fn bound_unmapped(&mut self) {
+        let size =
+            |value: &Value| serde_json::to_vec(value).map_or(usize::MAX, |bytes| bytes.len());
+        let total: usize = self
+            .unmapped
+            .iter()
+            .map(|(key, value)| key.len() + size(value))
+            .sum();
+        if total <= MAX_UNMAPPED_BYTES {
+            return;
+        }
+        let largest = self
+            .unmapped
+            .iter()
+            .max_by_key(|(_, value)| size(value))
+            .map(|(key, _)| key.clone())
+            .unwrap_or_else(|| "$".into());
+        self.fail(
+            largest,
+            format!(
+                "fields Vern does not map may hold at most {MAX_UNMAPPED_BYTES} bytes in all; \
+                 this document's hold {total}"
+            ),
+        );
     }
 
     fn finish_err(self) -> Error {

@@ -309,7 +309,7 @@ impl Handler {
             if version == 0 {
                 principal.may_create(S::NOUN, municipality.as_deref())?;
             }
-            Ok(vec![writes(stream_id, version, municipality, &events)])
+            Ok(vec![writes(stream_id, version, municipality, &events)?])
         })
         .await
     }
@@ -489,14 +489,34 @@ impl Handler {
     }
 }
 
-/// One stream's events as a write expecting the version they were decided on.
+/// One stream's events as a write expecting the version they were decided on. Each event is
+/// read back from the payload it will be stored as before anything is sent: an event this
+/// build could store but not read would stop every view at it, so it is refused here instead.
 pub fn writes<E: StoredEvent>(
     stream_id: &str,
     loaded_version: u64,
     municipality: Option<String>,
     events: &[E],
-) -> StreamWrite {
-    StreamWrite {
+) -> Result<StreamWrite, Error> {
+    let events = events
+        .iter()
+        .map(|event| {
+            let schema_version = event.schema_version();
+            let payload = event.to_payload();
+            E::from_stored(event.event_type(), schema_version, &payload).map_err(|error| {
+                Error::Internal(format!(
+                    "a {} event of {stream_id} would not read back: {error}",
+                    event.event_type()
+                ))
+            })?;
+            Ok(NewEvent::new(
+                event.event_type(),
+                i32::try_from(schema_version).unwrap_or(i32::MAX),
+                payload,
+            ))
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(StreamWrite {
         stream_id: stream_id.to_owned(),
         expected: if loaded_version == 0 {
             ExpectedVersion::NoStream
@@ -504,17 +524,8 @@ pub fn writes<E: StoredEvent>(
             ExpectedVersion::Exact(loaded_version)
         },
         municipality,
-        events: events
-            .iter()
-            .map(|event| {
-                NewEvent::new(
-                    event.event_type(),
-                    i32::try_from(event.schema_version()).unwrap_or(i32::MAX),
-                    event.to_payload(),
-                )
-            })
-            .collect(),
-    }
+        events,
+    })
 }
 
 /// The answer when a decision wrote nothing: the streams as they are.

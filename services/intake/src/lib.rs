@@ -111,7 +111,7 @@ impl Intake {
                         report_version,
                         municipality.clone(),
                         &decision.report_events,
-                    )];
+                    )?];
                     for (case_id, events) in &decision.case_events {
                         let version = versions.get(case_id).copied().unwrap_or(0);
                         streams.push(writes(
@@ -119,7 +119,7 @@ impl Intake {
                             version,
                             municipality.clone(),
                             events,
-                        ));
+                        )?);
                     }
                     Ok(streams)
                 },

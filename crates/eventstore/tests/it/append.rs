@@ -482,3 +482,55 @@ async fn old_schema_versions_are_upcast_on_read() {
         "{error:?}"
     );
 }
+
+/// A payload the readers could not decode (nested past the limit, or holding a NUL, which
+/// `jsonb` refuses) is refused before anything is written, so no subscriber ever meets one.
+#[tokio::test]
+async fn a_payload_that_would_not_read_back_is_refused_and_nothing_is_written() {
+    let (_db, store) = fresh_store().await;
+    let mut deep = json!(1);
+    for _ in 0..eventstore::MAX_PAYLOAD_DEPTH {
+        deep = json!([deep]);
+    }
+    let mut within = json!(1);
+    for _ in 0..eventstore::MAX_PAYLOAD_DEPTH - 1 {
+        within = json!([within]);
+    }
+    for payload in [
+        json!({ "deep": deep }),
+        json!({ "text": "a\u{0}b" }),
+        json!({ "a\u{0}b": 1 }),
+    ] {
+        let mut bad = event(1);
+        bad.payload = payload.clone();
+        let stream = stream_name("report");
+        let error = store
+            .append(&request(vec![write(
+                &stream,
+                ExpectedVersion::NoStream,
+                vec![event(0), bad],
+            )]))
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&error, Error::InvalidAppend(reason) if reason.contains("would not read back")),
+            "{error:?}"
+        );
+        assert_eq!(store.stream_version(&stream).await.unwrap(), 0);
+    }
+    assert_eq!(stored_count(&store).await, 0);
+
+    let mut deepest = event(1);
+    deepest.payload = within;
+    let stream = stream_name("report");
+    store
+        .append(&request(vec![write(
+            &stream,
+            ExpectedVersion::NoStream,
+            vec![deepest.clone()],
+        )]))
+        .await
+        .expect("the deepest payload allowed is stored");
+    let read = store.read_stream(&stream, 1, 10).await.expect("reads back");
+    assert_eq!(read[0].payload, deepest.payload);
+}
