@@ -644,6 +644,13 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
             }
         }),
     ));
+    each_names_its_field(cases).await;
+    assert_eq!(app.event_count().await, before, "bad input writes nothing");
+}
+
+/// Each call fails with INVALID_ARGUMENT, a BadRequest violation naming its field, and the
+/// field in the message.
+async fn each_names_its_field(cases: Vec<(&str, Call)>) {
     for (field, call) in cases {
         let status = call.await.expect_err(field);
         assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
@@ -663,5 +670,103 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
             status.message()
         );
     }
-    assert_eq!(app.event_count().await, before, "bad input writes nothing");
+}
+
+/// The limits: at most 20 children a report, a child's birth date at most 25 years back and
+/// an unborn child's due date at most 10 months ahead, and no bidirectional-control or
+/// zero-width character in a name, a team or a read's purpose.
+#[tokio::test]
+async fn the_limits_refuse_each_naming_the_field_and_write_nothing() {
+    let app = tests::TestApp::spawn().await;
+    let case_id = case_under_investigation(&app, 40).await;
+    let report_id = submit(&app, report(vec![child(41)], public_reporter())).await;
+    let before = app.event_count().await;
+    let intake_client = app.intake();
+    let good = || report(vec![child(42)], public_reporter());
+    let submit_call = |request: intake::SubmitReportRequest| {
+        let mut c = intake_client.clone();
+        call(async move { c.submit_report(request).await })
+    };
+    let mut cases: Vec<(&str, Call)> = Vec::new();
+
+    let mut request = good();
+    request.children = (0..21).map(|seed| child(100 + seed)).collect();
+    cases.push(("children", submit_call(request)));
+    let mut request = good();
+    request.children = vec![common::Child {
+        identity: Some(common::child::Identity::NameAndBirthDate(
+            common::NameAndBirthDate {
+                name: "Synthetic Grown-Up".into(),
+                birth_date: day(-26 * 366),
+            },
+        )),
+    }];
+    cases.push((
+        "children[0].name_and_birth_date.birth_date",
+        submit_call(request),
+    ));
+    let mut request = good();
+    request.children = vec![common::Child {
+        identity: Some(common::child::Identity::Unborn(common::Unborn {
+            expected_birth_date: day(11 * 31),
+            mother: Some(common::Person {
+                identity: Some(common::person::Identity::NameAndBirthDate(
+                    common::NameAndBirthDate {
+                        name: "Synthetic Mother".into(),
+                        birth_date: "1995-04-01".into(),
+                    },
+                )),
+            }),
+        })),
+    }];
+    cases.push((
+        "children[0].unborn.expected_birth_date",
+        submit_call(request),
+    ));
+    let mut request = good();
+    request.reporter = Some(intake::Reporter {
+        kind: Some(intake::reporter::Kind::Public(intake::PublicReporter {
+            organisation: "Testbyen barnehage".into(),
+            role: "styrer".into(),
+            name: "Kari \u{202E}nesestseT".into(),
+            identity_withheld_from_parties: false,
+        })),
+    });
+    cases.push(("reporter.public.name", submit_call(request)));
+    cases.push((
+        "team",
+        call({
+            let mut c = intake_client.clone();
+            let report_id = report_id.clone();
+            async move {
+                c.assign_report(intake::AssignReportRequest {
+                    command_id: command_id(),
+                    report_id,
+                    team: "Mot\u{200B}tak".into(),
+                    caseworker: String::new(),
+                })
+                .await
+            }
+        }),
+    ));
+    cases.push((
+        "purpose",
+        call({
+            let mut c = app.investigation();
+            let case_id = case_id.clone();
+            async move {
+                c.get_case(investigation::GetCaseRequest {
+                    case_id,
+                    purpose: "\u{2066}Oppfølging\u{2069}".into(),
+                })
+                .await
+            }
+        }),
+    ));
+    each_names_its_field(cases).await;
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "refused input writes nothing"
+    );
 }

@@ -91,7 +91,7 @@ impl Generator {
 
     fn string(&mut self, field: &str) -> String {
         let today = domain::calendar::oslo_date(chrono::Utc::now());
-        match self.below(12) {
+        match self.below(14) {
             0 => String::new(),
             1 => "ø".repeat(self.below(200_000) as usize),
             2 => (0..self.below(40))
@@ -122,6 +122,15 @@ impl Generator {
                 .to_owned(),
             9 => format!("{}", self.next() as i64),
             10 => "Synthetic text.".to_owned(),
+            // What a name must not hide: bidirectional controls, zero-width characters, NUL.
+            12 => [
+                "Ola \u{202E}nnamroN",
+                "Mot\u{200B}tak",
+                "\u{2066}Kari\u{2069}",
+                "Ka\u{FEFF}ri",
+            ][self.below(4) as usize]
+                .to_owned(),
+            13 => "Tekst med\u{0}NUL".to_owned(),
             _ => "-1".to_owned(),
         }
     }
@@ -132,7 +141,7 @@ impl Generator {
         } else {
             fiks::samples::PRIVATE_EXAMPLE
         };
-        match self.below(4) {
+        match self.below(6) {
             0 => example.as_bytes().to_vec(),
             1 => {
                 let cut = self.below(example.len() as u64) as usize;
@@ -145,6 +154,18 @@ impl Generator {
                 body[at] = self.next() as u8;
                 body
             }
+            // Unmapped content nested far past what a stored event may hold.
+            4 => {
+                let depth = self.below(200) as usize;
+                let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+                example
+                    .replacen('{', &format!("{{\"ekstra\": {nested}, "), 1)
+                    .into_bytes()
+            }
+            // A NUL character (as JSON's escape) somewhere in a string.
+            5 => example
+                .replacen("\": \"", "\": \"\\u0000", 1 + self.below(5) as usize)
+                .into_bytes(),
             _ => (0..self.below(300)).map(|_| self.next() as u8).collect(),
         }
     }
@@ -157,8 +178,14 @@ impl Generator {
                 continue;
             }
             let value = if field.is_list() {
+                // Now and then more items than any list may hold (children of a report).
+                let items = if self.below(10) == 0 {
+                    21 + self.below(5)
+                } else {
+                    self.below(4)
+                };
                 Value::List(
-                    (0..self.below(4))
+                    (0..items)
                         .map(|_| self.single(&field.kind(), field.name(), depth))
                         .collect(),
                 )

@@ -436,6 +436,78 @@ pub fn decide(
     }
 }
 
+/// The most children one report may name. Siblings are reported together; a report naming
+/// more than a large family has is a mistake of the sender (or worse), and each child opens a
+/// case at screening.
+pub const MAX_CHILDREN: usize = 20;
+
+/// How far before the report a child's birth date may be: the service follows young adults
+/// up to 25 (aftercare, new act § 8-5), and an older date is a parent's, not a child's.
+pub const MAX_CHILD_AGE_YEARS: u32 = 25;
+
+/// How far after the report an unborn child's expected birth date may be: a pregnancy lasts
+/// about nine months.
+pub const MAX_MONTHS_TO_BIRTH: u32 = 10;
+
+/// A child's dates as the report's day makes them plausible: born on or before it and not
+/// more than [`MAX_CHILD_AGE_YEARS`] before it, or, unborn, expected within
+/// [`MAX_MONTHS_TO_BIRTH`] after it. `field` is the child's path (`children[1]`); each
+/// refusal names the request's own field for the date.
+fn plausible_child(
+    field: &str,
+    child: &ChildIdentity,
+    received_on: chrono::NaiveDate,
+) -> Result<(), DomainError> {
+    let oldest = received_on
+        .checked_sub_months(chrono::Months::new(12 * MAX_CHILD_AGE_YEARS))
+        .unwrap_or(chrono::NaiveDate::MIN);
+    let (date_field, birth_date) = match child {
+        ChildIdentity::Number(number) => (
+            format!("{field}.national_identity_number"),
+            number.birth_date(),
+        ),
+        ChildIdentity::NameAndBirthDate { birth_date, .. } => (
+            format!("{field}.name_and_birth_date.birth_date"),
+            *birth_date,
+        ),
+        ChildIdentity::Unborn {
+            expected_birth_date,
+            ..
+        } => {
+            let latest = received_on
+                .checked_add_months(chrono::Months::new(MAX_MONTHS_TO_BIRTH))
+                .unwrap_or(chrono::NaiveDate::MAX);
+            if *expected_birth_date > latest {
+                return Err(DomainError::invalid(
+                    format!("{field}.unborn.expected_birth_date"),
+                    format!(
+                        "is more than {MAX_MONTHS_TO_BIRTH} months after the report was received \
+                         (at most {latest})"
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+        ChildIdentity::Unidentified { .. } => return Ok(()),
+    };
+    if birth_date > received_on {
+        return Err(DomainError::invalid(
+            date_field,
+            "must not be after the report was received",
+        ));
+    }
+    if birth_date < oldest {
+        return Err(DomainError::invalid(
+            date_field,
+            format!(
+                "is more than {MAX_CHILD_AGE_YEARS} years before the report was received: not a \
+                 child's birth date"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn receive(
     state: &ReportState,
     command: ReceiveReport,
@@ -454,6 +526,15 @@ fn receive(
         return Err(DomainError::invalid(
             "children",
             "must name at least one child",
+        ));
+    }
+    if command.children.len() > MAX_CHILDREN {
+        return Err(DomainError::invalid(
+            "children",
+            format!(
+                "names {} children; a report names at most {MAX_CHILDREN} (send more reports)",
+                command.children.len()
+            ),
         ));
     }
     // An anonymous reporter is one of whom nothing is stored: a way to reach them would be.
@@ -481,17 +562,7 @@ fn receive(
     }
     let received_on = calendar::oslo_date(command.received_at);
     for (index, child) in command.children.iter().enumerate() {
-        let birth_date = match child {
-            ChildIdentity::Number(number) => Some(number.birth_date()),
-            ChildIdentity::NameAndBirthDate { birth_date, .. } => Some(*birth_date),
-            ChildIdentity::Unborn { .. } | ChildIdentity::Unidentified { .. } => None,
-        };
-        if birth_date.is_some_and(|date| date > received_on) {
-            return Err(DomainError::invalid(
-                format!("children[{index}].birth_date"),
-                "must not be after the report was received",
-            ));
-        }
+        plausible_child(&format!("children[{index}]"), child, received_on)?;
     }
     let rules = context.rules.for_received_at(command.received_at)?;
     Ok(vec![ReportEvent::ReportReceived {

@@ -211,9 +211,24 @@ impl BoundedText {
         Ok(Self(trimmed.to_owned()))
     }
 
-    /// Parses with the [`Self::SHORT`] limit.
+    /// Parses a name, a role, a team or a short reason: the [`Self::SHORT`] limit, and none
+    /// of the characters that change how text shows without showing themselves
+    /// ([`is_invisible_format`]). Such text is read to tell people and teams apart, in lists,
+    /// letters and the read audit: a name that reads backwards or two that look alike but
+    /// differ would mislead.
     pub fn short(field: &str, value: &str) -> Result<Self, DomainError> {
-        Self::parse(field, value, Self::SHORT)
+        let text = Self::parse(field, value, Self::SHORT)?;
+        if let Some(c) = text.0.chars().find(|&c| is_invisible_format(c)) {
+            return Err(DomainError::invalid(
+                field,
+                format!(
+                    "must not contain U+{:04X}: bidirectional controls and zero-width characters \
+                     change how a name reads",
+                    u32::from(c)
+                ),
+            ));
+        }
+        Ok(text)
     }
 
     /// Parses with the [`Self::LONG`] limit.
@@ -224,6 +239,26 @@ impl BoundedText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Unicode format characters (general category Cf) that can make text show otherwise than
+/// it is: the bidirectional controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069),
+/// the zero-width ones (U+200B-U+200D, U+2060-U+2064, U+FEFF), the soft hyphen, and the
+/// invisible tags (U+E0000-U+E007F).
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 impl fmt::Display for BoundedText {

@@ -569,6 +569,17 @@ impl Reader {
         }
     }
 
+    /// A name, a role or another label: [`BoundedText::short`]'s rules.
+    fn label(&mut self, value: Option<&str>, path: &str) -> Option<BoundedText> {
+        match BoundedText::short(path, value?) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                self.domain(error);
+                None
+            }
+        }
+    }
+
     /// An optional value (on one line where the schema says `^(.*)$`): absent or blank is none.
     fn filled(
         &mut self,
@@ -672,12 +683,12 @@ impl Reader {
             self.fail("bydelsnummer", "must be 2 digits");
         }
         let district = match (district_number, district_name) {
-            (Some(number), Some(name)) if !name.trim().is_empty() => self
-                .text(Some(name), "bydelsnavn", BoundedText::SHORT)
-                .map(|name| District {
+            (Some(number), Some(name)) if !name.trim().is_empty() => {
+                self.label(Some(name), "bydelsnavn").map(|name| District {
                     number: number.to_owned(),
                     name,
-                }),
+                })
+            }
             _ => None,
         };
         let received_at = sent_at.and_then(|value| self.sending_time(value, now));
@@ -767,9 +778,9 @@ impl Reader {
             return (None, None, None, None);
         };
         let name = self.line(reporter, path, "personnavn", true);
-        let name = self.text(name, &join(path, "personnavn"), BoundedText::SHORT);
+        let name = self.label(name, &join(path, "personnavn"));
         let role = self.line(reporter, path, "rolle", true);
-        let role = self.text(role, &join(path, "rolle"), BoundedText::SHORT);
+        let role = self.label(role, &join(path, "rolle"));
         let phone = self.phone(reporter, path, true);
         let email = self.string(reporter, path, "epost", true);
         if let Some(email) = email
@@ -787,7 +798,7 @@ impl Reader {
         let (organisation_name, organisation_number, organisation_address) = match organisation {
             Some(organisation) => {
                 let name = self.line(organisation, &organisation_path, "navn", true);
-                let name = self.text(name, &join(&organisation_path, "navn"), BoundedText::SHORT);
+                let name = self.label(name, &join(&organisation_path, "navn"));
                 let number = self.filled(organisation, &organisation_path, "orgnr", true);
                 let address = self.address(organisation, &organisation_path, true);
                 (name, number, address)
@@ -823,7 +834,7 @@ impl Reader {
             return (None, None, None, None);
         };
         let name = self.string(reporter, path, "personnavn", true);
-        let name = self.text(name, &join(path, "personnavn"), BoundedText::SHORT);
+        let name = self.label(name, &join(path, "personnavn"));
         let phone = match reporter.get("telefonnummer") {
             Some(Value::String(value)) if value.trim().is_empty() => None,
             _ => self.phone(reporter, path, false),
@@ -852,7 +863,7 @@ impl Reader {
             "orientert",
             "orientertGrunn",
         ];
-        let items = self.array(root, "offentligBarn", 1, None);
+        let items = self.array(root, "offentligBarn", 1, Some(domain::report::MAX_CHILDREN));
         let mut children = Vec::new();
         for (index, item) in items.iter().enumerate() {
             let path = format!("offentligBarn[{index}]");
@@ -862,7 +873,7 @@ impl Reader {
             let number = self.string(child, &path, "fnr", true);
             let unborn = self.boolean(child, &path, "ufoedt", true);
             let name = self.line(child, &path, "personnavn", true);
-            let name = self.text(name, &join(&path, "personnavn"), BoundedText::SHORT);
+            let name = self.label(name, &join(&path, "personnavn"));
             let phone = self.filled(child, &path, "telefonnummer", false);
             let address = self.address(child, &path, true);
             let informed = self.boolean(child, &path, "orientert", true);
@@ -915,7 +926,7 @@ impl Reader {
         root: &Map<String, Value>,
     ) -> Vec<(ChildIdentity, ChildDetails)> {
         let known = ["personnavn", "antattAlder", "relasjon", "adresse"];
-        let items = self.array(root, "privatBarn", 1, None);
+        let items = self.array(root, "privatBarn", 1, Some(domain::report::MAX_CHILDREN));
         let mut children = Vec::new();
         for (index, item) in items.iter().enumerate() {
             let path = format!("privatBarn[{index}]");
@@ -923,7 +934,7 @@ impl Reader {
                 continue;
             };
             let name = self.string(child, &path, "personnavn", true);
-            let name = self.text(name, &join(&path, "personnavn"), BoundedText::SHORT);
+            let name = self.label(name, &join(&path, "personnavn"));
             let age = self.filled(child, &path, "antattAlder", false);
             let relation = self.optional_text(child, &path, "relasjon", BoundedText::SHORT);
             let address = self.address(child, &path, true);
@@ -959,7 +970,7 @@ impl Reader {
                 continue;
             };
             let name = self.line(guardian, &path, "personnavn", true);
-            let name = self.text(name, &join(&path, "personnavn"), BoundedText::SHORT);
+            let name = self.label(name, &join(&path, "personnavn"));
             let phone = self.filled(guardian, &path, "telefonnummer", true);
             let informed = self.boolean(guardian, &path, "orientert", true);
             let why_not = self.optional_text(guardian, &path, "orientertGrunn", BoundedText::LONG);

@@ -77,6 +77,12 @@ pub fn broken() -> Vec<Broken> {
         {"personnavn": "B", "orientert": true},
         {"personnavn": "C", "orientert": true}
     ]);
+    let private_example: Value =
+        serde_json::from_str(PRIVATE_EXAMPLE).expect("the example is JSON");
+    let too_many_children = Value::Array(vec![
+        private_example["privatBarn"][0].clone();
+        domain::report::MAX_CHILDREN + 1
+    ]);
     vec![
         public("/kommunenummer", None, "kommunenummer"),
         public("/kommunenummer", Some(json!("12a1")), "kommunenummer"),
@@ -156,6 +162,17 @@ pub fn broken() -> Vec<Broken> {
             "offentligBarn[0].personnavn",
         ),
         public("/offentligBarn/0/adresse", None, "offentligBarn[0].adresse"),
+        // A name that reads backwards from here on (U+202E, right-to-left override).
+        public(
+            "/offentligBarn/0/personnavn",
+            Some(json!("Ola \u{202E}nesnamroN")),
+            "offentligBarn[0].personnavn",
+        ),
+        public(
+            "/offentligMelder/virksomhet/navn",
+            Some(json!("Skole\u{200B}n")),
+            "offentligMelder.virksomhet.navn",
+        ),
         public(
             "/offentligBarn/0/orientert",
             None,
@@ -193,6 +210,7 @@ pub fn broken() -> Vec<Broken> {
         private("/privatBarn", Some(json!([])), "privatBarn"),
         private("/privatBarn/1/personnavn", None, "privatBarn[1].personnavn"),
         private("/privatBarn/0/adresse", None, "privatBarn[0].adresse"),
+        private("/privatBarn", Some(too_many_children), "privatBarn"),
         private("/melding", None, "melding"),
         private("/melding", Some(json!(5)), "melding"),
         private("/kommunenummer", None, "kommunenummer"),

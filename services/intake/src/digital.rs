@@ -147,6 +147,9 @@ fn json_path(field: &str, public: bool) -> String {
     if field == "received_at" {
         return "sendingstidspunkt".to_owned();
     }
+    if field == "children" {
+        return children.to_owned();
+    }
     if let Some(rest) = field.strip_prefix("children[") {
         let index = rest.split(']').next().unwrap_or_default();
         let leaf = if public { "fnr" } else { "personnavn" };

@@ -526,11 +526,9 @@ fn issue_token(
         platform::auth::ROLES.join(", ")
     );
     known_municipalities("--municipality", &municipalities)?;
-    let subject = subject.trim();
-    anyhow::ensure!(
-        !subject.is_empty() && subject.chars().count() <= 200,
-        "--subject: give who holds the token, at most 200 characters"
-    );
+    let subject = domain::values::BoundedText::short("--subject", subject)
+        .map_err(|error| anyhow::anyhow!("{error}: give who holds the token"))?;
+    let subject = subject.as_str();
     anyhow::ensure!(
         (1..=24 * 90).contains(&hours),
         "--hours: from 1 to {} (90 days)",

@@ -76,6 +76,29 @@ fn letter_sent(kinds: Vec<LetterKind>) -> ReportEvent {
     }
 }
 
+/// A child known by name and birth date.
+fn born(birth_date: &str) -> ChildIdentity {
+    ChildIdentity::NameAndBirthDate {
+        name: text("Synthetic Child"),
+        birth_date: day(birth_date),
+    }
+}
+
+/// An unborn child expected on `expected`.
+fn due(expected: &str) -> ChildIdentity {
+    ChildIdentity::Unborn {
+        expected_birth_date: day(expected),
+        mother: domain_person(),
+    }
+}
+
+fn domain_person() -> crate::values::PersonIdentity {
+    crate::values::PersonIdentity::NameAndBirthDate {
+        name: text("Synthetic Mother"),
+        birth_date: day("1990-01-01"),
+    }
+}
+
 fn invalid(field: &str, reason: &str) -> DomainError {
     DomainError::invalid(field, reason)
 }
@@ -183,8 +206,65 @@ fn report_stream() {
             now: now(),
             when: receive(at("2019-01-01T09:00:00Z"), public_reporter(), vec![ola()]),
             then: Err(invalid(
-                "children[0].birth_date",
+                "children[0].national_identity_number",
                 "must not be after the report was received",
+            )),
+        },
+        Row {
+            name: "a child born 25 years before the report is still a child",
+            given: vec![],
+            now: now(),
+            when: receive(received_at(), public_reporter(), vec![born("1999-03-04")]),
+            then: Ok(vec![report_received(
+                public_reporter(),
+                vec![born("1999-03-04")],
+            )]),
+        },
+        Row {
+            name: "a birth date more than 25 years before the report is not a child's",
+            given: vec![],
+            now: now(),
+            when: receive(received_at(), public_reporter(), vec![born("1999-03-03")]),
+            then: Err(invalid(
+                "children[0].name_and_birth_date.birth_date",
+                "is more than 25 years before the report was received: not a child's birth date",
+            )),
+        },
+        Row {
+            name: "an unborn child may be expected ten months after the report",
+            given: vec![],
+            now: now(),
+            when: receive(received_at(), public_reporter(), vec![due("2025-01-04")]),
+            then: Ok(vec![report_received(
+                public_reporter(),
+                vec![due("2025-01-04")],
+            )]),
+        },
+        Row {
+            name: "an unborn child is not expected more than ten months after the report",
+            given: vec![],
+            now: now(),
+            when: receive(received_at(), public_reporter(), vec![due("2025-01-05")]),
+            then: Err(invalid(
+                "children[0].unborn.expected_birth_date",
+                "is more than 10 months after the report was received (at most 2025-01-04)",
+            )),
+        },
+        Row {
+            name: "a report may name twenty children",
+            given: vec![],
+            now: now(),
+            when: receive(received_at(), public_reporter(), vec![anna(); 20]),
+            then: Ok(vec![report_received(public_reporter(), vec![anna(); 20])]),
+        },
+        Row {
+            name: "a report names at most twenty children",
+            given: vec![],
+            now: now(),
+            when: receive(received_at(), public_reporter(), vec![anna(); 21]),
+            then: Err(invalid(
+                "children",
+                "names 21 children; a report names at most 20 (send more reports)",
             )),
         },
         Row {
