@@ -188,6 +188,136 @@ async fn a_command_id_sent_again_with_another_command_or_by_another_municipality
     assert_eq!(app.event_count().await, count);
 }
 
+/// A command id is bound to what was sent with it: the same id with another method or other
+/// content on the same stream is refused by `command_id` (it was answered as a replay, and
+/// the second command dropped without a word); with the same content it replays.
+#[tokio::test]
+async fn a_command_id_sent_again_with_other_content_is_refused_and_writes_nothing() {
+    use api::investigation::v1::{AssignCaseRequest, ChangeCaseUrgencyRequest};
+    use tonic_types::StatusExt as _;
+
+    let app = tests::TestApp::spawn().await;
+    let case_id = crate::case_under_investigation(&app, 43).await;
+    let urgency = ChangeCaseUrgencyRequest {
+        command_id: crate::command_id(),
+        case_id: case_id.clone(),
+        urgency: api::common::v1::Urgency::Red as i32,
+        reason: "The child told the teacher more today.".into(),
+    };
+    app.investigation()
+        .change_case_urgency(urgency.clone())
+        .await
+        .expect("changed");
+    let submission = report(vec![child(44)], public_reporter());
+    app.intake()
+        .submit_report(submission.clone())
+        .await
+        .expect("submitted");
+    let count = app.event_count().await;
+    let names_command_id = |answer: Result<(), tonic::Status>| {
+        let status = assert_code(answer, Code::InvalidArgument);
+        let violations = status
+            .get_details_bad_request()
+            .expect("BadRequest details")
+            .field_violations;
+        assert!(
+            violations.iter().any(|v| v.field == "command_id"),
+            "{violations:?}"
+        );
+    };
+
+    // The same method and case, other content.
+    names_command_id(
+        app.investigation()
+            .change_case_urgency(ChangeCaseUrgencyRequest {
+                urgency: api::common::v1::Urgency::Green as i32,
+                ..urgency.clone()
+            })
+            .await
+            .map(|_| ()),
+    );
+    // Another method on the same case.
+    names_command_id(
+        app.investigation()
+            .assign_case(AssignCaseRequest {
+                command_id: urgency.command_id.clone(),
+                case_id: case_id.clone(),
+                team: "Undersøkelse".into(),
+                caseworker: String::new(),
+            })
+            .await
+            .map(|_| ()),
+    );
+    // A report submitted again with the same id and another summary.
+    names_command_id(
+        app.intake()
+            .submit_report(intake::SubmitReportRequest {
+                summary: "Another report altogether.".into(),
+                ..submission.clone()
+            })
+            .await
+            .map(|_| ()),
+    );
+    assert_eq!(app.event_count().await, count, "nothing written");
+
+    // The same content again is a replay, as before.
+    let again = app
+        .investigation()
+        .change_case_urgency(urgency)
+        .await
+        .expect("replayed")
+        .into_inner();
+    assert!(again.replayed);
+    let again = app
+        .intake()
+        .submit_report(submission)
+        .await
+        .expect("replayed")
+        .into_inner();
+    assert!(again.result.expect("result").replayed);
+    assert_eq!(app.event_count().await, count);
+
+    // A portal message id delivered again with another document is refused by message_id.
+    let message_id = uuid::Uuid::new_v4().to_string();
+    let delivery = |body: &str| intake::ImportDigitalReportRequest {
+        message_type: fiks::PUBLIC_V2.into(),
+        message_id: message_id.clone(),
+        body: body.as_bytes().to_vec(),
+        urgency: 0,
+    };
+    let first = app
+        .intake()
+        .import_digital_report(delivery(fiks::samples::PUBLIC_EXAMPLE))
+        .await
+        .expect("imported")
+        .into_inner();
+    assert_eq!(first.reply_message_type, fiks::RECEIVED_V1);
+    let count = app.event_count().await;
+    let other = fiks::samples::PUBLIC_EXAMPLE.replacen("Lærerskolen", "Annen skole", 1);
+    assert_ne!(other, fiks::samples::PUBLIC_EXAMPLE);
+    let refused = app
+        .intake()
+        .import_digital_report(delivery(&other))
+        .await
+        .expect("an answer")
+        .into_inner();
+    assert_eq!(refused.reply_message_type, fiks::FAILED_V1);
+    assert!(
+        refused.violations.iter().any(|v| v.path == "message_id"),
+        "{:?}",
+        refused.violations
+    );
+    let redelivered = app
+        .intake()
+        .import_digital_report(delivery(fiks::samples::PUBLIC_EXAMPLE))
+        .await
+        .expect("an answer")
+        .into_inner();
+    assert!(redelivered.duplicate);
+    assert_eq!(redelivered.report_id, first.report_id);
+    assert_eq!(app.event_count().await, count, "nothing more written");
+}
+
 #[tokio::test]
 async fn calls_without_a_valid_token_are_unauthenticated() {
     let app = tests::TestApp::spawn().await;

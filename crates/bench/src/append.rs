@@ -104,6 +104,7 @@ pub(crate) async fn run(
                 let mut rng = Rng::new((worker as u64) << 32 | sequence);
                 let stream_id = names[zipf.sample(&mut rng)].clone();
                 let request = AppendRequest {
+                    command_fingerprint: None,
                     metadata: EventMetadata::for_command(Uuid::new_v4(), actor()),
                     streams: vec![StreamWrite {
                         stream_id,

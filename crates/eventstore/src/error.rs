@@ -13,6 +13,10 @@ pub enum Error {
         /// The stream's current version; 0 when it has no events.
         actual: u64,
     },
+    /// The command id was first used with another command (its fingerprint differs): not a
+    /// replay, and nothing was written.
+    #[error("command id {command_id} was already used for another command")]
+    CommandIdReused { command_id: Uuid },
     #[error("invalid append: {0}")]
     InvalidAppend(String),
     #[error("an append must be the first write of its transaction")]

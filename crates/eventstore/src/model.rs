@@ -152,6 +152,10 @@ pub struct StreamWrite {
 pub struct AppendRequest {
     pub metadata: EventMetadata,
     pub streams: Vec<StreamWrite>,
+    /// What the command was, as its sender made it (a hash of its method and content): kept
+    /// with the command's result, so its id sent again with anything else is
+    /// [`crate::Error::CommandIdReused`] rather than a replay. `None` binds nothing.
+    pub command_fingerprint: Option<Vec<u8>>,
 }
 
 /// A stream's version after an append.

@@ -126,8 +126,9 @@ impl EventStore {
         let metadata = serde_json::to_value(&request.metadata)
             .map_err(|e| Error::InvalidAppend(format!("metadata: {e}")))?;
         let outcome: Value =
-            sqlx::query_scalar("select vern_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            sqlx::query_scalar("select vern_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                 .bind(request.metadata.command_id)
+                .bind(request.command_fingerprint.as_deref())
                 .bind(metadata)
                 .bind(&arguments.streams)
                 .bind(&arguments.expected)
@@ -140,19 +141,32 @@ impl EventStore {
                 .fetch_one(&mut *connection)
                 .await
                 .map_err(append_error)?;
-        decode_outcome(outcome)
+        decode_outcome(outcome, request.metadata.command_id)
     }
 
     /// The result of a command already appended, if any: a service looks here when deciding a
     /// command again refuses it (its step has happened), so a retried command is answered with
-    /// its first result; an append of a known command id returns that result by itself.
-    pub async fn command_result(&self, command_id: Uuid) -> Result<Option<AppendResult>, Error> {
-        let stored: Option<Value> =
-            sqlx::query_scalar("select result from commands where command_id = $1")
+    /// its first result; an append of a known command id returns that result by itself. An id
+    /// first used with another command (another `fingerprint`) is [`Error::CommandIdReused`].
+    pub async fn command_result(
+        &self,
+        command_id: Uuid,
+        fingerprint: Option<&[u8]>,
+    ) -> Result<Option<AppendResult>, Error> {
+        let stored: Option<(Value, Option<Vec<u8>>)> =
+            sqlx::query_as("select result, fingerprint from commands where command_id = $1")
                 .bind(command_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        stored.map(|result| decode_result(result, true)).transpose()
+        let Some((result, first)) = stored else {
+            return Ok(None);
+        };
+        if let (Some(first), Some(sent)) = (first.as_deref(), fingerprint)
+            && first != sent
+        {
+            return Err(Error::CommandIdReused { command_id });
+        }
+        decode_result(result, true).map(Some)
     }
 
     /// The ids of a category's streams written for a municipality (`case` streams of 5035,
@@ -564,7 +578,10 @@ struct StoredConflict {
     actual: u64,
 }
 
-fn decode_outcome(outcome: Value) -> Result<AppendResult, Error> {
+fn decode_outcome(outcome: Value, command_id: Uuid) -> Result<AppendResult, Error> {
+    if outcome.get("reused").and_then(Value::as_bool) == Some(true) {
+        return Err(Error::CommandIdReused { command_id });
+    }
     if let Some(conflict) = outcome.get("conflict") {
         let conflict: StoredConflict = serde_json::from_value(conflict.clone())
             .map_err(|e| Error::Malformed(format!("append conflict: {e}")))?;

@@ -131,8 +131,12 @@ pub fn write_result(stream_id: &str, result: &AppendResult) -> pb::WriteResult {
 /// The command id and case id every case command carries, parsed in that order.
 pub fn case_ids(command_id: &str, case_id: &str) -> Result<(Uuid, domain::case::CaseId), Error> {
     let command_id = self::command_id(command_id)?;
-    let case_id = domain::case::CaseId::new(id("case_id", case_id)?);
-    Ok((command_id, case_id))
+    Ok((command_id, self::case_id(case_id)?))
+}
+
+/// The request's `case_id`.
+pub fn case_id(case_id: &str) -> Result<domain::case::CaseId, Error> {
+    Ok(domain::case::CaseId::new(id("case_id", case_id)?))
 }
 
 /// A team and optional caseworker from the request's `team` and `caseworker` fields.

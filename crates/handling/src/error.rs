@@ -30,7 +30,7 @@ pub enum Error {
     #[error("unauthenticated")]
     Unauthenticated,
     #[error(transparent)]
-    Store(#[from] eventstore::Error),
+    Store(eventstore::Error),
     /// A read model failed to answer.
     #[error(transparent)]
     View(#[from] projections::Error),
@@ -63,6 +63,15 @@ impl Error {
             "command_id",
             "was already used for another command; send a new id for a new command",
         )
+    }
+}
+
+impl From<eventstore::Error> for Error {
+    fn from(error: eventstore::Error) -> Self {
+        match error {
+            eventstore::Error::CommandIdReused { .. } => Self::command_id_reused(),
+            other => Self::Store(other),
+        }
     }
 }
 

@@ -10,9 +10,9 @@ use eventstore::{
     StreamVersion, StreamWrite,
 };
 use tracing::Instrument as _;
-use uuid::Uuid;
 
 use crate::Error;
+use crate::command::CommandKey;
 use crate::principal::Principal;
 
 /// A stream kind the handler can fold: its state, its events, and how one applies to the other.
@@ -286,7 +286,7 @@ impl Handler {
     /// be of a municipality the principal serves, and so must one the command creates.
     pub async fn execute<S, D>(
         &self,
-        command_id: Uuid,
+        command: &CommandKey,
         principal: &Principal,
         stream_id: &str,
         decide: D,
@@ -299,7 +299,7 @@ impl Handler {
         ) -> Result<(Vec<S::Event>, Option<String>), domain::DomainError>,
     {
         let decide = &decide;
-        self.execute_many(command_id, principal, (S::NOUN, stream_id), || async move {
+        self.execute_many(command, principal, (S::NOUN, stream_id), || async move {
             let (state, version) = self.load::<S>(stream_id).await?;
             if version > 0 {
                 principal.reach(S::NOUN, S::municipality(&state))?;
@@ -317,14 +317,14 @@ impl Handler {
     /// Runs a command on a child's case, as the investigation and measures services do.
     pub async fn execute_case(
         &self,
-        command_id: Uuid,
+        key: &CommandKey,
         principal: &Principal,
         case_id: case::CaseId,
         command: case::CaseCommand,
     ) -> Result<api::common::v1::WriteResult, Error> {
         let stream = case_id.stream_name();
         let result = self
-            .execute::<CaseStream, _>(command_id, principal, &stream, |state, context| {
+            .execute::<CaseStream, _>(key, principal, &stream, |state, context| {
                 let events = case::decide(state, command.clone(), context)?;
                 let municipality = state
                     .case()
@@ -338,14 +338,14 @@ impl Handler {
     /// Runs a command on a report, as the intake and feedback services do.
     pub async fn execute_report(
         &self,
-        command_id: Uuid,
+        key: &CommandKey,
         principal: &Principal,
         report_id: report::ReportId,
         command: report::ReportCommand,
     ) -> Result<api::common::v1::WriteResult, Error> {
         let stream = report_id.stream_name();
         let result = self
-            .execute::<ReportStream, _>(command_id, principal, &stream, |state, context| {
+            .execute::<ReportStream, _>(key, principal, &stream, |state, context| {
                 let events = report::decide(state, command.clone(), context)?;
                 let municipality = match (state.report(), &command) {
                     (Some(report), _) => Some(report.municipality),
@@ -365,21 +365,22 @@ impl Handler {
 
     /// A case RPC from end to end: who calls, the ids, the command built from the request,
     /// the decision and the append. Bad input fails before anything is loaded.
-    pub async fn case_rpc<R>(
+    pub async fn case_rpc<R: prost::Message>(
         &self,
         request: tonic::Request<R>,
         ids: impl FnOnce(&R) -> (&str, &str),
         build: impl FnOnce(&R) -> Result<case::CaseCommand, Error>,
     ) -> Result<tonic::Response<api::common::v1::WriteResult>, tonic::Status> {
         let principal = crate::principal::Principal::of(&request)?;
-        let request = request.into_inner();
-        let (command_id, case_id) = {
-            let (command_id, case_id) = ids(&request);
-            crate::convert::case_ids(command_id, case_id)?
+        let (key, case_id) = {
+            let (command_id, case_id) = ids(request.get_ref());
+            let case_id = crate::convert::case_id(case_id)?;
+            (CommandKey::of(&request, command_id)?, case_id)
         };
+        let request = request.into_inner();
         let command = build(&request)?;
         let result = self
-            .execute_case(command_id, &principal, case_id, command)
+            .execute_case(&key, &principal, case_id, command)
             .await?;
         Ok(tonic::Response::new(result))
     }
@@ -389,7 +390,7 @@ impl Handler {
     /// called again. `target` is the stream the command is about (its noun and id).
     pub async fn execute_many<A, F>(
         &self,
-        command_id: Uuid,
+        command: &CommandKey,
         principal: &Principal,
         target: (&'static str, &str),
         mut attempt: A,
@@ -398,7 +399,7 @@ impl Handler {
         A: FnMut() -> F,
         F: Future<Output = Result<Vec<StreamWrite>, Error>>,
     {
-        let mut metadata = EventMetadata::for_command(command_id, principal.actor());
+        let mut metadata = EventMetadata::for_command(command.id, principal.actor());
         metadata.traceparent = crate::trace::current_traceparent();
         let mut last_conflict = String::new();
         for _ in 0..self.max_attempts {
@@ -408,7 +409,7 @@ impl Handler {
             let streams = match attempt().await {
                 Ok(streams) if streams.iter().any(|write| !write.events.is_empty()) => streams,
                 decided if may_have_been_sent_before(&decided) => {
-                    if let Some(first) = self.first_answer(command_id, principal, target).await? {
+                    if let Some(first) = self.first_answer(command, principal, target).await? {
                         return Ok(first);
                     }
                     return decided.map(|streams| unchanged(&streams));
@@ -418,6 +419,7 @@ impl Handler {
             let request = AppendRequest {
                 metadata: metadata.clone(),
                 streams,
+                command_fingerprint: Some(command.fingerprint.to_vec()),
             };
             let started = std::time::Instant::now();
             let appended = self
@@ -457,15 +459,20 @@ impl Handler {
         })
     }
 
-    /// The first answer to `command_id` if it was sent before, checked as [`Self::replay`]
-    /// checks it; `None` for a command id never seen.
+    /// The first answer to `command` if it was sent before, checked as [`Self::replay`]
+    /// checks it; `None` for a command id never seen; [`Error::command_id_reused`] for an id
+    /// first sent with another command.
     pub async fn first_answer(
         &self,
-        command_id: Uuid,
+        command: &CommandKey,
         principal: &Principal,
         target: (&'static str, &str),
     ) -> Result<Option<AppendResult>, Error> {
-        match self.store.command_result(command_id).await? {
+        match self
+            .store
+            .command_result(command.id, Some(&command.fingerprint))
+            .await?
+        {
             Some(first) => self.replay(principal, target, first).await.map(Some),
             None => Ok(None),
         }

@@ -13,11 +13,13 @@
 //! - [`convert`]: shared request field parsing, each error naming its field.
 //! - [`policy`]: which roles may call which methods, and which municipalities' data.
 //! - [`audit`]: the append-only record of reads of cases and reports.
+//! - [`command`]: a command's id and the fingerprint that binds the id to what was sent.
 //! - [`principal`]: who is calling, as the server's authentication left it on the request.
 //! - [`trace`]: the request's trace context, recorded in every event's metadata.
 
 pub mod audit;
 mod cases;
+pub mod command;
 pub mod convert;
 mod error;
 mod handler;
@@ -26,5 +28,6 @@ pub mod principal;
 pub mod trace;
 
 pub use cases::CaseAt;
+pub use command::CommandKey;
 pub use error::Error;
 pub use handler::{CaseStream, Clock, Handler, ReportStream, Stream, writes};

@@ -38,6 +38,7 @@ async fn append_case_events(store: &EventStore, case_id: Uuid, count: usize) {
         };
         store
             .append(&AppendRequest {
+                command_fingerprint: None,
                 metadata: EventMetadata::for_command(Uuid::new_v4(), actor),
                 streams: vec![StreamWrite {
                     stream_id: format!("case-{case_id}"),
@@ -75,6 +76,7 @@ async fn the_timeline_holds_every_case_event_in_order_with_actor_and_time() {
     // A report event: not part of any case's timeline.
     store
         .append(&AppendRequest {
+            command_fingerprint: None,
             metadata: EventMetadata::for_command(
                 Uuid::new_v4(),
                 Actor {

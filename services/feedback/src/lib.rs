@@ -15,6 +15,7 @@ use domain::case::{CaseId, CaseState};
 use domain::report::{LetterKind, RecordFeedbackLetterSent, ReportCommand, ReportId, ReportState};
 use domain::values::ChildIdentity;
 use domain::{DomainError, calendar, letters};
+use handling::CommandKey;
 use handling::principal::Principal;
 use handling::{CaseStream, Error, Handler, ReportStream, convert as common};
 use tonic::{Request, Response, Status};
@@ -280,8 +281,8 @@ impl Feedback {
         request: Request<pb::MarkLettersSentRequest>,
     ) -> Result<WriteResult, Error> {
         let principal = Principal::of(&request)?;
+        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
         let request = request.into_inner();
-        let command_id = common::command_id(&request.command_id)?;
         let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
         if request.letters.is_empty() {
             return Err(Error::invalid("letters", "must name at least one letter"));
@@ -300,7 +301,7 @@ impl Feedback {
             && self
                 .handler
                 .store()
-                .command_result(command_id)
+                .command_result(key.id, Some(&key.fingerprint))
                 .await?
                 .is_none()
         {
@@ -321,7 +322,7 @@ impl Feedback {
         let command =
             ReportCommand::RecordFeedbackLetterSent(RecordFeedbackLetterSent { letters: kinds });
         self.handler
-            .execute_report(command_id, &principal, report_id, command)
+            .execute_report(&key, &principal, report_id, command)
             .await
     }
 }

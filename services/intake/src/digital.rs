@@ -11,7 +11,7 @@
 use domain::report::{ReportCommand, ReportId};
 use domain::values::Urgency;
 use handling::principal::Principal;
-use handling::{Error, Handler};
+use handling::{CommandKey, Error, Handler};
 use uuid::Uuid;
 
 /// One message as the transport delivered it.
@@ -52,6 +52,16 @@ pub async fn import(
     let message_id = delivery
         .message_id
         .unwrap_or_else(|| fiks::content_message_id(delivery.body));
+    // The message id is bound to the document: the same id with another body is not a
+    // redelivery (its command fingerprint differs), and is refused by `message_id`.
+    let key = CommandKey::new(
+        message_id,
+        &[
+            b"ImportDigitalReport",
+            delivery.message_type.as_bytes(),
+            delivery.body,
+        ],
+    );
     let report_id = report_id_for(message_id);
     let stream = report_id.stream_name();
     let now = handler.now();
@@ -71,8 +81,11 @@ pub async fn import(
                 <handling::ReportStream as handling::Stream>::NOUN,
                 stream.as_str(),
             );
-            if let Some(first) = handler.first_answer(message_id, principal, target).await? {
-                return Ok(received(report_id, &stream, &first));
+            match handler.first_answer(&key, principal, target).await {
+                Ok(Some(first)) => return Ok(received(report_id, &stream, &first)),
+                // Not this document's: it is answered as a new one.
+                Ok(None) | Err(Error::InvalidArgument(_)) => {}
+                Err(other) => return Err(other),
             }
             tracing::info!(
                 %message_id,
@@ -85,7 +98,7 @@ pub async fn import(
     let public = delivery.message_type == fiks::PUBLIC_V2;
     let command = report.into_command(report_id, delivery.urgency);
     let outcome = handler
-        .execute::<handling::ReportStream, _>(message_id, principal, &stream, |state, context| {
+        .execute::<handling::ReportStream, _>(&key, principal, &stream, |state, context| {
             let receive = ReportCommand::ReceiveReport(command.clone());
             let events = domain::report::decide(state, receive, context)?;
             Ok((events, Some(command.municipality.as_str().to_owned())))
@@ -146,6 +159,9 @@ fn json_path(field: &str, public: bool) -> String {
     };
     if field == "received_at" {
         return "sendingstidspunkt".to_owned();
+    }
+    if field == "command_id" {
+        return "message_id".to_owned();
     }
     if field == "children" {
         return children.to_owned();

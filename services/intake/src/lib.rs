@@ -13,6 +13,7 @@ use api::intake::v1 as pb;
 use api::intake::v1::intake_service_server::{IntakeService, IntakeServiceServer};
 use domain::report::{self, CaseAssignment, ReportCommand, ReportId, ReportState};
 use domain::screening;
+use handling::CommandKey;
 use handling::audit::Subject;
 use handling::principal::Principal;
 use handling::{CaseStream, Error, Handler, ReportStream, convert as common, writes};
@@ -38,20 +39,20 @@ impl Intake {
         request: Request<pb::SubmitReportRequest>,
     ) -> Result<pb::SubmitReportResponse, Error> {
         let principal = Principal::of(&request)?;
+        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
         let request = request.into_inner();
-        let command_id = common::command_id(&request.command_id)?;
         // Fixed by the command id, so a submission sent again names the same report and the
         // handler answers it with the first result (and nothing is looked up before).
         let report_id = ReportId::new(domain::values::derived_id(&[
             b"vern/submitted-report/",
-            command_id.as_bytes(),
+            key.id.as_bytes(),
         ]));
         let now = self.handler.now();
         let command = convert::receive_report(request, report_id, &self.handler, now)?;
         let result = self
             .handler
             .execute_report(
-                command_id,
+                &key,
                 &principal,
                 report_id,
                 ReportCommand::ReceiveReport(command),
@@ -69,15 +70,15 @@ impl Intake {
         request: Request<pb::ScreenReportRequest>,
     ) -> Result<pb::ScreenReportResponse, Error> {
         let principal = Principal::of(&request)?;
+        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
         let request = request.into_inner();
-        let command_id = common::command_id(&request.command_id)?;
         let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
         let command = convert::screen_report(&request, &self.handler)?;
         let report_stream = report_id.stream_name();
         let result = self
             .handler
             .execute_many(
-                command_id,
+                &key,
                 &principal,
                 (<ReportStream as handling::Stream>::NOUN, &report_stream),
                 || async {
@@ -137,8 +138,8 @@ impl Intake {
         request: Request<pb::ChangeReportUrgencyRequest>,
     ) -> Result<api::common::v1::WriteResult, Error> {
         let principal = Principal::of(&request)?;
+        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
         let request = request.into_inner();
-        let command_id = common::command_id(&request.command_id)?;
         let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
         let command = report::ChangeReportUrgency {
             urgency: common::urgency("urgency", request.urgency)?,
@@ -146,7 +147,7 @@ impl Intake {
         };
         self.handler
             .execute_report(
-                command_id,
+                &key,
                 &principal,
                 report_id,
                 ReportCommand::ChangeReportUrgency(command),
@@ -159,13 +160,13 @@ impl Intake {
         request: Request<pb::AssignReportRequest>,
     ) -> Result<api::common::v1::WriteResult, Error> {
         let principal = Principal::of(&request)?;
+        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
         let request = request.into_inner();
-        let command_id = common::command_id(&request.command_id)?;
         let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
         let assignee = common::assignee(&request.team, &request.caseworker)?;
         self.handler
             .execute_report(
-                command_id,
+                &key,
                 &principal,
                 report_id,
                 ReportCommand::AssignReport(assignee),

@@ -14,6 +14,7 @@ use api::partner::v1::partner_service_server::{PartnerService, PartnerServiceSer
 use domain::case::{Case, CaseCommand, CaseId, ConsultationPartner};
 use domain::partner::{DecisionAsked, InterviewDecision, Invitation, PartnerCommand};
 use domain::values::ChildIdentity;
+use handling::CommandKey;
 use handling::principal::Principal;
 use handling::{CaseStream, Error, Handler, ReportStream, convert as common};
 use tonic::{Request, Response, Status};
@@ -119,8 +120,9 @@ impl Partners {
         request: Request<pb::InviteToConsultationRequest>,
     ) -> Result<pb::Invited, Error> {
         let principal = Principal::of(&request)?;
+        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
         let request = request.into_inner();
-        let (command_id, case_id) = common::case_ids(&request.command_id, &request.case_id)?;
+        let case_id = common::case_id(&request.case_id)?;
         let partners = request
             .partners
             .iter()
@@ -141,7 +143,7 @@ impl Partners {
         let result = self
             .handler
             .execute_case(
-                command_id,
+                &key,
                 &principal,
                 case_id,
                 CaseCommand::Partner(PartnerCommand::Invite {
@@ -181,12 +183,13 @@ impl Partners {
         request: Request<pb::CloseConsultationRequest>,
     ) -> Result<WriteResult, Error> {
         let principal = Principal::of(&request)?;
+        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
         let request = request.into_inner();
-        let (command_id, case_id) = common::case_ids(&request.command_id, &request.case_id)?;
+        let case_id = common::case_id(&request.case_id)?;
         let consultation = consultation_number(request.consultation)?;
         self.handler
             .execute_case(
-                command_id,
+                &key,
                 &principal,
                 case_id,
                 CaseCommand::Partner(PartnerCommand::Close { consultation }),
@@ -286,7 +289,7 @@ impl Partners {
     }
 
     /// A partner's step on a consultation it may see.
-    async fn record<R>(
+    async fn record<R: prost::Message>(
         &self,
         request: Request<R>,
         ids: impl FnOnce(&R) -> (&str, &str, u32),
@@ -294,18 +297,21 @@ impl Partners {
     ) -> Result<pb::Recorded, Error> {
         let principal = Principal::of(&request)?;
         let partner = partner_of(&principal)?;
-        let request = request.into_inner();
-        let (command_id, case_id, number) = {
-            let (command_id, case_id, number) = ids(&request);
-            let (command_id, case_id) = common::case_ids(command_id, case_id)?;
-            (command_id, case_id, consultation_number(number)?)
+        let (key, case_id, number) = {
+            let (command_id, case_id, number) = ids(request.get_ref());
+            (
+                CommandKey::of(&request, command_id)?,
+                common::case_id(case_id)?,
+                consultation_number(number)?,
+            )
         };
+        let request = request.into_inner();
         let command = step(&request, partner, number)?;
         // A replay answers as the first time, even after the consultation closed.
         if self
             .handler
             .store()
-            .command_result(command_id)
+            .command_result(key.id, Some(&key.fingerprint))
             .await?
             .is_none()
         {
@@ -313,12 +319,7 @@ impl Partners {
         }
         let result = self
             .handler
-            .execute_case(
-                command_id,
-                &principal,
-                case_id,
-                CaseCommand::Partner(command),
-            )
+            .execute_case(&key, &principal, case_id, CaseCommand::Partner(command))
             .await?;
         Ok(pb::Recorded {
             replayed: result.replayed,

@@ -156,6 +156,7 @@ async fn record(
         "content_sha256": content,
     });
     let request = AppendRequest {
+        command_fingerprint: None,
         metadata: EventMetadata::for_command(Uuid::new_v4(), actor.clone()),
         streams: vec![StreamWrite {
             stream_id: stream.to_owned(),

@@ -217,6 +217,9 @@ where
         match self.auth.check(request.headers(), certificate_name) {
             Ok(principal) if handling::policy::permits(&principal.role, &path) => {
                 request.extensions_mut().insert(principal);
+                request
+                    .extensions_mut()
+                    .insert(handling::command::CalledMethod(path));
                 Box::pin(self.inner.call(request))
             }
             Ok(principal) => {

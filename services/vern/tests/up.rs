@@ -16,6 +16,7 @@ use shared::{DataDir, Running, VERN, embedded_url, listening_on};
 
 fn marker_append(stream: &str) -> AppendRequest {
     AppendRequest {
+        command_fingerprint: None,
         metadata: EventMetadata::for_command(
             Uuid::new_v4(),
             Actor {

@@ -233,14 +233,14 @@ async fn a_replayed_command_returns_the_first_result_and_writes_nothing() {
     assert_eq!(replayed.last_position, original.last_position);
     assert_eq!(store.read_stream(&stream, 1, 10).await.unwrap().len(), 2);
     let looked_up = store
-        .command_result(first.metadata.command_id)
+        .command_result(first.metadata.command_id, None)
         .await
         .unwrap()
         .expect("the command is recorded");
     assert_eq!(looked_up.streams, original.streams);
     assert!(
         store
-            .command_result(uuid::Uuid::new_v4())
+            .command_result(uuid::Uuid::new_v4(), None)
             .await
             .unwrap()
             .is_none()
@@ -533,4 +533,55 @@ async fn a_payload_that_would_not_read_back_is_refused_and_nothing_is_written() 
         .expect("the deepest payload allowed is stored");
     let read = store.read_stream(&stream, 1, 10).await.expect("reads back");
     assert_eq!(read[0].payload, deepest.payload);
+}
+
+/// A command id is bound to the fingerprint it was first appended with: the same id with the
+/// same fingerprint replays, with another is `CommandIdReused` and writes nothing, in the
+/// append and in the lookup alike. Without a fingerprint on either side it replays, as rows
+/// recorded before fingerprints do.
+#[tokio::test]
+async fn a_command_id_with_another_fingerprint_is_refused_not_replayed() {
+    let (_db, store) = fresh_store().await;
+    let stream = stream_name("case");
+    let mut first = request(vec![write(
+        &stream,
+        ExpectedVersion::NoStream,
+        vec![event(1)],
+    )]);
+    first.command_fingerprint = Some(vec![1; 32]);
+    let written = store.append(&first).await.unwrap();
+
+    let mut other = request(vec![write(&stream, ExpectedVersion::Any, vec![event(2)])]);
+    other.metadata.command_id = first.metadata.command_id;
+    other.command_fingerprint = Some(vec![2; 32]);
+    let error = store.append(&other).await.unwrap_err();
+    assert!(
+        matches!(error, Error::CommandIdReused { command_id } if command_id == first.metadata.command_id),
+        "{error:?}"
+    );
+    assert_eq!(store.stream_version(&stream).await.unwrap(), 1);
+    let lookup = store
+        .command_result(first.metadata.command_id, Some(&[2; 32]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(lookup, Error::CommandIdReused { .. }),
+        "{lookup:?}"
+    );
+
+    let mut again = first.clone();
+    again.streams[0].events = vec![event(3)];
+    let replayed = store.append(&again).await.unwrap();
+    assert!(replayed.replayed);
+    assert_eq!(replayed.last_position, written.last_position);
+    let found = store
+        .command_result(first.metadata.command_id, Some(&[1; 32]))
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(found.last_position, written.last_position);
+
+    other.command_fingerprint = None;
+    assert!(store.append(&other).await.unwrap().replayed);
+    assert_eq!(store.stream_version(&stream).await.unwrap(), 1);
 }

@@ -82,6 +82,7 @@ fn write(stream_id: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> S
 /// One command's append to the given streams, under a new command id.
 fn request(streams: Vec<StreamWrite>) -> AppendRequest {
     AppendRequest {
+        command_fingerprint: None,
         metadata: EventMetadata::for_command(Uuid::new_v4(), actor()),
         streams,
     }
