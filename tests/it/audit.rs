@@ -312,3 +312,179 @@ async fn the_record_refuses_changes() {
     }
     assert_eq!(reads_of_case(&app, &case_id).await.len(), 1);
 }
+
+/// The lists that name children's cases and reports are reads too: the worklist, the letters
+/// owed and the registry's findings leave one record for each case or report an answer names,
+/// with what the list was asked for; the caseload, which names none, one for itself; a list
+/// refused for a municipality or by role leaves a denial.
+#[tokio::test]
+async fn every_list_read_records_each_case_and_report_it_names() {
+    use api::feedback::v1::feedback_service_client::FeedbackServiceClient;
+    use api::worklist::v1::worklist_service_client::WorklistServiceClient;
+
+    let app = TestApp::spawn().await;
+    let case_id = case_under_investigation(&app, 84).await;
+    let submitted = app
+        .intake()
+        .submit_report(report(vec![child(85)], public_reporter()))
+        .await
+        .expect("submitted")
+        .into_inner();
+    let report_id = submitted.report_id.clone();
+    let position = submitted.result.and_then(|result| result.position);
+
+    let review = app
+        .worklist()
+        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+            all_running: true,
+            purpose: "Morning review".into(),
+            min_position: position,
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner();
+    assert!(review.items.iter().any(|item| item.case_id == case_id));
+    assert!(review.items.iter().any(|item| item.report_id == report_id));
+    let from_list = |reads: Vec<audit::Read>, method: &str| {
+        reads
+            .into_iter()
+            .filter(|read| read.method == method)
+            .collect::<Vec<_>>()
+    };
+    let reads = from_list(
+        reads_of_case(&app, &case_id).await,
+        handling::audit::reads::LIST_CASES_NEEDING_REVIEW,
+    );
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(
+        (
+            reads[0].subject.as_str(),
+            reads[0].outcome.as_str(),
+            reads[0].purpose.as_str()
+        ),
+        ("caseworker-7", "READ", "Morning review")
+    );
+    assert!(reads[0].listed.contains("as_of"), "{:?}", reads[0].listed);
+    let reads = from_list(
+        reads_of_report(&app, &report_id).await,
+        handling::audit::reads::LIST_CASES_NEEDING_REVIEW,
+    );
+    assert_eq!(reads.len(), 1, "{reads:?}");
+
+    // The letters owed name the report whose public reporter is owed a receipt.
+    let letters = FeedbackServiceClient::with_interceptor(app.channel(), app.bearer())
+        .list_letters_owed(feedback::ListLettersOwedRequest {
+            municipality: "5035".into(),
+            min_position: position,
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner();
+    assert!(
+        letters
+            .letters
+            .iter()
+            .any(|letter| letter.report_id == report_id)
+    );
+    let reads = from_list(
+        reads_of_report(&app, &report_id).await,
+        handling::audit::reads::LIST_LETTERS_OWED,
+    );
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert!(
+        reads[0].listed.contains("municipality 5035"),
+        "{:?}",
+        reads[0].listed
+    );
+
+    // The caseload names no case: one record for the list itself.
+    app.worklist()
+        .get_caseload(worklist::GetCaseloadRequest {
+            municipalities: vec!["5035".into()],
+            purpose: "Staffing".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("caseload");
+    // The registry's findings, for one municipality.
+    app.worklist()
+        .list_registry_findings(worklist::ListRegistryFindingsRequest {
+            municipality: "5035".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("findings");
+    let lists: Vec<(String, String, String)> = sqlx::query_as(
+        "select method, outcome, listed from read_audit \
+         where case_id is null and report_id is null order by id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let caseload = lists
+        .iter()
+        .find(|(method, _, _)| method == handling::audit::reads::GET_CASELOAD)
+        .expect("the caseload's read is recorded");
+    assert_eq!(caseload.1, "read");
+    assert!(caseload.2.contains("municipalities 5035"), "{caseload:?}");
+    let findings_recorded: i64 = sqlx::query_scalar(
+        "select count(*) from read_audit where method = $1 and outcome = 'read'",
+    )
+    .bind(handling::audit::reads::LIST_REGISTRY_FINDINGS)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert!(findings_recorded >= 1);
+
+    // Another municipality's list is refused, and the refusal recorded.
+    let refused = app
+        .worklist()
+        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+            municipalities: vec!["0301".into()],
+            ..Default::default()
+        })
+        .await;
+    assert_code(refused, Code::PermissionDenied);
+    // A role that may not call the list: refused before the request is read, recorded.
+    let mut portal = WorklistServiceClient::with_interceptor(
+        app.channel(),
+        Bearer::new(token(&app, "portal-1", "reporter_portal", &["5035"])),
+    );
+    assert_code(
+        portal
+            .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest::default())
+            .await,
+        Code::PermissionDenied,
+    );
+    let denials: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "select subject, method, listed from read_audit where outcome = 'denied' order by id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        denials
+            .iter()
+            .map(|(subject, method, _)| (subject.as_str(), method.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                "caseworker-7",
+                handling::audit::reads::LIST_CASES_NEEDING_REVIEW
+            ),
+            (
+                "portal-1",
+                handling::audit::reads::LIST_CASES_NEEDING_REVIEW
+            ),
+        ]
+    );
+    assert!(
+        denials[0]
+            .2
+            .as_deref()
+            .is_some_and(|listed| listed.contains("0301")),
+        "{denials:?}"
+    );
+}

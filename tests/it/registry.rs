@@ -419,6 +419,7 @@ async fn the_registrys_checks_show_in_the_worklist_before_the_export() {
                         seconds: at(&as_of).timestamp(),
                         nanos: 0,
                     }),
+                    purpose: String::new(),
                 })
                 .await
                 .expect("findings")

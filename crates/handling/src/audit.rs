@@ -15,12 +15,14 @@ use crate::Error;
 use crate::principal::Principal;
 
 /// What was read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Subject {
     Case(Uuid),
     Report(Uuid),
     /// Refused by role before the request was read, so which case it named is not known.
     Unread,
+    /// A list whose answer names no case or report (the caseload's counts).
+    Listed,
 }
 
 /// The methods that read a case's or a report's content: each answer is recorded, and so is
@@ -32,16 +34,27 @@ pub mod reads {
     pub const GET_LETTERS_OWED: &str = "vern.feedback.v1.FeedbackService/GetLettersOwed";
     pub const RENDER_LETTER: &str = "vern.feedback.v1.FeedbackService/RenderLetter";
     pub const GET_CONSULTATION: &str = "vern.partner.v1.PartnerService/GetConsultation";
+    /// The lists: each case or report an answer names is recorded as read through them.
+    pub const LIST_CASES_NEEDING_REVIEW: &str =
+        "vern.worklist.v1.WorklistService/ListCasesNeedingReview";
+    pub const GET_CASELOAD: &str = "vern.worklist.v1.WorklistService/GetCaseload";
+    pub const LIST_LETTERS_OWED: &str = "vern.feedback.v1.FeedbackService/ListLettersOwed";
+    pub const LIST_REGISTRY_FINDINGS: &str =
+        "vern.worklist.v1.WorklistService/ListRegistryFindings";
 }
 
 /// Every method in [`reads`].
-pub const READS: [&str; 6] = [
+pub const READS: [&str; 10] = [
     reads::GET_CASE,
     reads::GET_REPORT,
     reads::GET_CASE_TIMELINE,
     reads::GET_LETTERS_OWED,
     reads::RENDER_LETTER,
     reads::GET_CONSULTATION,
+    reads::LIST_CASES_NEEDING_REVIEW,
+    reads::GET_CASELOAD,
+    reads::LIST_LETTERS_OWED,
+    reads::LIST_REGISTRY_FINDINGS,
 ];
 /// Whether the read was answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +84,8 @@ pub struct Record {
     pub report_id: Option<Uuid>,
     pub purpose: Option<String>,
     pub outcome: String,
+    /// A list's read: what the list was asked for (municipalities and filters).
+    pub listed: Option<String>,
 }
 
 /// Creates the record's table (idempotent; safe from several processes at once).
@@ -93,6 +108,8 @@ pub struct Entry {
     pub what: Subject,
     pub purpose: Option<String>,
     pub outcome: Outcome,
+    /// For a list's read: what the list was asked for.
+    pub listed: Option<String>,
 }
 
 impl Entry {
@@ -113,13 +130,52 @@ impl Entry {
             what,
             purpose: purpose.map(str::to_owned),
             outcome,
+            listed: None,
         }
+    }
+
+    /// The same read, made through a list asked for `listed`.
+    pub fn listed(mut self, listed: &str) -> Self {
+        self.listed = Some(listed.to_owned());
+        self
     }
 }
 
-/// Records one read on its own (the dashboard's, which come one at a time).
-pub async fn record(pool: &PgPool, entry: Entry) -> Result<(), Error> {
-    insert(pool, std::slice::from_ref(&entry))
+/// What a list was asked for, as the read audit keeps it: `name value` pairs, the empty left
+/// out (`municipalities 5035,5036; as_of 2026-12-04T10:00:00+00:00`).
+pub fn describe_list(parts: &[(&str, &str)]) -> String {
+    parts
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One entry per case or report a list's answer names (each once), or, when it names none,
+/// one for the list itself: the records of a list read.
+pub fn list_entries(entry: &Entry, named: impl IntoIterator<Item = Subject>) -> Vec<Entry> {
+    let mut seen = std::collections::HashSet::new();
+    let mut entries: Vec<Entry> = named
+        .into_iter()
+        .filter(|subject| seen.insert(*subject))
+        .map(|what| Entry {
+            what,
+            ..entry.clone()
+        })
+        .collect();
+    if entries.is_empty() {
+        entries.push(Entry {
+            what: Subject::Listed,
+            ..entry.clone()
+        });
+    }
+    entries
+}
+
+/// Records reads on their own (the dashboard's, which come a page at a time).
+pub async fn record(pool: &PgPool, entries: &[Entry]) -> Result<(), Error> {
+    insert(pool, entries)
         .await
         .map_err(|error| Error::Store(error.into()))
 }
@@ -129,17 +185,17 @@ async fn insert(pool: &PgPool, entries: &[Entry]) -> Result<(), sqlx::Error> {
     let column = |f: fn(&Entry) -> Option<Uuid>| entries.iter().map(f).collect::<Vec<_>>();
     let case_ids = column(|entry| match entry.what {
         Subject::Case(id) => Some(id),
-        Subject::Report(_) | Subject::Unread => None,
+        Subject::Report(_) | Subject::Unread | Subject::Listed => None,
     });
     let report_ids = column(|entry| match entry.what {
         Subject::Report(id) => Some(id),
-        Subject::Case(_) | Subject::Unread => None,
+        Subject::Case(_) | Subject::Unread | Subject::Listed => None,
     });
     sqlx::query(
         "insert into read_audit \
-         (read_at, subject, role, method, case_id, report_id, purpose, outcome) \
+         (read_at, subject, role, method, case_id, report_id, purpose, outcome, listed) \
          select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], \
-         $5::uuid[], $6::uuid[], $7::text[], $8::text[])",
+         $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[])",
     )
     .bind(entries.iter().map(|entry| entry.at).collect::<Vec<_>>())
     .bind(
@@ -169,6 +225,12 @@ async fn insert(pool: &PgPool, entries: &[Entry]) -> Result<(), sqlx::Error> {
             .map(|e| e.outcome.as_str())
             .collect::<Vec<_>>(),
     )
+    .bind(
+        entries
+            .iter()
+            .map(|e| e.listed.as_deref())
+            .collect::<Vec<_>>(),
+    )
     .execute(pool)
     .await?;
     Ok(())
@@ -196,18 +258,30 @@ impl Writer {
         Self { sender }
     }
 
+    /// Returns once every one of `entries` is committed; an error if any could not be. They
+    /// are queued together, so they go in the same commit unless the batch fills.
+    pub async fn record_all(&self, entries: Vec<Entry>) -> Result<(), Error> {
+        let stopped = || Error::Internal("the read audit's writer has stopped".into());
+        let mut written = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let (reply, done) = oneshot::channel();
+            self.sender
+                .send((entry, reply))
+                .await
+                .map_err(|_| stopped())?;
+            written.push(done);
+        }
+        for done in written {
+            done.await
+                .map_err(|_| stopped())?
+                .map_err(|error| Error::Internal(format!("writing the read audit: {error}")))?;
+        }
+        Ok(())
+    }
+
     /// Returns once `entry` is committed; an error if it could not be.
     pub async fn record(&self, entry: Entry) -> Result<(), Error> {
-        let (reply, written) = oneshot::channel();
-        let stopped = || Error::Internal("the read audit's writer has stopped".into());
-        self.sender
-            .send((entry, reply))
-            .await
-            .map_err(|_| stopped())?;
-        written
-            .await
-            .map_err(|_| stopped())?
-            .map_err(|error| Error::Internal(format!("writing the read audit: {error}")))
+        self.record_all(vec![entry]).await
     }
 }
 
@@ -237,10 +311,10 @@ pub async fn reads_of(
     let (column, id) = match what {
         Subject::Case(id) => ("case_id", id),
         Subject::Report(id) => ("report_id", id),
-        Subject::Unread => return Ok(Vec::new()),
+        Subject::Unread | Subject::Listed => return Ok(Vec::new()),
     };
     sqlx::query_as::<_, Record>(&format!(
-        "select read_at, subject, role, method, case_id, report_id, purpose, outcome \
+        "select read_at, subject, role, method, case_id, report_id, purpose, outcome, listed \
          from read_audit where {column} = $1 order by id limit $2 offset $3"
     ))
     .bind(id)

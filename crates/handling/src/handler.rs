@@ -225,6 +225,50 @@ impl Handler {
         }
     }
 
+    /// Answers a list read for `principal` through `method` and records it like single
+    /// reads: one record for each case or report the answer names (`named`), each with what
+    /// the list was asked for (`listed`), or one for the list when it names none; the answer
+    /// only once they are written. A list refused (a municipality not served) is recorded as
+    /// a denial.
+    pub async fn audited_list<T>(
+        &self,
+        principal: &Principal,
+        method: &str,
+        purpose: Option<&str>,
+        listed: &str,
+        read: impl Future<Output = Result<T, Error>>,
+        named: impl FnOnce(&T) -> Vec<crate::audit::Subject>,
+    ) -> Result<T, Error> {
+        use crate::audit::{Entry, Outcome, Subject, list_entries};
+        let writer = self.audit_writer();
+        let entry = |outcome| {
+            Entry::new(
+                principal,
+                method,
+                Subject::Listed,
+                purpose,
+                outcome,
+                self.now(),
+            )
+            .listed(listed)
+        };
+        match read.await {
+            Ok(answer) => {
+                writer
+                    .record_all(list_entries(&entry(Outcome::Read), named(&answer)))
+                    .await?;
+                Ok(answer)
+            }
+            Err(refused @ (Error::OutOfReach(_) | Error::Denied(_))) => {
+                if let Err(error) = writer.record(entry(Outcome::Denied)).await {
+                    tracing::warn!(%error, %method, "a refused read could not be recorded");
+                }
+                Err(refused)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// The read audit's writer, started at the first read on this runtime.
     fn audit_writer(&self) -> &crate::audit::Writer {
         self.audit

@@ -108,6 +108,17 @@ struct Session {
     expires: Instant,
 }
 
+impl Session {
+    /// The session's holder as the read audit names a reader.
+    fn principal(&self) -> handling::principal::Principal {
+        handling::principal::Principal {
+            subject: self.subject.clone(),
+            role: self.role.clone(),
+            municipalities: self.municipalities.clone(),
+        }
+    }
+}
+
 /// The longest a session lasts, whatever the token's expiry.
 const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 const SESSION_COOKIE: &str = "vern_session";
@@ -146,18 +157,38 @@ impl Dashboard {
             .with_state(self)
     }
 
-    /// The session the request's cookie names, if it is live and its role may see `page`.
-    fn session_for(
+    /// The session the request's cookie names, if it is live and its role may see `page`. A
+    /// page of case content refused by role is recorded in the read audit as a denial, as the
+    /// API's authentication records a read refused by role: without the case it named.
+    async fn session_for(
         &self,
         headers: &HeaderMap,
         page: handling::policy::Page,
     ) -> Result<Session, Error> {
+        use handling::policy::Page;
         let session = self.session(headers)?;
         if handling::policy::permits_page(&session.role, page) {
-            Ok(session)
-        } else {
-            Err(Error::Forbidden)
+            return Ok(session);
         }
+        let path = match page {
+            Page::Cases => Some("/cases"),
+            Page::Letters => Some("/letters"),
+            Page::Statistics | Page::System => None,
+        };
+        if let Some(path) = path {
+            let entry = handling::audit::Entry::new(
+                &session.principal(),
+                &format!("dashboard {path}"),
+                handling::audit::Subject::Unread,
+                None,
+                handling::audit::Outcome::Denied,
+                chrono::Utc::now(),
+            );
+            if let Err(error) = handling::audit::record(self.store.pool(), &[entry]).await {
+                tracing::warn!(%error, %path, "a refused read could not be recorded");
+            }
+        }
+        Err(Error::Forbidden)
     }
 
     /// The session the request's cookie names, if it is live.

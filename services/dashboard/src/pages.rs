@@ -177,13 +177,27 @@ struct Filter {
     letters_only: bool,
 }
 
-/// One page of the deadlines running at `as_of`, and whether there is another page.
+/// One page of the deadlines running at `as_of`, and whether there is another page. The
+/// page is shown only once the read audit holds a record of each case or report it names,
+/// as the API's lists do (`path` is the page's, `dashboard /cases`).
 async fn worklist_page(
     dashboard: &Dashboard,
+    session: &Session,
+    path: &str,
     filter: Filter,
     as_of: DateTime<Utc>,
     page: i64,
 ) -> Result<(Vec<WorklistItem>, bool), Error> {
+    let listed = handling::audit::describe_list(&[
+        ("municipalities", &filter.municipalities.join(",")),
+        ("team", filter.team.as_deref().unwrap_or_default()),
+        (
+            "caseworker",
+            filter.caseworker.as_deref().unwrap_or_default(),
+        ),
+        ("as_of", &as_of.to_rfc3339()),
+        ("page", &page.to_string()),
+    ]);
     let query = WorklistQuery {
         municipalities: filter.municipalities,
         team: filter.team,
@@ -197,6 +211,27 @@ async fn worklist_page(
     let mut items = projections::worklist::list(dashboard.store.pool(), &query).await?;
     let more = items.len() > PAGE_ROWS as usize;
     items.truncate(PAGE_ROWS as usize);
+    let entry = handling::audit::Entry::new(
+        &session.principal(),
+        &format!("dashboard {path}"),
+        handling::audit::Subject::Listed,
+        None,
+        handling::audit::Outcome::Read,
+        Utc::now(),
+    )
+    .listed(&listed);
+    let named = items
+        .iter()
+        .map(|item| match (item.case_id, item.report_id) {
+            (Some(case_id), _) => handling::audit::Subject::Case(case_id),
+            (None, Some(report_id)) => handling::audit::Subject::Report(report_id),
+            (None, None) => handling::audit::Subject::Listed,
+        });
+    handling::audit::record(
+        dashboard.store.pool(),
+        &handling::audit::list_entries(&entry, named),
+    )
+    .await?;
     Ok((items, more))
 }
 
@@ -206,7 +241,7 @@ pub(crate) async fn cases(
     headers: HeaderMap,
     Query(query): Query<CasesQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session_for(&headers, Page::Cases)?;
+    let session = dashboard.session_for(&headers, Page::Cases).await?;
     let municipalities = scope(&session, query.municipality.as_deref())?;
     let page = page_number(query.page);
     let clean = |text: &Option<String>| {
@@ -223,7 +258,7 @@ pub(crate) async fn cases(
         caseworker: caseworker.clone(),
         letters_only: false,
     };
-    let (items, more) = worklist_page(&dashboard, filter, now, page).await?;
+    let (items, more) = worklist_page(&dashboard, &session, "/cases", filter, now, page).await?;
     let names = municipality_names();
     let served = &session.municipalities;
     let chosen = query.municipality.clone().unwrap_or_default();
@@ -282,7 +317,7 @@ pub(crate) async fn letters(
     headers: HeaderMap,
     Query(query): Query<LettersQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session_for(&headers, Page::Letters)?;
+    let session = dashboard.session_for(&headers, Page::Letters).await?;
     let municipalities = scope(&session, query.municipality.as_deref())?;
     let page = page_number(query.page);
     let now = Utc::now();
@@ -292,7 +327,7 @@ pub(crate) async fn letters(
         caseworker: None,
         letters_only: true,
     };
-    let (items, more) = worklist_page(&dashboard, filter, now, page).await?;
+    let (items, more) = worklist_page(&dashboard, &session, "/letters", filter, now, page).await?;
     let names = municipality_names();
     let overdue = items.iter().filter(|item| item.breached).count();
     let body = format!(
@@ -340,7 +375,7 @@ pub(crate) async fn statistics(
     headers: HeaderMap,
     Query(query): Query<StatisticsQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session_for(&headers, Page::Statistics)?;
+    let session = dashboard.session_for(&headers, Page::Statistics).await?;
     let municipalities = scope(&session, query.municipality.as_deref())?;
     let now = Utc::now();
     let today = oslo_date(now);
@@ -496,7 +531,7 @@ pub(crate) async fn timeline(
     headers: HeaderMap,
     Path(case_id): Path<String>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session_for(&headers, Page::Cases)?;
+    let session = dashboard.session_for(&headers, Page::Cases).await?;
     let case_id = Uuid::parse_str(&case_id).map_err(|_| Error::NotFound)?;
     // The case's municipality, to keep a restricted token to its own.
     let municipality: Option<Option<String>> =
@@ -505,24 +540,19 @@ pub(crate) async fn timeline(
             .fetch_optional(dashboard.store.pool())
             .await?;
     // Every look at a case is in the read audit, a refused one too.
-    let reader = handling::principal::Principal {
-        subject: session.subject.clone(),
-        role: session.role.clone(),
-        municipalities: session.municipalities.clone(),
-    };
+    let reader = session.principal();
     let method = format!("dashboard /cases/{case_id}");
+    let pool = dashboard.store.pool();
     let record = |outcome| {
-        handling::audit::record(
-            dashboard.store.pool(),
-            handling::audit::Entry::new(
-                &reader,
-                &method,
-                handling::audit::Subject::Case(case_id),
-                None,
-                outcome,
-                Utc::now(),
-            ),
-        )
+        let entry = handling::audit::Entry::new(
+            &reader,
+            &method,
+            handling::audit::Subject::Case(case_id),
+            None,
+            outcome,
+            Utc::now(),
+        );
+        async move { handling::audit::record(pool, &[entry]).await }
     };
     let reachable = municipality
         .as_ref()
@@ -576,7 +606,7 @@ pub(crate) async fn system(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     use projections::Projection as _;
-    let session = dashboard.session_for(&headers, Page::System)?;
+    let session = dashboard.session_for(&headers, Page::System).await?;
     let store = &dashboard.store;
     let mut views = String::new();
     for view in projections::views(&domain::rules::RuleBook::norwegian()) {

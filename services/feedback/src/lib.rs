@@ -132,22 +132,45 @@ impl Feedback {
                 vec![number.as_str().to_owned()]
             }
         };
-        let municipalities = principal.scope("municipality", &asked)?;
         let (limit, offset) = common::page(request.page_size, &request.page_token)?;
-        self.handler
-            .wait_for_view("worklist", request.min_position.as_ref())
+        let purpose = common::purpose("purpose", &request.purpose)?;
+        let listed = handling::audit::describe_list(&[
+            ("municipality", &asked.join(",")),
+            ("as_of", &as_of.to_rfc3339()),
+        ]);
+        let items = self
+            .handler
+            .audited_list(
+                &principal,
+                handling::audit::reads::LIST_LETTERS_OWED,
+                purpose.as_deref(),
+                &listed,
+                async {
+                    let municipalities = principal.scope("municipality", &asked)?;
+                    self.handler
+                        .wait_for_view("worklist", request.min_position.as_ref())
+                        .await?;
+                    let query = projections::worklist::WorklistQuery {
+                        municipalities,
+                        team: None,
+                        caseworker: None,
+                        as_of,
+                        due_within_days: None,
+                        letters_only: true,
+                        limit,
+                        offset,
+                    };
+                    Ok(projections::worklist::list(self.handler.store().pool(), &query).await?)
+                },
+                |items| {
+                    items
+                        .iter()
+                        .filter_map(|item| item.report_id)
+                        .map(handling::audit::Subject::Report)
+                        .collect()
+                },
+            )
             .await?;
-        let query = projections::worklist::WorklistQuery {
-            municipalities,
-            team: None,
-            caseworker: None,
-            as_of,
-            due_within_days: None,
-            letters_only: true,
-            limit,
-            offset,
-        };
-        let items = projections::worklist::list(self.handler.store().pool(), &query).await?;
         let next_page_token = common::next_page_token(limit, offset, items.len());
         let letters = items
             .into_iter()

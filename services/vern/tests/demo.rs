@@ -135,7 +135,8 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         .await
         .unwrap();
     let recorded: Vec<(String, String)> = sqlx::query_as(
-        "select method, outcome from read_audit where case_id = $1::uuid and method like 'dashboard %'",
+        "select method, outcome from read_audit where case_id = $1::uuid \
+         and method like 'dashboard /cases/%'",
     )
     .bind(&case_id)
     .fetch_all(&pool)
@@ -144,6 +145,43 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
     assert_eq!(
         recorded,
         [(format!("dashboard /cases/{case_id}"), "read".to_owned())]
+    );
+    // The leader's pages of the worklist and the letters are list reads: each case or report
+    // a page showed is recorded with what the page was asked for.
+    let listed: Vec<(String, i64)> = sqlx::query_as(
+        "select method, count(*) from read_audit where subject = 'demo-leder' \
+         and method in ('dashboard /cases', 'dashboard /letters') and outcome = 'read' \
+         and listed like '%as_of%' and (case_id is not null or report_id is not null) \
+         group by method order by method",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|(method, _)| method.as_str())
+            .collect::<Vec<_>>(),
+        ["dashboard /cases", "dashboard /letters"],
+        "{listed:?}"
+    );
+    assert!(listed.iter().all(|(_, rows)| *rows > 1), "{listed:?}");
+    // The operator's pages of case content, refused by role, are recorded as denials, as
+    // the API records a read refused by role: without the case it named.
+    let denied: Vec<(String, i64)> = sqlx::query_as(
+        "select method, count(*) from read_audit where subject = 'operator' \
+         and outcome = 'denied' and case_id is null and report_id is null \
+         group by method order by method",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        denied,
+        [
+            ("dashboard /cases".to_owned(), 2),
+            ("dashboard /letters".to_owned(), 1)
+        ]
     );
     pool.close().await;
 

@@ -58,7 +58,9 @@ impl Audit {
                     .load_reachable::<ReportStream>(&principal, &ReportId::new(id).stream_name())
                     .await?;
             }
-            Subject::Unread => return Err(Error::Internal("no case or report asked for".into())),
+            Subject::Unread | Subject::Listed => {
+                return Err(Error::Internal("no case or report asked for".into()));
+            }
         }
         let records =
             handling::audit::reads_of(self.handler.store().pool(), what, limit, offset).await?;
@@ -78,6 +80,7 @@ impl Audit {
                         .unwrap_or_default(),
                     purpose: record.purpose.unwrap_or_default(),
                     outcome: record.outcome.to_uppercase(),
+                    listed: record.listed.unwrap_or_default(),
                 })
                 .collect(),
         })

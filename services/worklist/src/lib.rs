@@ -60,25 +60,46 @@ impl Worklist {
             days => Some(days),
         };
         let (limit, offset) = common::page(request.page_size, &request.page_token)?;
-        let query = WorklistQuery {
-            municipalities: common::served_municipalities(
+        let purpose = common::purpose("purpose", &request.purpose)?;
+        let team = optional(&request.team);
+        let caseworker = optional(&request.caseworker);
+        let listed = handling::audit::describe_list(&[
+            ("municipalities", &request.municipalities.join(",")),
+            ("team", team.as_deref().unwrap_or_default()),
+            ("caseworker", caseworker.as_deref().unwrap_or_default()),
+            ("as_of", &as_of.to_rfc3339()),
+        ]);
+        let items = self
+            .handler
+            .audited_list(
                 &principal,
-                "municipalities",
-                &request.municipalities,
-                self.handler.municipalities(),
-            )?,
-            team: optional(&request.team),
-            caseworker: optional(&request.caseworker),
-            as_of,
-            due_within_days: due_within,
-            letters_only: false,
-            limit,
-            offset,
-        };
-        self.handler
-            .wait_for_view("worklist", request.min_position.as_ref())
+                handling::audit::reads::LIST_CASES_NEEDING_REVIEW,
+                purpose.as_deref(),
+                &listed,
+                async {
+                    let query = WorklistQuery {
+                        municipalities: common::served_municipalities(
+                            &principal,
+                            "municipalities",
+                            &request.municipalities,
+                            self.handler.municipalities(),
+                        )?,
+                        team,
+                        caseworker,
+                        as_of,
+                        due_within_days: due_within,
+                        letters_only: false,
+                        limit,
+                        offset,
+                    };
+                    self.handler
+                        .wait_for_view("worklist", request.min_position.as_ref())
+                        .await?;
+                    Ok(projections::worklist::list(self.handler.store().pool(), &query).await?)
+                },
+                |items| items.iter().map(named).collect(),
+            )
             .await?;
-        let items = projections::worklist::list(self.handler.store().pool(), &query).await?;
         Ok(pb::CasesNeedingReview {
             next_page_token: common::next_page_token(limit, offset, items.len()),
             items: items.into_iter().map(review_item).collect(),
@@ -216,16 +237,35 @@ impl Worklist {
             self.handler.municipalities(),
         )?;
         let team = optional(&request.team);
-        self.handler
-            .wait_for_view("caseload", request.min_position.as_ref())
+        let purpose = common::purpose("purpose", &request.purpose)?;
+        let listed = handling::audit::describe_list(&[
+            ("municipalities", &municipalities.join(",")),
+            ("team", team.as_deref().unwrap_or_default()),
+            ("as_of", &as_of.to_rfc3339()),
+        ]);
+        let rows = self
+            .handler
+            .audited_list(
+                &principal,
+                handling::audit::reads::GET_CASELOAD,
+                purpose.as_deref(),
+                &listed,
+                async {
+                    self.handler
+                        .wait_for_view("caseload", request.min_position.as_ref())
+                        .await?;
+                    Ok(projections::caseload::caseload(
+                        self.handler.store().pool(),
+                        &municipalities,
+                        team.as_deref(),
+                        as_of,
+                    )
+                    .await?)
+                },
+                // Counts per team and caseworker: no case is named.
+                |_| Vec::new(),
+            )
             .await?;
-        let rows = projections::caseload::caseload(
-            self.handler.store().pool(),
-            &municipalities,
-            team.as_deref(),
-            as_of,
-        )
-        .await?;
         Ok(pb::Caseload {
             rows: rows
                 .into_iter()
@@ -256,9 +296,31 @@ impl Worklist {
             &request.municipality,
             self.handler.municipalities(),
         )?;
-        principal.scope("municipality", &[municipality.as_str().to_owned()])?;
         let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
-        let mut findings = registry_findings(&self.handler, municipality.as_str(), as_of).await?;
+        let purpose = common::purpose("purpose", &request.purpose)?;
+        let listed = handling::audit::describe_list(&[
+            ("municipality", municipality.as_str()),
+            ("as_of", &as_of.to_rfc3339()),
+        ]);
+        let mut findings = self
+            .handler
+            .audited_list(
+                &principal,
+                handling::audit::reads::LIST_REGISTRY_FINDINGS,
+                purpose.as_deref(),
+                &listed,
+                async {
+                    principal.scope("municipality", &[municipality.as_str().to_owned()])?;
+                    registry_findings(&self.handler, municipality.as_str(), as_of).await
+                },
+                |findings| {
+                    findings
+                        .iter()
+                        .map(|(case_id, _)| handling::audit::Subject::Case(case_id.as_uuid()))
+                        .collect()
+                },
+            )
+            .await?;
         findings.sort_by(|(a_case, a), (b_case, b)| {
             (a.severity, a_case, a.rule).cmp(&(b.severity, b_case, b.rule))
         });
@@ -300,6 +362,15 @@ pub async fn registry_findings(
         }
     }
     Ok(found)
+}
+
+/// What a worklist item names: its case, or its report when it has no case yet.
+fn named(item: &projections::worklist::WorklistItem) -> handling::audit::Subject {
+    match (item.case_id, item.report_id) {
+        (Some(case_id), _) => handling::audit::Subject::Case(case_id),
+        (None, Some(report_id)) => handling::audit::Subject::Report(report_id),
+        (None, None) => handling::audit::Subject::Listed,
+    }
 }
 
 fn review_item(item: projections::worklist::WorklistItem) -> pb::ReviewItem {
