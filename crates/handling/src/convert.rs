@@ -10,6 +10,69 @@ use uuid::Uuid;
 
 use crate::Error;
 
+/// Gathers every bad field of a request, so one answer names them all: each parse goes
+/// through [`Fields::take`], which keeps its violations and goes on, and [`Fields::done`]
+/// gives the value built from what parsed, or every violation at once.
+///
+/// ```text
+/// let mut fields = Fields::default();
+/// let reasons = fields.take(convert::long_text("reasons", &request.reasons));
+/// let plan = fields.take(plan("plan", request.plan.as_ref()));
+/// fields.done(|| Some(Command { reasons: reasons?, plan: plan? }))
+/// ```
+#[derive(Debug, Default)]
+pub struct Fields {
+    violations: Vec<(String, String)>,
+    /// A failure that is not bad input (none of the parsers make one today): answered as it
+    /// is, rather than folded into the violations.
+    other: Option<Error>,
+}
+
+impl Fields {
+    /// The parsed value, or `None` with its violations kept.
+    pub fn take<T>(&mut self, parsed: Result<T, Error>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(Error::InvalidArgument(violations)) => {
+                self.violations.extend(violations);
+                None
+            }
+            Err(other) => {
+                self.other.get_or_insert(other);
+                None
+            }
+        }
+    }
+
+    /// Notes a violation found by a check of the caller's own.
+    pub fn fail(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+        self.violations.push((field.into(), reason.into()));
+    }
+
+    /// Whether nothing was wrong so far.
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty() && self.other.is_none()
+    }
+
+    /// Every violation noted, as one error; `Ok` when there was none.
+    pub fn check(self) -> Result<(), Error> {
+        match (self.other, self.violations.is_empty()) {
+            (Some(other), _) => Err(other),
+            (None, false) => Err(Error::InvalidArgument(self.violations)),
+            (None, true) => Ok(()),
+        }
+    }
+
+    /// The value `build` makes from the parsed parts (`None` when a part is missing), or
+    /// every violation noted.
+    pub fn done<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, Error> {
+        self.check()?;
+        build().ok_or_else(|| {
+            Error::Internal("a request part went missing without a violation".into())
+        })
+    }
+}
+
 /// The caller's command id: a UUID, not the nil one.
 pub fn command_id(value: &str) -> Result<Uuid, Error> {
     match Uuid::parse_str(value.trim()) {
@@ -241,4 +304,39 @@ pub fn municipalities(
             Ok(number.as_str().to_owned())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_name_every_violation_at_once() {
+        let mut fields = Fields::default();
+        let id = fields.take(command_id("not-a-uuid"));
+        let text = fields.take(long_text("summary", "  "));
+        let good = fields.take(short_text("name", "Kari"));
+        fields.fail("children", "must name at least one child");
+        let error = fields
+            .done(|| Some((id?, text?, good?)))
+            .expect_err("three violations");
+        match error {
+            Error::InvalidArgument(violations) => assert_eq!(
+                violations
+                    .iter()
+                    .map(|(field, _)| field.as_str())
+                    .collect::<Vec<_>>(),
+                ["command_id", "summary", "children"]
+            ),
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+        let mut fields = Fields::default();
+        let name = fields.take(short_text("name", "Kari"));
+        assert_eq!(
+            fields
+                .done(|| name.map(|name| name.as_str().to_owned()))
+                .ok(),
+            Some("Kari".to_owned())
+        );
+    }
 }
