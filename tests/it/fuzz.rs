@@ -249,10 +249,10 @@ pub(crate) fn methods() -> Vec<MethodDescriptor> {
 }
 
 /// Whether a refusal is one of the typed ones, with its field named when the input is bad.
-/// A request over the size limit is refused before it is read (OUT_OF_RANGE, with the limit).
+/// A request over the size limit is refused before it is read (RESOURCE_EXHAUSTED).
 fn typed(status: &tonic::Status, request_bytes: usize) -> Result<(), String> {
     match status.code() {
-        Code::OutOfRange if request_bytes > vern::server::MAX_REQUEST_BYTES => Ok(()),
+        Code::ResourceExhausted if request_bytes > vern::server::MAX_REQUEST_BYTES => Ok(()),
         Code::InvalidArgument => {
             let violations = status
                 .get_details_bad_request()

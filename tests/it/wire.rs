@@ -426,3 +426,61 @@ async fn health_is_serving_without_a_token_and_reflection_lists_the_services() {
         );
     }
 }
+
+/// A request that is not valid protobuf, or holds a string that is not UTF-8, is the caller's
+/// to fix: INVALID_ARGUMENT naming where decoding stopped, not INTERNAL. One over the size
+/// limit is RESOURCE_EXHAUSTED. Nothing is written.
+#[tokio::test]
+async fn undecodable_and_oversized_requests_answer_codes_an_integrator_can_act_on() {
+    use tonic_types::StatusExt as _;
+
+    let app = tests::TestApp::spawn().await;
+    let send = |body: Vec<u8>| {
+        let channel = app.channel();
+        let token: tonic::metadata::MetadataValue<_> =
+            format!("Bearer {}", app.token).parse().expect("header");
+        async move {
+            let mut grpc = tonic::client::Grpc::new(channel);
+            grpc.ready().await.expect("ready");
+            let mut request = tonic::Request::new(body);
+            request.metadata_mut().insert("authorization", token);
+            grpc.unary(
+                request,
+                "/vern.intake.v1.IntakeService/SubmitReport"
+                    .parse()
+                    .expect("path"),
+                crate::fuzz::RawCodec,
+            )
+            .await
+        }
+    };
+    // Field 1 (command_id, a string) holding bytes that are not UTF-8.
+    let status = send(vec![0x0a, 0x02, 0xc3, 0x28])
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let violations = status
+        .get_details_bad_request()
+        .expect("BadRequest details")
+        .field_violations;
+    assert_eq!(violations[0].field, "command_id", "{violations:?}");
+    assert!(
+        violations[0].description.contains("UTF-8"),
+        "{violations:?}"
+    );
+    // Not protobuf at all.
+    let status = send(vec![0xff, 0xff, 0xff]).await.expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    // Over the limit: refused before it is read.
+    let status = send(vec![0; vern::server::MAX_REQUEST_BYTES + 1])
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert!(
+        status
+            .message()
+            .contains(&vern::server::MAX_REQUEST_BYTES.to_string()),
+        "{status:?}"
+    );
+    assert_eq!(app.event_count().await, 0);
+}

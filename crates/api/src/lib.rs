@@ -5,6 +5,8 @@
 
 #![allow(unreachable_pub, clippy::all)]
 
+pub mod codec;
+
 pub mod common {
     pub mod v1 {
         tonic::include_proto!("vern.common.v1");

@@ -20,6 +20,7 @@ use tonic::transport::server::TcpIncoming;
 
 /// The largest request we accept: a report's free text is at most 20,000 characters
 /// (`BoundedText::LONG`), so 1 MiB leaves room for many children and still bounds memory.
+/// A larger one is answered `RESOURCE_EXHAUSTED` ([`TooLarge`]).
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 /// The largest response we send.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
@@ -251,6 +252,77 @@ where
     }
 }
 
+/// Answers a request over [`MAX_REQUEST_BYTES`] `RESOURCE_EXHAUSTED`, the code for "too
+/// much", where tonic answers `OUT_OF_RANGE` (meant for a value outside a valid range, which
+/// an integrator would look for among the request's fields). A layer, because tonic refuses
+/// the size while reading the body, before the service or its codec sees the request.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TooLarge;
+
+/// How tonic's refusal of a request over its size limit begins (`tonic::codec::decode`).
+const TONIC_TOO_LARGE: &str = "Error, decoded message length too large";
+
+impl<S> tower_layer::Layer<S> for TooLarge {
+    type Service = TooLargeService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TooLargeService { inner }
+    }
+}
+
+/// A service behind [`TooLarge`].
+#[derive(Clone)]
+pub struct TooLargeService<S> {
+    inner: S,
+}
+
+impl<S, B, R> tower_service::Service<http::Request<B>> for TooLargeService<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let answered = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = answered.await?;
+            let headers = response.headers_mut();
+            // tonic percent-encodes the message's spaces.
+            let too_large = headers.get("grpc-status").is_some_and(|code| code == "11")
+                && headers
+                    .get("grpc-message")
+                    .and_then(|message| message.to_str().ok())
+                    .is_some_and(|message| {
+                        message.replace("%20", " ").starts_with(TONIC_TOO_LARGE)
+                    });
+            if too_large {
+                // The status's own headers, encoded as tonic encodes them.
+                let exhausted = Status::resource_exhausted(TOO_LARGE_MESSAGE).into_http::<()>();
+                for name in ["grpc-status", "grpc-message"] {
+                    if let Some(value) = exhausted.headers().get(name) {
+                        headers.insert(name, value.clone());
+                    }
+                }
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// What a caller whose request is too large is told.
+const TOO_LARGE_MESSAGE: &str =
+    "the request is larger than the 1048576 bytes (1 MiB) a call may send";
+
 /// TLS on the listener: the server's certificate chain and key (PEM), and, for mutual TLS,
 /// the CA certificates a client's certificate must chain to.
 #[derive(Clone)]
@@ -349,6 +421,7 @@ pub async fn serve_with(
         .trace_fn(crate::telemetry::request_span)
         .layer(crate::telemetry::RpcMetrics::new())
         .layer(auth)
+        .layer(TooLarge)
         .timeout(Duration::from_secs(30))
         .add_service(health_server)
         .add_service(reflection_v1)
@@ -428,4 +501,12 @@ pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(address)
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_too_large_message_names_the_limit() {
+        assert!(super::TOO_LARGE_MESSAGE.contains(&super::MAX_REQUEST_BYTES.to_string()));
+    }
 }
