@@ -770,3 +770,153 @@ async fn the_limits_refuse_each_naming_the_field_and_write_nothing() {
         "refused input writes nothing"
     );
 }
+
+/// A request with several bad fields is answered once, INVALID_ARGUMENT with a BadRequest
+/// naming every one of them (list items each by index), and nothing is written.
+#[tokio::test]
+async fn a_request_with_several_bad_fields_names_each_in_one_answer() {
+    let app = tests::TestApp::spawn().await;
+    let case_id = case_under_investigation(&app, 50).await;
+    let report_id = submit(&app, report(vec![child(51)], public_reporter())).await;
+    let before = app.event_count().await;
+    let mut number = testkit::synthetic::national_identity_number(2019, 5, 17, 52).unwrap();
+    let last = number.pop().unwrap().to_digit(10).unwrap();
+    number.push(char::from_digit((last + 1) % 10, 10).unwrap());
+
+    // SubmitReport: the report's own fields and items of both its lists.
+    let mut request = report(
+        vec![
+            child(53),
+            common::Child {
+                identity: Some(common::child::Identity::NationalIdentityNumber(number)),
+            },
+            common::Child { identity: None },
+        ],
+        public_reporter(),
+    );
+    request.municipality = "9999".into();
+    request.summary = "  ".into();
+    request.concerns = vec![intake::ConcernCategory::Neglect as i32, 42];
+    names_every_field(
+        "SubmitReport",
+        app.intake().submit_report(request).await,
+        &[
+            "municipality",
+            "children[1].national_identity_number",
+            "children[2].identity",
+            "concerns[1]",
+            "summary",
+        ],
+    );
+
+    // StartMeasure: the command id beside the measure and its plan's fields.
+    let mut bad_plan = plan();
+    bad_plan.goals = vec!["A goal.".into(), " ".into()];
+    bad_plan.starts_on = day(30);
+    bad_plan.ends_on = day(0);
+    bad_plan.evaluate_on = "soon".into();
+    let request = measures::StartMeasureRequest {
+        command_id: "not-a-uuid".into(),
+        case_id: case_id.clone(),
+        measure: Some(measures::Measure {
+            in_family_network: false,
+            kind: 99,
+            description: String::new(),
+        }),
+        plan: Some(bad_plan),
+    };
+    names_every_field(
+        "StartMeasure",
+        app.measures().start_measure(request).await,
+        &[
+            "command_id",
+            "measure.kind",
+            "plan.goals[1]",
+            "plan.ends_on",
+            "plan.evaluate_on",
+        ],
+    );
+
+    // MarkLettersSent: two bad letters of one list.
+    let request = feedback::MarkLettersSentRequest {
+        command_id: command_id(),
+        report_id,
+        letters: vec![
+            feedback::Letter {
+                kind: 99,
+                case_id: String::new(),
+            },
+            feedback::Letter {
+                kind: feedback::LetterKind::Conclusion as i32,
+                case_id: String::new(),
+            },
+        ],
+    };
+    names_every_field(
+        "MarkLettersSent",
+        app.feedback().mark_letters_sent(request).await,
+        &["letters[0].kind", "letters[1].case_id"],
+    );
+
+    // ListCasesNeedingReview: a page too large and an unknown municipality.
+    let request = worklist::ListCasesNeedingReviewRequest {
+        page_size: 5000,
+        municipalities: vec!["5035".into(), "9999".into()],
+        ..Default::default()
+    };
+    names_every_field(
+        "ListCasesNeedingReview",
+        app.worklist().list_cases_needing_review(request).await,
+        &["page_size", "municipalities[1]"],
+    );
+
+    // A thousand bad items: the answer names the first and says how many more, within what a
+    // gRPC header may carry (the violations travel in one).
+    let mut request = report(vec![child(54)], public_reporter());
+    request.concerns = vec![42; 1000];
+    let status = app
+        .intake()
+        .submit_report(request)
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let violations = status
+        .get_details_bad_request()
+        .expect("BadRequest")
+        .field_violations;
+    assert_eq!(violations[0].field, "concerns[0]");
+    let last = violations.last().expect("violations");
+    assert!(
+        last.field == "request" && last.description.contains("more violations"),
+        "{last:?}"
+    );
+    assert_eq!(app.event_count().await, before, "bad input writes nothing");
+}
+
+/// The answer is INVALID_ARGUMENT whose BadRequest names each of `fields`, each with a reason,
+/// and whose message names them too.
+fn names_every_field<T: std::fmt::Debug>(
+    rpc: &str,
+    answer: Result<tonic::Response<T>, Status>,
+    fields: &[&str],
+) {
+    let status = answer.expect_err(rpc);
+    assert_eq!(status.code(), Code::InvalidArgument, "{rpc}: {status:?}");
+    let violations = status
+        .get_details_bad_request()
+        .unwrap_or_else(|| panic!("{rpc}: no BadRequest details in {status:?}"))
+        .field_violations;
+    for field in fields {
+        assert!(
+            violations
+                .iter()
+                .any(|v| v.field == *field && !v.description.is_empty()),
+            "{rpc}: {field} not among {violations:?}"
+        );
+        assert!(
+            status.message().contains(field),
+            "{rpc}: {field} not in the message {:?}",
+            status.message()
+        );
+    }
+}

@@ -213,26 +213,6 @@ impl CaseContentCode {
         check(CASE_CONTENT_CODES, field, value, on).map(Self)
     }
 
-    /// Several codes, each once.
-    pub fn parse_all(
-        field: &str,
-        values: &[String],
-        on: NaiveDate,
-    ) -> Result<Vec<Self>, DomainError> {
-        let mut codes: Vec<Self> = Vec::with_capacity(values.len());
-        for (index, value) in values.iter().enumerate() {
-            let code = Self::parse(&format!("{field}[{index}]"), value, on)?;
-            if codes.contains(&code) {
-                return Err(DomainError::invalid(
-                    format!("{field}[{index}]"),
-                    format!("code {} is given twice", code.0),
-                ));
-            }
-            codes.push(code);
-        }
-        Ok(codes)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -273,8 +253,5 @@ mod tests {
         }
         let error = CaseContentCode::parse("c", "18", day(2024, 3, 1)).unwrap_err();
         assert!(error.to_string().contains("precision"), "{error}");
-        let twice =
-            CaseContentCode::parse_all("c", &["1.1.01".into(), "1.1.01".into()], day(2026, 3, 1));
-        assert!(twice.is_err());
     }
 }

@@ -4,6 +4,7 @@
 use api::common::v1 as pb;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::municipality::{MunicipalityNumber, MunicipalityRegistry};
+use domain::registry::CaseContentCode;
 use domain::values::{self, BoundedText, Urgency};
 use eventstore::AppendResult;
 use uuid::Uuid;
@@ -71,6 +72,22 @@ impl Fields {
             Error::Internal("a request part went missing without a violation".into())
         })
     }
+}
+
+/// Every item of a list parsed by `parse`, each named `field[i]`: a bad item does not hide
+/// the bad items after it, so one answer names them all.
+pub fn every<I, T>(
+    field: &str,
+    items: &[I],
+    mut parse: impl FnMut(&str, &I) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    let mut fields = Fields::default();
+    let parsed = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| fields.take(parse(&format!("{field}[{index}]"), item)))
+        .collect::<Vec<_>>();
+    fields.done(|| parsed.into_iter().collect())
 }
 
 /// The caller's command id: a UUID, not the nil one.
@@ -236,24 +253,21 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 /// `page_size` (0 means 100, at most [`MAX_PAGE_SIZE`]) and `page_token` (the offset the
 /// previous page handed out) as limit and offset.
 pub fn page(page_size: u32, page_token: &str) -> Result<(i64, i64), Error> {
+    let mut fields = Fields::default();
     let limit = match page_size {
-        0 => 100,
+        0 => Some(100),
         size if size > MAX_PAGE_SIZE => {
-            return Err(Error::invalid(
-                "page_size",
-                format!("must be at most {MAX_PAGE_SIZE}"),
-            ));
+            fields.fail("page_size", format!("must be at most {MAX_PAGE_SIZE}"));
+            None
         }
-        size => size,
+        size => Some(size),
     };
-    let offset = if page_token.is_empty() {
-        0
-    } else {
-        page_token
-            .parse::<u32>()
-            .map_err(|_| Error::invalid("page_token", "is not a token this service handed out"))?
+    let unknown_token = || Error::invalid("page_token", "is not a token this service handed out");
+    let offset = match page_token {
+        "" => Some(0),
+        token => fields.take(token.parse::<u32>().map_err(|_| unknown_token())),
     };
-    Ok((i64::from(limit), i64::from(offset)))
+    fields.done(|| Some((i64::from(limit?), i64::from(offset?))))
 }
 
 /// The token of the page after `offset`, or empty when `returned` shows this was the last.
@@ -277,17 +291,25 @@ pub fn municipality(
     Ok(MunicipalityNumber::parse(field, value.trim(), registry)?)
 }
 
-/// A list's municipality filter for `principal`: those asked for in `values`, each a
-/// municipality of `registry` (else `INVALID_ARGUMENT` naming `field[i]`) that the principal
-/// serves (else `PERMISSION_DENIED`); all the principal serves when none is asked for.
-pub fn served_municipalities(
-    principal: &crate::principal::Principal,
+/// Case-content codes (`grounds`, `case_content`) valid on `on`, each once, every bad code
+/// named.
+pub fn case_content_codes(
     field: &str,
     values: &[String],
-    registry: &MunicipalityRegistry,
-) -> Result<Vec<String>, Error> {
-    let asked = municipalities(field, values, registry)?;
-    principal.scope(field, &asked)
+    on: NaiveDate,
+) -> Result<Vec<CaseContentCode>, Error> {
+    let mut codes: Vec<CaseContentCode> = Vec::with_capacity(values.len());
+    every(field, values, |field, value| {
+        let code = CaseContentCode::parse(field, value, on)?;
+        if codes.contains(&code) {
+            return Err(Error::invalid(
+                field,
+                format!("code {} is given twice", code.as_str()),
+            ));
+        }
+        codes.push(code.clone());
+        Ok(code)
+    })
 }
 
 /// A query's municipality filter: each entry known to `registry`, named `field[i]` when not.
@@ -296,14 +318,9 @@ pub fn municipalities(
     values: &[String],
     registry: &MunicipalityRegistry,
 ) -> Result<Vec<String>, Error> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(index, value)| {
-            let number = municipality(&format!("{field}[{index}]"), value, registry)?;
-            Ok(number.as_str().to_owned())
-        })
-        .collect()
+    every(field, values, |field, value| {
+        Ok(municipality(field, value, registry)?.as_str().to_owned())
+    })
 }
 
 #[cfg(test)]
@@ -338,5 +355,41 @@ mod tests {
                 .ok(),
             Some("Kari".to_owned())
         );
+    }
+
+    fn fields_of(error: Error) -> Vec<String> {
+        match error {
+            Error::InvalidArgument(violations) => {
+                violations.into_iter().map(|(field, _)| field).collect()
+            }
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lists_and_pages_name_every_bad_part() {
+        let registry = MunicipalityRegistry::norway_2024();
+        let asked = ["9999", "5035", "12", " "].map(String::from);
+        assert_eq!(
+            fields_of(municipalities("municipalities", &asked, &registry).expect_err("bad")),
+            [
+                "municipalities[0]",
+                "municipalities[2]",
+                "municipalities[3]"
+            ]
+        );
+        assert_eq!(
+            municipalities("municipalities", &asked[1..2], &registry).ok(),
+            Some(vec!["5035".to_owned()])
+        );
+        assert_eq!(
+            fields_of(page(MAX_PAGE_SIZE + 1, "x").expect_err("bad")),
+            ["page_size", "page_token"]
+        );
+        assert_eq!(page(0, "").ok(), Some((100, 0)));
+        let on = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap_or(NaiveDate::MIN);
+        let codes = ["nope", "1", "1", "also-nope"].map(String::from);
+        let error = case_content_codes("grounds", &codes, on).expect_err("bad");
+        assert_eq!(fields_of(error), ["grounds[0]", "grounds[2]", "grounds[3]"]);
     }
 }

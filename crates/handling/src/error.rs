@@ -42,12 +42,22 @@ pub enum Error {
     Internal(String),
 }
 
+/// The violations on one line, stopping once past what an answer's message carries
+/// ([`MAX_MESSAGE`]), so a thousand of them are not all written out to be cut.
 fn describe(violations: &[(String, String)]) -> String {
-    violations
-        .iter()
-        .map(|(field, reason)| format!("{field} {reason}"))
-        .collect::<Vec<_>>()
-        .join("; ")
+    let mut line = String::new();
+    for (field, reason) in violations {
+        if line.len() > MAX_MESSAGE {
+            break;
+        }
+        if !line.is_empty() {
+            line.push_str("; ");
+        }
+        line.push_str(field);
+        line.push(' ');
+        line.push_str(reason);
+    }
+    line
 }
 
 impl Error {
@@ -98,6 +108,11 @@ impl From<DomainError> for Error {
 /// so quotes are cut.
 const MAX_MESSAGE: usize = 1000;
 const MAX_VIOLATION_TEXT: usize = 300;
+/// The most text of violations one answer carries. The details travel in a header, and HTTP/2
+/// peers refuse headers past 16 KiB (tonic's client does): a request with a thousand bad list
+/// items would otherwise be answered with nothing but a transport error. Past this, one last
+/// violation says how many more there are.
+const MAX_VIOLATIONS_TEXT: usize = 6 * 1024;
 
 fn clip(text: String) -> String {
     clip_to(text, MAX_MESSAGE)
@@ -119,11 +134,24 @@ impl From<Error> for Status {
         match &error {
             Error::InvalidArgument(violations) => {
                 let mut details = ErrorDetails::new();
-                for (field, reason) in violations {
-                    details.add_bad_request_violation(
+                let mut size = 0;
+                for (index, (field, reason)) in violations.iter().enumerate() {
+                    if size >= MAX_VIOLATIONS_TEXT {
+                        details.add_bad_request_violation(
+                            "request",
+                            format!(
+                                "and {} more violations like these; fix these and send again",
+                                violations.len() - index
+                            ),
+                        );
+                        break;
+                    }
+                    let (field, reason) = (
                         clip_to(field.clone(), MAX_VIOLATION_TEXT),
                         clip_to(reason.clone(), MAX_VIOLATION_TEXT),
                     );
+                    size += field.len() + reason.len();
+                    details.add_bad_request_violation(field, reason);
                 }
                 Status::with_error_details(Code::InvalidArgument, clip(error.to_string()), details)
             }
@@ -155,6 +183,38 @@ impl From<Error> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thousand_violations_fit_in_an_answer_and_say_how_many_more() {
+        use tonic_types::StatusExt as _;
+        let violations = (0..1000)
+            .map(|index| {
+                (
+                    format!("concerns[{index}]"),
+                    "has unknown value 42".to_owned(),
+                )
+            })
+            .collect();
+        let status = Status::from(Error::InvalidArgument(violations));
+        let named = status
+            .get_details_bad_request()
+            .expect("BadRequest")
+            .field_violations;
+        let text: usize = named
+            .iter()
+            .map(|v| v.field.len() + v.description.len())
+            .sum();
+        assert!(text < 8 * 1024, "{text}");
+        assert_eq!(named[0].field, "concerns[0]");
+        let last = named.last().expect("a last violation");
+        assert_eq!(last.field, "request");
+        assert!(
+            last.description
+                .contains(&format!("and {} more", 1000 - (named.len() - 1))),
+            "{last:?}"
+        );
+        assert!(status.message().len() <= MAX_MESSAGE + "… (cut)".len());
+    }
 
     #[test]
     fn answers_cut_what_they_quote_at_a_character_boundary() {

@@ -408,7 +408,8 @@ impl Handler {
     }
 
     /// A case RPC from end to end: who calls, the ids, the command built from the request,
-    /// the decision and the append. Bad input fails before anything is loaded.
+    /// the decision and the append. Bad input fails before anything is loaded, the ids' and
+    /// the command's bad fields named in one answer.
     pub async fn case_rpc<R: prost::Message>(
         &self,
         request: tonic::Request<R>,
@@ -416,13 +417,15 @@ impl Handler {
         build: impl FnOnce(&R) -> Result<case::CaseCommand, Error>,
     ) -> Result<tonic::Response<api::common::v1::WriteResult>, tonic::Status> {
         let principal = crate::principal::Principal::of(&request)?;
+        let mut fields = crate::convert::Fields::default();
         let (key, case_id) = {
             let (command_id, case_id) = ids(request.get_ref());
-            let case_id = crate::convert::case_id(case_id)?;
-            (CommandKey::of(&request, command_id)?, case_id)
+            let case_id = fields.take(crate::convert::case_id(case_id));
+            (fields.take(CommandKey::of(&request, command_id)), case_id)
         };
         let request = request.into_inner();
-        let command = build(&request)?;
+        let command = fields.take(build(&request));
+        let (key, case_id, command) = fields.done(|| Some((key?, case_id?, command?)))?;
         let result = self
             .execute_case(&key, &principal, case_id, command)
             .await?;

@@ -16,8 +16,9 @@ use domain::report::{LetterKind, RecordFeedbackLetterSent, ReportCommand, Report
 use domain::values::ChildIdentity;
 use domain::{DomainError, calendar, letters};
 use handling::CommandKey;
+use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, ReportStream, convert as common};
+use handling::{CaseStream, Error, Handler, ReportStream};
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
@@ -85,8 +86,14 @@ impl Feedback {
     ) -> Result<pb::LettersOwed, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
-        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
-        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
+        let mut fields = Fields::default();
+        let report_id = fields.take(common::id("report_id", &request.report_id));
+        let as_of = fields.take(common::as_of(
+            "as_of",
+            request.as_of.as_ref(),
+            self.handler.now(),
+        ));
+        let (report_id, as_of) = fields.done(|| Some((ReportId::new(report_id?), as_of?)))?;
         let (report, cases) = self
             .read(
                 &principal,
@@ -120,20 +127,26 @@ impl Feedback {
     ) -> Result<pb::LettersOwed, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
-        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
+        let mut fields = Fields::default();
+        let as_of = fields.take(common::as_of(
+            "as_of",
+            request.as_of.as_ref(),
+            self.handler.now(),
+        ));
         let asked = match request.municipality.trim() {
-            "" => Vec::new(),
-            _ => {
-                let number = common::municipality(
+            "" => Some(Vec::new()),
+            _ => fields
+                .take(common::municipality(
                     "municipality",
                     &request.municipality,
                     self.handler.municipalities(),
-                )?;
-                vec![number.as_str().to_owned()]
-            }
+                ))
+                .map(|number| vec![number.as_str().to_owned()]),
         };
-        let (limit, offset) = common::page(request.page_size, &request.page_token)?;
-        let purpose = common::purpose("purpose", &request.purpose)?;
+        let page = fields.take(common::page(request.page_size, &request.page_token));
+        let purpose = fields.take(common::purpose("purpose", &request.purpose));
+        let (as_of, asked, (limit, offset), purpose) =
+            fields.done(|| Some((as_of?, asked?, page?, purpose?)))?;
         let listed = handling::audit::describe_list(&[
             ("municipality", &asked.join(",")),
             ("as_of", &as_of.to_rfc3339()),
@@ -209,11 +222,13 @@ impl Feedback {
     ) -> Result<pb::RenderedLetter, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
-        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
-        let kind = from_letter(
-            "letter",
-            common::required("letter", request.letter.as_ref())?,
-        )?;
+        let mut fields = Fields::default();
+        let report_id = fields.take(common::id("report_id", &request.report_id));
+        let kind = fields.take(
+            common::required("letter", request.letter.as_ref())
+                .and_then(|letter| from_letter("letter", letter)),
+        );
+        let (report_id, kind) = fields.done(|| Some((ReportId::new(report_id?), kind?)))?;
         let (report_state, cases) = self
             .read(&principal, handling::audit::reads::RENDER_LETTER, report_id)
             .await?;
@@ -304,18 +319,18 @@ impl Feedback {
         request: Request<pb::MarkLettersSentRequest>,
     ) -> Result<WriteResult, Error> {
         let principal = Principal::of(&request)?;
-        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
+        let mut fields = Fields::default();
+        let key = fields.take(CommandKey::of(&request, &request.get_ref().command_id));
         let request = request.into_inner();
-        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
-        if request.letters.is_empty() {
-            return Err(Error::invalid("letters", "must name at least one letter"));
-        }
-        let kinds = request
-            .letters
-            .iter()
-            .enumerate()
-            .map(|(index, letter)| from_letter(&format!("letters[{index}]"), letter))
-            .collect::<Result<Vec<_>, _>>()?;
+        let report_id = fields.take(common::id("report_id", &request.report_id));
+        let kinds = if request.letters.is_empty() {
+            fields.fail("letters", "must name at least one letter");
+            None
+        } else {
+            fields.take(common::every("letters", &request.letters, from_letter))
+        };
+        let (key, report_id, kinds) =
+            fields.done(|| Some((key?, ReportId::new(report_id?), kinds?)))?;
         // The report alone cannot tell whether a case's investigation has concluded: a
         // conclusion letter must be among the letters owed, which sees the cases too.
         if kinds

@@ -5,7 +5,7 @@ use api::common::v1 as common_pb;
 use api::intake::v1 as pb;
 use chrono::{DateTime, Utc};
 use domain::case::CaseId;
-use domain::registry::{CaseContentCode, ReporterCode};
+use domain::registry::ReporterCode;
 use domain::report::{
     CaseAssignment, ChildScreening, DismissalGround, ReceiveReport, ReportId, ScreenReport,
     ScreeningOutcome,
@@ -13,56 +13,75 @@ use domain::report::{
 use domain::values::{
     ChildIdentity, ConcernCategory, PersonIdentity, PrivateReporterRelation, Reporter,
 };
-use handling::{Error, Handler, convert as common};
+use handling::convert::{self as common, Fields};
+use handling::{Error, Handler};
 use uuid::Uuid;
 
+/// The report to receive, once the report's id is known: it is fixed by the command id,
+/// which is parsed beside this so that both name their bad fields in one answer.
 pub(crate) fn receive_report(
     request: pb::SubmitReportRequest,
-    report_id: ReportId,
     handler: &Handler,
     now: DateTime<Utc>,
-) -> Result<ReceiveReport, Error> {
+) -> Result<impl FnOnce(ReportId) -> ReceiveReport, Error> {
     let today = domain::calendar::oslo_date(now);
-    let municipality = common::municipality(
+    let mut fields = Fields::default();
+    let municipality = fields.take(common::municipality(
         "municipality",
         &request.municipality,
         handler.municipalities(),
-    )?;
+    ));
     let received_at = match &request.received_at {
-        Some(timestamp) => common::timestamp("received_at", timestamp)?,
-        None => now,
+        Some(timestamp) => fields.take(common::timestamp("received_at", timestamp)),
+        None => Some(now),
     };
-    let reporter = reporter(
-        common::required("reporter", request.reporter.as_ref())?,
-        handler,
-    )?;
-    if request.children.is_empty() {
-        return Err(Error::invalid("children", "must name at least one child"));
-    }
-    let children = request
-        .children
-        .iter()
-        .enumerate()
-        .map(|(index, child)| self::child(&format!("children[{index}]"), child, today))
-        .collect::<Result<Vec<_>, _>>()?;
-    if request.concerns.is_empty() {
-        return Err(Error::invalid("concerns", "must name at least one concern"));
-    }
-    let concerns = request
-        .concerns
-        .iter()
-        .enumerate()
-        .map(|(index, value)| concern(&format!("concerns[{index}]"), *value))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ReceiveReport {
+    let reporter = fields.take(
+        common::required("reporter", request.reporter.as_ref())
+            .and_then(|value| reporter(value, handler)),
+    );
+    let children = if request.children.is_empty() {
+        fields.fail("children", "must name at least one child");
+        None
+    } else {
+        fields.take(common::every(
+            "children",
+            &request.children,
+            |field, value| child(field, value, today),
+        ))
+    };
+    let concerns = if request.concerns.is_empty() {
+        fields.fail("concerns", "must name at least one concern");
+        None
+    } else {
+        fields.take(common::every(
+            "concerns",
+            &request.concerns,
+            |field, value| concern(field, *value),
+        ))
+    };
+    let summary = fields.take(common::long_text("summary", &request.summary));
+    let urgency = fields.take(common::urgency("urgency", request.urgency));
+    let (municipality, received_at, reporter, children, concerns, summary, urgency) =
+        fields.done(|| {
+            Some((
+                municipality?,
+                received_at?,
+                reporter?,
+                children?,
+                concerns?,
+                summary?,
+                urgency?,
+            ))
+        })?;
+    Ok(move |report_id| ReceiveReport {
         report_id,
         received_at,
         municipality,
         reporter,
         children,
         concerns,
-        summary: common::long_text("summary", &request.summary)?,
-        urgency: common::urgency("urgency", request.urgency)?,
+        summary,
+        urgency,
         details: None,
     })
 }
@@ -73,29 +92,56 @@ fn reporter(reporter: &pb::Reporter, _handler: &Handler) -> Result<Reporter, Err
             "reporter.kind",
             "is required: public, private_named or anonymous",
         )),
-        Some(pb::reporter::Kind::Public(public)) => Ok(Reporter::Public {
-            organisation: common::short_text("reporter.public.organisation", &public.organisation)?,
-            role: common::short_text("reporter.public.role", &public.role)?,
-            name: common::short_text("reporter.public.name", &public.name)?,
-            identity_withheld_from_parties: public.identity_withheld_from_parties,
-        }),
-        Some(pb::reporter::Kind::PrivateNamed(private)) => Ok(Reporter::PrivateNamed {
-            name: common::short_text("reporter.private_named.name", &private.name)?,
-            relation: match common::enum_value::<pb::PrivateRelation>(
+        Some(pb::reporter::Kind::Public(public)) => {
+            let mut fields = Fields::default();
+            let organisation = fields.take(common::short_text(
+                "reporter.public.organisation",
+                &public.organisation,
+            ));
+            let role = fields.take(common::short_text("reporter.public.role", &public.role));
+            let name = fields.take(common::short_text("reporter.public.name", &public.name));
+            fields.done(|| {
+                Some(Reporter::Public {
+                    organisation: organisation?,
+                    role: role?,
+                    name: name?,
+                    identity_withheld_from_parties: public.identity_withheld_from_parties,
+                })
+            })
+        }
+        Some(pb::reporter::Kind::PrivateNamed(private)) => {
+            let mut fields = Fields::default();
+            let name = fields.take(common::short_text(
+                "reporter.private_named.name",
+                &private.name,
+            ));
+            let relation = fields.take(private_relation(
                 "reporter.private_named.relation",
                 private.relation,
-            )? {
-                pb::PrivateRelation::TheChild => PrivateReporterRelation::TheChild,
-                pb::PrivateRelation::Parent => PrivateReporterRelation::Parent,
-                pb::PrivateRelation::OtherFamily => PrivateReporterRelation::OtherFamily,
-                pb::PrivateRelation::OtherPrivatePerson | pb::PrivateRelation::Unspecified => {
-                    PrivateReporterRelation::OtherPrivatePerson
-                }
-            },
-            identity_withheld_from_parties: private.identity_withheld_from_parties,
-        }),
+            ));
+            fields.done(|| {
+                Some(Reporter::PrivateNamed {
+                    name: name?,
+                    relation: relation?,
+                    identity_withheld_from_parties: private.identity_withheld_from_parties,
+                })
+            })
+        }
         Some(pb::reporter::Kind::Anonymous(_)) => Ok(Reporter::PrivateAnonymous),
     }
+}
+
+fn private_relation(field: &str, value: i32) -> Result<PrivateReporterRelation, Error> {
+    Ok(
+        match common::enum_value::<pb::PrivateRelation>(field, value)? {
+            pb::PrivateRelation::TheChild => PrivateReporterRelation::TheChild,
+            pb::PrivateRelation::Parent => PrivateReporterRelation::Parent,
+            pb::PrivateRelation::OtherFamily => PrivateReporterRelation::OtherFamily,
+            pb::PrivateRelation::OtherPrivatePerson | pb::PrivateRelation::Unspecified => {
+                PrivateReporterRelation::OtherPrivatePerson
+            }
+        },
+    )
 }
 
 fn child(
@@ -115,7 +161,7 @@ fn child(
         )?),
         Some(Identity::NameAndBirthDate(named)) => {
             let field = format!("{field}.name_and_birth_date");
-            require_date(&format!("{field}.birth_date"), &named.birth_date)?;
+            name_and_birth_date(&field, named)?;
             Ok(ChildIdentity::parse_name_and_birth_date(
                 &field,
                 &named.name,
@@ -125,15 +171,16 @@ fn child(
         }
         Some(Identity::Unborn(unborn)) => {
             let field = format!("{field}.unborn");
-            let mother = person(
-                &format!("{field}.mother"),
-                common::required(&format!("{field}.mother"), unborn.mother.as_ref())?,
-                today,
-            )?;
-            require_date(
+            let mut fields = Fields::default();
+            let mother = fields.take(
+                common::required(&format!("{field}.mother"), unborn.mother.as_ref())
+                    .and_then(|mother| person(&format!("{field}.mother"), mother, today)),
+            );
+            fields.take(require_date(
                 &format!("{field}.expected_birth_date"),
                 &unborn.expected_birth_date,
-            )?;
+            ));
+            let mother = fields.done(|| mother)?;
             Ok(ChildIdentity::parse_unborn(
                 &field,
                 &unborn.expected_birth_date,
@@ -163,7 +210,7 @@ fn person(
         )),
         Some(Identity::NameAndBirthDate(named)) => {
             let field = format!("{field}.name_and_birth_date");
-            require_date(&format!("{field}.birth_date"), &named.birth_date)?;
+            name_and_birth_date(&field, named)?;
             Ok(PersonIdentity::parse_name_and_birth_date(
                 &field,
                 &named.name,
@@ -172,6 +219,18 @@ fn person(
             )?)
         }
     }
+}
+
+/// The name and the birth date's presence and form, both named when both are bad; the
+/// domain's parse then checks the date against today.
+fn name_and_birth_date(field: &str, named: &common_pb::NameAndBirthDate) -> Result<(), Error> {
+    let mut fields = Fields::default();
+    fields.take(common::short_text(&format!("{field}.name"), &named.name));
+    fields.take(require_date(
+        &format!("{field}.birth_date"),
+        &named.birth_date,
+    ));
+    fields.check()
 }
 
 fn require_date(field: &str, value: &str) -> Result<(), Error> {
@@ -214,26 +273,29 @@ pub(crate) fn screen_report(
     request: &pb::ScreenReportRequest,
     handler: &Handler,
 ) -> Result<ScreenReport, Error> {
-    if request.children.is_empty() {
-        return Err(Error::invalid(
+    let mut fields = Fields::default();
+    let children = if request.children.is_empty() {
+        fields.fail("children", "must screen every child of the report");
+        None
+    } else {
+        fields.take(common::every(
             "children",
-            "must screen every child of the report",
-        ));
-    }
-    let children = request
-        .children
-        .iter()
-        .enumerate()
-        .map(|(index, child)| child_screening(&format!("children[{index}]"), child, handler))
-        .collect::<Result<Vec<_>, _>>()?;
+            &request.children,
+            |field, child| child_screening(field, child, handler),
+        ))
+    };
     let today = domain::calendar::oslo_date(handler.now());
     let reporter_code = match request.reporter_code.trim() {
-        "" => None,
-        code => Some(ReporterCode::parse("reporter_code", code, today)?),
+        "" => Some(None),
+        code => fields
+            .take(ReporterCode::parse("reporter_code", code, today).map_err(Error::from))
+            .map(Some),
     };
-    Ok(ScreenReport {
-        children,
-        reporter_code,
+    fields.done(|| {
+        Some(ScreenReport {
+            children: children?,
+            reporter_code: reporter_code?,
+        })
     })
 }
 
@@ -242,81 +304,106 @@ fn child_screening(
     child: &pb::ChildScreening,
     handler: &Handler,
 ) -> Result<ChildScreening, Error> {
-    use pb::child_screening::Outcome;
+    let mut fields = Fields::default();
     let case = if child.existing_case_id.trim().is_empty() {
-        CaseAssignment::NewCase(CaseId::new(Uuid::new_v4()))
+        Some(CaseAssignment::NewCase(CaseId::new(Uuid::new_v4())))
     } else {
-        CaseAssignment::ExistingOpenCase(CaseId::new(common::id(
-            &format!("{field}.existing_case_id"),
-            &child.existing_case_id,
-        )?))
+        fields
+            .take(common::id(
+                &format!("{field}.existing_case_id"),
+                &child.existing_case_id,
+            ))
+            .map(|id| CaseAssignment::ExistingOpenCase(CaseId::new(id)))
     };
-    let outcome = match child.outcome.as_ref() {
-        None => {
-            return Err(Error::invalid(
-                format!("{field}.outcome"),
-                "is required: dismissed, investigation_opened, dismissed_measures_active or concerns_ongoing_investigation",
-            ));
-        }
+    let outcome = fields.take(screening_outcome(field, child, handler));
+    let case_content = fields.take(common::case_content_codes(
+        &format!("{field}.case_content"),
+        &child.case_content,
+        domain::calendar::oslo_date(handler.now()),
+    ));
+    let urgency = fields.take(common::urgency(&format!("{field}.urgency"), child.urgency));
+    fields.done(|| {
+        Some(ChildScreening {
+            case_content: case_content?,
+            child_index: child.child_index as usize,
+            case: case?,
+            outcome: outcome?,
+            emergency_action: child.emergency_action,
+            urgency: urgency?,
+        })
+    })
+}
+
+fn screening_outcome(
+    field: &str,
+    child: &pb::ChildScreening,
+    handler: &Handler,
+) -> Result<ScreeningOutcome, Error> {
+    use pb::child_screening::Outcome;
+    match child.outcome.as_ref() {
+        None => Err(Error::invalid(
+            format!("{field}.outcome"),
+            "is required: dismissed, investigation_opened, dismissed_measures_active or concerns_ongoing_investigation",
+        )),
         Some(Outcome::Dismissed(dismissal)) => {
-            let ground_field = format!("{field}.dismissed.ground");
-            let ground =
-                match common::enum_value::<pb::DismissalGround>(&ground_field, dismissal.ground)? {
-                    pb::DismissalGround::NoGroundsForInvestigation => {
-                        DismissalGround::NoGroundsForInvestigation
-                    }
-                    pb::DismissalGround::OutsideTheAct => DismissalGround::OutsideTheAct,
-                    pb::DismissalGround::ReferredToAnotherAgency => {
-                        DismissalGround::ReferredToAnotherAgency
-                    }
-                    pb::DismissalGround::TransferredToAnotherMunicipality => {
-                        DismissalGround::TransferredToAnotherMunicipality {
-                            municipality: common::municipality(
-                                &format!("{field}.dismissed.transferred_to_municipality"),
-                                &dismissal.transferred_to_municipality,
-                                handler.municipalities(),
-                            )?,
-                        }
-                    }
-                    pb::DismissalGround::Unspecified => {
-                        return Err(Error::invalid(ground_field, "is required"));
-                    }
-                };
-            ScreeningOutcome::Dismissed {
-                ground,
-                reasons: common::long_text(
-                    &format!("{field}.dismissed.reasons"),
-                    &dismissal.reasons,
-                )?,
-                obviously_unfounded: dismissal.obviously_unfounded,
-            }
+            let mut fields = Fields::default();
+            let ground = fields.take(dismissal_ground(field, dismissal, handler));
+            let reasons = fields.take(common::long_text(
+                &format!("{field}.dismissed.reasons"),
+                &dismissal.reasons,
+            ));
+            fields.done(|| {
+                Some(ScreeningOutcome::Dismissed {
+                    ground: ground?,
+                    reasons: reasons?,
+                    obviously_unfounded: dismissal.obviously_unfounded,
+                })
+            })
         }
-        Some(Outcome::InvestigationOpened(_)) => ScreeningOutcome::InvestigationOpened,
+        Some(Outcome::InvestigationOpened(_)) => Ok(ScreeningOutcome::InvestigationOpened),
         Some(Outcome::DismissedMeasuresActive(dismissal)) => {
-            ScreeningOutcome::DismissedMeasuresActive {
+            Ok(ScreeningOutcome::DismissedMeasuresActive {
                 reasons: common::long_text(
                     &format!("{field}.dismissed_measures_active.reasons"),
                     &dismissal.reasons,
                 )?,
-            }
+            })
         }
         Some(Outcome::ConcernsOngoingInvestigation(_)) => {
-            ScreeningOutcome::ConcernsOngoingInvestigation
+            Ok(ScreeningOutcome::ConcernsOngoingInvestigation)
         }
-    };
-    let case_content = CaseContentCode::parse_all(
-        &format!("{field}.case_content"),
-        &child.case_content,
-        domain::calendar::oslo_date(handler.now()),
-    )?;
-    Ok(ChildScreening {
-        case_content,
-        child_index: child.child_index as usize,
-        case,
-        outcome,
-        emergency_action: child.emergency_action,
-        urgency: common::urgency(&format!("{field}.urgency"), child.urgency)?,
-    })
+    }
+}
+
+fn dismissal_ground(
+    field: &str,
+    dismissal: &pb::Dismissal,
+    handler: &Handler,
+) -> Result<DismissalGround, Error> {
+    let ground_field = format!("{field}.dismissed.ground");
+    Ok(
+        match common::enum_value::<pb::DismissalGround>(&ground_field, dismissal.ground)? {
+            pb::DismissalGround::NoGroundsForInvestigation => {
+                DismissalGround::NoGroundsForInvestigation
+            }
+            pb::DismissalGround::OutsideTheAct => DismissalGround::OutsideTheAct,
+            pb::DismissalGround::ReferredToAnotherAgency => {
+                DismissalGround::ReferredToAnotherAgency
+            }
+            pb::DismissalGround::TransferredToAnotherMunicipality => {
+                DismissalGround::TransferredToAnotherMunicipality {
+                    municipality: common::municipality(
+                        &format!("{field}.dismissed.transferred_to_municipality"),
+                        &dismissal.transferred_to_municipality,
+                        handler.municipalities(),
+                    )?,
+                }
+            }
+            pb::DismissalGround::Unspecified => {
+                return Err(Error::invalid(ground_field, "is required"));
+            }
+        },
+    )
 }
 
 /// Who reported and how to reach them, for the roles that write to reporters; `None` for an

@@ -15,8 +15,9 @@ use domain::report::{self, CaseAssignment, ReportCommand, ReportId, ReportState}
 use domain::screening;
 use handling::CommandKey;
 use handling::audit::Subject;
+use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, ReportStream, convert as common, writes};
+use handling::{CaseStream, Error, Handler, ReportStream, writes};
 use tonic::{Request, Response, Status};
 
 /// The intake service over a command handler.
@@ -39,16 +40,19 @@ impl Intake {
         request: Request<pb::SubmitReportRequest>,
     ) -> Result<pb::SubmitReportResponse, Error> {
         let principal = Principal::of(&request)?;
-        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
+        let mut fields = Fields::default();
+        let key = fields.take(CommandKey::of(&request, &request.get_ref().command_id));
         let request = request.into_inner();
+        let now = self.handler.now();
+        let command = fields.take(convert::receive_report(request, &self.handler, now));
+        let (key, command) = fields.done(|| Some((key?, command?)))?;
         // Fixed by the command id, so a submission sent again names the same report and the
         // handler answers it with the first result (and nothing is looked up before).
         let report_id = ReportId::new(domain::values::derived_id(&[
             b"vern/submitted-report/",
             key.id.as_bytes(),
         ]));
-        let now = self.handler.now();
-        let command = convert::receive_report(request, report_id, &self.handler, now)?;
+        let command = command(report_id);
         let result = self
             .handler
             .execute_report(
@@ -70,10 +74,13 @@ impl Intake {
         request: Request<pb::ScreenReportRequest>,
     ) -> Result<pb::ScreenReportResponse, Error> {
         let principal = Principal::of(&request)?;
-        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
+        let mut fields = Fields::default();
+        let key = fields.take(CommandKey::of(&request, &request.get_ref().command_id));
         let request = request.into_inner();
-        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
-        let command = convert::screen_report(&request, &self.handler)?;
+        let report_id = fields.take(common::id("report_id", &request.report_id));
+        let command = fields.take(convert::screen_report(&request, &self.handler));
+        let (key, report_id, command) =
+            fields.done(|| Some((key?, ReportId::new(report_id?), command?)))?;
         let report_stream = report_id.stream_name();
         let result = self
             .handler
@@ -138,13 +145,22 @@ impl Intake {
         request: Request<pb::ChangeReportUrgencyRequest>,
     ) -> Result<api::common::v1::WriteResult, Error> {
         let principal = Principal::of(&request)?;
-        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
+        let mut fields = Fields::default();
+        let key = fields.take(CommandKey::of(&request, &request.get_ref().command_id));
         let request = request.into_inner();
-        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
-        let command = report::ChangeReportUrgency {
-            urgency: common::urgency("urgency", request.urgency)?,
-            reason: common::long_text("reason", &request.reason)?,
-        };
+        let report_id = fields.take(common::id("report_id", &request.report_id));
+        let urgency = fields.take(common::urgency("urgency", request.urgency));
+        let reason = fields.take(common::long_text("reason", &request.reason));
+        let (key, report_id, command) = fields.done(|| {
+            Some((
+                key?,
+                ReportId::new(report_id?),
+                report::ChangeReportUrgency {
+                    urgency: urgency?,
+                    reason: reason?,
+                },
+            ))
+        })?;
         self.handler
             .execute_report(
                 &key,
@@ -160,10 +176,13 @@ impl Intake {
         request: Request<pb::AssignReportRequest>,
     ) -> Result<api::common::v1::WriteResult, Error> {
         let principal = Principal::of(&request)?;
-        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
+        let mut fields = Fields::default();
+        let key = fields.take(CommandKey::of(&request, &request.get_ref().command_id));
         let request = request.into_inner();
-        let report_id = ReportId::new(common::id("report_id", &request.report_id)?);
-        let assignee = common::assignee(&request.team, &request.caseworker)?;
+        let report_id = fields.take(common::id("report_id", &request.report_id));
+        let assignee = fields.take(common::assignee(&request.team, &request.caseworker));
+        let (key, report_id, assignee) =
+            fields.done(|| Some((key?, ReportId::new(report_id?), assignee?)))?;
         self.handler
             .execute_report(
                 &key,
@@ -180,17 +199,19 @@ impl Intake {
     ) -> Result<pb::ImportDigitalReportResponse, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
+        let mut fields = Fields::default();
         if request.message_type.trim().is_empty() {
-            return Err(Error::invalid("message_type", "is required"));
+            fields.fail("message_type", "is required");
         }
         let message_id = match request.message_id.trim() {
-            "" => None,
-            id => Some(common::id("message_id", id)?),
+            "" => Some(None),
+            id => fields.take(common::id("message_id", id)).map(Some),
         };
         let urgency = match request.urgency {
-            0 => domain::values::Urgency::Yellow,
-            value => common::urgency("urgency", value)?,
+            0 => Some(domain::values::Urgency::Yellow),
+            value => fields.take(common::urgency("urgency", value)),
         };
+        let (message_id, urgency) = fields.done(|| Some((message_id?, urgency?)))?;
         let imported = digital::import(
             &self.handler,
             &principal,
@@ -224,8 +245,10 @@ impl Intake {
 
     async fn get(&self, request: Request<pb::GetReportRequest>) -> Result<pb::Report, Error> {
         let principal = Principal::of(&request)?;
-        let report_id = ReportId::new(common::id("report_id", &request.get_ref().report_id)?);
-        let purpose = common::purpose("purpose", &request.get_ref().purpose)?;
+        let mut fields = Fields::default();
+        let report_id = fields.take(common::id("report_id", &request.get_ref().report_id));
+        let purpose = fields.take(common::purpose("purpose", &request.get_ref().purpose));
+        let (report_id, purpose) = fields.done(|| Some((ReportId::new(report_id?), purpose?)))?;
         let (state, version) = self
             .handler
             .audited(

@@ -14,8 +14,9 @@ use domain::case::{
     ActivityKind, AssessmentTool, BoardProposalKind, CaseCommand, CaseId, ConclusionOutcome,
     ConsultationOutcome, ConsultationPartner, ForensicInterviewOutcome, InvestigationPlan,
 };
+use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, convert as common};
+use handling::{CaseStream, Error, Handler};
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
@@ -34,8 +35,10 @@ impl Investigation {
 
     async fn get(&self, request: Request<pb::GetCaseRequest>) -> Result<pb::Case, Error> {
         let principal = Principal::of(&request)?;
-        let case_id = CaseId::new(common::id("case_id", &request.get_ref().case_id)?);
-        let purpose = common::purpose("purpose", &request.get_ref().purpose)?;
+        let mut fields = Fields::default();
+        let case_id = fields.take(common::id("case_id", &request.get_ref().case_id));
+        let purpose = fields.take(common::purpose("purpose", &request.get_ref().purpose));
+        let (case_id, purpose) = fields.done(|| Some((CaseId::new(case_id?), purpose?)))?;
         let (state, version) = self
             .handler
             .audited(
@@ -115,11 +118,7 @@ fn tool(field: &str, activity: &pb::Activity) -> Result<AssessmentTool, Error> {
 }
 
 fn activities(field: &str, activities: &[pb::Activity]) -> Result<Vec<ActivityKind>, Error> {
-    activities
-        .iter()
-        .enumerate()
-        .map(|(index, a)| activity(&format!("{field}[{index}]"), a))
-        .collect()
+    common::every(field, activities, activity)
 }
 
 fn partner(field: &str, value: i32) -> Result<ConsultationPartner, Error> {
@@ -172,14 +171,17 @@ impl InvestigationService for Investigation {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::StartInvestigation {
-                        plan: InvestigationPlan {
-                            themes: common::long_text("themes", &r.themes)?,
-                            planned_activities: activities(
-                                "planned_activities",
-                                &r.planned_activities,
-                            )?,
-                        },
+                    let mut fields = Fields::default();
+                    let themes = fields.take(common::long_text("themes", &r.themes));
+                    let planned_activities =
+                        fields.take(activities("planned_activities", &r.planned_activities));
+                    fields.done(|| {
+                        Some(CaseCommand::StartInvestigation {
+                            plan: InvestigationPlan {
+                                themes: themes?,
+                                planned_activities: planned_activities?,
+                            },
+                        })
                     })
                 },
             )
@@ -196,13 +198,19 @@ impl InvestigationService for Investigation {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::RecordActivity {
-                        activity: activity(
-                            "activity",
-                            common::required("activity", r.activity.as_ref())?,
-                        )?,
-                        held_on: common::date("held_on", &r.held_on)?,
-                        summary: common::long_text("summary", &r.summary)?,
+                    let mut fields = Fields::default();
+                    let activity = fields.take(
+                        common::required("activity", r.activity.as_ref())
+                            .and_then(|value| activity("activity", value)),
+                    );
+                    let held_on = fields.take(common::date("held_on", &r.held_on));
+                    let summary = fields.take(common::long_text("summary", &r.summary));
+                    fields.done(|| {
+                        Some(CaseCommand::RecordActivity {
+                            activity: activity?,
+                            held_on: held_on?,
+                            summary: summary?,
+                        })
                     })
                 },
             )
@@ -219,12 +227,16 @@ impl InvestigationService for Investigation {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
+                    let mut fields = Fields::default();
                     if r.to_months == 0 {
-                        return Err(Error::invalid("to_months", "is required"));
+                        fields.fail("to_months", "is required");
                     }
-                    Ok(CaseCommand::ExtendInvestigationDeadline {
-                        to_months: r.to_months,
-                        reason: common::long_text("reason", &r.reason)?,
+                    let reason = fields.take(common::long_text("reason", &r.reason));
+                    fields.done(|| {
+                        Some(CaseCommand::ExtendInvestigationDeadline {
+                            to_months: r.to_months,
+                            reason: reason?,
+                        })
                     })
                 },
             )
@@ -241,27 +253,28 @@ impl InvestigationService for Investigation {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    if r.partners.is_empty() {
-                        return Err(Error::invalid(
-                            "partners",
-                            "must name the police, Statens barnehus or both",
-                        ));
-                    }
-                    let partners = r
-                        .partners
-                        .iter()
-                        .enumerate()
-                        .map(|(index, value)| partner(&format!("partners[{index}]"), *value))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok(CaseCommand::HoldConsultation {
-                        partners,
-                        held_on: common::date("held_on", &r.held_on)?,
-                        outcome: ConsultationOutcome {
-                            forensic_interview_planned: r.forensic_interview_planned,
-                            report_to_police_advised: r.report_to_police_advised,
-                            protective_measures_needed: r.protective_measures_needed,
-                            summary: common::long_text("summary", &r.summary)?,
-                        },
+                    let mut fields = Fields::default();
+                    let partners = if r.partners.is_empty() {
+                        fields.fail("partners", "must name the police, Statens barnehus or both");
+                        None
+                    } else {
+                        fields.take(common::every("partners", &r.partners, |field, value| {
+                            partner(field, *value)
+                        }))
+                    };
+                    let held_on = fields.take(common::date("held_on", &r.held_on));
+                    let summary = fields.take(common::long_text("summary", &r.summary));
+                    fields.done(|| {
+                        Some(CaseCommand::HoldConsultation {
+                            partners: partners?,
+                            held_on: held_on?,
+                            outcome: ConsultationOutcome {
+                                forensic_interview_planned: r.forensic_interview_planned,
+                                report_to_police_advised: r.report_to_police_advised,
+                                protective_measures_needed: r.protective_measures_needed,
+                                summary: summary?,
+                            },
+                        })
                     })
                 },
             )
@@ -290,10 +303,16 @@ impl InvestigationService for Investigation {
                             held_on: common::date("held.held_on", &held.held_on)?,
                         },
                         Some(Outcome::Postponed(postponed)) => {
-                            ForensicInterviewOutcome::Postponed {
-                                to: common::date("postponed.to", &postponed.to)?,
-                                reason: common::long_text("postponed.reason", &postponed.reason)?,
-                            }
+                            let mut fields = Fields::default();
+                            let to = fields.take(common::date("postponed.to", &postponed.to));
+                            let reason = fields
+                                .take(common::long_text("postponed.reason", &postponed.reason));
+                            fields.done(|| {
+                                Some(ForensicInterviewOutcome::Postponed {
+                                    to: to?,
+                                    reason: reason?,
+                                })
+                            })?
                         }
                         Some(Outcome::NotHeld(not_held)) => ForensicInterviewOutcome::NotHeld {
                             reason: common::long_text("not_held.reason", &not_held.reason)?,
@@ -334,25 +353,30 @@ impl InvestigationService for Investigation {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    let mut outcome = conclusion(r)?;
-                    if let ConclusionOutcome::DismissedFamilyMoved {
+                    let mut fields = Fields::default();
+                    let mut outcome = fields.take(conclusion(r));
+                    if let Some(ConclusionOutcome::DismissedFamilyMoved {
                         new_municipality, ..
-                    } = &mut outcome
+                    }) = &mut outcome
                         && !r.new_municipality.trim().is_empty()
                     {
-                        *new_municipality = Some(common::municipality(
+                        // None when bad, its violation kept: the command is then not built.
+                        *new_municipality = fields.take(common::municipality(
                             "new_municipality",
                             &r.new_municipality,
                             handler.municipalities(),
-                        )?);
+                        ));
                     }
                     let today = domain::calendar::oslo_date(handler.now());
-                    Ok(CaseCommand::ConcludeInvestigation {
-                        grounds: domain::registry::CaseContentCode::parse_all(
-                            "grounds", &r.grounds, today,
-                        )?,
-                        outcome,
-                        reasons: common::long_text("reasons", &r.reasons)?,
+                    let grounds =
+                        fields.take(common::case_content_codes("grounds", &r.grounds, today));
+                    let reasons = fields.take(common::long_text("reasons", &r.reasons));
+                    fields.done(|| {
+                        Some(CaseCommand::ConcludeInvestigation {
+                            grounds: grounds?,
+                            outcome: outcome?,
+                            reasons: reasons?,
+                        })
                     })
                 },
             )
@@ -369,9 +393,14 @@ impl InvestigationService for Investigation {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::ChangeUrgency {
-                        urgency: common::urgency("urgency", r.urgency)?,
-                        reason: common::long_text("reason", &r.reason)?,
+                    let mut fields = Fields::default();
+                    let urgency = fields.take(common::urgency("urgency", r.urgency));
+                    let reason = fields.take(common::long_text("reason", &r.reason));
+                    fields.done(|| {
+                        Some(CaseCommand::ChangeUrgency {
+                            urgency: urgency?,
+                            reason: reason?,
+                        })
                     })
                 },
             )

@@ -12,7 +12,8 @@ use domain::case::{
     BoardOutcome, BoardProposalKind, CarePlacement, CaseCommand, EmergencyDecisionKind,
     EmergencyRuling, EvaluationChecklist, MeasureKind, MeasurePlan,
 };
-use handling::{Error, Handler, convert as common};
+use handling::convert::{self as common, Fields};
+use handling::{Error, Handler};
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
@@ -71,32 +72,40 @@ fn measure_kind(field: &str, measure: Option<&pb::Measure>) -> Result<MeasureKin
 
 fn plan(field: &str, plan: Option<&pb::Plan>) -> Result<MeasurePlan, Error> {
     let plan = common::required(field, plan)?;
-    if plan.goals.is_empty() {
-        return Err(Error::invalid(
-            format!("{field}.goals"),
-            "must name at least one goal",
-        ));
+    let mut fields = Fields::default();
+    let goals = if plan.goals.is_empty() {
+        fields.fail(format!("{field}.goals"), "must name at least one goal");
+        None
+    } else {
+        fields.take(common::every(
+            &format!("{field}.goals"),
+            &plan.goals,
+            |field, goal| common::long_text(field, goal),
+        ))
+    };
+    let starts_on = fields.take(common::date(&format!("{field}.starts_on"), &plan.starts_on));
+    let ends_on = fields.take(common::date(&format!("{field}.ends_on"), &plan.ends_on));
+    if let (Some(starts_on), Some(ends_on)) = (starts_on, ends_on)
+        && ends_on < starts_on
+    {
+        fields.fail(format!("{field}.ends_on"), "must not be before starts_on");
     }
-    let goals = plan
-        .goals
-        .iter()
-        .enumerate()
-        .map(|(index, goal)| common::long_text(&format!("{field}.goals[{index}]"), goal))
-        .collect::<Result<Vec<_>, _>>()?;
-    let starts_on = common::date(&format!("{field}.starts_on"), &plan.starts_on)?;
-    let ends_on = common::date(&format!("{field}.ends_on"), &plan.ends_on)?;
-    if ends_on < starts_on {
-        return Err(Error::invalid(
-            format!("{field}.ends_on"),
-            "must not be before starts_on",
-        ));
-    }
-    Ok(MeasurePlan {
-        goals,
-        responsible: common::short_text(&format!("{field}.responsible"), &plan.responsible)?,
-        starts_on,
-        ends_on,
-        evaluate_on: common::optional_date(&format!("{field}.evaluate_on"), &plan.evaluate_on)?,
+    let responsible = fields.take(common::short_text(
+        &format!("{field}.responsible"),
+        &plan.responsible,
+    ));
+    let evaluate_on = fields.take(common::optional_date(
+        &format!("{field}.evaluate_on"),
+        &plan.evaluate_on,
+    ));
+    fields.done(|| {
+        Some(MeasurePlan {
+            goals: goals?,
+            responsible: responsible?,
+            starts_on: starts_on?,
+            ends_on: ends_on?,
+            evaluate_on: evaluate_on?,
+        })
     })
 }
 
@@ -105,6 +114,38 @@ fn number(field: &str, value: u32) -> Result<u32, Error> {
         return Err(Error::invalid(field, "is required (numbers start at 1)"));
     }
     Ok(value)
+}
+
+fn emergency_kind(value: i32) -> Result<EmergencyDecisionKind, Error> {
+    Ok(
+        match common::enum_value::<pb::EmergencyKind>("kind", value)? {
+            pb::EmergencyKind::Placement => EmergencyDecisionKind::Placement,
+            pb::EmergencyKind::BehaviourInstitution => EmergencyDecisionKind::BehaviourInstitution,
+            pb::EmergencyKind::Unspecified => return Err(Error::invalid("kind", "is required")),
+        },
+    )
+}
+
+fn board_proposal(value: i32) -> Result<BoardProposalKind, Error> {
+    Ok(
+        match common::enum_value::<pb::BoardProposal>("proposal", value)? {
+            pb::BoardProposal::CareOrder => BoardProposalKind::CareOrder,
+            pb::BoardProposal::BehaviourInstitution => BoardProposalKind::BehaviourInstitution,
+            pb::BoardProposal::Unspecified => {
+                return Err(Error::invalid("proposal", "is required"));
+            }
+        },
+    )
+}
+
+fn placement(value: i32) -> Result<CarePlacement, Error> {
+    Ok(
+        match common::enum_value::<pb::Placement>("placement", value)? {
+            pb::Placement::FosterHome => CarePlacement::FosterHome,
+            pb::Placement::Institution => CarePlacement::Institution,
+            pb::Placement::Unspecified => return Err(Error::invalid("placement", "is required")),
+        },
+    )
 }
 
 #[tonic::async_trait]
@@ -119,11 +160,16 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    let (kind, in_family_network) = measure("measure", r.measure.as_ref())?;
-                    Ok(CaseCommand::StartMeasure {
-                        kind,
-                        plan: plan("plan", r.plan.as_ref())?,
-                        in_family_network,
+                    let mut fields = Fields::default();
+                    let measure = fields.take(measure("measure", r.measure.as_ref()));
+                    let plan = fields.take(plan("plan", r.plan.as_ref()));
+                    fields.done(|| {
+                        let (kind, in_family_network) = measure?;
+                        Some(CaseCommand::StartMeasure {
+                            kind,
+                            plan: plan?,
+                            in_family_network,
+                        })
                     })
                 },
             )
@@ -140,21 +186,28 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    let checklist = common::required("checklist", r.checklist.as_ref())?;
-                    Ok(CaseCommand::EvaluateMeasure {
-                        measure: number("measure", r.measure)?,
-                        checklist: EvaluationChecklist {
-                            carried_out_as_planned: checklist.carried_out_as_planned,
-                            child_and_parents_felt_looked_after: checklist
-                                .child_and_parents_felt_looked_after,
-                            parents_followed_up: checklist.parents_followed_up,
-                            could_have_been_done_otherwise: checklist
-                                .could_have_been_done_otherwise,
-                            new_or_extended_measures_needed: checklist
-                                .new_or_extended_measures_needed,
-                            goals_reached: checklist.goals_reached,
-                        },
-                        assessment: common::long_text("assessment", &r.assessment)?,
+                    let mut fields = Fields::default();
+                    let checklist =
+                        fields.take(common::required("checklist", r.checklist.as_ref()));
+                    let measure = fields.take(number("measure", r.measure));
+                    let assessment = fields.take(common::long_text("assessment", &r.assessment));
+                    fields.done(|| {
+                        let checklist = checklist?;
+                        Some(CaseCommand::EvaluateMeasure {
+                            measure: measure?,
+                            checklist: EvaluationChecklist {
+                                carried_out_as_planned: checklist.carried_out_as_planned,
+                                child_and_parents_felt_looked_after: checklist
+                                    .child_and_parents_felt_looked_after,
+                                parents_followed_up: checklist.parents_followed_up,
+                                could_have_been_done_otherwise: checklist
+                                    .could_have_been_done_otherwise,
+                                new_or_extended_measures_needed: checklist
+                                    .new_or_extended_measures_needed,
+                                goals_reached: checklist.goals_reached,
+                            },
+                            assessment: assessment?,
+                        })
                     })
                 },
             )
@@ -171,10 +224,16 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::ExtendMeasure {
-                        measure: number("measure", r.measure)?,
-                        reasons: common::long_text("reasons", &r.reasons)?,
-                        plan: plan("plan", r.plan.as_ref())?,
+                    let mut fields = Fields::default();
+                    let measure = fields.take(number("measure", r.measure));
+                    let reasons = fields.take(common::long_text("reasons", &r.reasons));
+                    let plan = fields.take(plan("plan", r.plan.as_ref()));
+                    fields.done(|| {
+                        Some(CaseCommand::ExtendMeasure {
+                            measure: measure?,
+                            reasons: reasons?,
+                            plan: plan?,
+                        })
                     })
                 },
             )
@@ -191,13 +250,20 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    let (kind, in_family_network) = measure("new_measure", r.new_measure.as_ref())?;
-                    Ok(CaseCommand::ChangeMeasure {
-                        measure: number("measure", r.measure)?,
-                        kind,
-                        reasons: common::long_text("reasons", &r.reasons)?,
-                        plan: plan("plan", r.plan.as_ref())?,
-                        in_family_network,
+                    let mut fields = Fields::default();
+                    let new_measure = fields.take(measure("new_measure", r.new_measure.as_ref()));
+                    let measure = fields.take(number("measure", r.measure));
+                    let reasons = fields.take(common::long_text("reasons", &r.reasons));
+                    let plan = fields.take(plan("plan", r.plan.as_ref()));
+                    fields.done(|| {
+                        let (kind, in_family_network) = new_measure?;
+                        Some(CaseCommand::ChangeMeasure {
+                            measure: measure?,
+                            kind,
+                            reasons: reasons?,
+                            plan: plan?,
+                            in_family_network,
+                        })
                     })
                 },
             )
@@ -214,9 +280,14 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::EndMeasure {
-                        measure: number("measure", r.measure)?,
-                        reasons: common::long_text("reasons", &r.reasons)?,
+                    let mut fields = Fields::default();
+                    let measure = fields.take(number("measure", r.measure));
+                    let reasons = fields.take(common::long_text("reasons", &r.reasons));
+                    fields.done(|| {
+                        Some(CaseCommand::EndMeasure {
+                            measure: measure?,
+                            reasons: reasons?,
+                        })
                     })
                 },
             )
@@ -233,18 +304,14 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    let kind = match common::enum_value::<pb::EmergencyKind>("kind", r.kind)? {
-                        pb::EmergencyKind::Placement => EmergencyDecisionKind::Placement,
-                        pb::EmergencyKind::BehaviourInstitution => {
-                            EmergencyDecisionKind::BehaviourInstitution
-                        }
-                        pb::EmergencyKind::Unspecified => {
-                            return Err(Error::invalid("kind", "is required"));
-                        }
-                    };
-                    Ok(CaseCommand::MakeEmergencyDecision {
-                        kind,
-                        grounds: common::long_text("grounds", &r.grounds)?,
+                    let mut fields = Fields::default();
+                    let kind = fields.take(emergency_kind(r.kind));
+                    let grounds = fields.take(common::long_text("grounds", &r.grounds));
+                    fields.done(|| {
+                        Some(CaseCommand::MakeEmergencyDecision {
+                            kind: kind?,
+                            grounds: grounds?,
+                        })
                     })
                 },
             )
@@ -261,16 +328,20 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
+                    let mut fields = Fields::default();
                     let ruling = if r.approved {
-                        EmergencyRuling::Approved
+                        Some(EmergencyRuling::Approved)
                     } else {
-                        EmergencyRuling::Refused {
-                            reasons: common::long_text("refusal_reasons", &r.refusal_reasons)?,
-                        }
+                        fields
+                            .take(common::long_text("refusal_reasons", &r.refusal_reasons))
+                            .map(|reasons| EmergencyRuling::Refused { reasons })
                     };
-                    Ok(CaseCommand::RecordEmergencyRuling {
-                        decision: number("decision", r.decision)?,
-                        ruling,
+                    let decision = fields.take(number("decision", r.decision));
+                    fields.done(|| {
+                        Some(CaseCommand::RecordEmergencyRuling {
+                            decision: decision?,
+                            ruling: ruling?,
+                        })
                     })
                 },
             )
@@ -305,19 +376,14 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    let kind =
-                        match common::enum_value::<pb::BoardProposal>("proposal", r.proposal)? {
-                            pb::BoardProposal::CareOrder => BoardProposalKind::CareOrder,
-                            pb::BoardProposal::BehaviourInstitution => {
-                                BoardProposalKind::BehaviourInstitution
-                            }
-                            pb::BoardProposal::Unspecified => {
-                                return Err(Error::invalid("proposal", "is required"));
-                            }
-                        };
-                    Ok(CaseCommand::ProposeToBoard {
-                        kind,
-                        grounds: common::long_text("grounds", &r.grounds)?,
+                    let mut fields = Fields::default();
+                    let kind = fields.take(board_proposal(r.proposal));
+                    let grounds = fields.take(common::long_text("grounds", &r.grounds));
+                    fields.done(|| {
+                        Some(CaseCommand::ProposeToBoard {
+                            kind: kind?,
+                            grounds: grounds?,
+                        })
                     })
                 },
             )
@@ -357,25 +423,22 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    let placement =
-                        match common::enum_value::<pb::Placement>("placement", r.placement)? {
-                            pb::Placement::FosterHome => CarePlacement::FosterHome,
-                            pb::Placement::Institution => CarePlacement::Institution,
-                            pb::Placement::Unspecified => {
-                                return Err(Error::invalid("placement", "is required"));
-                            }
-                        };
-                    if r.in_family_network && placement != CarePlacement::FosterHome {
-                        return Err(Error::invalid(
-                            "in_family_network",
-                            "applies only to PLACEMENT_FOSTER_HOME",
-                        ));
+                    let mut fields = Fields::default();
+                    let placement = fields.take(placement(r.placement));
+                    if r.in_family_network
+                        && placement.is_some_and(|placement| placement != CarePlacement::FosterHome)
+                    {
+                        fields.fail("in_family_network", "applies only to PLACEMENT_FOSTER_HOME");
                     }
-                    Ok(CaseCommand::MakeCarePlan {
-                        in_family_network: r.in_family_network,
-                        placement,
-                        placed_on: common::date("placed_on", &r.placed_on)?,
-                        plan: common::long_text("plan", &r.plan)?,
+                    let placed_on = fields.take(common::date("placed_on", &r.placed_on));
+                    let plan = fields.take(common::long_text("plan", &r.plan));
+                    fields.done(|| {
+                        Some(CaseCommand::MakeCarePlan {
+                            in_family_network: r.in_family_network,
+                            placement: placement?,
+                            placed_on: placed_on?,
+                            plan: plan?,
+                        })
                     })
                 },
             )

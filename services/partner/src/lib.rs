@@ -15,8 +15,9 @@ use domain::case::{Case, CaseCommand, CaseId, ConsultationPartner};
 use domain::partner::{DecisionAsked, InterviewDecision, Invitation, PartnerCommand};
 use domain::values::ChildIdentity;
 use handling::CommandKey;
+use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, ReportStream, convert as common};
+use handling::{CaseStream, Error, Handler, ReportStream};
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
@@ -120,39 +121,40 @@ impl Partners {
         request: Request<pb::InviteToConsultationRequest>,
     ) -> Result<pb::Invited, Error> {
         let principal = Principal::of(&request)?;
-        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
+        let mut fields = Fields::default();
+        let key = fields.take(CommandKey::of(&request, &request.get_ref().command_id));
         let request = request.into_inner();
-        let case_id = common::case_id(&request.case_id)?;
-        let partners = request
-            .partners
-            .iter()
-            .enumerate()
-            .map(|(index, value)| partner(&format!("partners[{index}]"), *value))
-            .collect::<Result<Vec<_>, _>>()?;
-        let decisions_asked = request
-            .decisions_asked
-            .iter()
-            .enumerate()
-            .map(|(index, value)| decision(&format!("decisions_asked[{index}]"), *value))
-            .collect::<Result<Vec<_>, _>>()?;
-        let meeting_at = common::timestamp(
-            "meeting_at",
-            common::required("meeting_at", request.meeting_at.as_ref())?,
-        )?;
-        let place = common::short_text("place", &request.place)?;
+        let case_id = fields.take(common::case_id(&request.case_id));
+        let partners = fields.take(common::every(
+            "partners",
+            &request.partners,
+            |field, value| partner(field, *value),
+        ));
+        let decisions_asked = fields.take(common::every(
+            "decisions_asked",
+            &request.decisions_asked,
+            |field, value| decision(field, *value),
+        ));
+        let meeting_at = fields.take(
+            common::required("meeting_at", request.meeting_at.as_ref())
+                .and_then(|meeting_at| common::timestamp("meeting_at", meeting_at)),
+        );
+        let place = fields.take(common::short_text("place", &request.place));
+        let (key, case_id, command) = fields.done(|| {
+            Some((
+                key?,
+                case_id?,
+                PartnerCommand::Invite {
+                    partners: partners?,
+                    meeting_at: meeting_at?,
+                    place: place?,
+                    decisions_asked: decisions_asked?,
+                },
+            ))
+        })?;
         let result = self
             .handler
-            .execute_case(
-                &key,
-                &principal,
-                case_id,
-                CaseCommand::Partner(PartnerCommand::Invite {
-                    partners,
-                    meeting_at,
-                    place,
-                    decisions_asked,
-                }),
-            )
+            .execute_case(&key, &principal, case_id, CaseCommand::Partner(command))
             .await?;
         // The number is the one the invitation event got: read back at the version written,
         // so a replay answers with the same number.
@@ -183,10 +185,12 @@ impl Partners {
         request: Request<pb::CloseConsultationRequest>,
     ) -> Result<WriteResult, Error> {
         let principal = Principal::of(&request)?;
-        let key = CommandKey::of(&request, &request.get_ref().command_id)?;
+        let mut fields = Fields::default();
+        let key = fields.take(CommandKey::of(&request, &request.get_ref().command_id));
         let request = request.into_inner();
-        let case_id = common::case_id(&request.case_id)?;
-        let consultation = consultation_number(request.consultation)?;
+        let case_id = fields.take(common::case_id(&request.case_id));
+        let consultation = fields.take(consultation_number(request.consultation));
+        let (key, case_id, consultation) = fields.done(|| Some((key?, case_id?, consultation?)))?;
         self.handler
             .execute_case(
                 &key,
@@ -204,8 +208,10 @@ impl Partners {
         let principal = Principal::of(&request)?;
         let partner = partner_of(&principal)?;
         let request = request.into_inner();
-        let case_id = CaseId::new(common::id("case_id", &request.case_id)?);
-        let number = consultation_number(request.consultation)?;
+        let mut fields = Fields::default();
+        let case_id = fields.take(common::id("case_id", &request.case_id));
+        let number = fields.take(consultation_number(request.consultation));
+        let (case_id, number) = fields.done(|| Some((CaseId::new(case_id?), number?)))?;
         let (case, invitation) = self
             .handler
             .audited(
@@ -297,16 +303,22 @@ impl Partners {
     ) -> Result<pb::Recorded, Error> {
         let principal = Principal::of(&request)?;
         let partner = partner_of(&principal)?;
-        let (key, case_id, number) = {
+        let mut fields = Fields::default();
+        let (key, case_id, sent_number, number) = {
             let (command_id, case_id, number) = ids(request.get_ref());
             (
-                CommandKey::of(&request, command_id)?,
-                common::case_id(case_id)?,
-                consultation_number(number)?,
+                fields.take(CommandKey::of(&request, command_id)),
+                fields.take(common::case_id(case_id)),
+                number,
+                fields.take(consultation_number(number)),
             )
         };
         let request = request.into_inner();
-        let command = step(&request, partner, number)?;
+        // Built from the number as sent, so the step's own bad fields are named even when the
+        // number is bad; a command with a bad number is never run.
+        let command = fields.take(step(&request, partner, sent_number));
+        let (key, case_id, number, command) =
+            fields.done(|| Some((key?, case_id?, number?, command?)))?;
         // A replay answers as the first time, even after the consultation closed.
         if self
             .handler
@@ -389,10 +401,18 @@ impl PartnerService for Partners {
                         D::ToBeHeld(held) => InterviewDecision::ToBeHeld {
                             on: common::date("to_be_held.on", &held.on)?,
                         },
-                        D::Postponed(postponed) => InterviewDecision::Postponed {
-                            to: common::date("postponed.to", &postponed.to)?,
-                            reason: common::long_text("postponed.reason", &postponed.reason)?,
-                        },
+                        D::Postponed(postponed) => {
+                            let mut fields = Fields::default();
+                            let to = fields.take(common::date("postponed.to", &postponed.to));
+                            let reason = fields
+                                .take(common::long_text("postponed.reason", &postponed.reason));
+                            fields.done(|| {
+                                Some(InterviewDecision::Postponed {
+                                    to: to?,
+                                    reason: reason?,
+                                })
+                            })?
+                        }
                         D::NotHeld(not_held) => InterviewDecision::NotHeld {
                             reason: common::long_text("not_held.reason", &not_held.reason)?,
                         },

@@ -7,8 +7,9 @@ use api::audit::v1::audit_service_server::{AuditService, AuditServiceServer};
 use domain::case::CaseId;
 use domain::report::ReportId;
 use handling::audit::Subject;
+use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, ReportStream, convert as common};
+use handling::{CaseStream, Error, Handler, ReportStream};
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
@@ -28,23 +29,21 @@ impl Audit {
     async fn reads(&self, request: Request<pb::ListReadsRequest>) -> Result<pb::Reads, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
-        let what = match (request.case_id.trim(), request.report_id.trim()) {
-            ("", "") => {
-                return Err(Error::invalid(
-                    "case_id",
-                    "is required (or report_id, not both)",
-                ));
-            }
-            (_, "") => Subject::Case(common::id("case_id", &request.case_id)?),
-            ("", _) => Subject::Report(common::id("report_id", &request.report_id)?),
-            _ => {
-                return Err(Error::invalid(
-                    "report_id",
-                    "must be empty when case_id is set",
-                ));
-            }
-        };
-        let (limit, offset) = common::page(request.page_size, &request.page_token)?;
+        let mut fields = Fields::default();
+        let what = fields.take(match (request.case_id.trim(), request.report_id.trim()) {
+            ("", "") => Err(Error::invalid(
+                "case_id",
+                "is required (or report_id, not both)",
+            )),
+            (_, "") => common::id("case_id", &request.case_id).map(Subject::Case),
+            ("", _) => common::id("report_id", &request.report_id).map(Subject::Report),
+            _ => Err(Error::invalid(
+                "report_id",
+                "must be empty when case_id is set",
+            )),
+        });
+        let page = fields.take(common::page(request.page_size, &request.page_token));
+        let (what, (limit, offset)) = fields.done(|| Some((what?, page?)))?;
         // The supervisor reaches the case's municipality, or learns nothing, not even whether
         // the case exists.
         match what {

@@ -11,8 +11,9 @@ pub mod audit;
 use api::worklist::v1 as pb;
 use api::worklist::v1::worklist_service_server::{WorklistService, WorklistServiceServer};
 use domain::case::CaseId;
+use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, convert as common};
+use handling::{CaseStream, Error, Handler};
 use projections::statistics::Period;
 use projections::worklist::WorklistQuery;
 use tonic::{Request, Response, Status};
@@ -47,20 +48,35 @@ impl Worklist {
     ) -> Result<pb::CasesNeedingReview, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
-        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
+        let mut fields = Fields::default();
+        let as_of = fields.take(common::as_of(
+            "as_of",
+            request.as_of.as_ref(),
+            self.handler.now(),
+        ));
         let due_within = match request.due_within_days {
-            _ if request.all_running => None,
-            0 => Some(DEFAULT_DUE_WITHIN_DAYS),
+            _ if request.all_running => Some(None),
+            0 => Some(Some(DEFAULT_DUE_WITHIN_DAYS)),
             days if days > MAX_DUE_WITHIN_DAYS => {
-                return Err(Error::invalid(
+                fields.fail(
                     "due_within_days",
                     format!("must be at most {MAX_DUE_WITHIN_DAYS}"),
-                ));
+                );
+                None
             }
-            days => Some(days),
+            days => Some(Some(days)),
         };
-        let (limit, offset) = common::page(request.page_size, &request.page_token)?;
-        let purpose = common::purpose("purpose", &request.purpose)?;
+        let page = fields.take(common::page(request.page_size, &request.page_token));
+        let purpose = fields.take(common::purpose("purpose", &request.purpose));
+        // Known municipalities here, with the other fields; whether the caller serves them is
+        // asked in the read, where a refusal is audited.
+        let asked = fields.take(common::municipalities(
+            "municipalities",
+            &request.municipalities,
+            self.handler.municipalities(),
+        ));
+        let (as_of, due_within, (limit, offset), purpose, asked) =
+            fields.done(|| Some((as_of?, due_within?, page?, purpose?, asked?)))?;
         let team = optional(&request.team);
         let caseworker = optional(&request.caseworker);
         let listed = handling::audit::describe_list(&[
@@ -78,12 +94,7 @@ impl Worklist {
                 &listed,
                 async {
                     let query = WorklistQuery {
-                        municipalities: common::served_municipalities(
-                            &principal,
-                            "municipalities",
-                            &request.municipalities,
-                            self.handler.municipalities(),
-                        )?,
+                        municipalities: principal.scope("municipalities", &asked)?,
                         team,
                         caseworker,
                         as_of,
@@ -113,35 +124,40 @@ impl Worklist {
     ) -> Result<pb::Statistics, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
-        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
+        let mut fields = Fields::default();
+        let as_of = fields.take(common::as_of(
+            "as_of",
+            request.as_of.as_ref(),
+            self.handler.now(),
+        ));
         let year = request.year;
-        if !(1993..=9999).contains(&year) {
-            return Err(Error::invalid("year", "must be between 1993 and 9999"));
+        let year_known = (1993..=9999).contains(&year);
+        if !year_known {
+            fields.fail("year", "must be between 1993 and 9999");
         }
-        let period = match common::enum_value::<pb::PeriodKind>("period", request.period)? {
-            pb::PeriodKind::Quarter => Period::Quarter {
-                year,
-                quarter: request.number,
-            },
-            pb::PeriodKind::HalfYear => Period::HalfYear {
-                year,
-                half: request.number,
-            },
-            pb::PeriodKind::Year => Period::Year { year },
-            pb::PeriodKind::Unspecified => return Err(Error::invalid("period", "is required")),
+        let period = fields.take(period(request.period, year, request.number));
+        // The number is judged only in a known year of a known kind of period.
+        let days = match period {
+            Some(period) if year_known => {
+                let days = period.days();
+                if days.is_none() {
+                    fields.fail(
+                        "number",
+                        "must be 1-4 for a quarter and 1-2 for a half-year",
+                    );
+                }
+                days
+            }
+            _ => None,
         };
-        let Some((first, after)) = period.days() else {
-            return Err(Error::invalid(
-                "number",
-                "must be 1-4 for a quarter and 1-2 for a half-year",
-            ));
-        };
-        let municipalities = common::served_municipalities(
-            &principal,
+        let asked = fields.take(common::municipalities(
             "municipalities",
             &request.municipalities,
             self.handler.municipalities(),
-        )?;
+        ));
+        let (as_of, period, (first, after), asked) =
+            fields.done(|| Some((as_of?, period?, days?, asked?)))?;
+        let municipalities = principal.scope("municipalities", &asked)?;
         self.handler
             .wait_for_view("statistics", request.min_position.as_ref())
             .await?;
@@ -181,8 +197,10 @@ impl Worklist {
     ) -> Result<pb::CaseTimeline, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
-        let case_id = common::id("case_id", &request.case_id)?;
-        let purpose = common::purpose("purpose", &request.purpose)?;
+        let mut fields = Fields::default();
+        let case_id = fields.take(common::id("case_id", &request.case_id));
+        let purpose = fields.take(common::purpose("purpose", &request.purpose));
+        let (case_id, purpose) = fields.done(|| Some((case_id?, purpose?)))?;
         let entries = self
             .handler
             .audited(
@@ -229,15 +247,21 @@ impl Worklist {
     ) -> Result<pb::Caseload, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
-        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
-        let municipalities = common::served_municipalities(
-            &principal,
+        let mut fields = Fields::default();
+        let as_of = fields.take(common::as_of(
+            "as_of",
+            request.as_of.as_ref(),
+            self.handler.now(),
+        ));
+        let asked = fields.take(common::municipalities(
             "municipalities",
             &request.municipalities,
             self.handler.municipalities(),
-        )?;
+        ));
+        let purpose = fields.take(common::purpose("purpose", &request.purpose));
+        let (as_of, asked, purpose) = fields.done(|| Some((as_of?, asked?, purpose?)))?;
+        let municipalities = principal.scope("municipalities", &asked)?;
         let team = optional(&request.team);
-        let purpose = common::purpose("purpose", &request.purpose)?;
         let listed = handling::audit::describe_list(&[
             ("municipalities", &municipalities.join(",")),
             ("team", team.as_deref().unwrap_or_default()),
@@ -291,13 +315,20 @@ impl Worklist {
     ) -> Result<pb::RegistryFindings, Error> {
         let principal = Principal::of(&request)?;
         let request = request.into_inner();
-        let municipality = common::municipality(
+        let mut fields = Fields::default();
+        let municipality = fields.take(common::municipality(
             "municipality",
             &request.municipality,
             self.handler.municipalities(),
-        )?;
-        let as_of = common::as_of("as_of", request.as_of.as_ref(), self.handler.now())?;
-        let purpose = common::purpose("purpose", &request.purpose)?;
+        ));
+        let as_of = fields.take(common::as_of(
+            "as_of",
+            request.as_of.as_ref(),
+            self.handler.now(),
+        ));
+        let purpose = fields.take(common::purpose("purpose", &request.purpose));
+        let (municipality, as_of, purpose) =
+            fields.done(|| Some((municipality?, as_of?, purpose?)))?;
         let listed = handling::audit::describe_list(&[
             ("municipality", municipality.as_str()),
             ("as_of", &as_of.to_rfc3339()),
@@ -362,6 +393,22 @@ pub async fn registry_findings(
         }
     }
     Ok(found)
+}
+
+/// The statistics' period, apart so that a bad one is named beside the request's other bad
+/// fields.
+fn period(kind: i32, year: i32, number: u32) -> Result<Period, Error> {
+    Ok(
+        match common::enum_value::<pb::PeriodKind>("period", kind)? {
+            pb::PeriodKind::Quarter => Period::Quarter {
+                year,
+                quarter: number,
+            },
+            pb::PeriodKind::HalfYear => Period::HalfYear { year, half: number },
+            pb::PeriodKind::Year => Period::Year { year },
+            pb::PeriodKind::Unspecified => return Err(Error::invalid("period", "is required")),
+        },
+    )
 }
 
 /// What a worklist item names: its case, or its report when it has no case yet.
