@@ -23,9 +23,12 @@ fn client(app: &TestApp, role: &str, municipalities: &[&str]) -> PartnerServiceC
     PartnerServiceClient::with_interceptor(app.channel(), Bearer::new(token))
 }
 
+/// Tomorrow at 09:00 UTC: the same moment however often it is asked for (it was "now plus a
+/// day", which moved on between the invitation and the check when a second turned between).
 fn tomorrow_at_nine() -> prost_types::Timestamp {
+    let today = tests::now().div_euclid(86_400) * 86_400;
     prost_types::Timestamp {
-        seconds: tests::now() + 86_400,
+        seconds: today + 86_400 + 9 * 3600,
         nanos: 0,
     }
 }
