@@ -10,6 +10,7 @@ mod lifecycle;
 mod partner;
 mod refusals;
 mod registry;
+mod roles;
 mod views;
 mod wire;
 

@@ -1,6 +1,7 @@
 //! The harness of the end-to-end tests: [`TestApp::spawn`] runs the real server (every
 //! service, health, reflection, authentication) and every read model's runner on
-//! `127.0.0.1:0` over a fresh database, and hands out generated gRPC clients that carry a
+//! `127.0.0.1:0` over a fresh database, migrated by the schema's owner and served by the
+//! server's own role, and hands out generated gRPC clients that carry a
 //! valid token. The server's clock is the system's until a test sets it ([`TestApp::set_now`]),
 //! so scenarios can run at fixed times.
 
@@ -72,10 +73,17 @@ impl TestApp {
     pub async fn spawn() -> Self {
         testkit::init_test_log();
         let db = TestDb::new().await;
-        let store = EventStore::new(db.pool().clone());
-        vern::views::migrate_all(&store)
+        // As in production: the owner migrates, the server's role (which may not change or
+        // remove an event) serves.
+        let owner = db.pool_as(platform::postgres::OWNER_ROLE).await;
+        vern::views::migrate_owned(&owner)
             .await
             .expect("migrations run");
+        owner.close().await;
+        let store = EventStore::new(db.pool_as(platform::postgres::SERVER_ROLE).await);
+        vern::views::migrate_views(store.pool())
+            .await
+            .expect("the views' tables are made");
         let key = SigningKey::generate();
         let token = key.issue(&Claims::new(
             "caseworker-7",

@@ -365,12 +365,55 @@ impl Cluster {
     }
 }
 
+/// The role that owns Vern's schema and runs its migrations: it may change tables, the
+/// serving process may not.
+pub const OWNER_ROLE: &str = "vern_owner";
+/// The group role the migrations grant a serving process's privileges to (eventstore
+/// migration 0005): no UPDATE, DELETE or TRUNCATE on the event log or the read audit.
+pub const APP_ROLE: &str = "vern_app";
+/// The login of the serving process in a server Vern runs itself: a member of [`APP_ROLE`],
+/// not a superuser, owning none of the store's tables.
+pub const SERVER_ROLE: &str = "vern_server";
+
+/// SQL for a superuser that makes Vern's roles where missing ([`OWNER_ROLE`] and
+/// [`SERVER_ROLE`] able to log in with these passwords, [`SERVER_ROLE`] in [`APP_ROLE`]),
+/// and sets the passwords where they exist. Safe to run from several processes at once.
+pub fn roles_sql(owner_password: &str, server_password: &str) -> String {
+    let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let create = |role: &str, options: &str| {
+        format!(
+            "begin create role {role} {options}; \
+             exception when duplicate_object or unique_violation then null; end;"
+        )
+    };
+    format!(
+        "do $$ begin \
+           if not exists (select from pg_roles where rolname = '{APP_ROLE}') then {app} end if; \
+           if not exists (select from pg_roles where rolname = '{OWNER_ROLE}') then {owner} end if; \
+           if not exists (select from pg_roles where rolname = '{SERVER_ROLE}') then {server} end if; \
+         end $$; \
+         alter role {OWNER_ROLE} with login nosuperuser nocreaterole password {owner_password}; \
+         alter role {SERVER_ROLE} with login nosuperuser nocreaterole nocreatedb password {server_password}; \
+         grant {APP_ROLE} to {SERVER_ROLE};",
+        app = create(APP_ROLE, "nologin"),
+        owner = create(OWNER_ROLE, "login"),
+        server = create(SERVER_ROLE, "login"),
+        owner_password = literal(owner_password),
+        server_password = literal(server_password),
+    )
+}
+
 /// The connection URL of a server on 127.0.0.1.
 pub fn connection_url(port: u16, auth: &Auth, database: &str) -> String {
+    role_url(port, "postgres", auth, database)
+}
+
+/// The connection URL of a server on 127.0.0.1 for `role`, with `auth`'s password.
+pub fn role_url(port: u16, role: &str, auth: &Auth, database: &str) -> String {
     match auth {
-        Auth::Trust => format!("postgres://postgres@127.0.0.1:{port}/{database}"),
+        Auth::Trust => format!("postgres://{role}@127.0.0.1:{port}/{database}"),
         Auth::Password(password) => {
-            format!("postgres://postgres:{password}@127.0.0.1:{port}/{database}")
+            format!("postgres://{role}:{password}@127.0.0.1:{port}/{database}")
         }
     }
 }

@@ -15,7 +15,12 @@
 //! more, stops the server and removes its data. So the server lives exactly as long as the
 //! run, and a killed test process cannot leave it running for ever.
 //!
-//! With `DATABASE_URL` set, that server is used instead and nothing is started.
+//! With `DATABASE_URL` set, that server is used instead and nothing is started; its user must
+//! be a superuser (it makes databases and Vern's roles).
+//!
+//! Every test database is owned by Vern's owner role, and [`TestDb::pool_as`] logs in as the
+//! owner or the server's role, so the code under test runs with the privileges it has in
+//! production; [`TestDb::pool`] is the administrator's, for what a test does beside it.
 
 pub mod browser;
 
@@ -136,18 +141,48 @@ pub struct TestDb {
     pool: PgPool,
 }
 
+/// The password of Vern's roles on the test server: a throwaway server's (with trust
+/// authentication it is not even asked for; with `DATABASE_URL` it is).
+const ROLE_PASSWORD: &str = "vern-testkit";
+
+/// Makes Vern's roles on the run's server, once per process and one process at a time (two
+/// `alter role` of one role at once can fail in PostgreSQL).
+async fn ensure_roles(admin: &mut PgConnection) {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let lock = "select pg_advisory_lock(hashtextextended('vern-testkit/roles', 0))";
+        sqlx::query(lock)
+            .execute(&mut *admin)
+            .await
+            .expect("testkit: locking the roles");
+        let made = sqlx::raw_sql(&postgres::roles_sql(ROLE_PASSWORD, ROLE_PASSWORD))
+            .execute(&mut *admin)
+            .await;
+        let _ = sqlx::query("select pg_advisory_unlock(hashtextextended('vern-testkit/roles', 0))")
+            .execute(&mut *admin)
+            .await;
+        made.expect("testkit: making Vern's roles");
+    })
+    .await;
+}
+
 impl TestDb {
-    /// Creates an empty database on the run's server.
+    /// Creates an empty database on the run's server, owned by Vern's owner role
+    /// ([`postgres::OWNER_ROLE`]), as a database of `vern up`'s own is.
     pub async fn new() -> Self {
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
         let admin_url = server_url();
         let mut admin = PgConnection::connect(admin_url)
             .await
             .unwrap_or_else(|e| panic!("testkit: connecting to {admin_url}: {e}"));
-        sqlx::query(&format!("create database {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("testkit: create database");
+        ensure_roles(&mut admin).await;
+        sqlx::query(&format!(
+            "create database {name} owner {}",
+            postgres::OWNER_ROLE
+        ))
+        .execute(&mut admin)
+        .await
+        .expect("testkit: create database");
         let _ = admin.close().await;
         let options: PgConnectOptions = admin_url.parse().expect("testkit: server url");
         let options = options.database(&name);
@@ -160,8 +195,27 @@ impl TestDb {
         Self { name, url, pool }
     }
 
+    /// A pool of the server's administrator (a superuser): for what a test does to the
+    /// database beside the code under test.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// A new pool logged in as `role` (one of `platform::postgres`'s roles), as the code under
+    /// test connects in production: the schema's owner for migrations, the server's login for
+    /// serving.
+    pub async fn pool_as(&self, role: &str) -> PgPool {
+        let options: PgConnectOptions = server_url().parse().expect("testkit: server url");
+        PgPoolOptions::new()
+            .max_connections(20)
+            .connect_with(
+                options
+                    .database(&self.name)
+                    .username(role)
+                    .password(ROLE_PASSWORD),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("testkit: connecting as {role}: {e}"))
     }
 
     /// The database's URL, for code under test that opens its own connections.

@@ -1,6 +1,13 @@
 //! Where `vern` gets its PostgreSQL: `DATABASE_URL` when given, else a private server in the
 //! data directory, created on first use and kept between runs.
 //!
+//! Two roles use it (least privilege): the schema's owner runs the migrations, and the
+//! serving role, which may not change or remove an event or a read record, serves. In the
+//! private server `vern` makes both ([`platform::postgres::OWNER_ROLE`] and
+//! [`platform::postgres::SERVER_ROLE`]) and keeps only the superuser's password, from which
+//! theirs are derived; with `DATABASE_URL` the serving role is that URL's and the owner's is
+//! `--owner-database-url` (default: the same URL, as before roles were split).
+//!
 //! A lock file in the data directory makes the first `vern` there its owner: the owner stops
 //! the server when it exits (also a server left running by an owner that crashed). A second
 //! `vern` on the same directory (say `vern migrate` beside `vern up`) uses the running server
@@ -15,7 +22,10 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 pub struct Database {
+    /// The serving role's pool.
     pool: PgPool,
+    /// The schema owner's URL, when it is another role's: migrations run as it.
+    owner_url: Option<String>,
     embedded: Option<Embedded>,
 }
 
@@ -27,16 +37,21 @@ struct Embedded {
 }
 
 impl Database {
-    pub async fn open(database_url: Option<String>, data_dir: &Path) -> anyhow::Result<Self> {
-        let (url, embedded) = match database_url {
-            Some(url) => (url, None),
+    pub async fn open(
+        database_url: Option<String>,
+        owner_url: Option<String>,
+        data_dir: &Path,
+    ) -> anyhow::Result<Self> {
+        let (url, owner_url, embedded) = match database_url {
+            Some(url) => (url, owner_url, None),
             None => {
                 let data_dir = data_dir.to_owned();
-                let (url, embedded) =
+                let (admin_url, embedded) =
                     tokio::task::spawn_blocking(move || start_embedded(&data_dir))
                         .await
                         .context("starting the embedded database")??;
-                (url, Some(embedded))
+                let (server_url, owner_url) = set_up_roles(&admin_url, embedded.port).await?;
+                (server_url, Some(owner_url), Some(embedded))
             }
         };
         let pool = PgPoolOptions::new()
@@ -47,11 +62,37 @@ impl Database {
             .connect(&url)
             .await
             .context("connecting to PostgreSQL")?;
-        Ok(Self { pool, embedded })
+        Ok(Self {
+            pool,
+            owner_url,
+            embedded,
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Brings the schema up to date: the store's and the read audit's as their owner, the
+    /// read models' as the serving role.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.owner_url {
+            Some(owner_url) => {
+                let owner = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(owner_url)
+                    .await
+                    .context("connecting to PostgreSQL as the schema's owner")?;
+                let migrated = crate::views::migrate_owned(&owner).await;
+                owner.close().await;
+                migrated?;
+            }
+            None => crate::views::migrate_owned(&self.pool).await.context(
+                "if DATABASE_URL's role does not own Vern's schema, run `vern migrate` with \
+                 --owner-database-url (VERN_OWNER_DATABASE_URL) first",
+            )?,
+        }
+        crate::views::migrate_views(&self.pool).await
     }
 
     /// Where the database is, without credentials.
@@ -80,6 +121,89 @@ impl Database {
             }
         }
     }
+}
+
+/// The tables the schema's owner keeps: the event store's and the read audit's. Every other
+/// table is a read model's, which the serving role makes and refills from the log.
+const OWNED_TABLES: [&str; 6] = [
+    "events",
+    "streams",
+    "commands",
+    "checkpoints",
+    "read_audit",
+    "_sqlx_migrations",
+];
+
+/// Makes the private server's roles (as its superuser, at every start, one `vern` at a time)
+/// and gives them what an earlier `vern` made as the superuser: the store's tables and
+/// functions to the owner; the read models' tables are dropped, for the serving role to make
+/// again and refill. Returns the serving role's URL and the owner's.
+async fn set_up_roles(admin_url: &str, port: u16) -> anyhow::Result<(String, String)> {
+    use platform::postgres::{APP_ROLE, OWNER_ROLE, SERVER_ROLE};
+    use sqlx::Connection as _;
+    let superuser_password = admin_url
+        .split_once("://postgres:")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .map(|(password, _)| password.to_owned())
+        .context("the embedded database's URL holds no password")?;
+    let derive = |role: &str| derived_password(&superuser_password, role);
+    let (owner_password, server_password) = (derive(OWNER_ROLE), derive(SERVER_ROLE));
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .context("connecting to the embedded database as its superuser")?;
+    let lock = "hashtextextended('vern/roles', 0)";
+    sqlx::query(&format!("select pg_advisory_lock({lock})"))
+        .execute(&mut admin)
+        .await?;
+    let owned = OWNED_TABLES
+        .iter()
+        .map(|table| format!("'{table}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let set_up = format!(
+        "{roles} \
+         grant pg_read_all_stats to {APP_ROLE}; \
+         alter database postgres owner to {OWNER_ROLE}; \
+         do $$ declare r record; begin \
+           for r in select c.relname from pg_class c \
+                      join pg_namespace n on n.oid = c.relnamespace \
+                     where n.nspname = 'public' and c.relkind in ('r', 'p') \
+                       and pg_get_userbyid(c.relowner) = 'postgres' loop \
+             if r.relname in ({owned}) then \
+               execute format('alter table public.%I owner to {OWNER_ROLE}', r.relname); \
+             else \
+               execute format('drop table public.%I cascade', r.relname); \
+             end if; \
+           end loop; \
+           for r in select p.oid::regprocedure as signature from pg_proc p \
+                      join pg_namespace n on n.oid = p.pronamespace \
+                     where n.nspname = 'public' and pg_get_userbyid(p.proowner) = 'postgres' loop \
+             execute format('alter function %s owner to {OWNER_ROLE}', r.signature); \
+           end loop; \
+         end $$;",
+        roles = platform::postgres::roles_sql(&owner_password, &server_password),
+    );
+    let done = sqlx::raw_sql(&set_up).execute(&mut admin).await;
+    let _ = sqlx::query(&format!("select pg_advisory_unlock({lock})"))
+        .execute(&mut admin)
+        .await;
+    let _ = admin.close().await;
+    done.context("setting up the embedded database's roles")?;
+    let url = |role: &str, password: String| {
+        postgres::role_url(port, role, &Auth::Password(password), "postgres")
+    };
+    Ok((
+        url(SERVER_ROLE, server_password),
+        url(OWNER_ROLE, owner_password),
+    ))
+}
+
+/// A role's password in the private server, derived from the superuser's (kept in
+/// `<data-dir>/credentials`), so one secret file serves all three roles.
+fn derived_password(superuser_password: &str, role: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::digest(format!("vern/role/{role}/{superuser_password}").as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn start_embedded(data_dir: &Path) -> anyhow::Result<(String, Embedded)> {

@@ -185,6 +185,16 @@ struct DatabaseArgs {
     /// PostgreSQL binaries, with its data in --data-dir.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
+    /// With DATABASE_URL: the role that owns Vern's schema, for the migrations, when the
+    /// serving role of DATABASE_URL may not change tables (deploy/README.md, "Database roles").
+    /// By default DATABASE_URL's own.
+    #[arg(
+        long,
+        env = "VERN_OWNER_DATABASE_URL",
+        hide_env_values = true,
+        requires = "database_url"
+    )]
+    owner_database_url: Option<String>,
     /// Where Vern keeps its private database, its token signing key and the operator token.
     #[arg(long, env = "VERN_DATA_DIR", default_value = ".vern")]
     data_dir: PathBuf,
@@ -365,10 +375,15 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
             .map_err(|error| anyhow::anyhow!("--jwks {}: {error}", path.display()))?;
         verifier = verifier.with_provider(jwks);
     }
-    let database = Database::open(args.database.database_url, data_dir).await?;
+    let database = Database::open(
+        args.database.database_url,
+        args.database.owner_database_url,
+        data_dir,
+    )
+    .await?;
     let result = async {
         let store = EventStore::new(database.pool().clone());
-        vern::views::migrate_all(&store).await?;
+        database.migrate().await?;
         let listener = server::bind(args.listen).await?;
         let dashboard_listener = match extras.dashboard {
             Some(address) => Some(server::bind(address).await?),
@@ -601,8 +616,9 @@ fn write_token(key: &SigningKey, claims: &Claims, path: &Path, what: &str) -> an
 }
 
 async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    let database = Database::open(args.database_url, &args.data_dir).await?;
-    let result = vern::views::migrate_all(&EventStore::new(database.pool().clone())).await;
+    let database =
+        Database::open(args.database_url, args.owner_database_url, &args.data_dir).await?;
+    let result = database.migrate().await;
     if result.is_ok() {
         tracing::info!(database = %database.describe(), "migrations applied");
     }
@@ -790,9 +806,10 @@ where
     F: FnOnce(EventStore) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let database = Database::open(args.database_url, &args.data_dir).await?;
+    let database =
+        Database::open(args.database_url, args.owner_database_url, &args.data_dir).await?;
     let store = EventStore::new(database.pool().clone());
-    let result = match vern::views::migrate_all(&store).await {
+    let result = match database.migrate().await {
         Ok(()) => work(store).await,
         Err(error) => Err(error),
     };

@@ -11,16 +11,30 @@ use domain::rules::RuleBook;
 use eventstore::EventStore;
 use tokio::sync::watch;
 
-/// The event store's schema and the read models'.
+/// The event store's schema and the read models', on one connection pool: for a database
+/// whose one role both owns the schema and serves (a superuser's, as before roles were split).
 pub async fn migrate_all(store: &EventStore) -> anyhow::Result<()> {
-    store
+    migrate_owned(store.pool()).await?;
+    migrate_views(store.pool()).await
+}
+
+/// The event store's schema and the read audit's, with the privileges of the serving role:
+/// run as the schema's owner ([`platform::postgres::OWNER_ROLE`]). A role that does not own
+/// the schema can run it when nothing is pending, which is how a serving process checks it.
+pub async fn migrate_owned(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    EventStore::new(pool.clone())
         .migrate()
         .await
         .context("running the event store's migrations")?;
-    handling::audit::migrate(store.pool())
+    handling::audit::migrate(pool)
         .await
-        .context("creating the read audit's table")?;
-    projections::migrate(store.pool(), &projections::views(&RuleBook::norwegian()))
+        .context("creating the read audit's table")
+}
+
+/// The read models' tables: run as the serving role, which owns them (it fills, rebuilds and
+/// swaps them).
+pub async fn migrate_views(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    projections::migrate(pool, &projections::views(&RuleBook::norwegian()))
         .await
         .context("creating the read models' tables")
 }

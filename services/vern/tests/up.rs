@@ -73,6 +73,26 @@ async fn up_keeps_its_data_between_runs_and_stops_its_server() {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        // The server serves as a role that is no superuser and owns none of the store's
+        // tables; its owner role owns them (least privilege: tests/it/roles.rs tries every
+        // route to change an event with such a role).
+        let serving: Vec<(String, bool)> = sqlx::query_as(
+            "select distinct a.usename::text, r.rolsuper from pg_stat_activity a \
+             join pg_roles r on r.rolname = a.usename where a.datname = 'postgres' \
+             and a.pid <> pg_backend_pid() and a.usename is not null",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(serving, [("vern_server".to_owned(), false)]);
+        let owners: Vec<String> = sqlx::query_scalar(
+            "select distinct tableowner::text from pg_tables \
+             where tablename in ('events', 'streams', 'commands', 'checkpoints', 'read_audit')",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(owners, ["vern_owner"]);
         pool.close().await;
     }
     let (status, log) = first.terminate();
