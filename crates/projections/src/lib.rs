@@ -24,6 +24,7 @@
 //! - [`rebuild()`], [`rebuild_all`]: replay into fresh tables and swap them in.
 //! - [`worklist`], [`caseload`], [`statistics`], [`timeline`]: the read models and their queries.
 
+pub mod failures;
 mod fold;
 mod intervals;
 mod rebuild;
@@ -178,6 +179,9 @@ pub async fn migrate(pool: &sqlx::PgPool, views: &[View]) -> Result<(), Error> {
     )
     .execute(&mut *transaction)
     .await?;
+    sqlx::raw_sql(failures::SCHEMA)
+        .execute(&mut *transaction)
+        .await?;
     for view in views {
         let current: Option<String> =
             sqlx::query_scalar("select schema_hash from projection_schemas where projection = $1")
@@ -208,6 +212,7 @@ pub async fn migrate(pool: &sqlx::PgPool, views: &[View]) -> Result<(), Error> {
             .bind(view.name())
             .execute(&mut *transaction)
             .await?;
+        failures::clear(&mut transaction, view.name()).await?;
     }
     transaction.commit().await?;
     Ok(())

@@ -82,6 +82,9 @@ impl<P: Projection> Runner<P> {
         tracing::info!(projection = name, "projection running");
         // The row every batch locks first (see `apply_batch`).
         eventstore::ensure_checkpoint(&mut connection, name).await?;
+        // Stopped at an event before (this process or another): the first batch applied
+        // clears the record.
+        let mut stopped_before = crate::failures::is_recorded(&mut connection, name).await?;
         let mut subscription = self
             .store
             .subscribe(name)
@@ -129,6 +132,13 @@ impl<P: Projection> Runner<P> {
                 .apply_batch(&mut connection, &mut memory, &subscription, from, &batch)
                 .await
             {
+                Ok(true) if stopped_before => {
+                    if let Err(error) = crate::failures::clear(&mut connection, name).await {
+                        break Err(error);
+                    }
+                    tracing::info!(projection = name, position = %subscription.position(), "projection applied the event it had stopped at");
+                    stopped_before = false;
+                }
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::info!(
@@ -140,6 +150,34 @@ impl<P: Projection> Runner<P> {
                         break Err(error.into());
                     }
                     continue;
+                }
+                Err(Error::Apply {
+                    projection,
+                    position,
+                    reason,
+                }) => {
+                    // Said where an operator looks (`failures`); the batch was rolled back.
+                    let event_type = batch
+                        .iter()
+                        .find(|event| event.position == position)
+                        .map_or("", |event| event.event_type.as_str());
+                    tracing::error!(projection, %position, event_type, error = %reason, "projection cannot apply an event; it stops there and tries again");
+                    if let Err(error) = crate::failures::record(
+                        &mut connection,
+                        projection,
+                        position,
+                        event_type,
+                        &reason,
+                    )
+                    .await
+                    {
+                        tracing::error!(projection, %error, "the projection's stop could not be recorded");
+                    }
+                    break Err(Error::Apply {
+                        projection,
+                        position,
+                        reason,
+                    });
                 }
                 Err(error) => break Err(error),
             }
@@ -181,9 +219,18 @@ impl<P: Projection> Runner<P> {
                 return Ok(false);
             }
             for (applied, event) in batch.iter().enumerate() {
+                // Any failure is this event's: named by its position, so it can be found.
                 self.projection
                     .apply(&mut transaction, event, memory)
-                    .await?;
+                    .await
+                    .map_err(|error| match error {
+                        Error::Apply { .. } => error,
+                        other => Error::Apply {
+                            projection: self.projection.name(),
+                            position: event.position,
+                            reason: other.to_string(),
+                        },
+                    })?;
                 // Applying from memory never waits, and a whole batch of it would hold a
                 // worker thread the calls need; yielding after every event put the view
                 // behind every queued call each time.

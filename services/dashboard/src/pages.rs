@@ -609,11 +609,27 @@ pub(crate) async fn system(
     let session = dashboard.session_for(&headers, Page::System).await?;
     let store = &dashboard.store;
     let mut views = String::new();
+    let failures = projections::failures::failures(store.pool()).await?;
     for view in projections::views(&domain::rules::RuleBook::norwegian()) {
         let status = projections::status(store, view.name()).await?;
+        let stopped = match failures
+            .iter()
+            .find(|failure| failure.projection == view.name())
+        {
+            Some(failure) => format!(
+                "<span class=\"badge breach\">stoppet</span> ved hendelse {} ({}) siden {}, \
+                 {} forsøk: {}",
+                failure.position,
+                escape(&failure.event_type),
+                time(failure.failed_at),
+                failure.attempts,
+                escape(&failure.error)
+            ),
+            None => "i gang".to_owned(),
+        };
         let _ = write!(
             views,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td>{stopped}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td></tr>",
             view.name(),
             status.checkpoint,
             status.events_behind,
@@ -643,7 +659,7 @@ pub(crate) async fn system(
     let body = format!(
         "<h1>Systemstatus</h1>\
          <h2>Lesemodeller</h2>\
-         <table><thead><tr><th>Visning</th><th>Sjekkpunkt</th><th>Hendelser bak</th><th>Sekunder bak</th><th>Venter på horisonten</th></tr></thead>\
+         <table><thead><tr><th>Visning</th><th>Tilstand</th><th>Sjekkpunkt</th><th>Hendelser bak</th><th>Sekunder bak</th><th>Venter på horisonten</th></tr></thead>\
          <tbody>{views}</tbody></table>\
          <h2>Hendelseslogg</h2>\
          <table><tbody>\

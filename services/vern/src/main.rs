@@ -644,6 +644,18 @@ async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
                 status.events_waiting
             ));
         }
+        // A view stopped at an event it cannot apply: which, where, why.
+        for failure in projections::failures::failures(store.pool()).await? {
+            lines.push(format!(
+                "{}: STOPPED at event {} ({}) since {}, {} attempts: {}",
+                failure.projection,
+                failure.position,
+                failure.event_type,
+                failure.failed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                failure.attempts,
+                failure.error
+            ));
+        }
         // A long-open transaction anywhere in the cluster holds every view back.
         let horizon = store.horizon().await?;
         lines.push(match horizon.oldest_open_transaction_age {

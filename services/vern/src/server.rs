@@ -468,6 +468,7 @@ pub async fn serve_with(
             .set_service_status(service.grpc_name(), tonic_health::ServingStatus::Serving)
             .await;
     }
+    let views_health = tokio::spawn(report_views(handler.store().pool().clone(), health));
     // After the signal, calls in flight get `CALLS_GRACE` to finish. A client that keeps an
     // idle connection open after the server's GOAWAY must not hold the process up past
     // that: the orchestrator's own grace period (30 s in `deploy/`) ends in SIGKILL, and the
@@ -480,17 +481,62 @@ pub async fn serve_with(
             signalled.notify_one();
         }
     });
-    tokio::select! {
-        served = serving => served?,
+    let served = tokio::select! {
+        served = serving => served,
         () = async {
             signalled.notified().await;
             tokio::time::sleep(CALLS_GRACE).await;
-        } => tracing::warn!(
-            grace_seconds = CALLS_GRACE.as_secs(),
-            "connections still open after the grace period; closing them"
-        ),
-    }
+        } => {
+            tracing::warn!(
+                grace_seconds = CALLS_GRACE.as_secs(),
+                "connections still open after the grace period; closing them"
+            );
+            Ok(())
+        }
+    };
+    views_health.abort();
+    served?;
     Ok(())
+}
+
+/// How often the health service's per-view statuses are read from the database.
+const VIEWS_HEALTH_EVERY: Duration = Duration::from_secs(1);
+
+/// The health service's name for a view's status: `vern.projection.<view>`.
+pub fn view_health_name(view: &str) -> String {
+    format!("vern.projection.{view}")
+}
+
+/// Keeps a status per view in the health service: SERVING, or NOT_SERVING while the view is
+/// stopped at an event it cannot apply (`projections::failures`, so whichever replica runs
+/// the view, every replica's health says so).
+async fn report_views(pool: sqlx::PgPool, health: tonic_health::server::HealthReporter) {
+    use projections::Projection as _;
+    let views: Vec<&'static str> = projections::views(&domain::rules::RuleBook::norwegian())
+        .iter()
+        .map(|view| view.name())
+        .collect();
+    for view in &views {
+        health
+            .set_service_status(view_health_name(view), tonic_health::ServingStatus::Serving)
+            .await;
+    }
+    loop {
+        if let Ok(failures) = projections::failures::failures(&pool).await {
+            for view in &views {
+                let stopped = failures.iter().any(|failure| failure.projection == *view);
+                let status = if stopped {
+                    tonic_health::ServingStatus::NotServing
+                } else {
+                    tonic_health::ServingStatus::Serving
+                };
+                health
+                    .set_service_status(view_health_name(view), status)
+                    .await;
+            }
+        }
+        tokio::time::sleep(VIEWS_HEALTH_EVERY).await;
+    }
 }
 
 /// How long calls in flight at a shutdown get to finish.

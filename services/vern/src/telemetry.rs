@@ -258,6 +258,9 @@ where
 struct Sample {
     /// Per view: events behind (readable and waiting), seconds behind.
     views: Vec<(&'static str, i64, f64)>,
+    /// Per view: 1 while it is stopped at an event it cannot apply, with the event's position
+    /// and the error; 0 for the others.
+    stopped: Vec<(&'static str, Option<projections::failures::Failure>)>,
     horizon_age_seconds: f64,
     letters_overdue: i64,
     deadlines_breached: i64,
@@ -278,7 +281,8 @@ pub async fn sample_gauges(store: EventStore, mut stopped: tokio::sync::watch::R
             .map(|sample| sample.clone())
             .unwrap_or_default()
     };
-    let (a, b, c, d, e) = (
+    let (a, b, c, d, e, f) = (
+        sample.clone(),
         sample.clone(),
         sample.clone(),
         sample.clone(),
@@ -303,6 +307,28 @@ pub async fn sample_gauges(store: EventStore, mut stopped: tokio::sync::watch::R
             .with_callback(move |observer| {
                 for (view, _, seconds) in read(&b).views {
                     observer.observe(seconds, &[KeyValue::new("projection", view)]);
+                }
+            })
+            .build(),
+        meter
+            .i64_observable_gauge("vern.projection.stopped")
+            .with_description(
+                "1 while a view is stopped at an event it cannot apply (with the event's \
+                 position and the error), else 0",
+            )
+            .with_callback(move |observer| {
+                for (view, failure) in read(&f).stopped {
+                    match failure {
+                        Some(failure) => observer.observe(
+                            1,
+                            &[
+                                KeyValue::new("projection", view),
+                                KeyValue::new("position", failure.position.to_string()),
+                                KeyValue::new("error", failure.error),
+                            ],
+                        ),
+                        None => observer.observe(0, &[KeyValue::new("projection", view)]),
+                    }
                 }
             })
             .build(),
@@ -350,11 +376,20 @@ async fn take_sample(store: &EventStore) -> anyhow::Result<Sample> {
             status.seconds_behind,
         ));
     }
+    let failures = projections::failures::failures(store.pool()).await?;
+    let stopped = views
+        .iter()
+        .map(|(view, _, _)| {
+            let failure = failures.iter().find(|failure| failure.projection == *view);
+            (*view, failure.cloned())
+        })
+        .collect();
     let horizon = store.horizon().await?;
     let (letters_overdue, deadlines_breached) =
         projections::worklist::breached(store.pool(), chrono::Utc::now()).await?;
     Ok(Sample {
         views,
+        stopped,
         horizon_age_seconds: horizon
             .oldest_open_transaction_age
             .map_or(0.0, |age| age.as_secs_f64()),

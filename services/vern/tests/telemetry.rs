@@ -310,3 +310,212 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
         }
     }
 }
+
+/// An HTTP/1.1 exchange with the dashboard: the status line, headers and body of the answer.
+fn http(address: &str, request: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// A cookie the answer sets.
+fn set_cookie(answer: &str, name: &str) -> String {
+    answer
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("set-cookie: {name}=")))
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no {name} cookie in {answer}"))
+        .to_owned()
+}
+
+/// The dashboard's system page, seen by the operator logged in with `token`.
+fn system_page(dashboard: &str, token: &str) -> String {
+    let address = dashboard.trim_start_matches("http://");
+    let form = http(
+        address,
+        &format!("GET /login HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
+    );
+    let csrf = set_cookie(&form, "vern_login_csrf");
+    let body = format!("token={}&csrf={csrf}", token.trim());
+    let logged_in = http(
+        address,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: {address}\r\nCookie: vern_login_csrf={csrf}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let session = set_cookie(&logged_in, "vern_session");
+    http(
+        address,
+        &format!(
+            "GET /system HTTP/1.1\r\nHost: {address}\r\nCookie: vern_session={session}\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    )
+}
+
+/// A view that cannot apply an event stops there and says so where an operator looks: `vern
+/// projections status`, the health service (a status per view), the dashboard's system page
+/// and a metric, each naming the view, the event's position and the error. The views that can
+/// apply it go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_that_cannot_apply_an_event_says_so_everywhere_and_the_others_go_on() {
+    let collected = Collected::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(MetricsServiceServer::new(collected.clone()))
+            .add_service(TraceServiceServer::new(collected.clone()))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    let data_dir = DataDir::new();
+    let endpoint = format!("http://{collector}");
+    let mut up = Running::start_env(
+        &data_dir.0,
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "500"),
+        ],
+    );
+    let up_line = up.wait_for("vern is up");
+    let address = shared::listening_on(&up_line);
+    let dashboard = shared::log_field(&up_line, "dashboard");
+
+    // An event no view that folds cases can read, stored past the services.
+    let url = embedded_url(&data_dir.0);
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let store = eventstore::EventStore::new(pool.clone());
+    let poison = store
+        .append(&eventstore::AppendRequest {
+            metadata: eventstore::EventMetadata::for_command(
+                Uuid::new_v4(),
+                eventstore::Actor {
+                    subject: "operator".into(),
+                    role: "operator".into(),
+                    municipality: Some("5035".into()),
+                },
+            ),
+            streams: vec![eventstore::StreamWrite {
+                stream_id: format!("case-{}", Uuid::new_v4()),
+                expected: eventstore::ExpectedVersion::NoStream,
+                municipality: Some("5035".into()),
+                events: vec![eventstore::NewEvent::new(
+                    "CaseOpenedFromReport",
+                    1,
+                    serde_json::json!({"type": "CaseOpenedFromReport", "not": "a case"}),
+                )],
+            }],
+            command_fingerprint: None,
+        })
+        .await
+        .expect("stored")
+        .last_position;
+    let position = poison.to_string();
+
+    // `vern projections status`.
+    let stopped_line = |view: &str| format!("{view}: STOPPED at event {position}");
+    let mut status = String::new();
+    eventually("vern projections status names the stopped views", || {
+        let output = std::process::Command::new(shared::VERN)
+            .args(["projections", "status", "--data-dir"])
+            .arg(&data_dir.0)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        status = String::from_utf8_lossy(&output.stdout).into_owned();
+        ["worklist", "caseload", "statistics"]
+            .iter()
+            .all(|view| status.contains(&stopped_line(view)))
+    })
+    .await;
+    assert!(
+        status.contains("unknown stored event CaseOpenedFromReport"),
+        "{status}"
+    );
+    assert!(!status.contains(&stopped_line("case_timeline")), "{status}");
+
+    // The health service: a status per view.
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let check = |view: &str| {
+        let request = tonic_health::pb::HealthCheckRequest {
+            service: vern::server::view_health_name(view),
+        };
+        let mut health = health.clone();
+        async move { health.check(request).await.unwrap().into_inner().status }
+    };
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let mut worklist = 0;
+    for _ in 0..100 {
+        worklist = check("worklist").await;
+        if worklist == ServingStatus::NotServing as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(worklist, ServingStatus::NotServing as i32);
+    assert_eq!(check("case_timeline").await, ServingStatus::Serving as i32);
+
+    // The dashboard's system page, for the operator.
+    let operator = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+    let page = system_page(&dashboard, &operator);
+    assert!(page.contains("stoppet"), "{page}");
+    assert!(page.contains(&format!("ved hendelse {position}")), "{page}");
+    assert!(page.contains("unknown stored event"), "{page}");
+
+    // The metric.
+    eventually(
+        "vern.projection.stopped names the view, the event and the error",
+        || {
+            collected
+                .metrics
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(name, points)| {
+                    name == "vern.projection.stopped"
+                        && points.iter().any(|attributes| {
+                            attributes.contains(&("projection".into(), "worklist".into()))
+                                && attributes.contains(&("position".into(), position.clone()))
+                                && attributes.iter().any(|(key, value)| {
+                                    key == "error" && value.contains("unknown stored event")
+                                })
+                        })
+                })
+        },
+    )
+    .await;
+
+    // The timeline, which can apply it, goes on past it.
+    let timeline = loop {
+        let checkpoint = projections::status(&store, "case_timeline")
+            .await
+            .unwrap()
+            .checkpoint;
+        if checkpoint >= poison {
+            break checkpoint;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(timeline >= poison);
+    pool.close().await;
+    let (status, log) = up.terminate();
+    assert!(status.success(), "exit {status}");
+    assert!(
+        log.iter()
+            .any(|line| line.contains("cannot apply an event")),
+        "{}",
+        log.join("\n")
+    );
+}
