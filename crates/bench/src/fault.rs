@@ -194,6 +194,7 @@ pub(crate) async fn run(
     out: &Path,
     fault: Fault,
     callers: usize,
+    correctness_only: bool,
 ) -> anyhow::Result<()> {
     let (url, mut vern) = Vern::start_fresh(postgres, data_dir, "fault").await?;
     let clients = vern.clients()?;
@@ -265,7 +266,7 @@ pub(crate) async fn run(
                 json!({"recovered_after_seconds": recovered.as_secs_f64()}),
             );
             ensure!(
-                recovered <= Duration::from_secs(5),
+                correctness_only || recovered <= Duration::from_secs(5),
                 "vern took {:.1} s to recover (at most 5 s)",
                 recovered.as_secs_f64()
             );
@@ -340,7 +341,7 @@ pub(crate) async fn run(
                 "no command was stored while the transaction was open"
             );
             ensure!(
-                age >= Duration::from_secs(4),
+                correctness_only || age >= Duration::from_secs(4),
                 "the horizon age ({:.1} s) does not show the held transaction",
                 age.as_secs_f64()
             );

@@ -94,6 +94,11 @@ enum Scenario {
         fault: fault::Fault,
         #[arg(long, default_value_t = 8)]
         callers: usize,
+        /// Judge correctness only (nothing acknowledged lost or stored twice, refusals typed)
+        /// and report the timings without judging them: for CI, where the machine's load
+        /// and a debug build say nothing of the code's speed.
+        #[arg(long)]
+        correctness: bool,
     },
     /// A log of realistic lifecycles (made once, then reused), and every view rebuilt from it;
     /// then the views' rows inserted again inside PostgreSQL, the floor under any rebuild.
@@ -206,9 +211,11 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
             )
             .await
         }
-        Scenario::Fault { fault, callers } => {
-            fault::run(postgres, &cli.data_dir, &cli.out, fault, callers).await
-        }
+        Scenario::Fault {
+            fault,
+            callers,
+            correctness,
+        } => fault::run(postgres, &cli.data_dir, &cli.out, fault, callers, correctness).await,
         Scenario::Rebuild {
             events,
             batch_size,
