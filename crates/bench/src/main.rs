@@ -215,7 +215,17 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
             fault,
             callers,
             correctness,
-        } => fault::run(postgres, &cli.data_dir, &cli.out, fault, callers, correctness).await,
+        } => {
+            fault::run(
+                postgres,
+                &cli.data_dir,
+                &cli.out,
+                fault,
+                callers,
+                correctness,
+            )
+            .await
+        }
         Scenario::Rebuild {
             events,
             batch_size,

@@ -118,7 +118,7 @@ impl Vern {
                         .map(|(number, _)| number.as_str().to_owned())
                         .collect(),
                     chrono::Utc::now().timestamp(),
-                    24 * 3600,
+                    platform::auth::Lifetimes::default().max_hours("caseworker") * 3600,
                 ));
                 return Ok(());
             }

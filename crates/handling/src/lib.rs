@@ -14,6 +14,7 @@
 //! - [`policy`]: which roles may call which methods, and which municipalities' data.
 //! - [`audit`]: the append-only record of reads of cases and reports.
 //! - [`command`]: a command's id and the fingerprint that binds the id to what was sent.
+//! - [`revocation`]: tokens revoked before their end.
 //! - [`principal`]: who is calling, as the server's authentication left it on the request.
 //! - [`trace`]: the request's trace context, recorded in every event's metadata.
 
@@ -25,6 +26,7 @@ mod error;
 mod handler;
 pub mod policy;
 pub mod principal;
+pub mod revocation;
 pub mod trace;
 
 pub use cases::CaseAt;

@@ -2,20 +2,23 @@
 //! when configured, ES256 or RS256 tokens of an outside identity provider whose public keys
 //! come in a JWKS file ([`Verifier`]).
 //!
-//! Why hand-written: HS256 is a few lines over `hmac` and `sha2`, which the PostgreSQL driver
-//! already builds, and the provider's signatures are checked with `ring`, which TLS already
-//! builds; a JWT crate would bring a second crypto stack. The verification is strict: the
-//! algorithm decides the key (HS256 only with our own key, ES256 and RS256 only with the
-//! provider's, named by `kid`; never "none"), and issuer, audience and expiry are checked
-//! against what each signer must say.
+//! Signatures are made and checked by `jsonwebtoken` (RustCrypto), a maintained library whose
+//! tests cover the known JWT attacks; this module decides only policy: the algorithm decides
+//! the key (HS256 only with our own key, ES256 and RS256 only with the provider's, named by
+//! `kid`; never "none"), a token with critical header extensions is refused (we understand
+//! none), issuer and audience are those each signer must name, a token issued in the future
+//! (past a minute's clock skew) or living longer than its role may ([`Lifetimes`]) is
+//! refused, and the installation's own tokens carry an id (`jti`) so one can be revoked.
+//! Expiry is checked here against the `now` given, not the library's clock, so tests can
+//! fix the time.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac as _};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use crate::postgres::{Error, write_private};
 
@@ -35,6 +38,10 @@ pub const ROLES: [&str; 8] = [
 ];
 pub const AUDIENCE: &str = "vern";
 
+/// How far ahead of our clock a token's `iat` may be: the clocks of the issuer and ours
+/// differ a little.
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+
 /// What a token says about its holder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -49,9 +56,14 @@ pub struct Claims {
     /// Issued and expires at, in seconds since the Unix epoch.
     pub iat: i64,
     pub exp: i64,
+    /// The token's id, by which it is revoked (`vern token revoke`). Every token the
+    /// installation issues has one; a provider's may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
 impl Claims {
+    /// Claims for a new token of the installation's own, with a fresh id.
     pub fn new(
         sub: &str,
         role: &str,
@@ -67,6 +79,7 @@ impl Claims {
             municipalities,
             iat: now,
             exp: now.saturating_add(lifetime_seconds),
+            jti: Some(uuid::Uuid::new_v4().to_string()),
         }
     }
 }
@@ -78,10 +91,20 @@ pub enum TokenError {
     Malformed,
     #[error("unsupported token algorithm")]
     Algorithm,
+    #[error("token has critical header extensions this service does not understand")]
+    CriticalHeader,
     #[error("bad token signature")]
     Signature,
     #[error("token expired")]
     Expired,
+    #[error("token issued in the future")]
+    IssuedInFuture,
+    #[error("token lives longer than a {role} token may ({max_hours} hours)")]
+    LifetimeTooLong { role: String, max_hours: i64 },
+    #[error("token has no id (jti); issue a new one")]
+    NoTokenId,
+    #[error("token revoked")]
+    Revoked,
     #[error("token not for this service")]
     WrongIssuerOrAudience,
     #[error("token signed with a key this service does not know")]
@@ -90,80 +113,180 @@ pub enum TokenError {
     MunicipalityNotServed,
 }
 
-/// A token's parts: the header's algorithm and key id, the signed input, the signature and the
-/// body, all decoded.
-struct Parts<'a> {
-    alg: String,
-    kid: Option<String>,
-    signing_input: &'a str,
-    signature: Vec<u8>,
-    body: Vec<u8>,
+impl From<jsonwebtoken::errors::Error> for TokenError {
+    fn from(error: jsonwebtoken::errors::Error) -> Self {
+        use jsonwebtoken::errors::ErrorKind;
+        match error.kind() {
+            ErrorKind::InvalidSignature => Self::Signature,
+            ErrorKind::InvalidAlgorithm
+            | ErrorKind::InvalidAlgorithmName
+            | ErrorKind::MissingAlgorithm => Self::Algorithm,
+            ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => Self::WrongIssuerOrAudience,
+            ErrorKind::ExpiredSignature => Self::Expired,
+            ErrorKind::InvalidEcdsaKey
+            | ErrorKind::InvalidRsaKey(_)
+            | ErrorKind::InvalidKeyFormat => Self::UnknownKey,
+            _ => Self::Malformed,
+        }
+    }
 }
 
-fn parts(token: &str) -> Result<Parts<'_>, TokenError> {
-    let mut split = token.split('.');
-    let (Some(header), Some(body), Some(signature), None) =
-        (split.next(), split.next(), split.next(), split.next())
-    else {
-        return Err(TokenError::Malformed);
-    };
+/// The longest a token of each role may live (`exp - iat`): people's a working day, systems'
+/// and the operator's longer. A token that lives longer is refused, however it was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    hours: BTreeMap<String, i64>,
+}
+
+impl Default for Lifetimes {
+    /// Staff and supervisors 10 hours (a working day); the reporting portal, the police's and
+    /// Statens barnehus' systems 30 days; the operator 90 days.
+    fn default() -> Self {
+        let hours = ROLES
+            .iter()
+            .map(|&role| {
+                let hours = match role {
+                    "reporter_portal" | "police" | "barnehus" => 30 * 24,
+                    "operator" => 90 * 24,
+                    _ => 10,
+                };
+                (role.to_owned(), hours)
+            })
+            .collect();
+        Self { hours }
+    }
+}
+
+impl Lifetimes {
+    /// The defaults with some roles' changed: `role=hours` pairs, comma-separated
+    /// (`caseworker=8,operator=720`). An error names the pair it cannot use.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut lifetimes = Self::default();
+        for pair in text
+            .split(',')
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+        {
+            let (role, hours) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("{pair:?} is not role=hours"))?;
+            let role = role.trim();
+            if !ROLES.contains(&role) {
+                return Err(format!(
+                    "{role:?} is not a role; use one of {}",
+                    ROLES.join(", ")
+                ));
+            }
+            let hours: i64 = hours
+                .trim()
+                .parse()
+                .ok()
+                .filter(|hours| (1..=365 * 24).contains(hours))
+                .ok_or_else(|| format!("{pair:?}: hours must be a whole number from 1 to 8760"))?;
+            lifetimes.hours.insert(role.to_owned(), hours);
+        }
+        Ok(lifetimes)
+    }
+
+    /// The longest a `role`'s token may live, in hours; the shortest of all for a role
+    /// that is not one of [`ROLES`].
+    pub fn max_hours(&self, role: &str) -> i64 {
+        self.hours
+            .get(role)
+            .copied()
+            .unwrap_or_else(|| self.hours.values().copied().min().unwrap_or(1))
+    }
+
+    /// Refuses claims that live longer than their role may.
+    fn check(&self, claims: &Claims) -> Result<(), TokenError> {
+        let max_hours = self.max_hours(&claims.role);
+        if claims.exp.saturating_sub(claims.iat) > max_hours.saturating_mul(3600) {
+            return Err(TokenError::LifetimeTooLong {
+                role: claims.role.clone(),
+                max_hours,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What the header says, read before the signature is checked: which algorithm (the key
+/// follows from it), which key, and whether it names critical extensions.
+fn header(token: &str) -> Result<Header, TokenError> {
     #[derive(Deserialize)]
-    struct Header {
+    struct Raw {
         alg: String,
         #[serde(default)]
-        kid: Option<String>,
+        crit: Option<serde_json::Value>,
     }
-    let decode = |text: &str| {
-        URL_SAFE_NO_PAD
-            .decode(text)
-            .map_err(|_| TokenError::Malformed)
-    };
-    let parsed: Header =
-        serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
-    Ok(Parts {
-        alg: parsed.alg,
-        kid: parsed.kid,
-        signing_input: &token[..header.len() + 1 + body.len()],
-        signature: decode(signature)?,
-        body: decode(body)?,
-    })
+    // The library refuses an algorithm it does not know (`none` in any spelling), and a
+    // header with fields it does not know, as a JSON error; read the algorithm and `crit`
+    // first, so such a token is refused for what it is.
+    let encoded = token.split('.').next().ok_or(TokenError::Malformed)?;
+    let raw = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| TokenError::Malformed)?;
+    let Raw { alg, crit } = serde_json::from_slice(&raw).map_err(|_| TokenError::Malformed)?;
+    if !matches!(alg.as_str(), "HS256" | "ES256" | "RS256") {
+        return Err(TokenError::Algorithm);
+    }
+    if crit.is_some() {
+        return Err(TokenError::CriticalHeader);
+    }
+    Ok(jsonwebtoken::decode_header(token)?)
 }
 
-/// The claims of a verified body, if issued by `issuer` for `audience` and not expired.
-fn checked_claims(
-    body: &[u8],
+/// The claims of `token` signed with `key` by `algorithm` for `issuer` and `audience`, at
+/// `now`: the signature, algorithm, issuer and audience by the library, the times here.
+fn verified_claims(
+    token: &str,
+    key: &DecodingKey,
+    algorithm: Algorithm,
     issuer: &str,
     audience: &str,
     now: i64,
 ) -> Result<Claims, TokenError> {
-    let claims: Claims = serde_json::from_slice(body).map_err(|_| TokenError::Malformed)?;
-    if claims.iss != issuer || claims.aud != audience {
-        return Err(TokenError::WrongIssuerOrAudience);
-    }
+    let mut validation = Validation::new(algorithm);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)?.claims;
     if claims.exp <= now {
         return Err(TokenError::Expired);
+    }
+    if claims.iat > now.saturating_add(CLOCK_SKEW_SECONDS) {
+        return Err(TokenError::IssuedInFuture);
     }
     Ok(claims)
 }
 
 /// An outside identity provider's public keys (a JWKS document) and the issuer and audience
 /// its tokens must name. Tokens it signs carry the key's `kid` and ES256 or RS256; the body
-/// has the same claims as Vern's own (`sub`, `role`, `municipalities`, `exp`).
-#[derive(Clone, Debug)]
+/// has the same claims as Vern's own (`sub`, `role`, `municipalities`, `exp`, `iat`).
+#[derive(Clone)]
 pub struct Jwks {
     issuer: String,
     audience: String,
-    keys: Vec<(String, PublicKey)>,
+    keys: Vec<(String, Algorithm, DecodingKey)>,
 }
 
-#[derive(Clone, Debug)]
-enum PublicKey {
-    /// P-256, as the uncompressed point (0x04, x, y).
-    Es256(Vec<u8>),
-    Rs256 {
-        n: Vec<u8>,
-        e: Vec<u8>,
-    },
+impl std::fmt::Debug for Jwks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jwks")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field(
+                "keys",
+                &self
+                    .keys
+                    .iter()
+                    .map(|(kid, alg, _)| (kid, alg))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Jwks {
@@ -189,28 +312,34 @@ impl Jwks {
                     .map_err(|_| format!("keys[{index}].{name}: not base64url"))
             };
             let kid = text("kid")?.to_owned();
-            let public = match (text("kty")?, key.get("crv").and_then(|v| v.as_str())) {
+            let unusable = |error: jsonwebtoken::errors::Error| format!("keys[{index}]: {error}");
+            let (algorithm, decoding) = match (
+                text("kty")?,
+                key.get("crv").and_then(|v| v.as_str()),
+            ) {
                 ("EC", Some("P-256")) => {
                     let (x, y) = (bytes("x")?, bytes("y")?);
                     if x.len() != 32 || y.len() != 32 {
                         return Err(format!("keys[{index}]: x and y must be 32 bytes each"));
                     }
-                    let mut point = vec![4];
-                    point.extend(x);
-                    point.extend(y);
-                    PublicKey::Es256(point)
+                    let key = DecodingKey::from_ec_components(text("x")?, text("y")?)
+                        .map_err(unusable)?;
+                    (Algorithm::ES256, key)
                 }
-                ("RSA", _) => PublicKey::Rs256 {
-                    n: bytes("n")?,
-                    e: bytes("e")?,
-                },
+                ("RSA", _) => {
+                    bytes("n")?;
+                    bytes("e")?;
+                    let key = DecodingKey::from_rsa_components(text("n")?, text("e")?)
+                        .map_err(unusable)?;
+                    (Algorithm::RS256, key)
+                }
                 (kty, crv) => {
                     return Err(format!(
                         "keys[{index}]: kty {kty:?} crv {crv:?} is not supported (EC P-256 or RSA)"
                     ));
                 }
             };
-            keys.push((kid, public));
+            keys.push((kid, algorithm, decoding));
         }
         if keys.is_empty() {
             return Err("keys: the document holds none".into());
@@ -222,31 +351,18 @@ impl Jwks {
         })
     }
 
-    fn verify(&self, parts: &Parts<'_>, now: i64) -> Result<Claims, TokenError> {
-        let kid = parts.kid.as_deref().ok_or(TokenError::UnknownKey)?;
-        let (_, key) = self
+    fn verify(&self, token: &str, header: &Header, now: i64) -> Result<Claims, TokenError> {
+        let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
+        let (_, algorithm, key) = self
             .keys
             .iter()
-            .find(|(id, _)| id == kid)
+            .find(|(id, _, _)| id == kid)
             .ok_or(TokenError::UnknownKey)?;
-        let message = parts.signing_input.as_bytes();
-        let verified = match (parts.alg.as_str(), key) {
-            ("ES256", PublicKey::Es256(point)) => ring::signature::UnparsedPublicKey::new(
-                &ring::signature::ECDSA_P256_SHA256_FIXED,
-                point,
-            )
-            .verify(message, &parts.signature),
-            ("RS256", PublicKey::Rs256 { n, e }) => {
-                ring::signature::RsaPublicKeyComponents { n, e }.verify(
-                    &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-                    message,
-                    &parts.signature,
-                )
-            }
-            _ => return Err(TokenError::Algorithm),
-        };
-        verified.map_err(|_| TokenError::Signature)?;
-        checked_claims(&parts.body, &self.issuer, &self.audience, now)
+        // A key answers for its own algorithm only.
+        if header.alg != *algorithm {
+            return Err(TokenError::Algorithm);
+        }
+        verified_claims(token, key, *algorithm, &self.issuer, &self.audience, now)
     }
 }
 
@@ -258,6 +374,7 @@ pub struct Verifier {
     provider: Option<Jwks>,
     /// The municipalities this installation serves; empty: any.
     served: Vec<String>,
+    lifetimes: Lifetimes,
 }
 
 impl Verifier {
@@ -266,6 +383,7 @@ impl Verifier {
             local,
             provider: None,
             served: Vec::new(),
+            lifetimes: Lifetimes::default(),
         }
     }
 
@@ -281,14 +399,24 @@ impl Verifier {
         self
     }
 
-    /// The token's claims, if one of the accepted signers made it, intact, current and for us.
+    /// Refuse tokens living longer than `lifetimes` allow their role.
+    pub fn with_lifetimes(mut self, lifetimes: Lifetimes) -> Self {
+        self.lifetimes = lifetimes;
+        self
+    }
+
+    /// The token's claims, if one of the accepted signers made it, intact, current and for
+    /// us. Whether it was revoked is the caller's to ask (it needs the database).
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
-        let parts = parts(token)?;
-        let claims = match (parts.alg.as_str(), &self.provider) {
-            ("HS256", _) => self.local.verify_parts(&parts, now),
-            ("ES256" | "RS256", Some(provider)) => provider.verify(&parts, now),
-            _ => Err(TokenError::Algorithm),
-        }?;
+        let header = header(token)?;
+        let claims = match (header.alg, &self.provider) {
+            (Algorithm::HS256, _) => self.local.verify_at(token, now)?,
+            (Algorithm::ES256 | Algorithm::RS256, Some(provider)) => {
+                provider.verify(token, &header, now)?
+            }
+            _ => return Err(TokenError::Algorithm),
+        };
+        self.lifetimes.check(&claims)?;
         if !self.served.is_empty()
             && claims
                 .municipalities
@@ -370,36 +498,54 @@ impl SigningKey {
         }
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
-        // HMAC takes keys of any length.
-        <Hmac<Sha256> as hmac::Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!())
-    }
-
     pub fn issue(&self, claims: &Claims) -> String {
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
-        let signing_input = format!("{header}.{body}");
-        let mut mac = self.mac();
-        mac.update(signing_input.as_bytes());
-        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-        format!("{signing_input}.{signature}")
+        // Signing plain claims with an HMAC key cannot fail.
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(&self.0),
+        )
+        .unwrap_or_default()
     }
 
-    /// The token's claims, if it is ours, intact, current and meant for us.
+    /// The token's claims, if it is ours, intact, current and meant for us (the default
+    /// lifetimes; a [`Verifier`] applies its own).
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
-        self.verify_parts(&parts(token)?, now)
-    }
-
-    fn verify_parts(&self, parts: &Parts<'_>, now: i64) -> Result<Claims, TokenError> {
-        if parts.alg != "HS256" {
+        if header(token)?.alg != Algorithm::HS256 {
             return Err(TokenError::Algorithm);
         }
-        let mut mac = self.mac();
-        mac.update(parts.signing_input.as_bytes());
-        mac.verify_slice(&parts.signature)
-            .map_err(|_| TokenError::Signature)?;
-        checked_claims(&parts.body, ISSUER, AUDIENCE, now)
+        let claims = self.verify_at(token, now)?;
+        Lifetimes::default().check(&claims)?;
+        Ok(claims)
     }
+
+    /// HS256 under this key, for this service, current at `now`, with an id.
+    fn verify_at(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+        let claims = verified_claims(
+            token,
+            &DecodingKey::from_secret(&self.0),
+            Algorithm::HS256,
+            ISSUER,
+            AUDIENCE,
+            now,
+        )?;
+        if claims.jti.is_none() {
+            return Err(TokenError::NoTokenId);
+        }
+        Ok(claims)
+    }
+}
+
+/// The id (`jti`) a token names, read without checking it: what `vern token revoke` is
+/// given may be the token itself. `None` when it is not a token or names none.
+pub fn token_id(token: &str) -> Option<String> {
+    let body = token.split('.').nth(1)?;
+    let body = URL_SAFE_NO_PAD.decode(body).ok()?;
+    #[derive(Deserialize)]
+    struct Id {
+        jti: Option<String>,
+    }
+    serde_json::from_slice::<Id>(&body).ok()?.jti
 }
 
 #[cfg(test)]
@@ -409,7 +555,162 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn claims() -> Claims {
-        Claims::new("caseworker-1", "caseworker", vec!["5035".into()], NOW, 3600)
+        Claims {
+            jti: Some("token-1".into()),
+            ..Claims::new("caseworker-1", "caseworker", vec!["5035".into()], NOW, 3600)
+        }
+    }
+
+    /// A token with this header and body, signed HS256 with `secret` by hand (ring's HMAC):
+    /// what an attacker can make.
+    fn hand_made(header: &serde_json::Value, body: &Claims, secret: &[u8]) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(body).unwrap())
+        );
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+        let signature = ring::hmac::sign(&key, input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+    }
+
+    #[test]
+    fn alg_none_in_any_spelling_and_unknown_algorithms_are_refused() {
+        let key = SigningKey::generate();
+        let verifier = Verifier::new(key.clone());
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims()).unwrap());
+        for alg in [
+            "none", "None", "NONE", "nOnE", "HS384", "HS512", "PS256", "EdDSA", "",
+        ] {
+            let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
+            for signature in ["", "AAAA"] {
+                let token = format!("{header}.{body}.{signature}");
+                assert_eq!(
+                    verifier.verify(&token, NOW),
+                    Err(TokenError::Algorithm),
+                    "{alg}"
+                );
+                assert_eq!(key.verify(&token, NOW), Err(TokenError::Algorithm), "{alg}");
+            }
+        }
+    }
+
+    #[test]
+    fn critical_headers_a_token_without_id_and_tokens_from_the_future_are_refused() {
+        let key = SigningKey::generate();
+        let verifier = Verifier::new(key.clone());
+        let good = serde_json::json!({"alg": "HS256", "typ": "JWT"});
+        assert_eq!(
+            verifier.verify(&hand_made(&good, &claims(), &key.0), NOW),
+            Ok(claims())
+        );
+        let critical = serde_json::json!({"alg": "HS256", "crit": ["exp"], "exp": 1});
+        assert_eq!(
+            verifier.verify(&hand_made(&critical, &claims(), &key.0), NOW),
+            Err(TokenError::CriticalHeader)
+        );
+        let anonymous = Claims {
+            jti: None,
+            ..claims()
+        };
+        assert_eq!(
+            verifier.verify(&key.issue(&anonymous), NOW),
+            Err(TokenError::NoTokenId)
+        );
+        // Issued a minute ahead of our clock: skew. More: refused.
+        let ahead = |seconds: i64| Claims {
+            iat: NOW + seconds,
+            exp: NOW + seconds + 3600,
+            ..claims()
+        };
+        assert!(
+            verifier
+                .verify(&key.issue(&ahead(CLOCK_SKEW_SECONDS)), NOW)
+                .is_ok()
+        );
+        assert_eq!(
+            verifier.verify(&key.issue(&ahead(CLOCK_SKEW_SECONDS + 1)), NOW),
+            Err(TokenError::IssuedInFuture)
+        );
+        // Past exp, and exactly at it.
+        assert_eq!(
+            verifier.verify(&key.issue(&claims()), NOW + 3600),
+            Err(TokenError::Expired)
+        );
+        assert!(verifier.verify(&key.issue(&claims()), NOW + 3599).is_ok());
+    }
+
+    #[test]
+    fn a_token_living_longer_than_its_role_may_is_refused() {
+        let key = SigningKey::generate();
+        let lasting = |role: &str, hours: i64| Claims {
+            role: role.into(),
+            exp: NOW + hours * 3600,
+            ..claims()
+        };
+        let verifier = Verifier::new(key.clone());
+        assert!(
+            verifier
+                .verify(&key.issue(&lasting("caseworker", 10)), NOW)
+                .is_ok()
+        );
+        assert_eq!(
+            verifier.verify(&key.issue(&lasting("caseworker", 11)), NOW),
+            Err(TokenError::LifetimeTooLong {
+                role: "caseworker".into(),
+                max_hours: 10
+            })
+        );
+        assert!(
+            verifier
+                .verify(&key.issue(&lasting("operator", 24 * 90)), NOW)
+                .is_ok()
+        );
+        assert!(
+            verifier
+                .verify(&key.issue(&lasting("police", 24 * 30)), NOW)
+                .is_ok()
+        );
+        assert!(
+            verifier
+                .verify(&key.issue(&lasting("police", 24 * 31)), NOW)
+                .is_err()
+        );
+        // Configured: caseworkers 8 hours.
+        let shorter =
+            Verifier::new(key.clone()).with_lifetimes(Lifetimes::parse("caseworker=8").unwrap());
+        assert!(
+            shorter
+                .verify(&key.issue(&lasting("caseworker", 9)), NOW)
+                .is_err()
+        );
+        assert!(
+            shorter
+                .verify(&key.issue(&lasting("team_leader", 10)), NOW)
+                .is_ok()
+        );
+        assert!(
+            Lifetimes::parse("cook=8")
+                .unwrap_err()
+                .contains("\"cook\" is not a role")
+        );
+        assert!(
+            Lifetimes::parse("caseworker")
+                .unwrap_err()
+                .contains("role=hours")
+        );
+        assert!(
+            Lifetimes::parse("caseworker=0")
+                .unwrap_err()
+                .contains("from 1 to 8760")
+        );
+    }
+
+    #[test]
+    fn the_id_of_a_token_is_read_for_revocation() {
+        let key = SigningKey::generate();
+        assert_eq!(token_id(&key.issue(&claims())).as_deref(), Some("token-1"));
+        assert_eq!(token_id("not a token"), None);
     }
 
     #[test]
@@ -628,6 +929,94 @@ mod tests {
             assert_eq!(
                 verifier.verify(&promoted(&good), NOW),
                 Err(TokenError::Signature)
+            );
+        }
+
+        /// The classic confusion: the provider's RSA public key used as an HMAC secret, the
+        /// token marked HS256. HS256 is checked with the installation's own key only, so the
+        /// signature is wrong whatever bytes of the public key were used.
+        #[test]
+        fn an_hs256_token_keyed_with_the_providers_public_key_is_refused() {
+            use ring::signature::RsaKeyPair;
+            let pair =
+                RsaKeyPair::from_der(include_bytes!("../testdata/provider-rsa-test-key.der"))
+                    .unwrap();
+            let public: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
+            let jwks = serde_json::json!({"keys": [{
+                "kty": "RSA", "kid": "idp-rsa",
+                "n": URL_SAFE_NO_PAD.encode(&public.n),
+                "e": URL_SAFE_NO_PAD.encode(&public.e),
+            }]})
+            .to_string();
+            let verifier = Verifier::new(SigningKey::generate()).with_provider(
+                Jwks::parse(&jwks, "https://idp.kommune.example", "vern-prod").unwrap(),
+            );
+            let header = serde_json::json!({"alg": "HS256", "typ": "JWT", "kid": "idp-rsa"});
+            for secret in [
+                pair.public().as_ref().to_vec(),
+                public.n.clone(),
+                jwks.as_bytes().to_vec(),
+            ] {
+                assert_eq!(
+                    verifier.verify(&super::hand_made(&header, &provider_claims(), &secret), NOW),
+                    Err(TokenError::Signature)
+                );
+            }
+        }
+
+        #[test]
+        fn a_providers_token_with_a_missing_or_unknown_kid_or_a_critical_header_is_refused() {
+            let (pair, document) = provider();
+            let verifier = Verifier::new(SigningKey::generate()).with_provider(
+                Jwks::parse(&document, "https://idp.kommune.example", "vern-prod").unwrap(),
+            );
+            let sign = |header: serde_json::Value| {
+                let input = format!(
+                    "{}.{}",
+                    URL_SAFE_NO_PAD.encode(header.to_string()),
+                    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&provider_claims()).unwrap())
+                );
+                let signature = pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+                format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+            };
+            assert_eq!(
+                verifier.verify(&sign(serde_json::json!({"alg": "ES256"})), NOW),
+                Err(TokenError::UnknownKey)
+            );
+            assert_eq!(
+                verifier.verify(
+                    &sign(serde_json::json!({"alg": "ES256", "kid": "idp-9"})),
+                    NOW
+                ),
+                Err(TokenError::UnknownKey)
+            );
+            assert_eq!(
+                verifier.verify(
+                    &sign(serde_json::json!({"alg": "ES256", "kid": "idp-1", "crit": ["b64"], "b64": false})),
+                    NOW
+                ),
+                Err(TokenError::CriticalHeader)
+            );
+            assert_eq!(
+                verifier.verify(
+                    &sign(serde_json::json!({"alg": "ES256", "kid": "idp-1"})),
+                    NOW
+                ),
+                Ok(provider_claims())
+            );
+            // From the future, and past its end.
+            let future = Claims {
+                iat: NOW + 3600,
+                exp: NOW + 7200,
+                ..provider_claims()
+            };
+            assert_eq!(
+                verifier.verify(&es256(&pair, "idp-1", &future), NOW),
+                Err(TokenError::IssuedInFuture)
+            );
+            assert_eq!(
+                verifier.verify(&es256(&pair, "idp-1", &provider_claims()), NOW + 3600),
+                Err(TokenError::Expired)
             );
         }
 

@@ -102,6 +102,8 @@ pub struct Dashboard {
 struct Session {
     subject: String,
     role: String,
+    /// The id of the token it was opened with: a revoked token ends its sessions too.
+    token_id: Option<String>,
     /// The municipalities the token serves; none, and no case content is shown.
     municipalities: Vec<String>,
     csrf: String,
@@ -167,6 +169,17 @@ impl Dashboard {
     ) -> Result<Session, Error> {
         use handling::policy::Page;
         let session = self.session(headers)?;
+        if let Some(token_id) = &session.token_id
+            && handling::revocation::is_revoked(self.store.pool(), token_id).await?
+        {
+            if let (Some(id), Ok(mut sessions)) =
+                (cookie(headers, SESSION_COOKIE), self.sessions.lock())
+            {
+                sessions.remove(&id);
+            }
+            tracing::info!(subject = %session.subject, "dashboard session of a revoked token ended");
+            return Err(Error::NotLoggedIn);
+        }
         if handling::policy::permits_page(&session.role, page) {
             return Ok(session);
         }
@@ -350,12 +363,25 @@ async fn login(
             ));
         }
     };
+    if let Some(token_id) = &claims.jti
+        && handling::revocation::is_revoked(dashboard.store.pool(), token_id).await?
+    {
+        tracing::info!("dashboard login with a revoked token refused");
+        return Ok(login_page(
+            &dashboard,
+            Some(&format!(
+                "Nøkkelen ble ikke godtatt: {}",
+                platform::auth::TokenError::Revoked
+            )),
+        ));
+    }
     let left = u64::try_from(claims.exp.saturating_sub(now)).unwrap_or(0);
     let lifetime = SESSION_LIFETIME.min(Duration::from_secs(left));
     let id = random_token();
     let session = Session {
         subject: claims.sub,
         role: claims.role,
+        token_id: claims.jti,
         municipalities: claims.municipalities,
         csrf: random_token(),
         expires: Instant::now() + lifetime,

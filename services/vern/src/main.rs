@@ -107,13 +107,47 @@ enum TokenCommand {
         /// Who holds it: a user id or a system's name.
         #[arg(long)]
         subject: String,
-        /// How long it is valid, in hours.
+        /// How long it is valid, in hours: at most what --token-lifetimes allows the role.
         #[arg(long, default_value_t = 8)]
         hours: u32,
+        #[command(flatten)]
+        lifetimes: LifetimeArgs,
         /// Where the installation keeps its signing key.
         #[arg(long, env = "VERN_DATA_DIR", default_value = ".vern")]
         data_dir: PathBuf,
     },
+    /// Revoke a token before its end, on every instance at once: by its id (printed when it
+    /// was issued) or the token itself.
+    Revoke {
+        /// The token's id (jti), or the whole token.
+        token: String,
+        /// Why, kept with the revocation.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        args: DatabaseArgs,
+    },
+}
+
+/// The longest each role's tokens may live.
+#[derive(clap::Args)]
+struct LifetimeArgs {
+    /// The longest a token may live per role, as role=hours pairs (comma-separated) over the
+    /// defaults: caseworker, team_leader, service_leader and supervisor 10 (a working day);
+    /// reporter_portal, police and barnehus 720; operator 2160. A longer token is refused.
+    #[arg(
+        long = "token-lifetimes",
+        env = "VERN_TOKEN_LIFETIMES",
+        default_value = ""
+    )]
+    token_lifetimes: String,
+}
+
+impl LifetimeArgs {
+    fn parse(&self) -> anyhow::Result<platform::auth::Lifetimes> {
+        platform::auth::Lifetimes::parse(&self.token_lifetimes)
+            .map_err(|error| anyhow::anyhow!("--token-lifetimes: {error}"))
+    }
 }
 
 #[derive(Subcommand)]
@@ -238,10 +272,9 @@ struct ServeArgs {
     /// any other is refused. Empty: any.
     #[arg(long, env = "VERN_MUNICIPALITIES", value_delimiter = ',')]
     municipalities: Vec<String>,
+    #[command(flatten)]
+    lifetimes: LifetimeArgs,
 }
-
-/// How long the operator token printed at start-up is valid.
-const OPERATOR_TOKEN_LIFETIME_SECONDS: i64 = 90 * 24 * 3600;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -300,9 +333,28 @@ async fn main() -> ExitCode {
                     municipalities,
                     subject,
                     hours,
+                    lifetimes,
                     data_dir,
                 },
-        } => issue_token(&role, municipalities, &subject, hours, &data_dir),
+        } => match lifetimes.parse() {
+            Ok(lifetimes) => issue_token(
+                &role,
+                municipalities,
+                &subject,
+                hours,
+                &lifetimes,
+                &data_dir,
+            ),
+            Err(error) => Err(error),
+        },
+        Command::Token {
+            command:
+                TokenCommand::Revoke {
+                    token,
+                    reason,
+                    args,
+                },
+        } => revoke_token(args, &token, reason.as_deref()).await,
         Command::Registry {
             command:
                 RegistryCommand::Export {
@@ -364,8 +416,10 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let key = SigningKey::load_or_create(&data_dir.join("signing.key"))?;
     known_municipalities("--municipalities", &args.municipalities)?;
-    let mut verifier =
-        platform::auth::Verifier::new(key.clone()).serving(args.municipalities.clone());
+    let lifetimes = args.lifetimes.parse()?;
+    let mut verifier = platform::auth::Verifier::new(key.clone())
+        .serving(args.municipalities.clone())
+        .with_lifetimes(lifetimes.clone());
     if let (Some(path), Some(issuer), Some(audience)) =
         (&args.jwks, &args.token_issuer, &args.token_audience)
     {
@@ -389,9 +443,9 @@ async fn serve(args: ServeArgs, services: &[ServiceName], extras: Extras) -> any
             Some(address) => Some(server::bind(address).await?),
             None => None,
         };
-        write_operator_token(&key, data_dir)?;
+        write_operator_token(&key, &lifetimes, data_dir)?;
         if extras.demo {
-            write_demo_token(&key, data_dir)?;
+            write_demo_token(&key, &lifetimes, data_dir)?;
         }
         let listening_on = listener
             .local_addr()
@@ -533,6 +587,7 @@ fn issue_token(
     municipalities: Vec<String>,
     subject: &str,
     hours: u32,
+    lifetimes: &platform::auth::Lifetimes,
     data_dir: &Path,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -544,10 +599,10 @@ fn issue_token(
     let subject = domain::values::BoundedText::short("--subject", subject)
         .map_err(|error| anyhow::anyhow!("{error}: give who holds the token"))?;
     let subject = subject.as_str();
+    let max_hours = lifetimes.max_hours(role);
     anyhow::ensure!(
-        (1..=24 * 90).contains(&hours),
-        "--hours: from 1 to {} (90 days)",
-        24 * 90
+        (1..=max_hours).contains(&i64::from(hours)),
+        "--hours: from 1 to {max_hours} for a {role} token (--token-lifetimes)"
     );
     let key = SigningKey::load(&data_dir.join("signing.key"))?;
     let claims = Claims::new(
@@ -557,6 +612,11 @@ fn issue_token(
         chrono::Utc::now().timestamp(),
         i64::from(hours) * 3600,
     );
+    // The token alone on standard output (for scripts); its id, to revoke it, beside it.
+    eprintln!(
+        "token id {} (revoke it with: vern token revoke {0})",
+        claims.jti.as_deref().unwrap_or_default()
+    );
     #[allow(clippy::print_stdout)]
     {
         println!("{}", key.issue(&claims));
@@ -564,15 +624,57 @@ fn issue_token(
     Ok(())
 }
 
+/// `vern token revoke`: refuses the token on every instance from now on.
+async fn revoke_token(args: DatabaseArgs, token: &str, reason: Option<&str>) -> anyhow::Result<()> {
+    let token = token.trim();
+    // A token has dots; an id is what is left.
+    let id = if token.contains('.') {
+        platform::auth::token_id(token)
+            .context("this token names no id (jti); it cannot be revoked by id")?
+    } else {
+        token.to_owned()
+    };
+    anyhow::ensure!(
+        !id.is_empty() && id.len() <= 200,
+        "give the token's id or the token itself"
+    );
+    let reason = reason
+        .map(|reason| domain::values::BoundedText::short("--reason", reason))
+        .transpose()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    with_store(args, |store| async move {
+        let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+        let newly = handling::revocation::revoke(
+            store.pool(),
+            &id,
+            &format!("vern token revoke ({operator})"),
+            reason.as_ref().map(|reason| reason.as_str()),
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+        print_lines(&[if newly {
+            format!("token {id} revoked; every instance refuses it from now on")
+        } else {
+            format!("token {id} was revoked already")
+        }]);
+        anyhow::Ok(())
+    })
+    .await
+}
+
 /// A fresh token for the local operator at every start, in `<data-dir>/operator.token` (mode
-/// 0600) and on standard output.
-fn write_operator_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()> {
+/// 0600), living as long as an operator's may.
+fn write_operator_token(
+    key: &SigningKey,
+    lifetimes: &platform::auth::Lifetimes,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
     let claims = Claims::new(
         "operator",
         "operator",
         Vec::new(),
         chrono::Utc::now().timestamp(),
-        OPERATOR_TOKEN_LIFETIME_SECONDS,
+        lifetimes.max_hours("operator") * 3600,
     );
     write_token(
         key,
@@ -584,8 +686,13 @@ fn write_operator_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()>
 
 /// With `--demo`: a service leader's token for the demo's five municipalities, in
 /// `<data-dir>/demo.token`, so the dashboard can show the demo's cases at once (the operator's
-/// token shows none).
-fn write_demo_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()> {
+/// token shows none). It lives as long as a service leader's may (a working day by default);
+/// every start writes a new one.
+fn write_demo_token(
+    key: &SigningKey,
+    lifetimes: &platform::auth::Lifetimes,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
     let claims = Claims::new(
         "demo-leder",
         "service_leader",
@@ -594,7 +701,7 @@ fn write_demo_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()> {
             .map(|(number, _)| (*number).to_owned())
             .collect(),
         chrono::Utc::now().timestamp(),
-        OPERATOR_TOKEN_LIFETIME_SECONDS,
+        lifetimes.max_hours("service_leader") * 3600,
     );
     write_token(
         key,
@@ -604,14 +711,12 @@ fn write_demo_token(key: &SigningKey, data_dir: &Path) -> anyhow::Result<()> {
     )
 }
 
-/// Signs `claims`, keeps the token in `path` (mode 0600) and prints it.
+/// Signs `claims` and keeps the token in `path` (mode 0600). The log names the file, never
+/// the token: logs travel further than the data directory.
 fn write_token(key: &SigningKey, claims: &Claims, path: &Path, what: &str) -> anyhow::Result<()> {
     let token = key.issue(claims);
     platform::postgres::write_private(path, token.as_bytes())?;
-    #[allow(clippy::print_stdout)]
-    {
-        println!("{what} (also in {}):\n{token}", path.display());
-    }
+    tracing::info!(file = %path.display(), token_id = claims.jti.as_deref().unwrap_or_default(), "{what} written");
     Ok(())
 }
 

@@ -110,11 +110,13 @@ impl Authenticate {
         self
     }
 
+    /// The caller's principal and its token's id, if the token is good (revocation aside:
+    /// that takes the database, and is asked in the call's future).
     fn check(
         &self,
         headers: &HeaderMap,
         certificate_name: Option<String>,
-    ) -> Result<Principal, Status> {
+    ) -> Result<(Principal, Option<String>), Status> {
         let token = headers
             .get("authorization")
             .and_then(|value| value.to_str().ok())
@@ -150,11 +152,14 @@ impl Authenticate {
                 }
             }
         }
-        Ok(Principal {
-            subject: claims.sub,
-            role: claims.role,
-            municipalities: claims.municipalities,
-        })
+        Ok((
+            Principal {
+                subject: claims.sub,
+                role: claims.role,
+                municipalities: claims.municipalities,
+            },
+            claims.jti,
+        ))
     }
 }
 
@@ -178,8 +183,12 @@ pub struct Authenticated<S> {
 
 impl<S, B, R> tower_service::Service<http::Request<B>> for Authenticated<S>
 where
-    S: tower_service::Service<http::Request<B>, Response = http::Response<R>>,
+    S: tower_service::Service<http::Request<B>, Response = http::Response<R>>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
+    B: Send + 'static,
     R: Default + Send + 'static,
 {
     type Response = S::Response;
@@ -215,40 +224,53 @@ where
                     })
             })
             .flatten();
-        match self.auth.check(request.headers(), certificate_name) {
-            Ok(principal) if handling::policy::permits(&principal.role, &path) => {
+        let (principal, token_id) = match self.auth.check(request.headers(), certificate_name) {
+            Ok(checked) => checked,
+            Err(status) => return Box::pin(async move { Ok(status.into_http()) }),
+        };
+        // The service that was made ready goes with the call; a clone waits for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let handler = self.auth.refusals.clone();
+        Box::pin(async move {
+            // A revoked token is refused on every instance at once: each call asks.
+            if let (Some(handler), Some(token_id)) = (&handler, &token_id) {
+                match handling::revocation::is_revoked(handler.store().pool(), token_id).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        tracing::info!(method = %path, "call with a revoked token refused");
+                        return Ok(Status::unauthenticated(
+                            platform::auth::TokenError::Revoked.to_string(),
+                        )
+                        .into_http());
+                    }
+                    Err(error) => return Ok(Status::from(error).into_http()),
+                }
+            }
+            if handling::policy::permits(&principal.role, &path) {
                 request.extensions_mut().insert(principal);
                 request
                     .extensions_mut()
                     .insert(handling::command::CalledMethod(path));
-                Box::pin(self.inner.call(request))
+                return inner.call(request).await;
             }
-            Ok(principal) => {
-                tracing::info!(role = %principal.role, method = %path, "call refused by the policy");
-                let status = Status::permission_denied(format!(
-                    "the role {:?} may not call {}",
-                    principal.role,
-                    path.trim_start_matches('/')
-                ));
-                // A read of a case refused by role is a refused read too: recorded, though
-                // which case it named is not read.
-                let method = path.trim_start_matches('/').to_owned();
-                let recorder = self
-                    .auth
-                    .refusals
-                    .clone()
-                    .filter(|_| handling::audit::READS.contains(&method.as_str()));
-                Box::pin(async move {
-                    if let Some(handler) = recorder
-                        && let Err(error) = handler.record_refused_read(&principal, &method).await
-                    {
-                        tracing::warn!(%error, %method, "a refused read could not be recorded");
-                    }
-                    Ok(status.into_http())
-                })
+            tracing::info!(role = %principal.role, method = %path, "call refused by the policy");
+            let status = Status::permission_denied(format!(
+                "the role {:?} may not call {}",
+                principal.role,
+                path.trim_start_matches('/')
+            ));
+            // A read of a case refused by role is a refused read too: recorded, though
+            // which case it named is not read.
+            let method = path.trim_start_matches('/').to_owned();
+            if let Some(handler) =
+                handler.filter(|_| handling::audit::READS.contains(&method.as_str()))
+                && let Err(error) = handler.record_refused_read(&principal, &method).await
+            {
+                tracing::warn!(%error, %method, "a refused read could not be recorded");
             }
-            Err(status) => Box::pin(async move { Ok(status.into_http()) }),
-        }
+            Ok(status.into_http())
+        })
     }
 }
 

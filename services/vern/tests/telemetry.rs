@@ -311,54 +311,6 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
     }
 }
 
-/// An HTTP/1.1 exchange with the dashboard: the status line, headers and body of the answer.
-fn http(address: &str, request: &str) -> String {
-    use std::io::{Read as _, Write as _};
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
-}
-
-/// A cookie the answer sets.
-fn set_cookie(answer: &str, name: &str) -> String {
-    answer
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("set-cookie: {name}=")))
-        .and_then(|rest| rest.split(';').next())
-        .unwrap_or_else(|| panic!("no {name} cookie in {answer}"))
-        .to_owned()
-}
-
-/// The dashboard's system page, seen by the operator logged in with `token`.
-fn system_page(dashboard: &str, token: &str) -> String {
-    let address = dashboard.trim_start_matches("http://");
-    let form = http(
-        address,
-        &format!("GET /login HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
-    );
-    let csrf = set_cookie(&form, "vern_login_csrf");
-    let body = format!("token={}&csrf={csrf}", token.trim());
-    let logged_in = http(
-        address,
-        &format!(
-            "POST /login HTTP/1.1\r\nHost: {address}\r\nCookie: vern_login_csrf={csrf}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    let session = set_cookie(&logged_in, "vern_session");
-    http(
-        address,
-        &format!(
-            "GET /system HTTP/1.1\r\nHost: {address}\r\nCookie: vern_session={session}\r\n\
-             Connection: close\r\n\r\n"
-        ),
-    )
-}
-
 /// A view that cannot apply an event stops there and says so where an operator looks: `vern
 /// projections status`, the health service (a status per view), the dashboard's system page
 /// and a metric, each naming the view, the event's position and the error. The views that can
@@ -469,7 +421,7 @@ async fn a_view_that_cannot_apply_an_event_says_so_everywhere_and_the_others_go_
 
     // The dashboard's system page, for the operator.
     let operator = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
-    let page = system_page(&dashboard, &operator);
+    let page = shared::dashboard_page(&dashboard, &operator, "/system");
     assert!(page.contains("stoppet"), "{page}");
     assert!(page.contains(&format!("ved hendelse {position}")), "{page}");
     assert!(page.contains("unknown stored event"), "{page}");

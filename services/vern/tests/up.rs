@@ -587,3 +587,132 @@ fn token_issue_signs_with_the_installations_key_and_names_each_bad_flag() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("signing key"));
     assert!(!elsewhere.0.join("signing.key").exists());
 }
+
+/// Tokens: the operator's is written to its file and never printed or logged; a token lives
+/// no longer than its role may; and a revoked token is refused at once, over gRPC and in the
+/// dashboard, where its session ends.
+#[tokio::test]
+async fn a_revoked_token_is_refused_at_once_and_a_token_lives_no_longer_than_its_role_may() {
+    use api::worklist::v1 as worklist;
+    let data_dir = DataDir::new();
+    let mut up = Running::start(&data_dir.0);
+    let up_line = up.wait_for("vern is up");
+    let address = listening_on(&up_line);
+    let dashboard = shared::log_field(&up_line, "dashboard");
+    let vern = |args: &[&str]| {
+        Command::new(VERN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data_dir.0)
+            .env_remove("DATABASE_URL")
+            .env_remove("VERN_TOKEN_LIFETIMES")
+            .output()
+            .unwrap()
+    };
+    let issue = |role: &str, extra: &[&str]| {
+        let mut args = vec![
+            "token",
+            "issue",
+            "--role",
+            role,
+            "--municipality",
+            "5035",
+            "--subject",
+            "leder-2",
+        ];
+        args.extend_from_slice(extra);
+        vern(&args)
+    };
+    let issued = issue("service_leader", &[]);
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    let said = String::from_utf8(issued.stderr).unwrap();
+    let id = platform::auth::token_id(&token).expect("the token has an id");
+    assert!(said.contains(&format!("token id {id}")), "{said}");
+
+    let call = |token: String| {
+        let address = address.clone();
+        async move {
+            let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            let mut client = worklist::worklist_service_client::WorklistServiceClient::new(channel);
+            let mut request =
+                tonic::Request::new(worklist::ListCasesNeedingReviewRequest::default());
+            request
+                .metadata_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            client.list_cases_needing_review(request).await.map(|_| ())
+        }
+    };
+    call(token.clone()).await.expect("a good token is taken");
+    let session = shared::dashboard_login(&dashboard, &token);
+    let page = shared::dashboard_get(&dashboard, &session, "/cases");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+
+    // Revoked by its id: the next call and the next page are refused, at once.
+    let revoked = vern(&["token", "revoke", &id, "--reason", "Sluttet i tjenesten"]);
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    assert!(String::from_utf8_lossy(&revoked.stdout).contains("revoked"));
+    let refused = call(token.clone()).await.expect_err("revoked");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    assert_eq!(refused.message(), "token revoked");
+    let page = shared::dashboard_get(&dashboard, &session, "/cases");
+    assert!(
+        page.starts_with("HTTP/1.1 303") && page.contains("location: /login"),
+        "{page}"
+    );
+    // Revoked by the token itself, again: it stays revoked.
+    let again = vern(&["token", "revoke", &token]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("was revoked already"));
+
+    // A caseworker's token lives at most a working day (10 hours by default).
+    let long = issue("caseworker", &["--hours", "11"]);
+    assert!(!long.status.success());
+    assert!(String::from_utf8_lossy(&long.stderr).contains("--hours: from 1 to 10"));
+    // Issued under a longer limit elsewhere, it is refused by this server's.
+    let long = issue(
+        "caseworker",
+        &["--hours", "11", "--token-lifetimes", "caseworker=12"],
+    );
+    assert!(long.status.success());
+    let refused = call(String::from_utf8(long.stdout).unwrap().trim().to_owned())
+        .await
+        .expect_err("too long");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    assert!(
+        refused
+            .message()
+            .contains("longer than a caseworker token may (10 hours)"),
+        "{refused:?}"
+    );
+    // A system's may live longer.
+    let portal = issue("reporter_portal", &["--hours", "720"]);
+    assert!(portal.status.success());
+
+    // The operator's token is in its file, never in the log.
+    let operator = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
+    let (status, log) = up.terminate();
+    assert!(status.success());
+    assert!(
+        log.iter()
+            .any(|line| line.contains("operator token written") && line.contains("operator.token")),
+        "{}",
+        log.join("\n")
+    );
+    assert!(
+        !log.iter().any(|line| line.contains(operator.trim())),
+        "the token was logged"
+    );
+}

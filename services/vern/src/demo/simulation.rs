@@ -92,7 +92,8 @@ pub async fn simulate(
             .map(|(number, _)| number.clone())
             .collect(),
         Utc::now().timestamp(),
-        24 * 3600,
+        // As long as a caseworker's token may live: longer than any simulation runs.
+        platform::auth::Lifetimes::default().max_hours("caseworker") * 3600,
     ));
     let listener = crate::server::bind("127.0.0.1:0".parse()?).await?;
     let address = listener.local_addr()?;

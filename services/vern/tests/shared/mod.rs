@@ -189,3 +189,61 @@ pub(crate) async fn views_caught_up(url: &str) {
     }
     pool.close().await;
 }
+
+/// An HTTP/1.1 exchange with the dashboard: the status line, headers and body of the answer.
+pub(crate) fn http(address: &str, request: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// A cookie the answer sets.
+pub(crate) fn set_cookie(answer: &str, name: &str) -> String {
+    answer
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("set-cookie: {name}=")))
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no {name} cookie in {answer}"))
+        .to_owned()
+}
+
+/// Logs in to the dashboard with `token` and returns the session's cookie value.
+pub(crate) fn dashboard_login(dashboard: &str, token: &str) -> String {
+    let address = dashboard.trim_start_matches("http://");
+    let form = http(
+        address,
+        &format!("GET /login HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
+    );
+    let csrf = set_cookie(&form, "vern_login_csrf");
+    let body = format!("token={}&csrf={csrf}", token.trim());
+    let logged_in = http(
+        address,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: {address}\r\nCookie: vern_login_csrf={csrf}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    set_cookie(&logged_in, "vern_session")
+}
+
+/// `path` of the dashboard (status line, headers and body) for the session `session`.
+pub(crate) fn dashboard_get(dashboard: &str, session: &str, path: &str) -> String {
+    let address = dashboard.trim_start_matches("http://");
+    http(
+        address,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: vern_session={session}\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    )
+}
+
+/// `path` of the dashboard, seen by whoever logs in with `token`.
+pub(crate) fn dashboard_page(dashboard: &str, token: &str, path: &str) -> String {
+    dashboard_get(dashboard, &dashboard_login(dashboard, token), path)
+}
