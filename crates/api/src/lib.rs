@@ -1,7 +1,8 @@
 //! The gRPC contract, generated from `proto/` at build time with no system `protoc`.
 //!
 //! One module per proto package; the services and the tests use these types. Conversions into
-//! domain commands live with each service, so this crate stays a plain copy of the contract.
+//! domain commands live with each service, so this crate stays a plain copy of the contract,
+//! with the codec its generated code uses (`codec`).
 
 #![allow(unreachable_pub, clippy::all)]
 
