@@ -11,7 +11,8 @@
 #
 # Each round runs every script at every client count for the same seconds and prints its
 # transactions/s and its ratio to `raw` in that round (the machine drifts between rounds).
-# Why it exists and what it found: crates/bench/BENCHMARKS.md, "What the contract costs".
+# Why it exists and what it found: crates/bench/BENCHMARKS.md, journal entry "2026-12-03: what
+# the remaining targets would cost".
 #
 # Usage: bash crates/bench/dissect/run.sh [seconds per run, default 3] [rounds, default 3]
 # Needs PostgreSQL 15's server binaries in /usr/lib/postgresql/15/bin and nothing else; run as
