@@ -4,7 +4,7 @@
 //! build a field violation) and steps the lifecycle does not allow now (every other variant,
 //! which the gRPC layer maps to FAILED_PRECONDITION). Messages are lowercase, no trailing period.
 
-use crate::case::CaseId;
+use crate::ids::CaseId;
 
 /// Everything the domain can refuse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

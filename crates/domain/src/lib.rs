@@ -14,19 +14,25 @@
 //! - [`calendar`]: Europe/Oslo date arithmetic ("one week", "three months", end of day).
 //! - [`rules`]: the rule sets of the 1992 and 2021 acts as data, and the book that picks one.
 //! - [`registry`]: the national registry's reporter and case-content codes, with validity.
+//! - [`ids`]: the streams' ids (`ReportId`, `CaseId`), which every stream module names.
+//! - [`Aggregate`]: one stream kind as the shell drives it (fold, decide, municipality).
 //! - [`report`]: the `report-<uuid>` stream (receipt, screening, letters sent).
-//! - [`case`]: the `case-<uuid>` stream (investigation, measures, emergency, board, closing).
+//! - [`case`]: the `case-<uuid>` stream (investigation, measures, emergency, board, closing),
+//!   a module per seam.
+//! - [`partner`]: consultations with the police and Statens barnehus, as steps of a case.
 //! - [`screening`]: the one decision that writes to a report and its children's cases.
 //! - [`deadlines`]: the running deadlines of a stream, breached or not.
 //! - [`letters`]: the letters owed to a reporter.
 //! - [`error`]: the crate's one error type.
 //! - [`StoredEvent`]: the naming and versioning the event store needs.
 
+mod aggregate;
 pub mod calendar;
 pub mod case;
 pub mod deadlines;
 pub mod details;
 pub mod error;
+pub mod ids;
 pub mod letters;
 pub mod municipality;
 pub mod partner;
@@ -43,6 +49,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use crate::aggregate::Aggregate;
 pub use crate::error::DomainError;
 
 /// What a decision may know besides the state and the command: the time, given by the shell

@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 
 use crate::Context;
-use crate::case::{self, CaseCommand, CaseEvent, CaseId, CaseState, ReportReference};
+use crate::case::{self, CaseCommand, CaseEvent, CaseState, LifecycleCommand, ReportReference};
 use crate::error::DomainError;
+use crate::ids::CaseId;
 use crate::report::{self, CaseAssignment, ReportEvent, ReportState, ScreenReport};
 
 /// Everything one screening appends: the report's events and each case's.
@@ -52,7 +53,7 @@ pub fn decide_screening(
             CaseAssignment::NewCase(case_id) => (
                 case_id,
                 cases.get(&case_id).unwrap_or(&not_opened),
-                CaseCommand::OpenCaseFromReport {
+                CaseCommand::Lifecycle(LifecycleCommand::OpenFromReport {
                     case_id,
                     report: reference,
                     child,
@@ -61,20 +62,20 @@ pub fn decide_screening(
                     emergency_action: screening.emergency_action,
                     urgency: screening.urgency,
                     assignee: report.assignee.clone(),
-                },
+                }),
             ),
             CaseAssignment::ExistingOpenCase(case_id) => {
                 let state = cases
                     .get(&case_id)
                     .filter(|state| state.is_open())
                     .ok_or(DomainError::CaseNotOpen { case_id })?;
-                let command = CaseCommand::LinkReport {
+                let command = CaseCommand::Lifecycle(LifecycleCommand::LinkReport {
                     report: reference,
                     child,
                     outcome: screening.outcome.clone(),
                     emergency_action: screening.emergency_action,
                     urgency: screening.urgency,
-                };
+                });
                 (case_id, state, command)
             }
         };

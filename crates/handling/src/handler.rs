@@ -2,9 +2,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use domain::case::CaseStream;
 use domain::municipality::MunicipalityRegistry;
+use domain::report::ReportStream;
 use domain::rules::RuleBook;
-use domain::{Context, StoredEvent, case, report};
+use domain::{Aggregate, Context, StoredEvent, case, report};
 use eventstore::{
     AppendRequest, AppendResult, EventMetadata, EventStore, ExpectedVersion, NewEvent, Position,
     StreamVersion, StreamWrite,
@@ -14,54 +16,6 @@ use tracing::Instrument as _;
 use crate::Error;
 use crate::command::CommandKey;
 use crate::principal::Principal;
-
-/// A stream kind the handler can fold: its state, its events, and how one applies to the other.
-pub trait Stream {
-    type State: Send;
-    type Event: StoredEvent + Send;
-    fn initial() -> Self::State;
-    fn evolve(state: Self::State, event: &Self::Event) -> Self::State;
-    /// What the stream holds, as a refusal names it ("case", "report").
-    const NOUN: &'static str;
-    /// The municipality whose data it is; `None` before the stream's first event.
-    fn municipality(state: &Self::State) -> Option<&str>;
-}
-
-/// `report-<uuid>`: one report of concern.
-pub struct ReportStream;
-
-impl Stream for ReportStream {
-    type State = report::ReportState;
-    type Event = report::ReportEvent;
-    fn initial() -> Self::State {
-        report::ReportState::NotReceived
-    }
-    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
-        report::evolve(state, event)
-    }
-    const NOUN: &'static str = "report";
-    fn municipality(state: &Self::State) -> Option<&str> {
-        state.report().map(|report| report.municipality.as_str())
-    }
-}
-
-/// `case-<uuid>`: one child's case.
-pub struct CaseStream;
-
-impl Stream for CaseStream {
-    type State = case::CaseState;
-    type Event = case::CaseEvent;
-    fn initial() -> Self::State {
-        case::CaseState::NotOpened
-    }
-    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
-        case::evolve(state, event)
-    }
-    const NOUN: &'static str = "case";
-    fn municipality(state: &Self::State) -> Option<&str> {
-        state.case().map(|case| case.municipality.as_str())
-    }
-}
 
 /// Where "now" comes from: the system clock in production, a fixed one in tests.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -172,7 +126,7 @@ impl Handler {
     }
 
     /// A stream's state and version (0 when it has no events).
-    pub async fn load<S: Stream>(&self, stream_id: &str) -> Result<(S::State, u64), Error> {
+    pub async fn load<S: Aggregate>(&self, stream_id: &str) -> Result<(S::State, u64), Error> {
         let mut state = Some(S::initial());
         let version = self
             .each_event::<S::Event>(stream_id, |event| {
@@ -186,13 +140,13 @@ impl Handler {
 
     /// A stream's state and version, if it exists and `principal` serves its municipality;
     /// else [`Error::OutOfReach`], the same answer either way.
-    pub async fn load_reachable<S: Stream>(
+    pub async fn load_reachable<S: Aggregate>(
         &self,
         principal: &Principal,
         stream_id: &str,
     ) -> Result<(S::State, u64), Error> {
         let (state, version) = self.load::<S>(stream_id).await?;
-        principal.reach(S::NOUN, S::municipality(&state))?;
+        principal.reach(S::NOUN, municipality::<S>(&state))?;
         Ok((state, version))
     }
 
@@ -336,7 +290,7 @@ impl Handler {
         decide: D,
     ) -> Result<AppendResult, Error>
     where
-        S: Stream,
+        S: Aggregate,
         D: Fn(
             &S::State,
             &Context<'_>,
@@ -346,7 +300,7 @@ impl Handler {
         self.execute_many(command, principal, (S::NOUN, stream_id), || async move {
             let (state, version) = self.load::<S>(stream_id).await?;
             if version > 0 {
-                principal.reach(S::NOUN, S::municipality(&state))?;
+                principal.reach(S::NOUN, municipality::<S>(&state))?;
             }
             let context = self.context(self.now());
             let (events, municipality) = decide(&state, &context)?;
@@ -368,13 +322,7 @@ impl Handler {
     ) -> Result<api::common::v1::WriteResult, Error> {
         let stream = case_id.stream_name();
         let result = self
-            .execute::<CaseStream, _>(key, principal, &stream, |state, context| {
-                let events = case::decide(state, command.clone(), context)?;
-                let municipality = state
-                    .case()
-                    .map(|case| case.municipality.as_str().to_owned());
-                Ok((events, municipality))
-            })
+            .execute_command::<CaseStream>(key, principal, &stream, command)
             .await?;
         Ok(crate::convert::write_result(&stream, &result))
     }
@@ -389,22 +337,35 @@ impl Handler {
     ) -> Result<api::common::v1::WriteResult, Error> {
         let stream = report_id.stream_name();
         let result = self
-            .execute::<ReportStream, _>(key, principal, &stream, |state, context| {
-                let events = report::decide(state, command.clone(), context)?;
-                let municipality = match (state.report(), &command) {
-                    (Some(report), _) => Some(report.municipality),
-                    (None, report::ReportCommand::ReceiveReport(receive)) => {
-                        Some(receive.municipality)
-                    }
-                    (None, _) => None,
-                };
-                Ok((
-                    events,
-                    municipality.map(|number| number.as_str().to_owned()),
-                ))
-            })
+            .execute_command::<ReportStream>(key, principal, &stream, command)
             .await?;
         Ok(crate::convert::write_result(&stream, &result))
+    }
+
+    /// Runs `command` on one stream: the stream's own decision, and its municipality as the
+    /// domain names it (the stream's, or for a new stream the one the command gives it).
+    async fn execute_command<S>(
+        &self,
+        key: &CommandKey,
+        principal: &Principal,
+        stream: &str,
+        command: S::Command,
+    ) -> Result<AppendResult, Error>
+    where
+        S: Aggregate,
+        S::Command: Clone,
+    {
+        self.execute::<S, _>(key, principal, stream, |state, context| {
+            let events = S::decide(state, command.clone(), context)?;
+            let municipality = S::municipality(state)
+                .copied()
+                .or_else(|| S::new_stream_municipality(&command));
+            Ok((
+                events,
+                municipality.map(|number| number.as_str().to_owned()),
+            ))
+        })
+        .await
     }
 
     /// A case RPC from end to end: who calls, the ids, the command built from the request,
@@ -541,6 +502,11 @@ impl Handler {
         principal.reach(noun, municipality.as_deref())?;
         Ok(first)
     }
+}
+
+/// The municipality whose data a stream is, as a reach check names it.
+fn municipality<S: Aggregate>(state: &S::State) -> Option<&str> {
+    S::municipality(state).map(|number| number.as_str())
 }
 
 /// One stream's events as a write expecting the version they were decided on. Each event is

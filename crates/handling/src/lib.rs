@@ -32,4 +32,4 @@ pub mod trace;
 pub use cases::CaseAt;
 pub use command::CommandKey;
 pub use error::Error;
-pub use handler::{CaseStream, Clock, Handler, ReportStream, Stream, writes};
+pub use handler::{Clock, Handler, writes};

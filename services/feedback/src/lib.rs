@@ -11,14 +11,16 @@ mod letter;
 use api::common::v1::WriteResult;
 use api::feedback::v1 as pb;
 use api::feedback::v1::feedback_service_server::{FeedbackService, FeedbackServiceServer};
-use domain::case::{CaseId, CaseState};
-use domain::report::{LetterKind, RecordFeedbackLetterSent, ReportCommand, ReportId, ReportState};
+use domain::case::{CaseId, CaseState, CaseStream};
+use domain::report::{
+    LetterKind, RecordFeedbackLetterSent, ReportCommand, ReportId, ReportState, ReportStream,
+};
 use domain::values::ChildIdentity;
 use domain::{DomainError, calendar, letters};
 use handling::CommandKey;
 use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, ReportStream};
+use handling::{Error, Handler};
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]

@@ -8,7 +8,8 @@
 //! Fiks IO delivers it again. The message id is the command id, so a second delivery answers
 //! as the first did and stores nothing more.
 
-use domain::report::{ReportCommand, ReportId};
+use domain::Aggregate as _;
+use domain::report::{ReportCommand, ReportId, ReportStream};
 use domain::values::Urgency;
 use handling::principal::Principal;
 use handling::{CommandKey, Error, Handler};
@@ -77,10 +78,7 @@ pub async fn import(
             // A document rejected now may have been received before under this id (a later
             // delivery of it cannot be worse than the first): answer as the first time, if
             // that was this report and the caller reaches it.
-            let target = (
-                <handling::ReportStream as handling::Stream>::NOUN,
-                stream.as_str(),
-            );
+            let target = (ReportStream::NOUN, stream.as_str());
             match handler.first_answer(&key, principal, target).await {
                 Ok(Some(first)) => return Ok(received(report_id, &stream, &first)),
                 // Not this document's: it is answered as a new one.
@@ -98,7 +96,7 @@ pub async fn import(
     let public = delivery.message_type == fiks::PUBLIC_V2;
     let command = report.into_command(report_id, delivery.urgency);
     let outcome = handler
-        .execute::<handling::ReportStream, _>(&key, principal, &stream, |state, context| {
+        .execute::<ReportStream, _>(&key, principal, &stream, |state, context| {
             let receive = ReportCommand::ReceiveReport(command.clone());
             let events = domain::report::decide(state, receive, context)?;
             Ok((events, Some(command.municipality.as_str().to_owned())))

@@ -11,13 +11,15 @@ use std::collections::BTreeMap;
 
 use api::intake::v1 as pb;
 use api::intake::v1::intake_service_server::{IntakeService, IntakeServiceServer};
-use domain::report::{self, CaseAssignment, ReportCommand, ReportId, ReportState};
+use domain::Aggregate as _;
+use domain::case::CaseStream;
+use domain::report::{self, CaseAssignment, ReportCommand, ReportId, ReportState, ReportStream};
 use domain::screening;
 use handling::CommandKey;
 use handling::audit::Subject;
 use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, ReportStream, writes};
+use handling::{Error, Handler, writes};
 use tonic::{Request, Response, Status};
 
 /// The intake service over a command handler.
@@ -87,7 +89,7 @@ impl Intake {
             .execute_many(
                 &key,
                 &principal,
-                (<ReportStream as handling::Stream>::NOUN, &report_stream),
+                (ReportStream::NOUN, &report_stream),
                 || async {
                     let handler = &self.handler;
                     let (report_state, report_version) = handler

@@ -11,12 +11,13 @@ use api::investigation::v1::investigation_service_server::{
     InvestigationService, InvestigationServiceServer,
 };
 use domain::case::{
-    ActivityKind, AssessmentTool, BoardProposalKind, CaseCommand, CaseId, ConclusionOutcome,
-    ConsultationOutcome, ConsultationPartner, ForensicInterviewOutcome, InvestigationPlan,
+    ActivityKind, AssessmentTool, BoardProposalKind, CaseCommand, CaseId, CaseStream,
+    ConclusionOutcome, ConsultationOutcome, ConsultationPartner, ForensicInterviewOutcome,
+    InvestigationCommand, InvestigationPlan, LifecycleCommand,
 };
 use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler};
+use handling::{Error, Handler};
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
@@ -176,12 +177,12 @@ impl InvestigationService for Investigation {
                     let planned_activities =
                         fields.take(activities("planned_activities", &r.planned_activities));
                     fields.done(|| {
-                        Some(CaseCommand::StartInvestigation {
+                        Some(CaseCommand::Investigation(InvestigationCommand::Start {
                             plan: InvestigationPlan {
                                 themes: themes?,
                                 planned_activities: planned_activities?,
                             },
-                        })
+                        }))
                     })
                 },
             )
@@ -206,11 +207,13 @@ impl InvestigationService for Investigation {
                     let held_on = fields.take(common::date("held_on", &r.held_on));
                     let summary = fields.take(common::long_text("summary", &r.summary));
                     fields.done(|| {
-                        Some(CaseCommand::RecordActivity {
-                            activity: activity?,
-                            held_on: held_on?,
-                            summary: summary?,
-                        })
+                        Some(CaseCommand::Investigation(
+                            InvestigationCommand::RecordActivity {
+                                activity: activity?,
+                                held_on: held_on?,
+                                summary: summary?,
+                            },
+                        ))
                     })
                 },
             )
@@ -233,10 +236,12 @@ impl InvestigationService for Investigation {
                     }
                     let reason = fields.take(common::long_text("reason", &r.reason));
                     fields.done(|| {
-                        Some(CaseCommand::ExtendInvestigationDeadline {
-                            to_months: r.to_months,
-                            reason: reason?,
-                        })
+                        Some(CaseCommand::Investigation(
+                            InvestigationCommand::ExtendDeadline {
+                                to_months: r.to_months,
+                                reason: reason?,
+                            },
+                        ))
                     })
                 },
             )
@@ -265,16 +270,18 @@ impl InvestigationService for Investigation {
                     let held_on = fields.take(common::date("held_on", &r.held_on));
                     let summary = fields.take(common::long_text("summary", &r.summary));
                     fields.done(|| {
-                        Some(CaseCommand::HoldConsultation {
-                            partners: partners?,
-                            held_on: held_on?,
-                            outcome: ConsultationOutcome {
-                                forensic_interview_planned: r.forensic_interview_planned,
-                                report_to_police_advised: r.report_to_police_advised,
-                                protective_measures_needed: r.protective_measures_needed,
-                                summary: summary?,
+                        Some(CaseCommand::Investigation(
+                            InvestigationCommand::HoldConsultation {
+                                partners: partners?,
+                                held_on: held_on?,
+                                outcome: ConsultationOutcome {
+                                    forensic_interview_planned: r.forensic_interview_planned,
+                                    report_to_police_advised: r.report_to_police_advised,
+                                    protective_measures_needed: r.protective_measures_needed,
+                                    summary: summary?,
+                                },
                             },
-                        })
+                        ))
                     })
                 },
             )
@@ -318,7 +325,9 @@ impl InvestigationService for Investigation {
                             reason: common::long_text("not_held.reason", &not_held.reason)?,
                         },
                     };
-                    Ok(CaseCommand::RecordForensicInterview { outcome })
+                    Ok(CaseCommand::Investigation(
+                        InvestigationCommand::RecordForensicInterview { outcome },
+                    ))
                 },
             )
             .await
@@ -334,9 +343,11 @@ impl InvestigationService for Investigation {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::ReportToPolice {
-                        grounds: common::long_text("grounds", &r.grounds)?,
-                    })
+                    Ok(CaseCommand::Investigation(
+                        InvestigationCommand::ReportToPolice {
+                            grounds: common::long_text("grounds", &r.grounds)?,
+                        },
+                    ))
                 },
             )
             .await
@@ -372,11 +383,11 @@ impl InvestigationService for Investigation {
                         fields.take(common::case_content_codes("grounds", &r.grounds, today));
                     let reasons = fields.take(common::long_text("reasons", &r.reasons));
                     fields.done(|| {
-                        Some(CaseCommand::ConcludeInvestigation {
+                        Some(CaseCommand::Investigation(InvestigationCommand::Conclude {
                             grounds: grounds?,
                             outcome: outcome?,
                             reasons: reasons?,
-                        })
+                        }))
                     })
                 },
             )
@@ -397,10 +408,10 @@ impl InvestigationService for Investigation {
                     let urgency = fields.take(common::urgency("urgency", r.urgency));
                     let reason = fields.take(common::long_text("reason", &r.reason));
                     fields.done(|| {
-                        Some(CaseCommand::ChangeUrgency {
+                        Some(CaseCommand::Lifecycle(LifecycleCommand::ChangeUrgency {
                             urgency: urgency?,
                             reason: reason?,
-                        })
+                        }))
                     })
                 },
             )
@@ -417,9 +428,9 @@ impl InvestigationService for Investigation {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::AssignCase {
+                    Ok(CaseCommand::Lifecycle(LifecycleCommand::Assign {
                         assignee: common::assignee(&r.team, &r.caseworker)?,
-                    })
+                    }))
                 },
             )
             .await

@@ -9,8 +9,9 @@ use api::common::v1::WriteResult;
 use api::measures::v1 as pb;
 use api::measures::v1::measures_service_server::{MeasuresService, MeasuresServiceServer};
 use domain::case::{
-    BoardOutcome, BoardProposalKind, CarePlacement, CaseCommand, EmergencyDecisionKind,
-    EmergencyRuling, EvaluationChecklist, MeasureKind, MeasurePlan,
+    BoardCommand, BoardOutcome, BoardProposalKind, CarePlacement, CaseCommand,
+    EmergencyDecisionKind, EmergencyRuling, EvaluationChecklist, LifecycleCommand, MeasureCommand,
+    MeasureKind, MeasurePlan,
 };
 use handling::convert::{self as common, Fields};
 use handling::{Error, Handler};
@@ -165,11 +166,11 @@ impl MeasuresService for Measures {
                     let plan = fields.take(plan("plan", r.plan.as_ref()));
                     fields.done(|| {
                         let (kind, in_family_network) = measure?;
-                        Some(CaseCommand::StartMeasure {
+                        Some(CaseCommand::Measures(MeasureCommand::Start {
                             kind,
                             plan: plan?,
                             in_family_network,
-                        })
+                        }))
                     })
                 },
             )
@@ -193,7 +194,7 @@ impl MeasuresService for Measures {
                     let assessment = fields.take(common::long_text("assessment", &r.assessment));
                     fields.done(|| {
                         let checklist = checklist?;
-                        Some(CaseCommand::EvaluateMeasure {
+                        Some(CaseCommand::Measures(MeasureCommand::Evaluate {
                             measure: measure?,
                             checklist: EvaluationChecklist {
                                 carried_out_as_planned: checklist.carried_out_as_planned,
@@ -207,7 +208,7 @@ impl MeasuresService for Measures {
                                 goals_reached: checklist.goals_reached,
                             },
                             assessment: assessment?,
-                        })
+                        }))
                     })
                 },
             )
@@ -229,11 +230,11 @@ impl MeasuresService for Measures {
                     let reasons = fields.take(common::long_text("reasons", &r.reasons));
                     let plan = fields.take(plan("plan", r.plan.as_ref()));
                     fields.done(|| {
-                        Some(CaseCommand::ExtendMeasure {
+                        Some(CaseCommand::Measures(MeasureCommand::Extend {
                             measure: measure?,
                             reasons: reasons?,
                             plan: plan?,
-                        })
+                        }))
                     })
                 },
             )
@@ -257,13 +258,13 @@ impl MeasuresService for Measures {
                     let plan = fields.take(plan("plan", r.plan.as_ref()));
                     fields.done(|| {
                         let (kind, in_family_network) = new_measure?;
-                        Some(CaseCommand::ChangeMeasure {
+                        Some(CaseCommand::Measures(MeasureCommand::Change {
                             measure: measure?,
                             kind,
                             reasons: reasons?,
                             plan: plan?,
                             in_family_network,
-                        })
+                        }))
                     })
                 },
             )
@@ -284,10 +285,10 @@ impl MeasuresService for Measures {
                     let measure = fields.take(number("measure", r.measure));
                     let reasons = fields.take(common::long_text("reasons", &r.reasons));
                     fields.done(|| {
-                        Some(CaseCommand::EndMeasure {
+                        Some(CaseCommand::Measures(MeasureCommand::End {
                             measure: measure?,
                             reasons: reasons?,
-                        })
+                        }))
                     })
                 },
             )
@@ -308,10 +309,10 @@ impl MeasuresService for Measures {
                     let kind = fields.take(emergency_kind(r.kind));
                     let grounds = fields.take(common::long_text("grounds", &r.grounds));
                     fields.done(|| {
-                        Some(CaseCommand::MakeEmergencyDecision {
+                        Some(CaseCommand::Board(BoardCommand::MakeEmergencyDecision {
                             kind: kind?,
                             grounds: grounds?,
-                        })
+                        }))
                     })
                 },
             )
@@ -338,10 +339,10 @@ impl MeasuresService for Measures {
                     };
                     let decision = fields.take(number("decision", r.decision));
                     fields.done(|| {
-                        Some(CaseCommand::RecordEmergencyRuling {
+                        Some(CaseCommand::Board(BoardCommand::RecordEmergencyRuling {
                             decision: decision?,
                             ruling: ruling?,
-                        })
+                        }))
                     })
                 },
             )
@@ -358,9 +359,9 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::SendEmergencyPetition {
+                    Ok(CaseCommand::Board(BoardCommand::SendEmergencyPetition {
                         decision: number("decision", r.decision)?,
-                    })
+                    }))
                 },
             )
             .await
@@ -380,10 +381,10 @@ impl MeasuresService for Measures {
                     let kind = fields.take(board_proposal(r.proposal));
                     let grounds = fields.take(common::long_text("grounds", &r.grounds));
                     fields.done(|| {
-                        Some(CaseCommand::ProposeToBoard {
+                        Some(CaseCommand::Board(BoardCommand::Propose {
                             kind: kind?,
                             grounds: grounds?,
-                        })
+                        }))
                     })
                 },
             )
@@ -400,14 +401,14 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::RecordBoardDecision {
+                    Ok(CaseCommand::Board(BoardCommand::RecordDecision {
                         outcome: if r.granted {
                             BoardOutcome::Granted
                         } else {
                             BoardOutcome::Rejected
                         },
                         decided_on: common::date("decided_on", &r.decided_on)?,
-                    })
+                    }))
                 },
             )
             .await
@@ -433,12 +434,12 @@ impl MeasuresService for Measures {
                     let placed_on = fields.take(common::date("placed_on", &r.placed_on));
                     let plan = fields.take(common::long_text("plan", &r.plan));
                     fields.done(|| {
-                        Some(CaseCommand::MakeCarePlan {
+                        Some(CaseCommand::Board(BoardCommand::MakeCarePlan {
                             in_family_network: r.in_family_network,
                             placement: placement?,
                             placed_on: placed_on?,
                             plan: plan?,
-                        })
+                        }))
                     })
                 },
             )
@@ -455,9 +456,9 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::RecordFollowUpVisit {
+                    Ok(CaseCommand::Board(BoardCommand::RecordFollowUpVisit {
                         visited_on: common::date("visited_on", &r.visited_on)?,
-                    })
+                    }))
                 },
             )
             .await
@@ -473,9 +474,9 @@ impl MeasuresService for Measures {
                 request,
                 |r| (&r.command_id, &r.case_id),
                 |r| {
-                    Ok(CaseCommand::CloseCase {
+                    Ok(CaseCommand::Lifecycle(LifecycleCommand::Close {
                         reasons: common::long_text("reasons", &r.reasons)?,
-                    })
+                    }))
                 },
             )
             .await

@@ -11,13 +11,14 @@
 use api::common::v1::WriteResult;
 use api::partner::v1 as pb;
 use api::partner::v1::partner_service_server::{PartnerService, PartnerServiceServer};
-use domain::case::{Case, CaseCommand, CaseId, ConsultationPartner};
+use domain::case::{Case, CaseCommand, CaseId, CaseStream, ConsultationPartner};
 use domain::partner::{DecisionAsked, InterviewDecision, Invitation, PartnerCommand};
+use domain::report::ReportStream;
 use domain::values::ChildIdentity;
 use handling::CommandKey;
 use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, ReportStream};
+use handling::{Error, Handler};
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]

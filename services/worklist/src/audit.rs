@@ -4,12 +4,12 @@
 
 use api::audit::v1 as pb;
 use api::audit::v1::audit_service_server::{AuditService, AuditServiceServer};
-use domain::case::CaseId;
-use domain::report::ReportId;
+use domain::case::{CaseId, CaseStream};
+use domain::report::{ReportId, ReportStream};
 use handling::audit::Subject;
 use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler, ReportStream};
+use handling::{Error, Handler};
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]

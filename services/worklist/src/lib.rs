@@ -10,10 +10,10 @@ pub mod audit;
 
 use api::worklist::v1 as pb;
 use api::worklist::v1::worklist_service_server::{WorklistService, WorklistServiceServer};
-use domain::case::CaseId;
+use domain::case::{CaseId, CaseStream};
 use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
-use handling::{CaseStream, Error, Handler};
+use handling::{Error, Handler};
 use projections::statistics::Period;
 use projections::worklist::WorklistQuery;
 use tonic::{Request, Response, Status};

@@ -6,16 +6,19 @@ use std::fmt::Debug;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::case::{self, CaseCommand, CaseEvent, CaseId, CaseState, ReportReference};
+use crate::case::{self, CaseCommand, CaseEvent, CaseId, CaseState, CaseStream, ReportReference};
 use crate::municipality::{MunicipalityNumber, MunicipalityRegistry};
-use crate::report::{self, ReportCommand, ReportEvent, ReportId, ReportState, ScreenReport};
+use crate::report::{
+    self, CaseAssignment, ChildScreening, ReportCommand, ReportEvent, ReportId, ReportState,
+    ReportStream, ScreenReport, ScreeningOutcome,
+};
 use crate::rules::{Act, RuleBook};
 use crate::screening;
 use crate::values::{
     BoundedText, ChildIdentity, ConcernCategory, NationalIdentityNumber, PrivateReporterRelation,
     Reporter, Urgency,
 };
-use crate::{Context, DomainError};
+use crate::{Aggregate, Context, DomainError};
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic identity numbers
@@ -247,6 +250,36 @@ pub(crate) fn measure_plan(
     }
 }
 
+/// The report's children screened, at the time it was received.
+pub(crate) fn screened(children: Vec<ChildScreening>) -> ReportEvent {
+    ReportEvent::ReportScreened {
+        reporter_code: None,
+        children,
+        at: received_at(),
+    }
+}
+
+/// The screening of the report's child `index`, into `case`, without emergency action.
+pub(crate) fn child(
+    index: usize,
+    case: CaseAssignment,
+    outcome: ScreeningOutcome,
+    urgency: Urgency,
+) -> ChildScreening {
+    ChildScreening {
+        case_content: Vec::new(),
+        child_index: index,
+        case,
+        outcome,
+        emergency_action: false,
+        urgency,
+    }
+}
+
+pub(crate) fn invalid(field: &str, reason: &str) -> DomainError {
+    DomainError::invalid(field, reason)
+}
+
 pub(crate) fn dismissal(obviously_unfounded: bool) -> report::ScreeningOutcome {
     report::ScreeningOutcome::Dismissed {
         ground: report::DismissalGround::NoGroundsForInvestigation,
@@ -259,57 +292,31 @@ pub(crate) fn dismissal(obviously_unfounded: bool) -> report::ScreeningOutcome {
 // The one check helper
 // ---------------------------------------------------------------------------------------------
 
-/// A stream (or, for screening, a group of streams) under test.
-pub(crate) trait Aggregate {
-    type State: Default + Debug;
-    type Command;
-    type Event: Clone + Debug + PartialEq;
-    fn decide(
-        state: &Self::State,
-        command: Self::Command,
-        context: &Context<'_>,
-    ) -> Result<Vec<Self::Event>, DomainError>;
-    fn evolve(state: Self::State, event: &Self::Event) -> Self::State;
+/// How a table's commands are decided and its events folded: a stream's own functions (its
+/// [`Aggregate`]), or screening's, which decide for a report and its cases at once.
+pub(crate) struct Decider<S, C, E> {
+    initial: fn() -> S,
+    evolve: fn(S, &E) -> S,
+    decide: fn(&S, C, &Context<'_>) -> Result<Vec<E>, DomainError>,
 }
 
-pub(crate) struct ReportStream;
-
-impl Aggregate for ReportStream {
-    type State = ReportState;
-    type Command = ReportCommand;
-    type Event = ReportEvent;
-    fn decide(
-        state: &ReportState,
-        command: ReportCommand,
-        context: &Context<'_>,
-    ) -> Result<Vec<ReportEvent>, DomainError> {
-        report::decide(state, command, context)
-    }
-    fn evolve(state: ReportState, event: &ReportEvent) -> ReportState {
-        report::evolve(state, event)
-    }
-}
-
-pub(crate) struct CaseStream;
-
-impl Aggregate for CaseStream {
-    type State = CaseState;
-    type Command = CaseCommand;
-    type Event = CaseEvent;
-    fn decide(
-        state: &CaseState,
-        command: CaseCommand,
-        context: &Context<'_>,
-    ) -> Result<Vec<CaseEvent>, DomainError> {
-        case::decide(state, command, context)
-    }
-    fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
-        case::evolve(state, event)
+/// The report stream's or the case stream's functions.
+pub(crate) fn stream_decider<A: Aggregate>() -> Decider<A::State, A::Command, A::Event> {
+    Decider {
+        initial: A::initial,
+        evolve: A::evolve,
+        decide: A::decide,
     }
 }
 
 /// A report and the cases a screening touches, as one unit: what one atomic append covers.
-pub(crate) struct Screening;
+pub(crate) fn screening_decider() -> Decider<ScreeningState, ScreenReport, AnyEvent> {
+    Decider {
+        initial: ScreeningState::default,
+        evolve: evolve_screening,
+        decide: decide_screening,
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum AnyEvent {
@@ -323,80 +330,91 @@ pub(crate) struct ScreeningState {
     cases: BTreeMap<CaseId, CaseState>,
 }
 
-impl Aggregate for Screening {
-    type State = ScreeningState;
-    type Command = ScreenReport;
-    type Event = AnyEvent;
-    fn decide(
-        state: &ScreeningState,
-        command: ScreenReport,
-        context: &Context<'_>,
-    ) -> Result<Vec<AnyEvent>, DomainError> {
-        let decision = screening::decide_screening(&state.report, command, &state.cases, context)?;
-        let mut events: Vec<AnyEvent> = decision
-            .report_events
-            .into_iter()
-            .map(AnyEvent::Report)
-            .collect();
-        for (case_id, case_events) in decision.case_events {
-            events.extend(
-                case_events
-                    .into_iter()
-                    .map(|event| AnyEvent::Case(case_id, event)),
-            );
-        }
-        Ok(events)
+fn decide_screening(
+    state: &ScreeningState,
+    command: ScreenReport,
+    context: &Context<'_>,
+) -> Result<Vec<AnyEvent>, DomainError> {
+    let decision = screening::decide_screening(&state.report, command, &state.cases, context)?;
+    let mut events: Vec<AnyEvent> = decision
+        .report_events
+        .into_iter()
+        .map(AnyEvent::Report)
+        .collect();
+    for (case_id, case_events) in decision.case_events {
+        events.extend(
+            case_events
+                .into_iter()
+                .map(|event| AnyEvent::Case(case_id, event)),
+        );
     }
-    fn evolve(mut state: ScreeningState, event: &AnyEvent) -> ScreeningState {
-        match event {
-            AnyEvent::Report(event) => state.report = report::evolve(state.report, event),
-            AnyEvent::Case(case_id, event) => {
-                let case = state.cases.remove(case_id).unwrap_or_default();
-                state.cases.insert(*case_id, case::evolve(case, event));
-            }
-        }
-        state
-    }
+    Ok(events)
 }
 
-/// One row of a given / when / then table.
-pub(crate) struct Row<A: Aggregate> {
-    pub(crate) name: &'static str,
-    pub(crate) given: Vec<A::Event>,
-    pub(crate) now: DateTime<Utc>,
-    pub(crate) when: A::Command,
-    pub(crate) then: Result<Vec<A::Event>, DomainError>,
+fn evolve_screening(mut state: ScreeningState, event: &AnyEvent) -> ScreeningState {
+    match event {
+        AnyEvent::Report(event) => state.report = ReportStream::evolve(state.report, event),
+        AnyEvent::Case(case_id, event) => {
+            let case = state
+                .cases
+                .remove(case_id)
+                .unwrap_or_else(CaseStream::initial);
+            state
+                .cases
+                .insert(*case_id, CaseStream::evolve(case, event));
+        }
+    }
+    state
 }
+
+/// One row of a given / when / then table: commands `C`, events `E`.
+pub(crate) struct Row<C, E> {
+    pub(crate) name: &'static str,
+    pub(crate) given: Vec<E>,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) when: C,
+    pub(crate) then: Result<Vec<E>, DomainError>,
+}
+
+pub(crate) type ReportRow = Row<ReportCommand, ReportEvent>;
+pub(crate) type CaseRow = Row<CaseCommand, CaseEvent>;
+pub(crate) type ScreeningRow = Row<ScreenReport, AnyEvent>;
 
 /// Folds `given`, decides `when` at `now`, compares with `expected`, and folds the new events
 /// too, so every accepted path also proves `evolve` takes its events.
-pub(crate) fn check<A: Aggregate>(
-    given: Vec<A::Event>,
-    when: A::Command,
+pub(crate) fn check<S: Debug, C, E: Debug + PartialEq>(
+    decider: &Decider<S, C, E>,
+    given: Vec<E>,
+    when: C,
     now: DateTime<Utc>,
-    expected: Result<Vec<A::Event>, DomainError>,
+    expected: Result<Vec<E>, DomainError>,
 ) -> Result<(), String> {
     let rules = RuleBook::norwegian();
     let context = Context::new(now, &rules);
-    let state = given.iter().fold(A::State::default(), A::evolve);
-    let actual = A::decide(&state, when, &context);
+    let state = given.iter().fold((decider.initial)(), decider.evolve);
+    let actual = (decider.decide)(&state, when, &context);
     if actual != expected {
         return Err(format!("expected {expected:#?}\n   got {actual:#?}"));
     }
     if let Ok(events) = actual {
-        let _state = events.iter().fold(state, A::evolve);
+        let _state = events.iter().fold(state, decider.evolve);
     }
     Ok(())
 }
 
-/// Runs a table and reports every failing row at once.
-pub(crate) fn run_table<A: Aggregate>(rows: Vec<Row<A>>) -> usize {
+/// Runs a table and reports every failing row at once. A table with no rows fails: it would
+/// pass while testing nothing.
+pub(crate) fn run_table<S: Debug, C, E: Debug + PartialEq>(
+    decider: Decider<S, C, E>,
+    rows: Vec<Row<C, E>>,
+) {
     let count = rows.len();
+    assert!(count > 0, "a table with no rows tests nothing");
     let failures: Vec<String> = rows
         .into_iter()
         .filter_map(|row| {
             let name = row.name;
-            check::<A>(row.given, row.when, row.now, row.then)
+            check(&decider, row.given, row.when, row.now, row.then)
                 .err()
                 .map(|error| format!("{name}: {error}"))
         })
@@ -407,7 +425,6 @@ pub(crate) fn run_table<A: Aggregate>(rows: Vec<Row<A>>) -> usize {
         failures.len(),
         failures.join("\n\n")
     );
-    count
 }
 
 /// A `ReportReceived` at another time, under the given act, from the given reporter.

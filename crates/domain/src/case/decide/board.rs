@@ -1,0 +1,138 @@
+//! What goes before the county board: emergency decisions (made and sent at once, then
+//! ruled on, then followed by a petition within the act's deadline or lapsed), proposals
+//! the board decides, and after a care order the care plan and the visits in the foster
+//! home.
+
+use super::{check_between, check_family_network};
+use crate::Context;
+use crate::calendar;
+use crate::case::{BoardCommand, CarePlacement, Case, CaseEvent, EmergencyRuling};
+use crate::error::DomainError;
+use crate::values::check_not_after;
+
+pub(super) fn decide(
+    case: &Case,
+    command: BoardCommand,
+    context: &Context<'_>,
+) -> Result<Vec<CaseEvent>, DomainError> {
+    let now = context.now;
+    let today = context.today();
+    let rules = context.rules.for_act(case.act());
+    let events = match command {
+        BoardCommand::MakeEmergencyDecision { kind, grounds } => {
+            vec![CaseEvent::EmergencyDecisionMade {
+                number: Case::next_number(case.emergency_decisions.len()),
+                kind,
+                grounds,
+                at: now,
+            }]
+        }
+        BoardCommand::RecordEmergencyRuling { decision, ruling } => {
+            let decision = case.emergency_decision(decision)?;
+            if decision.ruling.is_some() {
+                return Err(DomainError::EmergencyDecisionAlreadyRuled {
+                    number: decision.number,
+                });
+            }
+            match ruling {
+                EmergencyRuling::Approved => {
+                    vec![CaseEvent::EmergencyDecisionApproved {
+                        number: decision.number,
+                        at: now,
+                    }]
+                }
+                EmergencyRuling::Refused { reasons } => vec![CaseEvent::EmergencyDecisionRefused {
+                    number: decision.number,
+                    reasons,
+                    at: now,
+                }],
+            }
+        }
+        BoardCommand::SendEmergencyPetition { decision } => {
+            let decision = case.emergency_decision(decision)?;
+            let number = decision.number;
+            if decision.petition_sent_at.is_some() {
+                return Err(DomainError::EmergencyPetitionAlreadySent { number });
+            }
+            if decision.is_refused() {
+                return Err(DomainError::EmergencyDecisionRefused { number });
+            }
+            if decision.petition_due(rules).is_breached_at(now) {
+                return Err(DomainError::EmergencyDecisionLapsed { number });
+            }
+            vec![CaseEvent::EmergencyPetitionSent { number, at: now }]
+        }
+        BoardCommand::Propose { kind, grounds } => {
+            if case.pending_board_proposal().is_some() {
+                return Err(DomainError::BoardProposalPending);
+            }
+            vec![CaseEvent::BoardProposalSent {
+                kind,
+                grounds,
+                at: now,
+            }]
+        }
+        BoardCommand::RecordDecision {
+            outcome,
+            decided_on,
+        } => {
+            let proposal = case
+                .pending_board_proposal()
+                .ok_or(DomainError::NoBoardProposalPending)?;
+            check_between(
+                "decided_on",
+                decided_on,
+                calendar::oslo_date(proposal.sent_at),
+                today,
+                "must not be before the proposal was sent",
+            )?;
+            vec![CaseEvent::BoardDecided {
+                kind: proposal.kind,
+                outcome,
+                decided_on,
+                at: now,
+            }]
+        }
+        BoardCommand::MakeCarePlan {
+            placement,
+            placed_on,
+            plan,
+            in_family_network,
+        } => {
+            check_family_network(in_family_network, placement == CarePlacement::FosterHome)?;
+            if case.care_order_granted_on.is_none() {
+                return Err(DomainError::NoCareOrder);
+            }
+            if case.care_plan.is_some() {
+                return Err(DomainError::CarePlanAlreadyMade);
+            }
+            check_not_after("placed_on", placed_on, today)?;
+            vec![CaseEvent::CarePlanMade {
+                placement,
+                placed_on,
+                plan,
+                in_family_network,
+                at: now,
+            }]
+        }
+        BoardCommand::RecordFollowUpVisit { visited_on } => {
+            let care_plan = case
+                .care_plan
+                .as_ref()
+                .filter(|plan| plan.placement == CarePlacement::FosterHome)
+                .ok_or(DomainError::NoFosterHomePlacement)?;
+            check_between(
+                "visited_on",
+                visited_on,
+                care_plan.placed_on,
+                today,
+                "must not be before the placement",
+            )?;
+            vec![CaseEvent::FollowUpVisitRecorded {
+                visited_on,
+                at: now,
+            }]
+        }
+    };
+    Ok(events)
+}

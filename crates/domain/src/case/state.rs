@@ -1,0 +1,242 @@
+//! A case folded from its events: what `decide` checks a command against, and what the
+//! deadlines, letters and registry read.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::vocabulary::{
+    ActivityKind, BoardOutcome, BoardProposalKind, CarePlacement, CloseReason, ConclusionOutcome,
+    ConsultationOutcome, ConsultationPartner, EmergencyDecisionKind, EvaluationChecklist,
+    ForensicInterviewOutcome, InvestigationPlan, MeasureKind, MeasurePlan, ReportReference,
+};
+use crate::calendar::{self, Due, Length};
+use crate::error::DomainError;
+use crate::ids::{CaseId, ReportId};
+use crate::municipality::MunicipalityNumber;
+use crate::report::ScreeningOutcome;
+use crate::rules::{Act, RuleSet};
+use crate::values::{Assignee, ChildIdentity, Urgency};
+
+// Not boxed: a state is folded once per command and `NotOpened` only lives until the first event.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum CaseState {
+    #[default]
+    NotOpened,
+    Opened(Case),
+}
+
+impl CaseState {
+    pub fn case(&self) -> Option<&Case> {
+        match self {
+            Self::NotOpened => None,
+            Self::Opened(case) => Some(case),
+        }
+    }
+
+    /// Opened and not closed.
+    pub fn is_open(&self) -> bool {
+        self.case().is_some_and(|case| case.closed.is_none())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    pub id: CaseId,
+    pub child: ChildIdentity,
+    pub municipality: MunicipalityNumber,
+    pub opened_at: DateTime<Utc>,
+    pub urgency: Urgency,
+    pub assignee: Option<Assignee>,
+    pub reports: Vec<LinkedReport>,
+    /// Every investigation, the current one last.
+    pub investigations: Vec<Investigation>,
+    pub consultations: Vec<Consultation>,
+    /// Consultations the partners were invited to through the partner API; `n` at `n - 1`.
+    pub invitations: Vec<crate::partner::Invitation>,
+    pub forensic_interviews: Vec<ForensicInterviewRecord>,
+    pub police_reports: Vec<DateTime<Utc>>,
+    /// Measure `n` is at index `n - 1`.
+    pub measures: Vec<Measure>,
+    /// Emergency decision `n` is at index `n - 1`.
+    pub emergency_decisions: Vec<EmergencyDecision>,
+    pub board_proposals: Vec<BoardProposal>,
+    pub care_order_granted_on: Option<NaiveDate>,
+    pub care_plan: Option<CarePlan>,
+    pub follow_up_visits: Vec<NaiveDate>,
+    pub closed: Option<(CloseReason, DateTime<Utc>)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkedReport {
+    pub report: ReportReference,
+    pub outcome: ScreeningOutcome,
+    pub emergency_action: bool,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Investigation {
+    pub opened_by: ReportReference,
+    /// Reports followed up in this investigation: the one that opened it and those screened
+    /// as concerning it (code 4).
+    pub reports: Vec<ReportId>,
+    pub counts_from: NaiveDate,
+    pub opened_at: DateTime<Utc>,
+    pub plan: Option<InvestigationPlan>,
+    pub activities: Vec<(ActivityKind, NaiveDate)>,
+    pub extended_to_months: Option<u32>,
+    pub conclusion: Option<(ConclusionOutcome, DateTime<Utc>)>,
+}
+
+impl Investigation {
+    pub fn is_open(&self) -> bool {
+        self.conclusion.is_none()
+    }
+
+    pub fn act(&self) -> Act {
+        self.opened_by.act
+    }
+
+    /// The investigation deadline under `rules` (the set of the act that opened it).
+    pub fn due(&self, rules: &RuleSet) -> Due {
+        rules.investigation_due(
+            self.counts_from,
+            self.extended_to_months.map(Length::Months),
+        )
+    }
+
+    pub(super) fn current_months(&self, rules: &RuleSet) -> u32 {
+        match (self.extended_to_months, rules.investigation.length) {
+            (Some(months), _) => months,
+            (None, Length::Months(months)) => months,
+            (None, _) => 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Consultation {
+    pub partners: Vec<ConsultationPartner>,
+    pub held_on: NaiveDate,
+    pub outcome: ConsultationOutcome,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForensicInterviewRecord {
+    pub outcome: ForensicInterviewOutcome,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measure {
+    pub number: u32,
+    pub kind: MeasureKind,
+    pub plan: MeasurePlan,
+    pub next_evaluation_on: NaiveDate,
+    pub plan_set_at: DateTime<Utc>,
+    pub evaluations: Vec<(EvaluationChecklist, DateTime<Utc>)>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl Measure {
+    pub fn is_active(&self) -> bool {
+        self.ended_at.is_none()
+    }
+
+    pub(super) fn evaluated_since_plan(&self) -> bool {
+        self.evaluations
+            .last()
+            .is_some_and(|(_, at)| *at >= self.plan_set_at)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmergencyDecision {
+    pub number: u32,
+    pub kind: EmergencyDecisionKind,
+    pub made_at: DateTime<Utc>,
+    pub ruling: Option<(bool, DateTime<Utc>)>,
+    pub petition_sent_at: Option<DateTime<Utc>>,
+}
+
+impl EmergencyDecision {
+    pub fn is_refused(&self) -> bool {
+        matches!(self.ruling, Some((false, _)))
+    }
+
+    pub fn approval_due(&self, rules: &RuleSet) -> Due {
+        calendar::due_from_instant(self.made_at, rules.emergency_approval.length)
+    }
+
+    pub fn petition_due(&self, rules: &RuleSet) -> Due {
+        let rule = match self.kind {
+            EmergencyDecisionKind::Placement => &rules.emergency_petition_care_order,
+            EmergencyDecisionKind::BehaviourInstitution => {
+                &rules.emergency_petition_behaviour_institution
+            }
+        };
+        calendar::due_from_instant(self.made_at, rule.length)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoardProposal {
+    pub kind: BoardProposalKind,
+    pub sent_at: DateTime<Utc>,
+    pub decision: Option<(BoardOutcome, NaiveDate)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CarePlan {
+    pub placement: CarePlacement,
+    pub placed_on: NaiveDate,
+}
+
+impl Case {
+    /// The act of the most recent report: it governs steps not tied to one investigation.
+    pub fn act(&self) -> Act {
+        self.reports
+            .last()
+            .map_or(Act::ChildWelfareAct2021, |linked| linked.report.act)
+    }
+
+    pub fn open_investigation(&self) -> Option<&Investigation> {
+        self.investigations
+            .last()
+            .filter(|investigation| investigation.is_open())
+    }
+
+    pub fn has_active_measure(&self) -> bool {
+        self.measures.iter().any(Measure::is_active)
+    }
+
+    pub fn pending_board_proposal(&self) -> Option<&BoardProposal> {
+        self.board_proposals
+            .last()
+            .filter(|proposal| proposal.decision.is_none())
+    }
+
+    pub(super) fn measure(&self, number: u32) -> Result<&Measure, DomainError> {
+        let measure = self
+            .measures
+            .get((number as usize).wrapping_sub(1))
+            .ok_or(DomainError::MeasureNotFound { number })?;
+        if !measure.is_active() {
+            return Err(DomainError::MeasureEnded { number });
+        }
+        Ok(measure)
+    }
+
+    pub(super) fn emergency_decision(
+        &self,
+        number: u32,
+    ) -> Result<&EmergencyDecision, DomainError> {
+        self.emergency_decisions
+            .get((number as usize).wrapping_sub(1))
+            .ok_or(DomainError::EmergencyDecisionNotFound { number })
+    }
+
+    pub(super) fn next_number(count: usize) -> u32 {
+        u32::try_from(count + 1).unwrap_or(u32::MAX)
+    }
+}

@@ -1,0 +1,74 @@
+//! The case stream as tables, a file per seam of `crate::case`, a test per section, so one
+//! section runs alone (`cargo test -p domain emergency`).
+
+mod board;
+mod investigation;
+mod lifecycle;
+mod measures;
+mod partner;
+
+use super::fixtures::*;
+use crate::case::{
+    BoardProposalKind, CaseEvent, CloseReason, ConclusionOutcome, EmergencyDecisionKind,
+    MeasureKind,
+};
+
+pub(super) fn with(
+    mut given: Vec<CaseEvent>,
+    more: impl IntoIterator<Item = CaseEvent>,
+) -> Vec<CaseEvent> {
+    given.extend(more);
+    given
+}
+
+pub(super) fn emergency_case() -> Vec<CaseEvent> {
+    vec![case_opened(1, dismissal(false), true)]
+}
+
+/// A case that held only a dismissed report, closed with the screening.
+pub(super) fn dismissed_at_screening() -> Vec<CaseEvent> {
+    vec![
+        case_opened(1, dismissal(false), false),
+        CaseEvent::CaseClosed {
+            reason: CloseReason::DismissedAtScreening,
+            at: received_at(),
+        },
+    ]
+}
+
+pub(super) fn emergency_made(kind: EmergencyDecisionKind) -> CaseEvent {
+    CaseEvent::EmergencyDecisionMade {
+        number: 1,
+        kind,
+        grounds: text("Child unsafe tonight"),
+        at: received_at(),
+    }
+}
+
+pub(super) fn measure_started() -> CaseEvent {
+    CaseEvent::MeasureStarted {
+        in_family_network: false,
+        number: 1,
+        kind: MeasureKind::Pmto,
+        plan: measure_plan("2024-03-04", "2024-09-04", None),
+        next_evaluation_on: day("2024-06-04"),
+        at: received_at(),
+    }
+}
+
+pub(super) fn proposal_sent() -> CaseEvent {
+    CaseEvent::BoardProposalSent {
+        kind: BoardProposalKind::CareOrder,
+        grounds: text("Serious neglect"),
+        at: received_at(),
+    }
+}
+
+pub(super) fn concluded(outcome: ConclusionOutcome) -> CaseEvent {
+    CaseEvent::InvestigationConcluded {
+        grounds: Vec::new(),
+        outcome,
+        reasons: text("Assessment done"),
+        at: now(),
+    }
+}
