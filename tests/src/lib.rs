@@ -17,13 +17,14 @@ use api::measures::v1::measures_service_client::MeasuresServiceClient;
 use api::worklist::v1::worklist_service_client::WorklistServiceClient;
 use eventstore::EventStore;
 use handling::Handler;
-use platform::auth::{Claims, SigningKey};
+use platform::auth::{Claims, SigningKey, Verifier};
 use testkit::TestDb;
 use tokio::sync::oneshot;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Status};
-use vern::server::{self, ServiceName};
+use vern::app::{App, Config};
+use vern::server::ServiceName;
 
 /// Adds `authorization: Bearer <token>` to every call.
 #[derive(Clone)]
@@ -61,7 +62,6 @@ pub struct TestApp {
     channel: Channel,
     clock: Arc<Mutex<Option<DateTime<Utc>>>>,
     shutdown: Option<oneshot::Sender<()>>,
-    stop_views: tokio::sync::watch::Sender<bool>,
 }
 
 /// The municipalities the test caseworker's token serves: Stjørdal and Frosta (one
@@ -92,33 +92,39 @@ impl TestApp {
             now(),
             3600,
         ));
-        let listener = server::bind("127.0.0.1:0".parse().expect("address"))
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let (stop_views, views_stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(vern::views::run(store.clone(), views_stopped));
-        let serving_key = key.clone();
         let clock: Arc<Mutex<Option<DateTime<Utc>>>> = Arc::default();
-        let handler = {
+        let app = {
             let clock = clock.clone();
-            Handler::new(store.clone()).with_clock(Arc::new(move || {
-                clock
-                    .lock()
-                    .ok()
-                    .and_then(|set| *set)
-                    .unwrap_or_else(Utc::now)
-            }))
+            App::build(
+                store.clone(),
+                Config {
+                    listen: "127.0.0.1:0".parse().expect("address"),
+                    services: ServiceName::ALL.to_vec(),
+                    tls: None,
+                    verifier: Verifier::new(key.clone()),
+                    dashboard: None,
+                    run_views: true,
+                    sample_gauges: false,
+                    clock: Some(Arc::new(move || {
+                        clock
+                            .lock()
+                            .ok()
+                            .and_then(|set| *set)
+                            .unwrap_or_else(Utc::now)
+                    })),
+                },
+            )
+            .await
+            .expect("the app builds")
         };
-        let serving = handler.clone();
+        let address = app.address().expect("address");
+        let handler = app.handler().clone();
+        let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let stopped = async {
                 let _ = stopped.await;
             };
-            if let Err(error) =
-                server::serve(listener, serving, serving_key, &ServiceName::ALL, stopped).await
-            {
+            if let Err(error) = app.run_until_stopped(stopped).await {
                 panic!("server failed: {error:#}");
             }
         });
@@ -135,7 +141,6 @@ impl TestApp {
             channel,
             clock,
             shutdown: Some(shutdown),
-            stop_views,
         }
     }
 
@@ -193,7 +198,6 @@ impl Drop for TestApp {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        let _ = self.stop_views.send(true);
     }
 }
 

@@ -1,7 +1,9 @@
-//! The `vern` process: where the database comes from, and the gRPC server that puts the
-//! services, health, reflection and authentication on one listener. `main.rs` is only the
-//! command line over this library, so the end-to-end tests run the same server in-process.
+//! The `vern` process: where the database comes from, the gRPC server that puts the services,
+//! health, reflection and authentication on one listener, and the composition root (`app`)
+//! that wires a whole serving process. `main.rs` and `cli/` are only the command line over
+//! this library, so the end-to-end tests and the demo run the same process in-process.
 
+pub mod app;
 pub mod database;
 pub mod demo;
 pub mod registry;

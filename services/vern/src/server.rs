@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use handling::Handler;
 use handling::principal::Principal;
-use platform::auth::{SigningKey, Verifier};
+use platform::auth::Verifier;
 use tokio::net::TcpListener;
 use tonic::Status;
 use tonic::codegen::http::{self, HeaderMap};
@@ -380,27 +380,8 @@ impl Tls {
     }
 }
 
-/// Serves `services` on `listener` until `shutdown` completes, then finishes the calls in
-/// flight.
-pub async fn serve(
-    listener: TcpListener,
-    handler: Handler,
-    key: SigningKey,
-    services: &[ServiceName],
-    shutdown: impl Future<Output = ()> + Send,
-) -> anyhow::Result<()> {
-    serve_with(
-        listener,
-        handler,
-        Verifier::new(key),
-        services,
-        None,
-        shutdown,
-    )
-    .await
-}
-
-/// As [`serve`], over TLS when `tls` is given.
+/// Serves `services` on `listener` (over TLS when `tls` is given) until `shutdown` completes,
+/// then finishes the calls in flight. `crate::app::App` is what calls it.
 pub async fn serve_with(
     listener: TcpListener,
     handler: Handler,

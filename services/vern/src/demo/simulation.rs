@@ -11,8 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use domain::values::NationalIdentityNumber;
 use eventstore::EventStore;
-use handling::Handler;
-use platform::auth::{Claims, SigningKey};
+use platform::auth::{Claims, SigningKey, Verifier};
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 
@@ -74,14 +73,6 @@ pub async fn simulate(
         Utc.from_utc_datetime(&date.and_hms_opt(9, 0, 0).unwrap_or_default())
     };
     let clock = Arc::new(AtomicI64::new(at_nine(simulation.first_day).timestamp()));
-    let handler = {
-        let clock = clock.clone();
-        Handler::new(store).with_clock(Arc::new(move || {
-            Utc.timestamp_opt(clock.load(Ordering::Relaxed), 0)
-                .single()
-                .unwrap_or_default()
-        }))
-    };
     let key = SigningKey::generate();
     let token = key.issue(&Claims::new(
         "demo",
@@ -95,18 +86,34 @@ pub async fn simulate(
         // As long as a caseworker's token may live: longer than any simulation runs.
         platform::auth::Lifetimes::default().max_hours("caseworker") * 3600,
     ));
-    let listener = crate::server::bind("127.0.0.1:0".parse()?).await?;
-    let address = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::server::serve(
-        listener,
-        handler,
-        key,
-        &crate::server::ServiceName::ALL,
-        async {
-            let _ = stopped.await;
+    // The same serving process as `vern up`'s, in-process, with the simulated clock; the
+    // views are left to the process that runs them.
+    let app = crate::app::App::build(
+        store,
+        crate::app::Config {
+            listen: "127.0.0.1:0".parse()?,
+            services: crate::server::ServiceName::ALL.to_vec(),
+            tls: None,
+            verifier: Verifier::new(key),
+            dashboard: None,
+            run_views: false,
+            sample_gauges: false,
+            clock: Some({
+                let clock = clock.clone();
+                Arc::new(move || {
+                    Utc.timestamp_opt(clock.load(Ordering::Relaxed), 0)
+                        .single()
+                        .unwrap_or_default()
+                })
+            }),
         },
-    ));
+    )
+    .await?;
+    let address = app.address()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
     let connections: Vec<Clients> = (0..8)
         .map(|_| Clients::new(address, &token))
         .collect::<anyhow::Result<_>>()?;

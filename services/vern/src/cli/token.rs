@@ -1,0 +1,212 @@
+//! `vern token`: the installation's own tokens, issued and revoked, and the operator's and the
+//! demo's written at start.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use platform::auth::{Claims, SigningKey};
+
+use super::{DatabaseArgs, LifetimeArgs, known_municipalities, print_lines, with_store};
+
+#[derive(Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Print a token for local use: a person or a system with a role, serving municipalities.
+    Issue {
+        /// caseworker, team_leader, service_leader, reporter_portal, police, barnehus,
+        /// supervisor or operator.
+        #[arg(long)]
+        role: String,
+        /// A municipality (kommunenummer) the holder serves; repeat for an inter-municipal
+        /// service.
+        #[arg(long = "municipality", required = true)]
+        municipalities: Vec<String>,
+        /// Who holds it: a user id or a system's name.
+        #[arg(long)]
+        subject: String,
+        /// How long it is valid, in hours: at most what --token-lifetimes allows the role.
+        #[arg(long, default_value_t = 8)]
+        hours: u32,
+        #[command(flatten)]
+        lifetimes: LifetimeArgs,
+        /// Where the installation keeps its signing key.
+        #[arg(long, env = "VERN_DATA_DIR", default_value = ".vern")]
+        data_dir: PathBuf,
+    },
+    /// Revoke a token before its end, on every instance at once: by its id (printed when it
+    /// was issued) or the token itself.
+    Revoke {
+        /// The token's id (jti), or the whole token.
+        token: String,
+        /// Why, kept with the revocation.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        args: DatabaseArgs,
+    },
+}
+
+/// Runs `vern token <command>`.
+pub(crate) async fn run(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Issue {
+            role,
+            municipalities,
+            subject,
+            hours,
+            lifetimes,
+            data_dir,
+        } => issue_token(
+            &role,
+            municipalities,
+            &subject,
+            hours,
+            &lifetimes.parse()?,
+            &data_dir,
+        ),
+        TokenCommand::Revoke {
+            token,
+            reason,
+            args,
+        } => revoke_token(args, &token, reason.as_deref()).await,
+    }
+}
+
+/// `vern token issue`: every flag checked, each error naming its flag, before the key is read.
+fn issue_token(
+    role: &str,
+    municipalities: Vec<String>,
+    subject: &str,
+    hours: u32,
+    lifetimes: &platform::auth::Lifetimes,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        platform::auth::ROLES.contains(&role),
+        "--role: {role:?} is not a role; use one of {}",
+        platform::auth::ROLES.join(", ")
+    );
+    known_municipalities("--municipality", &municipalities)?;
+    let subject = domain::values::BoundedText::short("--subject", subject)
+        .map_err(|error| anyhow::anyhow!("{error}: give who holds the token"))?;
+    let subject = subject.as_str();
+    let max_hours = lifetimes.max_hours(role);
+    anyhow::ensure!(
+        (1..=max_hours).contains(&i64::from(hours)),
+        "--hours: from 1 to {max_hours} for a {role} token (--token-lifetimes)"
+    );
+    let key = SigningKey::load(&data_dir.join("signing.key"))?;
+    let claims = Claims::new(
+        subject,
+        role,
+        municipalities,
+        chrono::Utc::now().timestamp(),
+        i64::from(hours) * 3600,
+    );
+    // The token alone on standard output (for scripts); its id, to revoke it, beside it.
+    eprintln!(
+        "token id {} (revoke it with: vern token revoke {0})",
+        claims.jti.as_deref().unwrap_or_default()
+    );
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{}", key.issue(&claims));
+    }
+    Ok(())
+}
+
+/// `vern token revoke`: refuses the token on every instance from now on.
+async fn revoke_token(args: DatabaseArgs, token: &str, reason: Option<&str>) -> anyhow::Result<()> {
+    let token = token.trim();
+    // A token has dots; an id is what is left.
+    let id = if token.contains('.') {
+        platform::auth::token_id(token)
+            .context("this token names no id (jti); it cannot be revoked by id")?
+    } else {
+        token.to_owned()
+    };
+    anyhow::ensure!(
+        !id.is_empty() && id.len() <= 200,
+        "give the token's id or the token itself"
+    );
+    let reason = reason
+        .map(|reason| domain::values::BoundedText::short("--reason", reason))
+        .transpose()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    with_store(args, |store| async move {
+        let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+        let newly = handling::revocation::revoke(
+            store.pool(),
+            &id,
+            &format!("vern token revoke ({operator})"),
+            reason.as_ref().map(|reason| reason.as_str()),
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+        print_lines(&[if newly {
+            format!("token {id} revoked; every instance refuses it from now on")
+        } else {
+            format!("token {id} was revoked already")
+        }]);
+        anyhow::Ok(())
+    })
+    .await
+}
+
+/// A fresh token for the local operator at every start, in `<data-dir>/operator.token` (mode
+/// 0600), living as long as an operator's may.
+pub(crate) fn write_operator_token(
+    key: &SigningKey,
+    lifetimes: &platform::auth::Lifetimes,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
+    let claims = Claims::new(
+        "operator",
+        "operator",
+        Vec::new(),
+        chrono::Utc::now().timestamp(),
+        lifetimes.max_hours("operator") * 3600,
+    );
+    write_token(
+        key,
+        &claims,
+        &data_dir.join("operator.token"),
+        "operator token",
+    )
+}
+
+/// With `--demo`: a service leader's token for the demo's five municipalities, in
+/// `<data-dir>/demo.token`, so the dashboard can show the demo's cases at once (the operator's
+/// token shows none). It lives as long as a service leader's may (a working day by default);
+/// every start writes a new one.
+pub(crate) fn write_demo_token(
+    key: &SigningKey,
+    lifetimes: &platform::auth::Lifetimes,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
+    let claims = Claims::new(
+        "demo-leder",
+        "service_leader",
+        vern::demo::VAERNES
+            .iter()
+            .map(|(number, _)| (*number).to_owned())
+            .collect(),
+        chrono::Utc::now().timestamp(),
+        lifetimes.max_hours("service_leader") * 3600,
+    );
+    write_token(
+        key,
+        &claims,
+        &data_dir.join("demo.token"),
+        "demo service leader's token",
+    )
+}
+
+/// Signs `claims` and keeps the token in `path` (mode 0600). The log names the file, never
+/// the token: logs travel further than the data directory.
+fn write_token(key: &SigningKey, claims: &Claims, path: &Path, what: &str) -> anyhow::Result<()> {
+    let token = key.issue(claims);
+    platform::postgres::write_private(path, token.as_bytes())?;
+    tracing::info!(file = %path.display(), token_id = claims.jti.as_deref().unwrap_or_default(), "{what} written");
+    Ok(())
+}
