@@ -286,9 +286,77 @@ pub fn permits(role: &str, path: &str) -> bool {
         .is_some_and(|(_, roles)| roles.contains(&role))
 }
 
+/// What each role may do, in words, from the tables above: a Markdown table of the methods
+/// each may call (a whole service when every one of its methods) and the dashboard's pages.
+/// The README carries it (a test keeps the two the same) and `vern token issue --help`
+/// prints it.
+pub fn role_table() -> String {
+    let short = |service: &str| service.rsplit('.').next().unwrap_or(service).to_owned();
+    let mut table = String::from("| role | may call | dashboard pages |\n|---|---|---|\n");
+    for role in Role::ALL {
+        let mut calls = Vec::new();
+        for (service, methods) in RULES {
+            let allowed: Vec<&str> = methods
+                .iter()
+                .filter(|(_, roles)| roles.contains(&role))
+                .map(|(method, _)| *method)
+                .collect();
+            if allowed.len() == methods.len() {
+                calls.push(format!("all of {}", short(service)));
+            } else if !allowed.is_empty() {
+                calls.push(format!("{}: {}", short(service), allowed.join(", ")));
+            }
+        }
+        let pages: Vec<&str> = [
+            (Page::Cases, "cases"),
+            (Page::Letters, "letters"),
+            (Page::Statistics, "statistics"),
+            (Page::System, "system"),
+        ]
+        .iter()
+        .filter(|(page, _)| permits_page(role.name(), *page))
+        .map(|(_, name)| *name)
+        .collect();
+        let or_none = |list: Vec<String>| {
+            if list.is_empty() {
+                "none".to_owned()
+            } else {
+                list.join("; ")
+            }
+        };
+        table.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            role.name(),
+            or_none(calls),
+            or_none(pages.into_iter().map(str::to_owned).collect())
+        ));
+    }
+    table
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The README's table of roles is the policy's own: changed here, it must be changed
+    /// there (between the `roles` markers), or this fails with the table to paste.
+    #[test]
+    fn the_readmes_role_table_is_the_policys() {
+        let readme = include_str!("../../../README.md");
+        let table = role_table();
+        let start = readme
+            .find("<!-- roles -->\n")
+            .map(|at| at + "<!-- roles -->\n".len());
+        let end = readme.find("<!-- /roles -->");
+        let shown = match (start, end) {
+            (Some(start), Some(end)) if start <= end => &readme[start..end],
+            _ => panic!("README.md has no <!-- roles --> ... <!-- /roles --> section"),
+        };
+        assert_eq!(
+            shown, table,
+            "README.md's role table is not the policy's; paste this between the markers:\n{table}"
+        );
+    }
 
     #[test]
     fn role_names_round_trip_and_match_the_issuable_list() {
