@@ -794,7 +794,7 @@ async fn every_method_answers_every_role_for_own_other_and_missing_data_as_the_p
 
     // What the table means, spelled out for the roles with the least: the partners reach the
     // partner service's consultation methods and nothing else; the operator nothing at all.
-    for role in ["police", "barnehus"] {
+    for role in [Role::Police, Role::Barnehus] {
         for path in &methods {
             let partner_side = path.starts_with("/vern.partner.v1.PartnerService/")
                 && !path.ends_with("/InviteToConsultation")
@@ -804,26 +804,26 @@ async fn every_method_answers_every_role_for_own_other_and_missing_data_as_the_p
             }
         }
     }
-    assert!(methods.iter().all(|path| !permits("operator", path)));
+    assert!(methods.iter().all(|path| !permits(Role::Operator, path)));
     assert!(permits(
-        "supervisor",
+        Role::Supervisor,
         "/vern.worklist.v1.WorklistService/GetStatistics"
     ));
     assert!(!permits(
-        "supervisor",
+        Role::Supervisor,
         "/vern.worklist.v1.WorklistService/GetCaseTimeline"
     ));
     assert!(permits(
-        "reporter_portal",
+        Role::ReporterPortal,
         "/vern.intake.v1.IntakeService/SubmitReport"
     ));
     assert!(!permits(
-        "reporter_portal",
+        Role::ReporterPortal,
         "/vern.intake.v1.IntakeService/GetReport"
     ));
     // Reflection describes the contract to any role; health needs no token at all.
     assert!(permits(
-        "police",
+        Role::Police,
         "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
     ));
 }

@@ -118,7 +118,9 @@ impl Vern {
                         .map(|(number, _)| number.as_str().to_owned())
                         .collect(),
                     chrono::Utc::now().timestamp(),
-                    platform::auth::Lifetimes::default().max_hours("caseworker") * 3600,
+                    platform::auth::Lifetimes::default()
+                        .max_hours(platform::auth::Role::Caseworker)
+                        * 3600,
                 ));
                 return Ok(());
             }

@@ -125,7 +125,7 @@ impl Entry {
         Self {
             at,
             subject: principal.subject.clone(),
-            role: principal.role.clone(),
+            role: principal.role.name().to_owned(),
             method: method.to_owned(),
             what,
             purpose: purpose.map(str::to_owned),
@@ -150,6 +150,15 @@ pub fn describe_list(parts: &[(&str, &str)]) -> String {
         .map(|(name, value)| format!("{name} {value}"))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Municipality numbers as a list's description names them: `5035,5036`.
+pub fn joined(numbers: &[domain::municipality::MunicipalityNumber]) -> String {
+    numbers
+        .iter()
+        .map(|number| number.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// One entry per case or report a list's answer names (each once), or, when it names none,

@@ -317,9 +317,9 @@ pub fn municipalities(
     field: &str,
     values: &[String],
     registry: &MunicipalityRegistry,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<MunicipalityNumber>, Error> {
     every(field, values, |field, value| {
-        Ok(municipality(field, value, registry)?.as_str().to_owned())
+        municipality(field, value, registry)
     })
 }
 
@@ -379,7 +379,12 @@ mod tests {
             ]
         );
         assert_eq!(
-            municipalities("municipalities", &asked[1..2], &registry).ok(),
+            municipalities("municipalities", &asked[1..2], &registry)
+                .ok()
+                .map(|numbers| numbers
+                    .iter()
+                    .map(|n| n.as_str().to_owned())
+                    .collect::<Vec<_>>()),
             Some(vec!["5035".to_owned()])
         );
         assert_eq!(

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use domain::case::CaseStream;
-use domain::municipality::MunicipalityRegistry;
+use domain::municipality::{MunicipalityNumber, MunicipalityRegistry};
 use domain::report::ReportStream;
 use domain::rules::RuleBook;
 use domain::{Aggregate, Context, StoredEvent, case, report};
@@ -146,7 +146,7 @@ impl Handler {
         stream_id: &str,
     ) -> Result<(S::State, u64), Error> {
         let (state, version) = self.load::<S>(stream_id).await?;
-        principal.reach(S::NOUN, municipality::<S>(&state))?;
+        principal.reach(S::NOUN, S::municipality(&state))?;
         Ok((state, version))
     }
 
@@ -294,18 +294,18 @@ impl Handler {
         D: Fn(
             &S::State,
             &Context<'_>,
-        ) -> Result<(Vec<S::Event>, Option<String>), domain::DomainError>,
+        ) -> Result<(Vec<S::Event>, Option<MunicipalityNumber>), domain::DomainError>,
     {
         let decide = &decide;
         self.execute_many(command, principal, (S::NOUN, stream_id), || async move {
             let (state, version) = self.load::<S>(stream_id).await?;
             if version > 0 {
-                principal.reach(S::NOUN, municipality::<S>(&state))?;
+                principal.reach(S::NOUN, S::municipality(&state))?;
             }
             let context = self.context(self.now());
             let (events, municipality) = decide(&state, &context)?;
             if version == 0 {
-                principal.may_create(S::NOUN, municipality.as_deref())?;
+                principal.may_create(S::NOUN, municipality.as_ref())?;
             }
             Ok(vec![writes(stream_id, version, municipality, &events)?])
         })
@@ -360,10 +360,7 @@ impl Handler {
             let municipality = S::municipality(state)
                 .copied()
                 .or_else(|| S::new_stream_municipality(&command));
-            Ok((
-                events,
-                municipality.map(|number| number.as_str().to_owned()),
-            ))
+            Ok((events, municipality))
         })
         .await
     }
@@ -498,24 +495,28 @@ impl Handler {
         if first.version_of(stream_id).is_none() {
             return Err(Error::command_id_reused());
         }
-        let municipality = self.store.stream_municipality(stream_id).await?;
-        principal.reach(noun, municipality.as_deref())?;
+        // The store keeps the municipality as the text it was given; a number this build
+        // does not know reaches no one.
+        let municipality = self
+            .store
+            .stream_municipality(stream_id)
+            .await?
+            .and_then(|text| {
+                MunicipalityNumber::parse("municipality", &text, &self.municipalities).ok()
+            });
+        principal.reach(noun, municipality.as_ref())?;
         Ok(first)
     }
 }
 
 /// The municipality whose data a stream is, as a reach check names it.
-fn municipality<S: Aggregate>(state: &S::State) -> Option<&str> {
-    S::municipality(state).map(|number| number.as_str())
-}
-
 /// One stream's events as a write expecting the version they were decided on. Each event is
 /// read back from the payload it will be stored as before anything is sent: an event this
 /// build could store but not read would stop every view at it, so it is refused here instead.
 pub fn writes<E: StoredEvent>(
     stream_id: &str,
     loaded_version: u64,
-    municipality: Option<String>,
+    municipality: Option<MunicipalityNumber>,
     events: &[E],
 ) -> Result<StreamWrite, Error> {
     let events = events
@@ -543,7 +544,7 @@ pub fn writes<E: StoredEvent>(
         } else {
             ExpectedVersion::Exact(loaded_version)
         },
-        municipality,
+        municipality: municipality.map(|number| number.as_str().to_owned()),
         events,
     })
 }

@@ -11,62 +11,10 @@
 //! another municipality and a case that does not exist are refused alike, so a refusal never
 //! tells whether a case exists.
 
-/// The roles a token can carry (`platform::auth::ROLES` holds their names for issuing).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    Caseworker,
-    TeamLeader,
-    ServiceLeader,
-    /// The national reporting portal's client: submits reports, reads nothing.
-    ReporterPortal,
-    Police,
-    Barnehus,
-    /// Read-only: statistics and the read audit.
-    Supervisor,
-    /// Runs the system: health, reflection, the dashboard's system page; no case content.
-    Operator,
-}
+use std::collections::BTreeSet;
 
-impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Caseworker,
-        Role::TeamLeader,
-        Role::ServiceLeader,
-        Role::ReporterPortal,
-        Role::Police,
-        Role::Barnehus,
-        Role::Supervisor,
-        Role::Operator,
-    ];
-
-    /// The role a token names; `None` for a name no role has (which may do nothing).
-    pub fn parse(name: &str) -> Option<Role> {
-        Some(match name {
-            "caseworker" => Role::Caseworker,
-            "team_leader" => Role::TeamLeader,
-            "service_leader" => Role::ServiceLeader,
-            "reporter_portal" => Role::ReporterPortal,
-            "police" => Role::Police,
-            "barnehus" => Role::Barnehus,
-            "supervisor" => Role::Supervisor,
-            "operator" => Role::Operator,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Caseworker => "caseworker",
-            Role::TeamLeader => "team_leader",
-            Role::ServiceLeader => "service_leader",
-            Role::ReporterPortal => "reporter_portal",
-            Role::Police => "police",
-            Role::Barnehus => "barnehus",
-            Role::Supervisor => "supervisor",
-            Role::Operator => "operator",
-        }
-    }
-}
+use domain::municipality::MunicipalityNumber;
+pub use platform::auth::Role;
 
 /// The service's own staff: they work the cases.
 const STAFF: &[Role] = &[Role::Caseworker, Role::TeamLeader, Role::ServiceLeader];
@@ -90,8 +38,8 @@ const FIGURE_READERS: &[Role] = &[
 const REPORTER_READERS: &[Role] = &[Role::Caseworker, Role::TeamLeader];
 
 /// Whether `role` may see who reported a concern and how to reach them.
-pub fn sees_reporter(role: &str) -> bool {
-    Role::parse(role).is_some_and(|role| REPORTER_READERS.contains(&role))
+pub fn sees_reporter(role: Role) -> bool {
+    REPORTER_READERS.contains(&role)
 }
 
 /// The partners a consultation may invite: they see only that consultation, while open.
@@ -103,10 +51,11 @@ const AUDITORS: &[Role] = &[Role::ServiceLeader, Role::Supervisor];
 /// A method's name and the roles that may call it.
 pub type MethodRule = (&'static str, &'static [Role]);
 
-/// Every gRPC method by service, and the roles that may call it.
+/// Every gRPC method by service (named by the generated code's `SERVICE_NAME`, so a renamed
+/// service cannot fall out of the table), and the roles that may call it.
 pub const RULES: &[(&str, &[MethodRule])] = &[
     (
-        "vern.intake.v1.IntakeService",
+        api::intake::v1::intake_service_server::SERVICE_NAME,
         &[
             ("SubmitReport", REPORT_SENDERS),
             ("ImportDigitalReport", REPORT_SENDERS),
@@ -117,7 +66,7 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
         ],
     ),
     (
-        "vern.investigation.v1.InvestigationService",
+        api::investigation::v1::investigation_service_server::SERVICE_NAME,
         &[
             ("StartInvestigation", STAFF),
             ("RecordActivity", STAFF),
@@ -132,7 +81,7 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
         ],
     ),
     (
-        "vern.measures.v1.MeasuresService",
+        api::measures::v1::measures_service_server::SERVICE_NAME,
         &[
             ("StartMeasure", STAFF),
             ("EvaluateMeasure", STAFF),
@@ -150,7 +99,7 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
         ],
     ),
     (
-        "vern.feedback.v1.FeedbackService",
+        api::feedback::v1::feedback_service_server::SERVICE_NAME,
         &[
             ("GetLettersOwed", STAFF),
             ("ListLettersOwed", STAFF),
@@ -159,7 +108,7 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
         ],
     ),
     (
-        "vern.worklist.v1.WorklistService",
+        api::worklist::v1::worklist_service_server::SERVICE_NAME,
         &[
             ("ListCasesNeedingReview", STAFF),
             ("GetStatistics", FIGURE_READERS),
@@ -168,9 +117,12 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
             ("ListRegistryFindings", STAFF),
         ],
     ),
-    ("vern.audit.v1.AuditService", &[("ListReads", AUDITORS)]),
     (
-        "vern.partner.v1.PartnerService",
+        api::audit::v1::audit_service_server::SERVICE_NAME,
+        &[("ListReads", AUDITORS)],
+    ),
+    (
+        api::partner::v1::partner_service_server::SERVICE_NAME,
         &[
             ("InviteToConsultation", STAFF),
             ("CloseConsultation", STAFF),
@@ -197,10 +149,7 @@ pub enum Page {
 
 /// Whether `role` may see `page` of the dashboard: the same split as the methods, so a page
 /// shows nothing its reader could not ask the API for.
-pub fn permits_page(role: &str, page: Page) -> bool {
-    let Some(role) = Role::parse(role) else {
-        return false;
-    };
+pub fn permits_page(role: Role, page: Page) -> bool {
     let roles: &[Role] = match page {
         Page::Cases | Page::Letters => STAFF,
         Page::Statistics => FIGURE_READERS,
@@ -215,25 +164,24 @@ pub fn permits_page(role: &str, page: Page) -> bool {
     roles.contains(&role)
 }
 
-/// Whether a subject serving `served` may see data of `municipality`.
-pub fn serves(served: &[String], municipality: &str) -> bool {
-    served.iter().any(|number| number == municipality)
-}
-
 /// Why a list's filter reaches beyond what its caller serves.
 #[derive(Debug, PartialEq, Eq)]
-pub enum OutOfScope<'a> {
+pub enum OutOfScope {
     /// The first municipality asked for that is not served.
-    NotServed(&'a str),
+    NotServed(MunicipalityNumber),
     /// The caller serves no municipality at all (an empty filter would mean every one).
     ServesNone,
 }
 
-impl std::fmt::Display for OutOfScope<'_> {
+impl std::fmt::Display for OutOfScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             OutOfScope::NotServed(number) => {
-                write!(f, "{number:?} is not a municipality your token serves")
+                write!(
+                    f,
+                    "{:?} is not a municipality your token serves",
+                    number.as_str()
+                )
             }
             OutOfScope::ServesNone => f.write_str("your token serves no municipality"),
         }
@@ -242,20 +190,23 @@ impl std::fmt::Display for OutOfScope<'_> {
 
 /// The municipalities a list may cover: those `asked` for, if every one is served; all that
 /// are served when none is asked for. Never empty, since an empty filter means every one.
-pub fn scope<'a>(served: &[String], asked: &'a [String]) -> Result<Vec<String>, OutOfScope<'a>> {
+pub fn scope(
+    served: &BTreeSet<MunicipalityNumber>,
+    asked: &[MunicipalityNumber],
+) -> Result<Vec<MunicipalityNumber>, OutOfScope> {
     if served.is_empty() {
         return Err(OutOfScope::ServesNone);
     }
     if asked.is_empty() {
-        return Ok(served.to_vec());
+        return Ok(served.iter().copied().collect());
     }
     asked
         .iter()
         .map(|number| {
-            if serves(served, number.trim()) {
-                Ok(number.trim().to_owned())
+            if served.contains(number) {
+                Ok(*number)
             } else {
-                Err(OutOfScope::NotServed(number.as_str()))
+                Err(OutOfScope::NotServed(*number))
             }
         })
         .collect()
@@ -267,12 +218,9 @@ const OPEN_TO_ANY_ROLE: [&str; 2] = [
     "grpc.reflection.v1alpha.ServerReflection",
 ];
 
-/// Whether `role` (a token's role name) may call the method at `path` (`/package.Service/Method`).
-pub fn permits(role: &str, path: &str) -> bool {
+/// Whether `role` may call the method at `path` (`/package.Service/Method`).
+pub fn permits(role: Role, path: &str) -> bool {
     let Some((service, method)) = path.trim_start_matches('/').split_once('/') else {
-        return false;
-    };
-    let Some(role) = Role::parse(role) else {
         return false;
     };
     if OPEN_TO_ANY_ROLE.contains(&service) {
@@ -314,7 +262,7 @@ pub fn role_table() -> String {
             (Page::System, "system"),
         ]
         .iter()
-        .filter(|(page, _)| permits_page(role.name(), *page))
+        .filter(|(page, _)| permits_page(role, *page))
         .map(|(_, name)| *name)
         .collect();
         let or_none = |list: Vec<String>| {
@@ -367,62 +315,61 @@ mod tests {
     }
 
     #[test]
-    fn unknown_methods_roles_and_paths_are_refused() {
+    fn unknown_methods_and_paths_are_refused() {
         assert!(permits(
-            "caseworker",
+            Role::Caseworker,
             "/vern.intake.v1.IntakeService/SubmitReport"
         ));
         assert!(!permits(
-            "caseworker",
+            Role::Caseworker,
             "/vern.intake.v1.IntakeService/DeleteEverything"
         ));
-        assert!(!permits(
-            "wizard",
-            "/vern.intake.v1.IntakeService/SubmitReport"
-        ));
-        assert!(!permits("caseworker", "garbage"));
+        assert!(!permits(Role::Caseworker, "garbage"));
         assert!(permits(
-            "police",
+            Role::Police,
             "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
         ));
     }
 
     #[test]
     fn a_scope_is_what_is_served_and_asked_for_and_no_more() {
-        let served = vec!["5035".to_owned(), "5036".to_owned()];
-        assert_eq!(scope(&served, &[]), Ok(served.clone()));
+        let registry = domain::municipality::MunicipalityRegistry::norway_2024();
+        let number =
+            |text: &str| MunicipalityNumber::parse("m", text, &registry).expect("a municipality");
+        let served: BTreeSet<_> = [number("5035"), number("5036")].into();
         assert_eq!(
-            scope(&served, &[" 5036".to_owned()]),
-            Ok(vec!["5036".to_owned()])
+            scope(&served, &[]),
+            Ok(vec![number("5035"), number("5036")])
         );
-        let asked = vec!["5035".to_owned(), "0301".to_owned()];
-        assert_eq!(scope(&served, &asked), Err(OutOfScope::NotServed("0301")));
+        assert_eq!(scope(&served, &[number("5036")]), Ok(vec![number("5036")]));
+        let asked = vec![number("5035"), number("0301")];
+        assert_eq!(
+            scope(&served, &asked),
+            Err(OutOfScope::NotServed(number("0301")))
+        );
         // A token serving nothing reaches nothing, asked or not.
-        assert_eq!(scope(&[], &[]), Err(OutOfScope::ServesNone));
-        assert_eq!(scope(&[], &asked), Err(OutOfScope::ServesNone));
-        assert!(!serves(&[], "5035"));
+        assert_eq!(scope(&BTreeSet::new(), &[]), Err(OutOfScope::ServesNone));
+        assert_eq!(scope(&BTreeSet::new(), &asked), Err(OutOfScope::ServesNone));
     }
 
     #[test]
     fn only_those_who_write_to_reporters_see_them() {
         let seeing: Vec<&str> = Role::ALL
             .into_iter()
+            .filter(|role| sees_reporter(*role))
             .map(Role::name)
-            .filter(|role| sees_reporter(role))
             .collect();
         assert_eq!(seeing, ["caseworker", "team_leader"]);
-        assert!(!sees_reporter("wizard"));
     }
 
     #[test]
     fn dashboard_pages_follow_the_same_split() {
-        assert!(permits_page("caseworker", Page::Cases));
-        assert!(!permits_page("operator", Page::Cases));
-        assert!(!permits_page("operator", Page::Letters));
-        assert!(permits_page("operator", Page::System));
-        assert!(permits_page("supervisor", Page::Statistics));
-        assert!(!permits_page("supervisor", Page::Cases));
-        assert!(!permits_page("police", Page::System));
-        assert!(!permits_page("wizard", Page::System));
+        assert!(permits_page(Role::Caseworker, Page::Cases));
+        assert!(!permits_page(Role::Operator, Page::Cases));
+        assert!(!permits_page(Role::Operator, Page::Letters));
+        assert!(permits_page(Role::Operator, Page::System));
+        assert!(permits_page(Role::Supervisor, Page::Statistics));
+        assert!(!permits_page(Role::Supervisor, Page::Cases));
+        assert!(!permits_page(Role::Police, Page::System));
     }
 }

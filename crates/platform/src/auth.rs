@@ -24,18 +24,73 @@ use crate::postgres::{Error, write_private};
 
 pub const ISSUER: &str = "vern";
 
-/// The roles a token can carry (DESIGN.md §7). What each may do is the policy's to decide;
-/// a token naming any other role is not issued.
-pub const ROLES: [&str; 8] = [
-    "caseworker",
-    "team_leader",
-    "service_leader",
-    "reporter_portal",
-    "police",
-    "barnehus",
-    "supervisor",
-    "operator",
-];
+/// The roles a token can carry (DESIGN.md §7): the one list of them. What each may do is
+/// `handling::policy`'s to decide; a token naming any other role is not issued, and may call
+/// nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Caseworker,
+    TeamLeader,
+    ServiceLeader,
+    /// The national reporting portal's client: submits reports, reads nothing.
+    ReporterPortal,
+    Police,
+    Barnehus,
+    /// Read-only: statistics and the read audit.
+    Supervisor,
+    /// Runs the system: health, reflection, the dashboard's system page; no case content.
+    Operator,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Caseworker,
+        Role::TeamLeader,
+        Role::ServiceLeader,
+        Role::ReporterPortal,
+        Role::Police,
+        Role::Barnehus,
+        Role::Supervisor,
+        Role::Operator,
+    ];
+
+    /// The role a token names; `None` for a name no role has.
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.name() == name)
+    }
+
+    /// The name tokens carry.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Caseworker => "caseworker",
+            Role::TeamLeader => "team_leader",
+            Role::ServiceLeader => "service_leader",
+            Role::ReporterPortal => "reporter_portal",
+            Role::Police => "police",
+            Role::Barnehus => "barnehus",
+            Role::Supervisor => "supervisor",
+            Role::Operator => "operator",
+        }
+    }
+
+    /// The police and Statens barnehus: outside the service, they see only the
+    /// consultations they are invited to, and a client certificate may vouch for them.
+    pub fn is_partner(self) -> bool {
+        matches!(self, Role::Police | Role::Barnehus)
+    }
+
+    /// Every role's name, for messages: "caseworker, team_leader, ...".
+    pub fn names() -> String {
+        Role::ALL.map(Role::name).join(", ")
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 pub const AUDIENCE: &str = "vern";
 
 /// How far ahead of our clock a token's `iat` may be: the clocks of the issuer and ours
@@ -135,22 +190,25 @@ impl From<jsonwebtoken::errors::Error> for TokenError {
 /// and the operator's longer. A token that lives longer is refused, however it was made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lifetimes {
-    hours: BTreeMap<String, i64>,
+    hours: BTreeMap<Role, i64>,
 }
 
 impl Default for Lifetimes {
     /// Staff and supervisors 10 hours (a working day); the reporting portal, the police's and
     /// Statens barnehus' systems 30 days; the operator 90 days.
     fn default() -> Self {
-        let hours = ROLES
-            .iter()
-            .map(|&role| {
+        let hours = Role::ALL
+            .into_iter()
+            .map(|role| {
                 let hours = match role {
-                    "reporter_portal" | "police" | "barnehus" => 30 * 24,
-                    "operator" => 90 * 24,
-                    _ => 10,
+                    Role::ReporterPortal | Role::Police | Role::Barnehus => 30 * 24,
+                    Role::Operator => 90 * 24,
+                    Role::Caseworker
+                    | Role::TeamLeader
+                    | Role::ServiceLeader
+                    | Role::Supervisor => 10,
                 };
-                (role.to_owned(), hours)
+                (role, hours)
             })
             .collect();
         Self { hours }
@@ -170,36 +228,37 @@ impl Lifetimes {
             let (role, hours) = pair
                 .split_once('=')
                 .ok_or_else(|| format!("{pair:?} is not role=hours"))?;
-            let role = role.trim();
-            if !ROLES.contains(&role) {
-                return Err(format!(
-                    "{role:?} is not a role; use one of {}",
-                    ROLES.join(", ")
-                ));
-            }
+            let name = role.trim();
+            let role = Role::parse(name)
+                .ok_or_else(|| format!("{name:?} is not a role; use one of {}", Role::names()))?;
             let hours: i64 = hours
                 .trim()
                 .parse()
                 .ok()
                 .filter(|hours| (1..=365 * 24).contains(hours))
                 .ok_or_else(|| format!("{pair:?}: hours must be a whole number from 1 to 8760"))?;
-            lifetimes.hours.insert(role.to_owned(), hours);
+            lifetimes.hours.insert(role, hours);
         }
         Ok(lifetimes)
     }
 
-    /// The longest a `role`'s token may live, in hours; the shortest of all for a role
-    /// that is not one of [`ROLES`].
-    pub fn max_hours(&self, role: &str) -> i64 {
-        self.hours
-            .get(role)
-            .copied()
-            .unwrap_or_else(|| self.hours.values().copied().min().unwrap_or(1))
+    /// The longest a `role`'s token may live, in hours.
+    pub fn max_hours(&self, role: Role) -> i64 {
+        self.hours.get(&role).copied().unwrap_or(1)
+    }
+
+    /// The longest a token naming the role `name` may live: the shortest of all for a name
+    /// no role has.
+    fn max_hours_of(&self, name: &str) -> i64 {
+        match Role::parse(name) {
+            Some(role) => self.max_hours(role),
+            None => self.hours.values().copied().min().unwrap_or(1),
+        }
     }
 
     /// Refuses claims that live longer than their role may.
     fn check(&self, claims: &Claims) -> Result<(), TokenError> {
-        let max_hours = self.max_hours(&claims.role);
+        let max_hours = self.max_hours_of(&claims.role);
         if claims.exp.saturating_sub(claims.iat) > max_hours.saturating_mul(3600) {
             return Err(TokenError::LifetimeTooLong {
                 role: claims.role.clone(),

@@ -110,7 +110,7 @@ pub struct CaseloadRow {
 /// The caseload at `as_of`, per municipality, team and caseworker.
 pub async fn caseload(
     pool: &sqlx::PgPool,
-    municipalities: &[String],
+    municipalities: &[domain::municipality::MunicipalityNumber],
     team: Option<&str>,
     as_of: DateTime<Utc>,
 ) -> Result<Vec<CaseloadRow>, Error> {
@@ -129,7 +129,7 @@ pub async fn caseload(
           order by municipality, team nulls first, caseworker nulls first",
     )
     .bind(as_of)
-    .bind(municipalities)
+    .bind(crate::numbers(municipalities))
     .bind(team)
     .fetch_all(pool)
     .await?)

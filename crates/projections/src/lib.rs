@@ -258,3 +258,12 @@ pub async fn wait_for(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// Municipality numbers as the views' columns hold them: the queries take them typed, so a
+/// number reaches the database only once it has been parsed.
+pub(crate) fn numbers(municipalities: &[domain::municipality::MunicipalityNumber]) -> Vec<&str> {
+    municipalities
+        .iter()
+        .map(|number| number.as_str())
+        .collect()
+}

@@ -276,7 +276,7 @@ pub struct StatisticsRow {
 /// row of zeros.
 pub async fn statistics(
     pool: &sqlx::PgPool,
-    municipalities: &[String],
+    municipalities: &[domain::municipality::MunicipalityNumber],
     period: Period,
     as_of: DateTime<Utc>,
 ) -> Result<Vec<StatisticsRow>, Error> {
@@ -323,7 +323,7 @@ pub async fn statistics(
               and l.sent_at >= $2 and l.sent_at < $3 and l.sent_at <= $4) as letters_sent_late \
          from m order by m.municipality",
     )
-    .bind(municipalities)
+    .bind(crate::numbers(municipalities))
     .bind(start)
     .bind(end)
     .bind(as_of)

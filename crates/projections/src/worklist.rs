@@ -319,7 +319,7 @@ pub struct WorklistItem {
 /// means any.
 #[derive(Clone, Debug)]
 pub struct WorklistQuery {
-    pub municipalities: Vec<String>,
+    pub municipalities: Vec<domain::municipality::MunicipalityNumber>,
     pub team: Option<String>,
     pub caseworker: Option<String>,
     pub as_of: DateTime<Utc>,
@@ -374,7 +374,7 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
     )
     .bind(query.as_of)
     .bind(horizon)
-    .bind(&query.municipalities)
+    .bind(crate::numbers(&query.municipalities))
     .bind(&query.team)
     .bind(&query.caseworker)
     .bind(query.letters_only)

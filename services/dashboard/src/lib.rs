@@ -100,24 +100,19 @@ pub struct Dashboard {
 /// A logged-in operator.
 #[derive(Clone, Debug)]
 struct Session {
-    subject: String,
-    role: String,
+    /// Who, with which role, serving which municipalities (none: no case content is shown),
+    /// parsed from the token once at login, as the gRPC server parses it.
+    principal: handling::principal::Principal,
     /// The id of the token it was opened with: a revoked token ends its sessions too.
     token_id: Option<String>,
-    /// The municipalities the token serves; none, and no case content is shown.
-    municipalities: Vec<String>,
     csrf: String,
     expires: Instant,
 }
 
 impl Session {
-    /// The session's holder as the read audit names a reader.
+    /// The session's holder, as the read audit names a reader.
     fn principal(&self) -> handling::principal::Principal {
-        handling::principal::Principal {
-            subject: self.subject.clone(),
-            role: self.role.clone(),
-            municipalities: self.municipalities.clone(),
-        }
+        self.principal.clone()
     }
 }
 
@@ -177,10 +172,10 @@ impl Dashboard {
             {
                 sessions.remove(&id);
             }
-            tracing::info!(subject = %session.subject, "dashboard session of a revoked token ended");
+            tracing::info!(subject = %session.principal.subject, "dashboard session of a revoked token ended");
             return Err(Error::NotLoggedIn);
         }
-        if handling::policy::permits_page(&session.role, page) {
+        if handling::policy::permits_page(session.principal.role, page) {
             return Ok(session);
         }
         let path = match page {
@@ -378,22 +373,33 @@ async fn login(
     let left = u64::try_from(claims.exp.saturating_sub(now)).unwrap_or(0);
     let lifetime = SESSION_LIFETIME.min(Duration::from_secs(left));
     let id = random_token();
+    let principal = match handling::principal::Principal::from_claims(
+        &claims,
+        &domain::municipality::MunicipalityRegistry::norway_2024(),
+    ) {
+        Ok(principal) => principal,
+        Err(error) => {
+            tracing::info!(%error, "dashboard login refused");
+            return Ok(login_page(
+                &dashboard,
+                Some(&format!("Nøkkelen ble ikke godtatt: {error}")),
+            ));
+        }
+    };
     let session = Session {
-        subject: claims.sub,
-        role: claims.role,
+        principal,
         token_id: claims.jti,
-        municipalities: claims.municipalities,
         csrf: random_token(),
         expires: Instant::now() + lifetime,
     };
-    tracing::info!(subject = %session.subject, role = %session.role, "dashboard login");
+    tracing::info!(subject = %session.principal.subject, role = %session.principal.role, "dashboard login");
     // The first page the role may see.
     let landing = [
         (handling::policy::Page::Cases, "/cases"),
         (handling::policy::Page::Statistics, "/statistics"),
     ]
     .into_iter()
-    .find(|(page, _)| handling::policy::permits_page(&session.role, *page))
+    .find(|(page, _)| handling::policy::permits_page(session.principal.role, *page))
     .map_or("/system", |(_, path)| path);
     if let Ok(mut sessions) = dashboard.sessions.lock() {
         sessions.insert(id.clone(), session);

@@ -24,8 +24,8 @@ const PAGE_ROWS: i64 = 50;
 
 fn render(title: &str, session: &Session, body: &str) -> Response {
     let viewer = Viewer {
-        subject: &session.subject,
-        role: &session.role,
+        subject: &session.principal.subject,
+        role: session.principal.role.name(),
         csrf: &session.csrf,
     };
     (secure_headers(), Html(page(title, Some(&viewer), body))).into_response()
@@ -48,23 +48,24 @@ fn municipality_label(names: &BTreeMap<String, String>, number: &str) -> String 
 
 /// The municipalities a query may cover: the one asked for, if the session serves it; else
 /// every one the session serves. The rule is the API's (`handling::policy::scope`).
-fn scope(session: &Session, asked: Option<&str>) -> Result<Vec<String>, Error> {
-    let asked: Vec<String> = asked
+fn scope(
+    session: &Session,
+    asked: Option<&str>,
+) -> Result<Vec<domain::municipality::MunicipalityNumber>, Error> {
+    let registry = domain::municipality::MunicipalityRegistry::norway_2024();
+    let asked = asked
         .map(str::trim)
         .filter(|asked| !asked.is_empty())
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
-    if asked
-        .iter()
-        .any(|number| number.len() != 4 || !number.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(Error::BadParameter {
-            field: "municipality",
-            reason: "must be a four-digit municipality number".into(),
-        });
-    }
-    handling::policy::scope(&session.municipalities, &asked).map_err(|refused| {
+        .map(|number| {
+            domain::municipality::MunicipalityNumber::parse("municipality", number, &registry)
+                .map_err(|_| Error::BadParameter {
+                    field: "municipality",
+                    reason: "must be a four-digit municipality number".into(),
+                })
+        })
+        .transpose()?;
+    let asked: Vec<_> = asked.into_iter().collect();
+    handling::policy::scope(&session.principal.municipalities, &asked).map_err(|refused| {
         Error::BadParameter {
             field: "municipality",
             reason: refused.to_string(),
@@ -171,7 +172,7 @@ fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> St
 
 /// Which deadlines a list shows: of which municipalities (empty: all), whose, letters only.
 struct Filter {
-    municipalities: Vec<String>,
+    municipalities: Vec<domain::municipality::MunicipalityNumber>,
     team: Option<String>,
     caseworker: Option<String>,
     letters_only: bool,
@@ -189,7 +190,10 @@ async fn worklist_page(
     page: i64,
 ) -> Result<(Vec<WorklistItem>, bool), Error> {
     let listed = handling::audit::describe_list(&[
-        ("municipalities", &filter.municipalities.join(",")),
+        (
+            "municipalities",
+            &handling::audit::joined(&filter.municipalities),
+        ),
         ("team", filter.team.as_deref().unwrap_or_default()),
         (
             "caseworker",
@@ -260,11 +264,16 @@ pub(crate) async fn cases(
     };
     let (items, more) = worklist_page(&dashboard, &session, "/cases", filter, now, page).await?;
     let names = municipality_names();
-    let served = &session.municipalities;
+    let served: Vec<&str> = session
+        .principal
+        .municipalities
+        .iter()
+        .map(|number| number.as_str())
+        .collect();
     let chosen = query.municipality.clone().unwrap_or_default();
     let options: String = served
         .iter()
-        .map(|number| {
+        .map(|&number| {
             format!(
                 "<option value=\"{}\"{}>{}</option>",
                 escape(number),
@@ -557,7 +566,13 @@ pub(crate) async fn timeline(
     let reachable = municipality
         .as_ref()
         .and_then(Option::as_deref)
-        .is_some_and(|m| handling::policy::serves(&session.municipalities, m));
+        .is_some_and(|m| {
+            session
+                .principal
+                .municipalities
+                .iter()
+                .any(|served| served.as_str() == m)
+        });
     if !reachable {
         record(handling::audit::Outcome::Denied).await?;
         // Not found, whether it exists elsewhere or not.

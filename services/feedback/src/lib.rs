@@ -143,14 +143,14 @@ impl Feedback {
                     &request.municipality,
                     self.handler.municipalities(),
                 ))
-                .map(|number| vec![number.as_str().to_owned()]),
+                .map(|number| vec![number]),
         };
         let page = fields.take(common::page(request.page_size, &request.page_token));
         let purpose = fields.take(common::purpose("purpose", &request.purpose));
         let (as_of, asked, (limit, offset), purpose) =
             fields.done(|| Some((as_of?, asked?, page?, purpose?)))?;
         let listed = handling::audit::describe_list(&[
-            ("municipality", &asked.join(",")),
+            ("municipality", &handling::audit::joined(&asked)),
             ("as_of", &as_of.to_rfc3339()),
         ]);
         let items = self

@@ -99,7 +99,7 @@ pub async fn import(
         .execute::<ReportStream, _>(&key, principal, &stream, |state, context| {
             let receive = ReportCommand::ReceiveReport(command.clone());
             let events = domain::report::decide(state, receive, context)?;
-            Ok((events, Some(command.municipality.as_str().to_owned())))
+            Ok((events, Some(command.municipality)))
         })
         .await;
     let result = match outcome {

@@ -113,13 +113,11 @@ impl Intake {
                         &cases,
                         &context,
                     )?;
-                    let municipality = report_state
-                        .report()
-                        .map(|r| r.municipality.as_str().to_owned());
+                    let municipality = report_state.report().map(|r| r.municipality);
                     let mut streams = vec![writes(
                         &report_stream,
                         report_version,
-                        municipality.clone(),
+                        municipality,
                         &decision.report_events,
                     )?];
                     for (case_id, events) in &decision.case_events {
@@ -127,7 +125,7 @@ impl Intake {
                         streams.push(writes(
                             &case_id.stream_name(),
                             version,
-                            municipality.clone(),
+                            municipality,
                             events,
                         )?);
                     }
@@ -292,7 +290,7 @@ impl Intake {
                 .collect(),
             team,
             caseworker,
-            reporter: handling::policy::sees_reporter(&principal.role)
+            reporter: handling::policy::sees_reporter(principal.role)
                 .then(|| convert::reporter_identity(report))
                 .flatten(),
         })

@@ -28,9 +28,9 @@ pub struct Partners {
 
 /// The partner a token speaks for, from its role.
 fn partner_of(principal: &Principal) -> Result<ConsultationPartner, Error> {
-    match principal.role.as_str() {
-        "police" => Ok(ConsultationPartner::Police),
-        "barnehus" => Ok(ConsultationPartner::Barnehus),
+    match principal.role {
+        handling::policy::Role::Police => Ok(ConsultationPartner::Police),
+        handling::policy::Role::Barnehus => Ok(ConsultationPartner::Barnehus),
         _ => Err(Error::Denied(
             "only the police and Statens barnehus take part as partners".into(),
         )),

@@ -74,10 +74,9 @@ pub struct Authenticate {
     partners_by_certificate: bool,
     /// Where reads refused by role are recorded (the read audit).
     refusals: Option<Handler>,
+    /// What a token's municipalities are checked against.
+    municipalities: Arc<domain::municipality::MunicipalityRegistry>,
 }
-
-/// The roles whose identity a client certificate may vouch for.
-const PARTNER_ROLES: [&str; 2] = ["police", "barnehus"];
 
 /// The subject common name of a client's certificate (DER), as the TLS handshake checked it
 /// against the client CA.
@@ -93,6 +92,7 @@ impl Authenticate {
             verifier: Arc::new(verifier),
             partners_by_certificate: false,
             refusals: None,
+            municipalities: Arc::new(domain::municipality::MunicipalityRegistry::norway_2024()),
         }
     }
 
@@ -110,13 +110,15 @@ impl Authenticate {
         self
     }
 
-    /// The caller's principal and its token's id, if the token is good (revocation aside:
-    /// that takes the database, and is asked in the call's future).
+    /// The caller, parsed once (its role and municipalities typed: `Principal::from_claims`),
+    /// and its token's id, if the token is good (revocation aside: that takes the database,
+    /// and is asked in the call's future). A role no one has is no principal: its calls are
+    /// refused like a role the policy refuses.
     fn check(
         &self,
         headers: &HeaderMap,
         certificate_name: Option<String>,
-    ) -> Result<(Principal, Option<String>), Status> {
+    ) -> Result<(Result<Principal, String>, Option<String>), Status> {
         let token = headers
             .get("authorization")
             .and_then(|value| value.to_str().ok())
@@ -135,7 +137,9 @@ impl Authenticate {
             .verifier
             .verify(token.trim(), now)
             .map_err(|error| Status::unauthenticated(error.to_string()))?;
-        if self.partners_by_certificate && PARTNER_ROLES.contains(&claims.role.as_str()) {
+        let partner =
+            platform::auth::Role::parse(&claims.role).is_some_and(|role| role.is_partner());
+        if self.partners_by_certificate && partner {
             match certificate_name {
                 Some(name) if name == claims.sub => {}
                 Some(name) => {
@@ -152,14 +156,12 @@ impl Authenticate {
                 }
             }
         }
-        Ok((
-            Principal {
-                subject: claims.sub,
-                role: claims.role,
-                municipalities: claims.municipalities,
-            },
-            claims.jti,
-        ))
+        let principal = match Principal::from_claims(&claims, &self.municipalities) {
+            Ok(principal) => Ok(principal),
+            Err(handling::principal::ClaimsError::UnknownRole(role)) => Err(role),
+            Err(error) => return Err(Status::unauthenticated(error.to_string())),
+        };
+        Ok((principal, claims.jti))
     }
 }
 
@@ -247,17 +249,28 @@ where
                     Err(error) => return Ok(Status::from(error).into_http()),
                 }
             }
-            if handling::policy::permits(&principal.role, &path) {
-                request.extensions_mut().insert(principal);
-                request
-                    .extensions_mut()
-                    .insert(handling::command::CalledMethod(path));
-                return inner.call(request).await;
-            }
+            let principal = match principal {
+                Ok(principal) if handling::policy::permits(principal.role, &path) => {
+                    request.extensions_mut().insert(principal);
+                    request
+                        .extensions_mut()
+                        .insert(handling::command::CalledMethod(path));
+                    return inner.call(request).await;
+                }
+                Ok(principal) => principal,
+                Err(role) => {
+                    tracing::info!(%role, method = %path, "call with a role no one has refused");
+                    return Ok(Status::permission_denied(format!(
+                        "the role {role:?} may not call {}",
+                        path.trim_start_matches('/')
+                    ))
+                    .into_http());
+                }
+            };
             tracing::info!(role = %principal.role, method = %path, "call refused by the policy");
             let status = Status::permission_denied(format!(
                 "the role {:?} may not call {}",
-                principal.role,
+                principal.role.name(),
                 path.trim_start_matches('/')
             ));
             // A read of a case refused by role is a refused read too: recorded, though

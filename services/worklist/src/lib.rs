@@ -263,7 +263,7 @@ impl Worklist {
         let municipalities = principal.scope("municipalities", &asked)?;
         let team = optional(&request.team);
         let listed = handling::audit::describe_list(&[
-            ("municipalities", &municipalities.join(",")),
+            ("municipalities", &handling::audit::joined(&municipalities)),
             ("team", team.as_deref().unwrap_or_default()),
             ("as_of", &as_of.to_rfc3339()),
         ]);
@@ -341,7 +341,7 @@ impl Worklist {
                 purpose.as_deref(),
                 &listed,
                 async {
-                    principal.scope("municipality", &[municipality.as_str().to_owned()])?;
+                    principal.scope("municipality", &[municipality])?;
                     registry_findings(&self.handler, municipality.as_str(), as_of).await
                 },
                 |findings| {

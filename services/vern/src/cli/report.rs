@@ -66,11 +66,11 @@ async fn import_report(
         // deliver to any of them.
         let principal = handling::principal::Principal {
             subject: "vern report import".into(),
-            role: "operator".into(),
+            role: platform::auth::Role::Operator,
             municipalities: handler
                 .municipalities()
                 .iter()
-                .map(|(number, _)| number.as_str().to_owned())
+                .map(|(number, _)| number)
                 .collect(),
         };
         let imported = intake::digital::import(

@@ -12,9 +12,10 @@ use super::{DatabaseArgs, LifetimeArgs, known_municipalities, print_lines, with_
 #[derive(Subcommand)]
 pub(crate) enum TokenCommand {
     /// Print a token for local use: a person or a system with a role, serving municipalities.
+    #[command(after_long_help = roles_help())]
     Issue {
         /// caseworker, team_leader, service_leader, reporter_portal, police, barnehus,
-        /// supervisor or operator.
+        /// supervisor or operator (what each may do: --help).
         #[arg(long)]
         role: String,
         /// A municipality (kommunenummer) the holder serves; repeat for an inter-municipal
@@ -44,6 +45,14 @@ pub(crate) enum TokenCommand {
         #[command(flatten)]
         args: DatabaseArgs,
     },
+}
+
+/// What each role may do, from the policy's own table (`handling::policy::role_table`).
+fn roles_help() -> String {
+    format!(
+        "What each role may do (the policy's table; the dashboard's pages beside):\n\n{}",
+        handling::policy::role_table()
+    )
 }
 
 /// Runs `vern token <command>`.
@@ -81,11 +90,12 @@ fn issue_token(
     lifetimes: &platform::auth::Lifetimes,
     data_dir: &Path,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        platform::auth::ROLES.contains(&role),
-        "--role: {role:?} is not a role; use one of {}",
-        platform::auth::ROLES.join(", ")
-    );
+    let role = platform::auth::Role::parse(role).with_context(|| {
+        format!(
+            "--role: {role:?} is not a role; use one of {}",
+            platform::auth::Role::names()
+        )
+    })?;
     known_municipalities("--municipality", &municipalities)?;
     let subject = domain::values::BoundedText::short("--subject", subject)
         .map_err(|error| anyhow::anyhow!("{error}: give who holds the token"))?;
@@ -98,7 +108,7 @@ fn issue_token(
     let key = SigningKey::load(&data_dir.join("signing.key"))?;
     let claims = Claims::new(
         subject,
-        role,
+        role.name(),
         municipalities,
         chrono::Utc::now().timestamp(),
         i64::from(hours) * 3600,
@@ -165,7 +175,7 @@ pub(crate) fn write_operator_token(
         "operator",
         Vec::new(),
         chrono::Utc::now().timestamp(),
-        lifetimes.max_hours("operator") * 3600,
+        lifetimes.max_hours(platform::auth::Role::Operator) * 3600,
     );
     write_token(
         key,
@@ -192,7 +202,7 @@ pub(crate) fn write_demo_token(
             .map(|(number, _)| (*number).to_owned())
             .collect(),
         chrono::Utc::now().timestamp(),
-        lifetimes.max_hours("service_leader") * 3600,
+        lifetimes.max_hours(platform::auth::Role::ServiceLeader) * 3600,
     );
     write_token(
         key,

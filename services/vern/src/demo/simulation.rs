@@ -84,7 +84,7 @@ pub async fn simulate(
             .collect(),
         Utc::now().timestamp(),
         // As long as a caseworker's token may live: longer than any simulation runs.
-        platform::auth::Lifetimes::default().max_hours("caseworker") * 3600,
+        platform::auth::Lifetimes::default().max_hours(platform::auth::Role::Caseworker) * 3600,
     ));
     // The same serving process as `vern up`'s, in-process, with the simulated clock; the
     // views are left to the process that runs them.
