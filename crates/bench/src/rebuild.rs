@@ -52,7 +52,7 @@ async fn generate(url: &str, target: u64) -> anyhow::Result<(u64, u64)> {
     if copies > 0 {
         copy_log(&pool, base, copies).await?;
     }
-    let made = events_in(&pool).await?;
+    let made = events_in(&eventstore::EventStore::new(pool.clone())).await?;
     sqlx::raw_sql(&format!(
         "create table bench_generated (events bigint not null); insert into bench_generated values ({made})"
     ))
@@ -141,7 +141,7 @@ async fn through_commands(url: &str, target: u64) -> anyhow::Result<(u64, u64)> 
         progress.tick(events.min(target), target)
     })
     .await?;
-    let made = events_in(&pool).await?;
+    let made = events_in(&eventstore::EventStore::new(pool.clone())).await?;
     pool.close().await;
     Ok((made, outcome.failed))
 }

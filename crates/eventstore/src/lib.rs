@@ -43,8 +43,8 @@ pub use model::{
     RecordedEvent, StreamVersion, StreamWrite,
 };
 pub use store::{
-    EventStore, Horizon, MAX_PAYLOAD_DEPTH, ensure_checkpoint, load_checkpoint, lock_checkpoint,
-    save_checkpoint,
+    Behind, Counts, EventStore, Horizon, MAX_PAYLOAD_DEPTH, delete_checkpoint, ensure_checkpoint,
+    load_checkpoint, lock_checkpoint, save_checkpoint,
 };
 pub use subscription::Subscription;
 pub use upcast::{UpcastFn, Upcasters};

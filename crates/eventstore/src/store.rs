@@ -60,6 +60,24 @@ impl Notifier {
     }
 }
 
+/// The log's size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counts {
+    pub events: u64,
+    pub streams: u64,
+}
+
+/// What lies after a position in the log (see [`EventStore::after`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Behind {
+    /// Events a reader may read now.
+    pub readable: i64,
+    /// When the oldest of those was recorded; `None` when there is none.
+    pub oldest_readable: Option<chrono::DateTime<chrono::Utc>>,
+    /// Events committed but behind the horizon (a transaction still open began before them).
+    pub waiting: i64,
+}
+
 /// How far readers of the global log are held back, and by whom.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Horizon {
@@ -279,6 +297,62 @@ impl EventStore {
         )
     }
 
+    /// How many events and streams the log holds, committed (for the operators' system page
+    /// and a simulation's progress).
+    pub async fn counts(&self) -> Result<Counts, Error> {
+        let (events, streams): (i64, i64) =
+            sqlx::query_as("select (select count(*) from events), (select count(*) from streams)")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Counts {
+            events: events.unsigned_abs(),
+            streams: streams.unsigned_abs(),
+        })
+    }
+
+    /// Whether the log holds no event at all.
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(
+            sqlx::query_scalar("select not exists (select 1 from events)")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// How many events a reader may read now: those of transactions that have ended (below
+    /// the horizon). A rebuild counts what it will replay.
+    pub async fn readable_count(&self) -> Result<u64, Error> {
+        let total: i64 = sqlx::query_scalar(
+            "select count(*) from events \
+              where transaction_id < pg_snapshot_xmin(pg_current_snapshot())",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(total.unsigned_abs())
+    }
+
+    /// What lies after `position` in the log: events readable now and the oldest one's
+    /// `recorded_at`, and events committed but behind the horizon. A subscriber's lag.
+    pub async fn after(&self, position: Position) -> Result<Behind, Error> {
+        let row = sqlx::query(
+            "with horizon as (select pg_snapshot_xmin(pg_current_snapshot()) as horizon) \
+             select count(*) filter (where transaction_id < horizon), \
+                    min(recorded_at) filter (where transaction_id < horizon), \
+                    count(*) filter (where transaction_id >= horizon) \
+               from events, horizon \
+              where (transaction_id, global_position) > ($1::text::xid8, $2)",
+        )
+        .bind(position.transaction_id.to_string())
+        .bind(position.global_position)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Behind {
+            readable: row.try_get(0)?,
+            oldest_readable: row.try_get(1)?,
+            waiting: row.try_get(2)?,
+        })
+    }
+
     /// The reader horizon and the transaction holding it back.
     pub async fn horizon(&self) -> Result<Horizon, Error> {
         let row = sqlx::query(
@@ -404,6 +478,19 @@ pub async fn lock_checkpoint(
     subscriber: &str,
 ) -> Result<Position, Error> {
     checkpoint_query(connection, subscriber, " for update").await
+}
+
+/// Forgets the subscriber's checkpoint: it starts again from the log's first event (a view
+/// whose tables were made anew).
+pub async fn delete_checkpoint(
+    connection: &mut PgConnection,
+    subscriber: &str,
+) -> Result<(), Error> {
+    sqlx::query("delete from checkpoints where subscriber = $1")
+        .bind(subscriber)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
 }
 
 /// Stores the subscriber's checkpoint. Call it in the transaction that applies the events it

@@ -187,6 +187,14 @@ pub fn from_urgency(value: Urgency) -> pb::Urgency {
     }
 }
 
+/// A position a command's answer gave (`min_position`), as the store knows it.
+pub fn position(position: &pb::Position) -> eventstore::Position {
+    eventstore::Position {
+        transaction_id: position.transaction_id,
+        global_position: position.global_position,
+    }
+}
+
 /// The answer to a mutating RPC addressed to `stream_id`.
 pub fn write_result(stream_id: &str, result: &AppendResult) -> pb::WriteResult {
     pb::WriteResult {

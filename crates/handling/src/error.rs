@@ -31,12 +31,10 @@ pub enum Error {
     Unauthenticated,
     #[error(transparent)]
     Store(eventstore::Error),
-    /// A read model failed to answer.
-    #[error(transparent)]
-    View(#[from] projections::Error),
-    /// The caller asked to read its own write and the view did not get there in time.
-    #[error("the {view} view has not caught up with the requested position yet; try again")]
-    ViewBehind { view: String },
+    /// A read model failed to answer: for a moment (`retry`: the database away, or the view
+    /// not yet at the position asked for), or for good.
+    #[error("{message}")]
+    View { message: String, retry: bool },
     /// A fault of ours (e.g. a stored event this build cannot read).
     #[error("internal error: {0}")]
     Internal(String),
@@ -73,6 +71,46 @@ impl Error {
             "command_id",
             "was already used for another command; send a new id for a new command",
         )
+    }
+}
+
+impl Error {
+    /// A read model's failure, as the services answer it. Which one it was, this crate does
+    /// not know (the read models are the query side's); whether to try again, it reads from
+    /// the error's chain: the store or its driver away, or a wait that timed out.
+    pub fn view(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        let mut away = false;
+        let mut timed_out = false;
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        while let Some(cause) = next {
+            away |= cause
+                .downcast_ref::<eventstore::Error>()
+                .is_some_and(eventstore::Error::is_unavailable)
+                || cause.downcast_ref::<sqlx::Error>().is_some_and(|error| {
+                    matches!(
+                        error,
+                        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+                    )
+                });
+            timed_out |= cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|error| error.kind() == std::io::ErrorKind::TimedOut);
+            next = cause.source();
+        }
+        match (away, timed_out) {
+            // The driver's words stay in the log.
+            (true, _) => {
+                tracing::warn!(%error, "database unavailable");
+                Self::View {
+                    message: "the database is unavailable".into(),
+                    retry: true,
+                }
+            }
+            (false, retry) => Self::View {
+                message: error.to_string(),
+                retry,
+            },
+        }
     }
 }
 
@@ -166,12 +204,11 @@ impl From<Error> for Status {
                 tracing::warn!(error = %store, "database unavailable");
                 Status::unavailable("the database is unavailable; try again")
             }
-            Error::View(projections::Error::Store(store)) if store.is_unavailable() => {
-                tracing::warn!(error = %store, "database unavailable");
-                Status::unavailable("the database is unavailable; try again")
-            }
-            Error::ViewBehind { .. } => Status::unavailable(error.to_string()),
-            Error::Store(_) | Error::Internal(_) | Error::View(_) => {
+            Error::View {
+                message,
+                retry: true,
+            } => Status::unavailable(clip(format!("{message}; try again"))),
+            Error::Store(_) | Error::Internal(_) | Error::View { retry: false, .. } => {
                 // Details stay in our logs; the caller learns only that it was not their fault.
                 tracing::error!(%error, "command failed");
                 Status::internal("internal error")

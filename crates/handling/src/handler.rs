@@ -20,9 +20,6 @@ use crate::principal::Principal;
 /// Where "now" comes from: the system clock in production, a fixed one in tests.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-/// The longest a query waits for a view to reach the position it asked for.
-const READ_YOUR_WRITES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// Loads, decides and appends commands. Cheap to clone; one per process.
 #[derive(Clone)]
 pub struct Handler {
@@ -96,29 +93,6 @@ impl Handler {
 
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
-    }
-
-    /// Read-your-writes: when a query names a position (from a command's result), waits up to
-    /// [`READ_YOUR_WRITES_WAIT`] until `view` has applied it.
-    pub async fn wait_for_view(
-        &self,
-        view: &str,
-        position: Option<&api::common::v1::Position>,
-    ) -> Result<(), Error> {
-        let Some(position) = position else {
-            return Ok(());
-        };
-        let position = eventstore::Position {
-            transaction_id: position.transaction_id,
-            global_position: position.global_position,
-        };
-        if projections::wait_for(self.store.pool(), view, position, READ_YOUR_WRITES_WAIT).await? {
-            Ok(())
-        } else {
-            Err(Error::ViewBehind {
-                view: view.to_owned(),
-            })
-        }
     }
 
     pub fn context(&self, now: DateTime<Utc>) -> Context<'_> {

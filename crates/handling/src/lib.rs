@@ -9,7 +9,6 @@
 //! Layout:
 //! - [`Handler`]: loading, deciding and appending with retries.
 //! - [`Error`]: what can go wrong, and its `tonic::Status`.
-//! - [`CaseAt`]: a municipality's cases as they stood at a moment (registry export).
 //! - [`convert`]: shared request field parsing, each error naming its field.
 //! - [`policy`]: which roles may call which methods, and which municipalities' data.
 //! - [`audit`]: the append-only record of reads of cases and reports.
@@ -19,7 +18,6 @@
 //! - [`trace`]: the request's trace context, recorded in every event's metadata.
 
 pub mod audit;
-mod cases;
 pub mod command;
 pub mod convert;
 mod error;
@@ -29,7 +27,6 @@ pub mod principal;
 pub mod revocation;
 pub mod trace;
 
-pub use cases::CaseAt;
 pub use command::CommandKey;
 pub use error::Error;
 pub use handler::{Clock, Handler, writes};

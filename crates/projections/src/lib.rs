@@ -24,6 +24,7 @@
 //! - [`rebuild()`], [`rebuild_all`]: replay into fresh tables and swap them in.
 //! - [`worklist`], [`caseload`], [`statistics`], [`timeline`]: the read models and their queries.
 
+pub mod cases;
 pub mod failures;
 mod fold;
 mod intervals;
@@ -50,7 +51,9 @@ pub use runner::{Runner, Status, status};
 /// The projections' one error type.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(transparent)]
+    // Not transparent: the store's error is this one's source, so whoever answers a caller
+    // can tell from the chain whether the database was away.
+    #[error("{0}")]
     Store(#[from] eventstore::Error),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -64,6 +67,13 @@ pub enum Error {
     Rebuild(String),
     #[error("no projection named {0:?}; known: case_timeline, worklist, caseload, statistics")]
     UnknownProjection(String),
+    /// A query asked to read its own write, and the view did not get there in time. Its
+    /// source is a `TimedOut` I/O error, which says "try again" to whoever answers.
+    #[error("the {view} view has not caught up with the requested position yet")]
+    Behind {
+        view: String,
+        source: std::io::Error,
+    },
 }
 
 /// A read model: its own tables, changed one event at a time inside the runner's transaction.
@@ -208,10 +218,7 @@ pub async fn migrate(pool: &sqlx::PgPool, views: &[View]) -> Result<(), Error> {
             .execute(&mut *transaction)
             .await?;
         record_schema(&mut transaction, view).await?;
-        sqlx::query("delete from checkpoints where subscriber = $1")
-            .bind(view.name())
-            .execute(&mut *transaction)
-            .await?;
+        eventstore::delete_checkpoint(&mut transaction, view.name()).await?;
         failures::clear(&mut transaction, view.name()).await?;
     }
     transaction.commit().await?;
@@ -233,6 +240,29 @@ pub(crate) async fn record_schema(
     .execute(connection)
     .await?;
     Ok(())
+}
+
+/// How long a query that asked to read its own write waits for the view.
+pub const READ_YOUR_WRITES_WAIT: Duration = Duration::from_secs(5);
+
+/// Read-your-writes: when a query names a position (from a command's result), waits up to
+/// [`READ_YOUR_WRITES_WAIT`] until `view` has applied it; [`Error::Behind`] if it has not.
+pub async fn read_your_writes(
+    pool: &sqlx::PgPool,
+    view: &str,
+    position: Option<Position>,
+) -> Result<(), Error> {
+    let Some(position) = position else {
+        return Ok(());
+    };
+    if wait_for(pool, view, position, READ_YOUR_WRITES_WAIT).await? {
+        Ok(())
+    } else {
+        Err(Error::Behind {
+            view: view.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::TimedOut, "read your writes"),
+        })
+    }
 }
 
 /// Waits until `projection` has applied `position` (a command's result), polling its

@@ -57,7 +57,7 @@ pub async fn rebuild_with<P: Projection>(
     mut progress: impl FnMut(RebuildProgress),
 ) -> Result<(u64, Position), Error> {
     let started = Instant::now();
-    let total = readable_events(store).await?;
+    let total = store.readable_count().await?;
     let mut report = |applied| {
         progress(RebuildProgress {
             applied,
@@ -111,7 +111,7 @@ pub async fn rebuild_all(
             batch_size,
         )));
     }
-    let total = readable_events(store).await?;
+    let total = store.readable_count().await?;
     let mut position = Position::START;
     let mut read = 0u64;
     'read: loop {
@@ -162,16 +162,6 @@ async fn replay_batches(
     }
     let (applied, checkpoint) = replay.swap(&store, &view, batch_size).await?;
     Ok((view.name(), applied, checkpoint))
-}
-
-/// Readable events in the log now (those of transactions that have ended).
-async fn readable_events(store: &EventStore) -> Result<u64, Error> {
-    let total: i64 = sqlx::query_scalar(
-        "select count(*) from events where transaction_id < pg_snapshot_xmin(pg_current_snapshot())",
-    )
-    .fetch_one(store.pool())
-    .await?;
-    Ok(total.unsigned_abs())
 }
 
 /// One view's replay into its scratch schema, on its own connection.

@@ -1,9 +1,9 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use eventstore::{EventStore, Position};
-use sqlx::{Connection as _, PgConnection, Row as _};
+use sqlx::{Connection as _, PgConnection};
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 use tracing::Instrument as _;
@@ -285,28 +285,18 @@ pub struct Status {
 
 /// The projection's checkpoint and lag.
 pub async fn status(store: &EventStore, projection: &str) -> Result<Status, Error> {
-    let mut connection = store.pool().acquire().await?;
-    let checkpoint = eventstore::load_checkpoint(&mut connection, projection).await?;
-    let row = sqlx::query(
-        "with horizon as (select pg_snapshot_xmin(pg_current_snapshot()) as horizon) \
-         select count(*) filter (where transaction_id < horizon), \
-                min(recorded_at) filter (where transaction_id < horizon), \
-                count(*) filter (where transaction_id >= horizon) \
-           from events, horizon \
-          where (transaction_id, global_position) > ($1::text::xid8, $2)",
-    )
-    .bind(checkpoint.transaction_id.to_string())
-    .bind(checkpoint.global_position)
-    .fetch_one(&mut *connection)
-    .await?;
-    let oldest: Option<DateTime<Utc>> = row.try_get(1)?;
+    let checkpoint = {
+        let mut connection = store.pool().acquire().await?;
+        eventstore::load_checkpoint(&mut connection, projection).await?
+    };
+    let behind = store.after(checkpoint).await?;
     Ok(Status {
         checkpoint,
-        events_behind: row.try_get(0)?,
-        seconds_behind: oldest.map_or(0.0, |at| {
+        events_behind: behind.readable,
+        seconds_behind: behind.oldest_readable.map_or(0.0, |at| {
             (Utc::now() - at).num_milliseconds() as f64 / 1000.0
         }),
-        events_waiting: row.try_get(2)?,
+        events_waiting: behind.waiting,
     })
 }
 

@@ -543,11 +543,10 @@ pub(crate) async fn timeline(
     let session = dashboard.session_for(&headers, Page::Cases).await?;
     let case_id = Uuid::parse_str(&case_id).map_err(|_| Error::NotFound)?;
     // The case's municipality, to keep a restricted token to its own.
-    let municipality: Option<Option<String>> =
-        sqlx::query_scalar("select municipality from streams where stream_id = $1")
-            .bind(format!("case-{case_id}"))
-            .fetch_optional(dashboard.store.pool())
-            .await?;
+    let municipality = dashboard
+        .store
+        .stream_municipality(&format!("case-{case_id}"))
+        .await?;
     // Every look at a case is in the read audit, a refused one too.
     let reader = session.principal();
     let method = format!("dashboard /cases/{case_id}");
@@ -563,23 +562,19 @@ pub(crate) async fn timeline(
         );
         async move { handling::audit::record(pool, &[entry]).await }
     };
-    let reachable = municipality
-        .as_ref()
-        .and_then(Option::as_deref)
-        .is_some_and(|m| {
-            session
-                .principal
-                .municipalities
-                .iter()
-                .any(|served| served.as_str() == m)
-        });
+    let reachable = municipality.as_deref().is_some_and(|m| {
+        session
+            .principal
+            .municipalities
+            .iter()
+            .any(|served| served.as_str() == m)
+    });
     if !reachable {
         record(handling::audit::Outcome::Denied).await?;
         // Not found, whether it exists elsewhere or not.
         return Err(Error::NotFound);
     }
     record(handling::audit::Outcome::Read).await?;
-    let municipality = municipality.flatten();
     let entries = projections::timeline::case_timeline(dashboard.store.pool(), case_id).await?;
     let rows: String = entries
         .iter()
@@ -653,10 +648,7 @@ pub(crate) async fn system(
         );
     }
     let horizon = store.horizon().await?;
-    let (events, streams): (i64, i64) =
-        sqlx::query_as("select (select count(*) from events), (select count(*) from streams)")
-            .fetch_one(store.pool())
-            .await?;
+    let eventstore::Counts { events, streams } = store.counts().await?;
     let postgres: String = sqlx::query_scalar("show server_version")
         .fetch_one(store.pool())
         .await?;

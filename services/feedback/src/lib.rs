@@ -162,9 +162,13 @@ impl Feedback {
                 &listed,
                 async {
                     let municipalities = principal.scope("municipality", &asked)?;
-                    self.handler
-                        .wait_for_view("worklist", request.min_position.as_ref())
-                        .await?;
+                    projections::read_your_writes(
+                        self.handler.store().pool(),
+                        "worklist",
+                        request.min_position.as_ref().map(common::position),
+                    )
+                    .await
+                    .map_err(Error::view)?;
                     let query = projections::worklist::WorklistQuery {
                         municipalities,
                         team: None,
@@ -175,7 +179,9 @@ impl Feedback {
                         limit,
                         offset,
                     };
-                    Ok(projections::worklist::list(self.handler.store().pool(), &query).await?)
+                    projections::worklist::list(self.handler.store().pool(), &query)
+                        .await
+                        .map_err(Error::view)
                 },
                 |items| {
                     items

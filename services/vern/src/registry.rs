@@ -60,7 +60,7 @@ pub async fn export(handler: &Handler, actor: &Actor, export: &Export) -> anyhow
         .with_context(|| format!("creating {}", export.out.display()))?;
     let on = domain::calendar::oslo_date(export.as_of);
     let mut exported = Exported::default();
-    for case in handler.cases_at(number.as_str(), export.as_of).await? {
+    for case in projections::cases::cases_at(handler.store(), number, export.as_of).await? {
         let file = registry::CaseFile {
             case_id: case.case_id,
             events: &case.events,

@@ -103,10 +103,16 @@ impl Worklist {
                         limit,
                         offset,
                     };
-                    self.handler
-                        .wait_for_view("worklist", request.min_position.as_ref())
-                        .await?;
-                    Ok(projections::worklist::list(self.handler.store().pool(), &query).await?)
+                    projections::read_your_writes(
+                        self.handler.store().pool(),
+                        "worklist",
+                        request.min_position.as_ref().map(common::position),
+                    )
+                    .await
+                    .map_err(Error::view)?;
+                    projections::worklist::list(self.handler.store().pool(), &query)
+                        .await
+                        .map_err(Error::view)
                 },
                 |items| items.iter().map(named).collect(),
             )
@@ -158,16 +164,21 @@ impl Worklist {
         let (as_of, period, (first, after), asked) =
             fields.done(|| Some((as_of?, period?, days?, asked?)))?;
         let municipalities = principal.scope("municipalities", &asked)?;
-        self.handler
-            .wait_for_view("statistics", request.min_position.as_ref())
-            .await?;
+        projections::read_your_writes(
+            self.handler.store().pool(),
+            "statistics",
+            request.min_position.as_ref().map(common::position),
+        )
+        .await
+        .map_err(Error::view)?;
         let rows = projections::statistics::statistics(
             self.handler.store().pool(),
             &municipalities,
             period,
             as_of,
         )
-        .await?;
+        .await
+        .map_err(Error::view)?;
         Ok(pb::Statistics {
             rows: rows
                 .into_iter()
@@ -215,13 +226,16 @@ impl Worklist {
                             &CaseId::new(case_id).stream_name(),
                         )
                         .await?;
-                    self.handler
-                        .wait_for_view("case_timeline", request.min_position.as_ref())
-                        .await?;
-                    Ok(
-                        projections::timeline::case_timeline(self.handler.store().pool(), case_id)
-                            .await?,
+                    projections::read_your_writes(
+                        self.handler.store().pool(),
+                        "case_timeline",
+                        request.min_position.as_ref().map(common::position),
                     )
+                    .await
+                    .map_err(Error::view)?;
+                    projections::timeline::case_timeline(self.handler.store().pool(), case_id)
+                        .await
+                        .map_err(Error::view)
                 },
             )
             .await?;
@@ -275,16 +289,21 @@ impl Worklist {
                 purpose.as_deref(),
                 &listed,
                 async {
-                    self.handler
-                        .wait_for_view("caseload", request.min_position.as_ref())
-                        .await?;
-                    Ok(projections::caseload::caseload(
+                    projections::read_your_writes(
+                        self.handler.store().pool(),
+                        "caseload",
+                        request.min_position.as_ref().map(common::position),
+                    )
+                    .await
+                    .map_err(Error::view)?;
+                    projections::caseload::caseload(
                         self.handler.store().pool(),
                         &municipalities,
                         team.as_deref(),
                         as_of,
                     )
-                    .await?)
+                    .await
+                    .map_err(Error::view)
                 },
                 // Counts per team and caseworker: no case is named.
                 |_| Vec::new(),
@@ -342,7 +361,7 @@ impl Worklist {
                 &listed,
                 async {
                     principal.scope("municipality", &[municipality])?;
-                    registry_findings(&self.handler, municipality.as_str(), as_of).await
+                    registry_findings(&self.handler, municipality, as_of).await
                 },
                 |findings| {
                     findings
@@ -373,12 +392,15 @@ impl Worklist {
 /// then would be told.
 pub async fn registry_findings(
     handler: &Handler,
-    municipality: &str,
+    municipality: domain::municipality::MunicipalityNumber,
     as_of: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<(domain::case::CaseId, registry::Finding)>, Error> {
     let on = domain::calendar::oslo_date(as_of);
     let mut found = Vec::new();
-    for case in handler.cases_at(municipality, as_of).await? {
+    let cases = projections::cases::cases_at(handler.store(), municipality, as_of)
+        .await
+        .map_err(Error::view)?;
+    for case in cases {
         let file = registry::CaseFile {
             case_id: case.case_id,
             events: &case.events,

@@ -197,10 +197,7 @@ pub(crate) async fn serve(
 /// `vern up --demo`: two years of Værnesregionen up to today, unless the store holds events.
 async fn seed_demo(pool: sqlx::PgPool) {
     let result = async {
-        let empty: bool = sqlx::query_scalar("select not exists (select 1 from events)")
-            .fetch_one(&pool)
-            .await?;
-        if !empty {
+        if !EventStore::new(pool.clone()).is_empty().await? {
             tracing::info!("demo not seeded: the database already holds events");
             return Ok(());
         }
