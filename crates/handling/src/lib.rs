@@ -9,12 +9,14 @@
 //! Layout:
 //! - [`Handler`]: loading, deciding and appending with retries.
 //! - [`Error`]: what can go wrong, and its `tonic::Status`.
-//! - [`convert`]: shared request field parsing, each error naming its field.
+//! - [`convert`]: shared request field parsing, each error naming its field, every bad field
+//!   of a request gathered by [`convert::Fields`].
 //! - [`policy`]: which roles may call which methods, and which municipalities' data.
 //! - [`audit`]: the append-only record of reads of cases and reports.
 //! - [`command`]: a command's id and the fingerprint that binds the id to what was sent.
 //! - [`revocation`]: tokens revoked before their end.
-//! - [`principal`]: who is calling, as the server's authentication left it on the request.
+//! - [`principal`]: who is calling, its role and municipalities parsed once, as the server's
+//!   authentication left it on the request.
 //! - [`trace`]: the request's trace context, recorded in every event's metadata.
 
 pub mod audit;

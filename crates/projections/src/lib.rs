@@ -19,7 +19,9 @@
 //!
 //! Layout:
 //! - [`Projection`], [`View`]: what a read model implements, and the set `vern` runs.
-//! - [`Runner`], [`status`], [`wait_for`]: applying, lag, read-your-writes.
+//! - [`Runner`], [`status`], [`read_your_writes`]: applying, lag, read-your-writes.
+//! - [`failures`]: which views are stopped at an event they cannot apply, and why.
+//! - [`cases`]: a municipality's cases as they stood at a moment (the registry's query).
 //! - [`Memory`]: the streams a runner has applied, and the rows its batch writes (`writes`).
 //! - [`rebuild()`], [`rebuild_all`]: replay into fresh tables and swap them in.
 //! - [`worklist`], [`caseload`], [`statistics`], [`timeline`]: the read models and their queries.
