@@ -14,6 +14,19 @@ use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 
 use crate::{assert_code, child, public_reporter, report};
 
+/// The refusal names `command_id` among its BadRequest's violations.
+fn names_command_id(status: tonic::Status) {
+    use tonic_types::StatusExt as _;
+    let violations = status
+        .get_details_bad_request()
+        .expect("BadRequest details")
+        .field_violations;
+    assert!(
+        violations.iter().any(|v| v.field == "command_id"),
+        "{violations:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_same_command_id_twice_writes_once_and_answers_the_same() {
     let app = tests::TestApp::spawn().await;
@@ -72,7 +85,6 @@ async fn a_command_id_sent_again_with_another_command_or_by_another_municipality
     use api::investigation::v1::StartInvestigationRequest;
     use api::investigation::v1::investigation_service_client::InvestigationServiceClient;
     use api::partner::v1 as partner;
-    use tonic_types::StatusExt as _;
 
     let app = tests::TestApp::spawn().await;
     let case_id = crate::case_under_investigation(&app, 41).await;
@@ -94,16 +106,6 @@ async fn a_command_id_sent_again_with_another_command_or_by_another_municipality
         .await
         .expect("started");
     let count = app.event_count().await;
-    let names_command_id = |status: tonic::Status| {
-        let violations = status
-            .get_details_bad_request()
-            .expect("BadRequest details")
-            .field_violations;
-        assert!(
-            violations.iter().any(|v| v.field == "command_id"),
-            "{violations:?}"
-        );
-    };
 
     // The report's command id on a case: another stream.
     let submit_id: String =
@@ -194,7 +196,6 @@ async fn a_command_id_sent_again_with_another_command_or_by_another_municipality
 #[tokio::test]
 async fn a_command_id_sent_again_with_other_content_is_refused_and_writes_nothing() {
     use api::investigation::v1::{AssignCaseRequest, ChangeCaseUrgencyRequest};
-    use tonic_types::StatusExt as _;
 
     let app = tests::TestApp::spawn().await;
     let case_id = crate::case_under_investigation(&app, 43).await;
@@ -215,15 +216,7 @@ async fn a_command_id_sent_again_with_other_content_is_refused_and_writes_nothin
         .expect("submitted");
     let count = app.event_count().await;
     let names_command_id = |answer: Result<(), tonic::Status>| {
-        let status = assert_code(answer, Code::InvalidArgument);
-        let violations = status
-            .get_details_bad_request()
-            .expect("BadRequest details")
-            .field_violations;
-        assert!(
-            violations.iter().any(|v| v.field == "command_id"),
-            "{violations:?}"
-        );
+        names_command_id(assert_code(answer, Code::InvalidArgument))
     };
 
     // The same method and case, other content.

@@ -102,6 +102,20 @@ impl MetricsService for Collected {
     }
 }
 
+/// An OTLP collector on a free port: what it receives, and its address.
+async fn collector() -> (Collected, std::net::SocketAddr) {
+    let collected = Collected::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(collected.clone()))
+            .add_service(MetricsServiceServer::new(collected.clone()))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    (collected, address)
+}
+
 /// Waits until `check` holds, or fails with `what`.
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -119,15 +133,7 @@ fn hex(bytes: &[u8]) -> String {
 async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_logs_keep_secrets()
 {
     // The collector.
-    let collected = Collected::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let collector = listener.local_addr().unwrap();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(collected.clone()))
-            .add_service(MetricsServiceServer::new(collected.clone()))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
-    );
+    let (collected, collector) = collector().await;
 
     // vern up, exporting there, logging JSON at debug.
     let data_dir = DataDir::new();
@@ -317,15 +323,7 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
 /// apply it go on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_view_that_cannot_apply_an_event_says_so_everywhere_and_the_others_go_on() {
-    let collected = Collected::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let collector = listener.local_addr().unwrap();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(MetricsServiceServer::new(collected.clone()))
-            .add_service(TraceServiceServer::new(collected.clone()))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
-    );
+    let (collected, collector) = collector().await;
     let data_dir = DataDir::new();
     let endpoint = format!("http://{collector}");
     let mut up = Running::start_env(
