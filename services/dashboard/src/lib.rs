@@ -348,44 +348,33 @@ async fn login(
         return Err(Error::Csrf);
     }
     let now = chrono::Utc::now().timestamp();
+    // A refusal shows the login page again, saying why.
+    let refused = |reason: &dyn std::fmt::Display| {
+        tracing::info!(%reason, "dashboard login refused");
+        Ok(login_page(
+            &dashboard,
+            Some(&format!("Nøkkelen ble ikke godtatt: {reason}")),
+        ))
+    };
     let claims = match dashboard.verifier.verify(form.token.trim(), now) {
         Ok(claims) => claims,
-        Err(error) => {
-            tracing::info!(%error, "dashboard login refused");
-            return Ok(login_page(
-                &dashboard,
-                Some(&format!("Nøkkelen ble ikke godtatt: {error}")),
-            ));
-        }
+        Err(error) => return refused(&error),
     };
     if let Some(token_id) = &claims.jti
         && handling::revocation::is_revoked(dashboard.store.pool(), token_id).await?
     {
-        tracing::info!("dashboard login with a revoked token refused");
-        return Ok(login_page(
-            &dashboard,
-            Some(&format!(
-                "Nøkkelen ble ikke godtatt: {}",
-                platform::auth::TokenError::Revoked
-            )),
-        ));
+        return refused(&platform::auth::TokenError::Revoked);
     }
-    let left = u64::try_from(claims.exp.saturating_sub(now)).unwrap_or(0);
-    let lifetime = SESSION_LIFETIME.min(Duration::from_secs(left));
-    let id = random_token();
     let principal = match handling::principal::Principal::from_claims(
         &claims,
         &domain::municipality::MunicipalityRegistry::norway_2024(),
     ) {
         Ok(principal) => principal,
-        Err(error) => {
-            tracing::info!(%error, "dashboard login refused");
-            return Ok(login_page(
-                &dashboard,
-                Some(&format!("Nøkkelen ble ikke godtatt: {error}")),
-            ));
-        }
+        Err(error) => return refused(&error),
     };
+    let left = u64::try_from(claims.exp.saturating_sub(now)).unwrap_or(0);
+    let lifetime = SESSION_LIFETIME.min(Duration::from_secs(left));
+    let id = random_token();
     let session = Session {
         principal,
         token_id: claims.jti,
