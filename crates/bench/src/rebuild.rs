@@ -137,8 +137,8 @@ async fn through_commands(url: &str, target: u64) -> anyhow::Result<(u64, u64)> 
         demo_people: false,
     };
     let mut progress = Progress::new("generating events");
-    let outcome = vern::demo::simulate(&pool, &simulation, |_, _, events| {
-        progress.tick(events.min(target), target)
+    let outcome = vern::demo::simulate(&pool, &simulation, |tick| {
+        progress.tick(tick.events.min(target), target)
     })
     .await?;
     let made = events_in(&eventstore::EventStore::new(pool.clone())).await?;

@@ -140,6 +140,44 @@ struct RunAs {
     gid: u32,
 }
 
+/// A running server, as its `postmaster.pid` describes it (PostgreSQL's `pidfile.h`: the
+/// process id on line 1, the port on line 4, the state on line 8).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Postmaster {
+    pub pid: u32,
+    pub port: u16,
+    pub state: PostmasterState,
+}
+
+/// What a running server is doing, from `postmaster.pid`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostmasterState {
+    /// Starting or recovering: connections are refused until it is ready.
+    Starting,
+    /// Accepting connections.
+    Ready,
+    /// Shutting down: connections are refused, and a smart shutdown waits for every client
+    /// to leave first.
+    Stopping,
+}
+
+impl Postmaster {
+    fn parse(pid_file: &str) -> Option<Self> {
+        let lines: Vec<&str> = pid_file.lines().collect();
+        let state = match lines.get(7).map(|line| line.trim()) {
+            Some("starting") => PostmasterState::Starting,
+            Some("stopping") => PostmasterState::Stopping,
+            // "ready", "standby", or a server too old to say: it takes connections.
+            _ => PostmasterState::Ready,
+        };
+        Some(Self {
+            pid: lines.first()?.trim().parse().ok()?,
+            port: lines.get(3)?.trim().parse().ok()?,
+            state,
+        })
+    }
+}
+
 /// A PostgreSQL data directory and the commands that manage its server.
 #[derive(Clone, Debug)]
 pub struct Cluster {
@@ -230,6 +268,12 @@ impl Cluster {
 
     /// The port of a server already running on this data directory, if any.
     pub fn running_port(&self) -> Option<u16> {
+        self.postmaster().map(|postmaster| postmaster.port)
+    }
+
+    /// The server running on this data directory, if any: `pg_ctl status` says whether one
+    /// runs, its `postmaster.pid` says which process, on which port, and in what state.
+    pub fn postmaster(&self) -> Option<Postmaster> {
         let status = self
             .command("pg_ctl")
             .arg("status")
@@ -242,9 +286,8 @@ impl Cluster {
         if !status.success() {
             return None;
         }
-        // postmaster.pid: pid, data dir, start time, port, ...
         let pid_file = fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
-        pid_file.lines().nth(3)?.trim().parse().ok()
+        Postmaster::parse(&pid_file)
     }
 
     /// Starts the server on a free port and waits until it accepts connections.
@@ -496,4 +539,36 @@ fn unprivileged_user() -> Option<RunAs> {
         })
     };
     find("postgres").or_else(|| find("nobody"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Postmaster, PostmasterState};
+
+    #[test]
+    fn a_pid_file_says_which_process_on_which_port_in_what_state() {
+        let pid_file = |state: &str| {
+            format!(
+                "4242\n/tmp/vern/postgres\n1733350000\n54321\n\n127.0.0.1\n  1234567  32769\n{state}\n"
+            )
+        };
+        let stopping = Postmaster::parse(&pid_file("stopping")).unwrap();
+        assert_eq!(
+            stopping,
+            Postmaster {
+                pid: 4242,
+                port: 54321,
+                state: PostmasterState::Stopping
+            }
+        );
+        assert_eq!(
+            Postmaster::parse(&pid_file("starting")).unwrap().state,
+            PostmasterState::Starting
+        );
+        assert_eq!(
+            Postmaster::parse(&pid_file("ready   ")).unwrap().state,
+            PostmasterState::Ready
+        );
+        assert_eq!(Postmaster::parse("4242\n/tmp/vern/postgres\n"), None);
+    }
 }

@@ -4,8 +4,10 @@
 //! demo's simulation run the same thing, and what one of them exercises (TLS, the dashboard)
 //! is what the others serve.
 //!
-//! [`App::build`] binds the listeners (so the caller knows the addresses, and a taken port is
-//! an error before anything runs); [`App::run_until_stopped`] serves until its shutdown
+//! [`Listeners::bind`] takes the addresses first, both at once, so `vern up` says which port
+//! is taken (and the flag that changes it) before it starts a database; [`App::build`] binds
+//! them itself when the caller has nothing slow to do first. [`App::run_until_stopped`]
+//! serves until its shutdown
 //! future completes, then stops in order: the listener closes and calls in flight finish
 //! (`server::CALLS_GRACE`), the dashboard stops, each view applies what was committed, the
 //! gauges stop.
@@ -56,33 +58,78 @@ pub struct App {
     config: Config,
 }
 
-impl App {
-    /// Binds the listeners and makes the command handler over `store`. An address that is
-    /// taken is an error naming the flag that sets it.
-    pub async fn build(store: EventStore, mut config: Config) -> anyhow::Result<Self> {
-        let listener = server::bind(config.listen)
-            .await
-            .context("--listen sets the gRPC address")?;
-        let dashboard = match config.dashboard.take() {
-            Some(dashboard) => Some((
-                server::bind(dashboard.listen)
-                    .await
-                    .context("--dashboard sets the dashboard's address")?,
-                dashboard,
-            )),
+/// The gRPC listener and the dashboard's, bound before anything else is started.
+pub struct Listeners {
+    grpc: TcpListener,
+    dashboard: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Binds `config`'s addresses. Every address that cannot be had is named in one error,
+    /// each with the flag that sets it, so one try tells the operator all there is to change.
+    pub async fn bind(config: &Config) -> anyhow::Result<Self> {
+        let grpc = TcpListener::bind(config.listen).await;
+        let dashboard = match &config.dashboard {
+            Some(dashboard) => Some(TcpListener::bind(dashboard.listen).await),
             None => None,
+        };
+        let mut refusals = Vec::new();
+        if let Err(error) = &grpc {
+            refusals.push(refusal(config.listen, error, "--listen (VERN_LISTEN)"));
+        }
+        if let (Some(Err(error)), Some(dashboard)) = (&dashboard, &config.dashboard) {
+            refusals.push(refusal(
+                dashboard.listen,
+                error,
+                "--dashboard (VERN_DASHBOARD), or turn it off with --no-dashboard",
+            ));
+        }
+        match (grpc, dashboard.transpose()) {
+            (Ok(grpc), Ok(dashboard)) => Ok(Self { grpc, dashboard }),
+            _ => anyhow::bail!("{}", refusals.join("; ")),
+        }
+    }
+}
+
+/// Why `address` cannot be listened on, and the flag that picks another.
+fn refusal(address: SocketAddr, error: &std::io::Error, flag: &str) -> String {
+    let why = match error.kind() {
+        std::io::ErrorKind::AddrInUse => "another process is listening there".to_owned(),
+        std::io::ErrorKind::AddrNotAvailable => {
+            "no interface of this machine has that address".to_owned()
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "not permitted (a port below 1024 needs privileges)".to_owned()
+        }
+        _ => error.to_string(),
+    };
+    format!("cannot listen on {address}: {why}; choose another with {flag}")
+}
+
+impl App {
+    /// Binds the listeners (see [`Listeners::bind`]) and builds over `store`.
+    pub async fn build(store: EventStore, config: Config) -> anyhow::Result<Self> {
+        let listeners = Listeners::bind(&config).await?;
+        Ok(Self::build_on(store, listeners, config))
+    }
+
+    /// Makes the command handler over `store`, to serve on `listeners`.
+    pub fn build_on(store: EventStore, listeners: Listeners, mut config: Config) -> Self {
+        let dashboard = match (listeners.dashboard, config.dashboard.take()) {
+            (Some(listener), Some(dashboard)) => Some((listener, dashboard)),
+            _ => None,
         };
         let mut handler = Handler::new(store.clone());
         if let Some(clock) = config.clock.clone() {
             handler = handler.with_clock(clock);
         }
-        Ok(Self {
+        Self {
             store,
             handler,
-            listener,
+            listener: listeners.grpc,
             dashboard,
             config,
-        })
+        }
     }
 
     /// The gRPC address it is bound to.

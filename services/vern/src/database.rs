@@ -9,17 +9,38 @@
 //! `--owner-database-url` (default: the same URL, as before roles were split).
 //!
 //! A lock file in the data directory makes the first `vern` there its owner: the owner stops
-//! the server when it exits (also a server left running by an owner that crashed). A second
-//! `vern` on the same directory (say `vern migrate` beside `vern up`) uses the running server
-//! and leaves it running.
+//! the server when it exits (also a server left running by an owner that crashed), and writes
+//! its process id into the file. A second serving `vern` on the same directory is refused,
+//! naming the first ([`Access::Own`]); a command beside it (say `vern migrate` beside
+//! `vern up`, [`Access::Share`]) uses the running server and leaves it running.
+//!
+//! A server found shutting down (its last owner's smart shutdown waiting for a client) or
+//! starting is waited for, [`SETTLE_WAIT`] at most, then named with its process id: the
+//! alternative, connecting to it, ends in a pool's timeout that says nothing useful.
 
 use std::fs::{self, File};
+use std::io::{Read as _, Seek as _, Write as _};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use platform::postgres::{self, Auth, Cluster, PgBinaries, ServerSettings};
+use platform::postgres::{self, Auth, Cluster, PgBinaries, PostmasterState, ServerSettings};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+
+/// How a process uses the data directory's private server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Serving (`vern up`, `vern serve`): one per data directory; a second is refused with
+    /// the first one's process id.
+    Own,
+    /// A command beside a serving `vern` (`vern migrate`, `vern projections status`): it uses
+    /// that `vern`'s server, or owns the server for as long as it runs when none is serving.
+    Share,
+}
+
+/// How long a private server that is shutting down or starting is waited for.
+pub const SETTLE_WAIT: Duration = Duration::from_secs(10);
 
 pub struct Database {
     /// The serving role's pool.
@@ -41,13 +62,14 @@ impl Database {
         database_url: Option<String>,
         owner_url: Option<String>,
         data_dir: &Path,
+        access: Access,
     ) -> anyhow::Result<Self> {
         let (url, owner_url, embedded) = match database_url {
             Some(url) => (url, owner_url, None),
             None => {
                 let data_dir = data_dir.to_owned();
                 let (admin_url, embedded) =
-                    tokio::task::spawn_blocking(move || start_embedded(&data_dir))
+                    tokio::task::spawn_blocking(move || start_embedded(&data_dir, access))
                         .await
                         .context("starting the embedded database")??;
                 let (server_url, owner_url) = set_up_roles(&admin_url, embedded.port).await?;
@@ -206,22 +228,11 @@ fn derived_password(superuser_password: &str, role: &str) -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn start_embedded(data_dir: &Path) -> anyhow::Result<(String, Embedded)> {
+fn start_embedded(data_dir: &Path, access: Access) -> anyhow::Result<(String, Embedded)> {
     let binaries = PgBinaries::locate()?;
     fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    let lock = File::options()
-        .create(true)
-        .append(true)
-        .open(data_dir.join("vern.lock"))
-        .context("opening the data directory's lock file")?;
-    let owner_lock = match lock.try_lock() {
-        Ok(()) => Some(lock),
-        Err(fs::TryLockError::WouldBlock) => None,
-        Err(fs::TryLockError::Error(error)) => {
-            return Err(error).context("locking the data directory");
-        }
-    };
+    let owner_lock = lock_data_dir(data_dir, access)?;
 
     let cluster = Cluster::new(binaries, data_dir.join("postgres"))?;
     let credentials = data_dir.join("credentials");
@@ -250,7 +261,7 @@ fn start_embedded(data_dir: &Path) -> anyhow::Result<(String, Embedded)> {
         )
     })?;
     let auth = Auth::Password(password.trim().to_owned());
-    let port = match cluster.running_port() {
+    let port = match running_server(&cluster)? {
         Some(port) => {
             tracing::info!(port, "using the embedded PostgreSQL already running");
             port
@@ -274,4 +285,84 @@ fn start_embedded(data_dir: &Path) -> anyhow::Result<(String, Embedded)> {
             owner_lock,
         },
     ))
+}
+
+/// Takes the data directory's lock, with our process id in it, when no other `vern` holds it.
+/// Held by another: for [`Access::Own`] an error naming that process, for [`Access::Share`]
+/// `None` (the other owns the server).
+fn lock_data_dir(data_dir: &Path, access: Access) -> anyhow::Result<Option<File>> {
+    let path = data_dir.join("vern.lock");
+    let mut lock = File::options()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening the data directory's lock file {}", path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {
+            lock.set_len(0)
+                .and_then(|()| lock.write_all(std::process::id().to_string().as_bytes()))
+                .with_context(|| format!("writing our process id into {}", path.display()))?;
+            Ok(Some(lock))
+        }
+        Err(fs::TryLockError::WouldBlock) if access == Access::Share => Ok(None),
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = lock
+                .rewind()
+                .and_then(|()| lock.read_to_string(&mut holder));
+            let holder = match holder.trim() {
+                "" => "another vern".to_owned(),
+                pid => format!("another vern (process {pid})"),
+            };
+            bail!(
+                "the data directory {} is in use by {holder}; stop it first, or give this one \
+                 a data directory of its own with --data-dir (VERN_DATA_DIR)",
+                data_dir.display()
+            )
+        }
+        Err(fs::TryLockError::Error(error)) => Err(error).context("locking the data directory"),
+    }
+}
+
+/// The port of the server running on `cluster`, once it is ready: one shutting down or
+/// starting is waited for ([`SETTLE_WAIT`]), then named. `None` when none runs.
+fn running_server(cluster: &Cluster) -> anyhow::Result<Option<u16>> {
+    let since = Instant::now();
+    let mut said = false;
+    loop {
+        let Some(postmaster) = cluster.postmaster() else {
+            return Ok(None);
+        };
+        let doing = match postmaster.state {
+            PostmasterState::Ready => return Ok(Some(postmaster.port)),
+            PostmasterState::Stopping => "shutting down",
+            PostmasterState::Starting => "starting",
+        };
+        if since.elapsed() >= SETTLE_WAIT {
+            let advice = match postmaster.state {
+                PostmasterState::Stopping => format!(
+                    "a smart shutdown waits until its last client disconnects: close them, or \
+                     stop it now with `pg_ctl stop --mode=fast --pgdata {}`",
+                    cluster.data_dir().display()
+                ),
+                _ => format!("its log is {}", cluster.log_file().display()),
+            };
+            bail!(
+                "the embedded PostgreSQL in {} (process {}) is still {doing} after {} s; {advice}",
+                cluster.data_dir().display(),
+                postmaster.pid,
+                SETTLE_WAIT.as_secs()
+            );
+        }
+        if !said {
+            said = true;
+            tracing::info!(
+                pid = postmaster.pid,
+                "the embedded PostgreSQL is {doing}; waiting for it"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

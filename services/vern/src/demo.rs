@@ -12,7 +12,7 @@ pub mod simulation;
 
 use chrono::NaiveDate;
 pub use lifecycle::{Clients, Lifecycle, Step, send, submit};
-pub use simulation::{Outcome, Simulation, Until, simulate};
+pub use simulation::{Outcome, Simulation, Tick, Until, simulate};
 
 /// A small, fast, seedable generator (SplitMix64): the histories must be reproducible from a
 /// seed; nothing here needs cryptography.

@@ -27,11 +27,14 @@ struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "VERN_LOG_FORMAT",
         value_enum,
         default_value_t
     )]
     log_format: vern::telemetry::LogFormat,
+    #[command(flatten)]
+    database: cli::DatabaseArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,12 +45,13 @@ enum Command {
     Up(cli::serve::UpArgs),
     /// Run one service.
     Serve {
+        /// The service to run (the possible values are listed below).
         service: ServiceName,
         #[command(flatten)]
         args: cli::serve::ServeArgs,
     },
     /// Run the database migrations, then exit.
-    Migrate(cli::DatabaseArgs),
+    Migrate,
     /// The read models: their checkpoints and lag, and rebuilding one from the log.
     Projections {
         #[command(subcommand)]
@@ -82,20 +86,23 @@ async fn main() -> ExitCode {
     };
     let exports_metrics = telemetry.exports_metrics();
     let result = match cli.command {
-        Command::Up(args) => cli::serve::up(args, exports_metrics).await,
+        Command::Up(args) => {
+            cli::serve::up(args, cli.database, exports_metrics, cli.log_format).await
+        }
         Command::Serve { service, args } => {
             let extras = cli::serve::Extras {
                 demo: false,
                 dashboard: None,
                 exports_metrics,
+                log_format: cli.log_format,
             };
-            cli::serve::serve(args, &[service], extras).await
+            cli::serve::serve(args, cli.database, &[service], extras).await
         }
-        Command::Migrate(args) => cli::migrate(args).await,
-        Command::Projections { command } => cli::projections::run(command).await,
-        Command::Report { command } => cli::report::run(command).await,
-        Command::Registry { command } => cli::registry::run(command).await,
-        Command::Token { command } => cli::token::run(command).await,
+        Command::Migrate => cli::migrate(cli.database).await,
+        Command::Projections { command } => cli::projections::run(command, cli.database).await,
+        Command::Report { command } => cli::report::run(command, cli.database).await,
+        Command::Registry { command } => cli::registry::run(command, cli.database).await,
+        Command::Token { command } => cli::token::run(command, cli.database).await,
     };
     // Spans and metrics still buffered go out before the process ends.
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
@@ -106,5 +113,30 @@ async fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    /// Every option and argument of every subcommand says in a line what it is for.
+    #[test]
+    fn every_option_has_a_description() {
+        fn undescribed(command: &clap::Command, path: &str, found: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    found.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                undescribed(sub, &format!("{path} {}", sub.get_name()), found);
+            }
+        }
+        let mut found = Vec::new();
+        let mut command = super::Cli::command();
+        command.build();
+        undescribed(&command, "vern", &mut found);
+        assert!(found.is_empty(), "no description: {found:?}");
     }
 }

@@ -9,7 +9,7 @@
 //! at once cannot both claim the same predecessor), and then the file is renamed into place:
 //! no file exists whose export was not recorded.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -181,10 +181,11 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Where the documents go by default: `registry-<municipality>-<date>` in the working directory.
-pub fn default_out(municipality: &str, as_of: DateTime<Utc>) -> PathBuf {
-    PathBuf::from(format!(
-        "registry-{municipality}-{}",
+/// Where the documents go by default: `registry/<municipality>-<date>` in the data directory,
+/// beside the rest of the installation's files, never wherever the command was run.
+pub fn default_out(data_dir: &Path, municipality: &str, as_of: DateTime<Utc>) -> PathBuf {
+    data_dir.join("registry").join(format!(
+        "{municipality}-{}",
         domain::calendar::oslo_date(as_of)
     ))
 }

@@ -3,7 +3,6 @@
 //! reflection client speaks only v1alpha), and bearer-token authentication on everything else.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -557,13 +556,6 @@ async fn report_views(pool: sqlx::PgPool, health: tonic_health::server::HealthRe
 
 /// How long calls in flight at a shutdown get to finish.
 pub const CALLS_GRACE: Duration = Duration::from_secs(15);
-
-/// Binds the listener, with the address in the error when it is taken.
-pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(address)
-        .await
-        .map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))
-}
 
 #[cfg(test)]
 mod tests {

@@ -337,7 +337,40 @@ async fn registry_export_checks_its_flags_and_reports_what_it_wrote() {
         String::from_utf8_lossy(&empty.stderr)
     );
     let stdout = String::from_utf8_lossy(&empty.stdout);
-    assert!(stdout.contains("0 written, 0 unchanged"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("0 written into {}, 0 unchanged", dir.0.display())),
+        "{stdout}"
+    );
+
+    // Without --out: under the data directory, never the working directory, and it says so.
+    let data_dir = DataDir::new();
+    let working = DataDir::new();
+    std::fs::create_dir_all(&working.0).unwrap();
+    let defaulted = Command::new(VERN)
+        .args(["registry", "export", "--municipality", "5035"])
+        .args(["--organisation-number", "938587418", "--data-dir"])
+        .arg(&data_dir.0)
+        .current_dir(&working.0)
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(
+        defaulted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&defaulted.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&defaulted.stdout);
+    let into = data_dir.0.join("registry").join("5035-");
+    assert!(
+        stdout.contains(&format!("0 written into {}", into.display())),
+        "{stdout}"
+    );
+    assert!(data_dir.0.join("registry").is_dir());
+    assert_eq!(
+        std::fs::read_dir(&working.0).unwrap().count(),
+        0,
+        "nothing in the working directory"
+    );
 }
 
 /// The events-behind column of `vern projections status`, per view.

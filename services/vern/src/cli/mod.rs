@@ -11,26 +11,42 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use eventstore::EventStore;
-use vern::database::Database;
+use vern::database::{Access, Database};
 
+/// Where the data is: global options, the same for every subcommand, given before or after it.
 #[derive(clap::Args)]
 pub(crate) struct DatabaseArgs {
     /// PostgreSQL to use. Without it, Vern runs a private server from the installed
     /// PostgreSQL binaries, with its data in --data-dir.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "DATABASE_URL",
+        hide_env_values = true
+    )]
     pub(crate) database_url: Option<String>,
     /// With DATABASE_URL: the role that owns Vern's schema, for the migrations, when the
     /// serving role of DATABASE_URL may not change tables (deploy/README.md, "Database roles").
     /// By default DATABASE_URL's own.
     #[arg(
         long,
+        global = true,
+        help_heading = "Global options",
         env = "VERN_OWNER_DATABASE_URL",
         hide_env_values = true,
         requires = "database_url"
     )]
     pub(crate) owner_database_url: Option<String>,
-    /// Where Vern keeps its private database, its token signing key and the operator token.
-    #[arg(long, env = "VERN_DATA_DIR", default_value = ".vern")]
+    /// Where Vern keeps its private database, its token signing key, the operator's and the
+    /// demo's tokens, and the registry's exports.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "VERN_DATA_DIR",
+        default_value = ".vern"
+    )]
     pub(crate) data_dir: PathBuf,
 }
 
@@ -66,8 +82,13 @@ pub(crate) fn known_municipalities(flag: &str, numbers: &[String]) -> anyhow::Re
 }
 
 pub(crate) async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    let database =
-        Database::open(args.database_url, args.owner_database_url, &args.data_dir).await?;
+    let database = Database::open(
+        args.database_url,
+        args.owner_database_url,
+        &args.data_dir,
+        Access::Share,
+    )
+    .await?;
     let result = database.migrate().await;
     if result.is_ok() {
         tracing::info!(database = %database.describe(), "migrations applied");
@@ -83,8 +104,13 @@ where
     F: FnOnce(EventStore) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let database =
-        Database::open(args.database_url, args.owner_database_url, &args.data_dir).await?;
+    let database = Database::open(
+        args.database_url,
+        args.owner_database_url,
+        &args.data_dir,
+        Access::Share,
+    )
+    .await?;
     let store = EventStore::new(database.pool().clone());
     let result = match database.migrate().await {
         Ok(()) => work(store).await,

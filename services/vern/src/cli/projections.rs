@@ -8,23 +8,21 @@ use super::{DatabaseArgs, print_lines, with_store};
 #[derive(Subcommand)]
 pub(crate) enum ProjectionsCommand {
     /// Each read model's checkpoint and how far behind the log it is.
-    Status(DatabaseArgs),
+    Status,
     /// Replay one read model from the start into fresh tables and swap them in; the old
     /// tables keep serving until the swap. Works while `vern up` runs.
     Rebuild {
         /// case_timeline, worklist, caseload or statistics; `all` rebuilds every view at
         /// once from one read of the log.
         name: String,
-        #[command(flatten)]
-        args: DatabaseArgs,
     },
 }
 
 /// Runs `vern projections <command>`.
-pub(crate) async fn run(command: ProjectionsCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(command: ProjectionsCommand, args: DatabaseArgs) -> anyhow::Result<()> {
     match command {
-        ProjectionsCommand::Status(args) => projections_status(args).await,
-        ProjectionsCommand::Rebuild { name, args } => rebuild(args, &name).await,
+        ProjectionsCommand::Status => projections_status(args).await,
+        ProjectionsCommand::Rebuild { name } => rebuild(args, &name).await,
     }
 }
 

@@ -22,21 +22,21 @@ pub(crate) enum RegistryCommand {
         /// The moment to export as of (RFC 3339); now by default.
         #[arg(long)]
         as_of: Option<chrono::DateTime<chrono::Utc>>,
-        /// Where to write; registry-<municipality>-<date> by default.
+        /// The directory to write into; <data-dir>/registry/<municipality>-<date> by default.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The district (bydel) number and name, for municipalities reporting per district.
+        /// The district (bydel) number, for municipalities reporting per district; with
+        /// --district-name.
         #[arg(long, requires = "district_name")]
         district_number: Option<String>,
+        /// The district's name, as the registry knows it; with --district-number.
         #[arg(long, requires = "district_number")]
         district_name: Option<String>,
-        #[command(flatten)]
-        args: DatabaseArgs,
     },
 }
 
 /// Runs `vern registry <command>`.
-pub(crate) async fn run(command: RegistryCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(command: RegistryCommand, args: DatabaseArgs) -> anyhow::Result<()> {
     match command {
         RegistryCommand::Export {
             municipality,
@@ -45,11 +45,13 @@ pub(crate) async fn run(command: RegistryCommand) -> anyhow::Result<()> {
             out,
             district_number,
             district_name,
-            args,
         } => {
             let as_of = as_of.unwrap_or_else(chrono::Utc::now);
+            let out = out.unwrap_or_else(|| {
+                vern::registry::default_out(&args.data_dir, &municipality, as_of)
+            });
             let export = vern::registry::Export {
-                out: out.unwrap_or_else(|| vern::registry::default_out(&municipality, as_of)),
+                out,
                 municipality,
                 organisation_number,
                 district: district_number.zip(district_name),
@@ -74,9 +76,11 @@ async fn registry_export(args: DatabaseArgs, export: vern::registry::Export) -> 
             .iter()
             .map(|(_, path)| format!("wrote {}", path.display()))
             .collect();
+        let into = std::path::absolute(&export.out).unwrap_or_else(|_| export.out.clone());
         lines.push(format!(
-            "{} written, {} unchanged since their last export",
+            "{} written into {}, {} unchanged since their last export",
             exported.written.len(),
+            into.display(),
             exported.unchanged.len()
         ));
         for (case, finding) in &exported.findings {

@@ -24,19 +24,16 @@ pub(crate) enum ReportCommand {
         /// The Fiks IO message id; by default derived from the file's content.
         #[arg(long)]
         message_id: Option<uuid::Uuid>,
-        #[command(flatten)]
-        args: DatabaseArgs,
     },
 }
 
 /// Runs `vern report <command>`.
-pub(crate) async fn run(command: ReportCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(command: ReportCommand, args: DatabaseArgs) -> anyhow::Result<()> {
     match command {
         ReportCommand::Import {
             file,
             message_type,
             message_id,
-            args,
         } => import_report(args, &file, message_type, message_id).await,
     }
 }

@@ -1,6 +1,10 @@
 //! `vern up` and `vern serve`: the process around the composition root (`vern::app`): the
 //! signals, the database (opened, migrated, closed), the signing key and the token files, the
-//! demo's seeding, and the line that says it is up.
+//! demo's seeding, and what a person reads when it is up.
+//!
+//! The order is the newcomer's: what can fail fast fails first (the flags, the key, both
+//! addresses), then the slow part (the database, created on first use), so a taken port
+//! costs a second, not a minute of `initdb` and migrations.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,16 +12,14 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use eventstore::EventStore;
 use platform::auth::SigningKey;
-use vern::app::{App, Config, DashboardConfig};
-use vern::database::Database;
+use vern::app::{App, Config, DashboardConfig, Listeners};
+use vern::database::{Access, Database};
 use vern::server::{self, ServiceName};
 
 use super::{DatabaseArgs, LifetimeArgs, known_municipalities, shutdown_signal};
 
 #[derive(clap::Args)]
 pub(crate) struct ServeArgs {
-    #[command(flatten)]
-    pub(crate) database: DatabaseArgs,
     /// The gRPC address.
     #[arg(long, env = "VERN_LISTEN", default_value = "127.0.0.1:50051")]
     pub(crate) listen: SocketAddr,
@@ -86,10 +88,18 @@ pub(crate) struct Extras {
     pub(crate) dashboard: Option<DashboardConfig>,
     /// Sample the gauges for the metrics exporter.
     pub(crate) exports_metrics: bool,
+    /// How the log is written: the summary is a block of text beside text lines, one more
+    /// JSON line beside JSON ones.
+    pub(crate) log_format: vern::telemetry::LogFormat,
 }
 
 /// `vern up`: every service, the dashboard unless `--no-dashboard`.
-pub(crate) async fn up(args: UpArgs, exports_metrics: bool) -> anyhow::Result<()> {
+pub(crate) async fn up(
+    args: UpArgs,
+    database: DatabaseArgs,
+    exports_metrics: bool,
+    log_format: vern::telemetry::LogFormat,
+) -> anyhow::Result<()> {
     let extras = Extras {
         demo: args.demo,
         dashboard: (!args.no_dashboard).then_some(DashboardConfig {
@@ -97,13 +107,15 @@ pub(crate) async fn up(args: UpArgs, exports_metrics: bool) -> anyhow::Result<()
             secure_cookies: args.dashboard_secure_cookies,
         }),
         exports_metrics,
+        log_format,
     };
-    serve(args.serve, &ServiceName::ALL, extras).await
+    serve(args.serve, database, &ServiceName::ALL, extras).await
 }
 
 /// Serves `services` until a signal, with `extras`.
 pub(crate) async fn serve(
     args: ServeArgs,
+    database: DatabaseArgs,
     services: &[ServiceName],
     extras: Extras,
 ) -> anyhow::Result<()> {
@@ -115,7 +127,14 @@ pub(crate) async fn serve(
         }),
         _ => None,
     };
-    let data_dir = &args.database.data_dir;
+    let tls_mode = match &tls {
+        None => "off",
+        Some(server::Tls {
+            client_ca: None, ..
+        }) => "on",
+        Some(_) => "mutual",
+    };
+    let data_dir = &database.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let key = SigningKey::load_or_create(&data_dir.join("signing.key"))?;
@@ -133,55 +152,59 @@ pub(crate) async fn serve(
             .map_err(|error| anyhow::anyhow!("--jwks {}: {error}", path.display()))?;
         verifier = verifier.with_provider(jwks);
     }
-    let database = Database::open(
-        args.database.database_url,
-        args.database.owner_database_url,
+    let config = Config {
+        listen: args.listen,
+        services: services.to_vec(),
+        tls,
+        verifier,
+        dashboard: extras.dashboard,
+        run_views: true,
+        sample_gauges: extras.exports_metrics,
+        clock: None,
+    };
+    let listeners = Listeners::bind(&config).await?;
+    let opened = Database::open(
+        database.database_url,
+        database.owner_database_url,
         data_dir,
+        Access::Own,
     )
     .await?;
     let result = async {
-        let store = EventStore::new(database.pool().clone());
-        database.migrate().await?;
-        let tls_mode = match &tls {
-            None => "off",
-            Some(server::Tls {
-                client_ca: None, ..
-            }) => "on",
-            Some(_) => "mutual",
+        let store = EventStore::new(opened.pool().clone());
+        opened.migrate().await?;
+        let app = App::build_on(store.clone(), listeners, config);
+        let mut summary = Summary {
+            grpc: app.address()?,
+            tls: tls_mode,
+            dashboard: app.dashboard_address()?,
+            tokens: vec![(
+                super::token::write_operator_token(&key, &lifetimes, data_dir)?,
+                "operator: the dashboard's system pages, no case data",
+            )],
+            demo: None,
+            log_format: extras.log_format,
         };
-        let app = App::build(
-            store.clone(),
-            Config {
-                listen: args.listen,
-                services: services.to_vec(),
-                tls,
-                verifier,
-                dashboard: extras.dashboard,
-                run_views: true,
-                sample_gauges: extras.exports_metrics,
-                clock: None,
-            },
-        )
-        .await?;
-        super::token::write_operator_token(&key, &lifetimes, data_dir)?;
         if extras.demo {
-            super::token::write_demo_token(&key, &lifetimes, data_dir)?;
+            summary.tokens.push((
+                super::token::write_demo_token(&key, &lifetimes, data_dir)?,
+                "a service leader of the demo's five municipalities: their cases",
+            ));
         }
-        let dashboard_on = match app.dashboard_address()? {
-            Some(address) => format!("http://{address}"),
-            None => "off".to_owned(),
-        };
         tracing::info!(
-            listen = %app.address()?,
-            dashboard = %dashboard_on,
+            listen = %summary.grpc,
+            dashboard = %summary.dashboard_url(),
             tls = tls_mode,
-            database = %database.describe(),
+            database = %opened.describe(),
             services = ?services,
             "vern is up; stop with Ctrl-C"
         );
-        let seeding = extras
-            .demo
-            .then(|| tokio::spawn(seed_demo(store.pool().clone())));
+        let seeding = if extras.demo {
+            Some(tokio::spawn(seed_demo(store.pool().clone(), summary)))
+        } else {
+            summary.print();
+            None
+        };
         let served = app.run_until_stopped(signalled).await;
         if let Some(seeding) = seeding {
             // Its commands are each atomic; stopping between two loses nothing stored.
@@ -190,15 +213,80 @@ pub(crate) async fn serve(
         served
     }
     .await;
-    database.close().await;
+    opened.close().await;
     result
 }
 
-/// `vern up --demo`: two years of Værnesregionen up to today, unless the store holds events.
-async fn seed_demo(pool: sqlx::PgPool) {
+/// What a person needs once it is up: where to go and what to log in with. Printed last, so
+/// it is what they see.
+struct Summary {
+    grpc: std::net::SocketAddr,
+    tls: &'static str,
+    dashboard: Option<std::net::SocketAddr>,
+    /// Each token file with whose it is.
+    tokens: Vec<(std::path::PathBuf, &'static str)>,
+    /// What the demo seeded, when it did.
+    demo: Option<String>,
+    log_format: vern::telemetry::LogFormat,
+}
+
+impl Summary {
+    fn dashboard_url(&self) -> String {
+        match self.dashboard {
+            Some(address) => format!("http://{address}"),
+            None => "off".to_owned(),
+        }
+    }
+
+    fn print(&self) {
+        let tokens: Vec<String> = self
+            .tokens
+            .iter()
+            .map(|(path, whose)| format!("{} ({whose})", path.display()))
+            .collect();
+        if self.log_format == vern::telemetry::LogFormat::Json {
+            tracing::info!(
+                dashboard = %self.dashboard_url(),
+                grpc = %self.grpc,
+                tokens = ?tokens,
+                demo = self.demo.as_deref().unwrap_or("none"),
+                "ready"
+            );
+            return;
+        }
+        let mut lines = vec![String::new()];
+        if let Some(demo) = &self.demo {
+            lines.push(format!("Demo: {demo}."));
+        }
+        lines.push(format!(
+            "Dashboard  {}{}",
+            self.dashboard_url(),
+            if self.dashboard.is_some() {
+                "  (log in with a token below)"
+            } else {
+                ""
+            }
+        ));
+        lines.push(format!("gRPC       {}  (TLS {})", self.grpc, self.tls));
+        for (index, token) in tokens.iter().enumerate() {
+            let label = if index == 0 { "Tokens" } else { "" };
+            lines.push(format!("{label:<10} {token}"));
+        }
+        lines.push("Stop with Ctrl-C.".to_owned());
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("{}", lines.join("\n"));
+        }
+    }
+}
+
+/// `vern up --demo`: two years of Værnesregionen up to today, unless the store holds events;
+/// then the summary.
+async fn seed_demo(pool: sqlx::PgPool, mut summary: Summary) {
     let result = async {
         if !EventStore::new(pool.clone()).is_empty().await? {
             tracing::info!("demo not seeded: the database already holds events");
+            summary.demo = Some("not seeded, the database already held events".to_owned());
             return Ok(());
         }
         let today = domain::calendar::oslo_date(chrono::Utc::now());
@@ -208,28 +296,40 @@ async fn seed_demo(pool: sqlx::PgPool) {
             to = %today,
             "seeding the demo through the command path"
         );
-        let started = std::time::Instant::now();
-        let mut reported = 0;
-        let outcome = vern::demo::simulate(&pool, &simulation, |day, days, events| {
-            let days = days.unwrap_or(1).max(1);
-            let percent = day * 100 / days;
-            if percent >= reported + 10 {
-                reported = percent;
-                tracing::info!(percent, events, "seeding the demo");
-            }
+        let days = (today - simulation.first_day).num_days();
+        let mut progress =
+            vern::progress::Progress::new("seeding the demo", u64::try_from(days).ok());
+        let outcome = vern::demo::simulate(&pool, &simulation, |tick| {
+            let elapsed = progress.elapsed();
+            progress.set(u64::try_from(tick.day).unwrap_or_default(), || {
+                format!(
+                    "{} reports sent, {}/s, day {}/{days}",
+                    tick.reports,
+                    vern::progress::rate(tick.reports, elapsed),
+                    tick.day
+                )
+            });
         })
         .await?;
+        let seconds = progress.elapsed().as_secs();
+        progress.finish();
         tracing::info!(
             reports = outcome.reports,
             commands = outcome.commands,
             failed = outcome.failed,
-            seconds = started.elapsed().as_secs(),
+            seconds,
             "demo seeded"
         );
+        summary.demo = Some(format!(
+            "two years of Værnesregionen seeded, {} reports in {seconds} s",
+            outcome.reports
+        ));
         anyhow::Ok(())
     }
     .await;
     if let Err(error) = result {
         tracing::error!(error = format!("{error:#}"), "seeding the demo failed");
+        summary.demo = Some("seeding failed (the log above says why)".to_owned());
     }
+    summary.print();
 }

@@ -30,9 +30,6 @@ pub(crate) enum TokenCommand {
         hours: u32,
         #[command(flatten)]
         lifetimes: LifetimeArgs,
-        /// Where the installation keeps its signing key.
-        #[arg(long, env = "VERN_DATA_DIR", default_value = ".vern")]
-        data_dir: PathBuf,
     },
     /// Revoke a token before its end, on every instance at once: by its id (printed when it
     /// was issued) or the token itself.
@@ -42,8 +39,6 @@ pub(crate) enum TokenCommand {
         /// Why, kept with the revocation.
         #[arg(long)]
         reason: Option<String>,
-        #[command(flatten)]
-        args: DatabaseArgs,
     },
 }
 
@@ -56,7 +51,7 @@ fn roles_help() -> String {
 }
 
 /// Runs `vern token <command>`.
-pub(crate) async fn run(command: TokenCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(command: TokenCommand, args: DatabaseArgs) -> anyhow::Result<()> {
     match command {
         TokenCommand::Issue {
             role,
@@ -64,20 +59,17 @@ pub(crate) async fn run(command: TokenCommand) -> anyhow::Result<()> {
             subject,
             hours,
             lifetimes,
-            data_dir,
         } => issue_token(
             &role,
             municipalities,
             &subject,
             hours,
             &lifetimes.parse()?,
-            &data_dir,
+            &args.data_dir,
         ),
-        TokenCommand::Revoke {
-            token,
-            reason,
-            args,
-        } => revoke_token(args, &token, reason.as_deref()).await,
+        TokenCommand::Revoke { token, reason } => {
+            revoke_token(args, &token, reason.as_deref()).await
+        }
     }
 }
 
@@ -169,7 +161,7 @@ pub(crate) fn write_operator_token(
     key: &SigningKey,
     lifetimes: &platform::auth::Lifetimes,
     data_dir: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<PathBuf> {
     let claims = Claims::new(
         "operator",
         "operator",
@@ -193,7 +185,7 @@ pub(crate) fn write_demo_token(
     key: &SigningKey,
     lifetimes: &platform::auth::Lifetimes,
     data_dir: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<PathBuf> {
     let claims = Claims::new(
         "demo-leder",
         "service_leader",
@@ -212,11 +204,16 @@ pub(crate) fn write_demo_token(
     )
 }
 
-/// Signs `claims` and keeps the token in `path` (mode 0600). The log names the file, never
-/// the token: logs travel further than the data directory.
-fn write_token(key: &SigningKey, claims: &Claims, path: &Path, what: &str) -> anyhow::Result<()> {
+/// Signs `claims` and keeps the token in `path` (mode 0600), and returns the path. The log
+/// names the file, never the token: logs travel further than the data directory.
+fn write_token(
+    key: &SigningKey,
+    claims: &Claims,
+    path: &Path,
+    what: &str,
+) -> anyhow::Result<PathBuf> {
     let token = key.issue(claims);
     platform::postgres::write_private(path, token.as_bytes())?;
     tracing::info!(file = %path.display(), token_id = claims.jti.as_deref().unwrap_or_default(), "{what} written");
-    Ok(())
+    Ok(path.to_owned())
 }

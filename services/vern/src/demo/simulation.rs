@@ -61,12 +61,24 @@ type Due = BTreeMap<i64, Vec<Pending>>;
 /// How many steps are in flight at once.
 const CONCURRENT_STEPS: usize = 32;
 
-/// Runs `simulation` against the store in `pool`. `progress` hears the day index, the
-/// number of days when known, and the events in the store, once a day.
+/// Where a simulation is, told to its caller once a simulated day.
+#[derive(Clone, Copy, Debug)]
+pub struct Tick {
+    /// The day index, from 0.
+    pub day: i64,
+    /// The number of days, when the simulation runs to a day.
+    pub days: Option<i64>,
+    /// The events in the store.
+    pub events: u64,
+    /// The reports sent so far.
+    pub reports: u64,
+}
+
+/// Runs `simulation` against the store in `pool`; `progress` hears where it is once a day.
 pub async fn simulate(
     pool: &PgPool,
     simulation: &Simulation,
-    mut progress: impl FnMut(i64, Option<i64>, u64),
+    mut progress: impl FnMut(Tick),
 ) -> anyhow::Result<Outcome> {
     let store = EventStore::new(pool.clone());
     // The store the simulation counts its progress in; the other goes to the server.
@@ -136,7 +148,12 @@ pub async fn simulate(
     let mut today = 0i64;
     loop {
         let events = events_in(&counting).await?;
-        progress(today, days, events);
+        progress(Tick {
+            day: today,
+            days,
+            events,
+            reports: outcome.reports,
+        });
         let done = match simulation.until {
             Until::Day(_) => Some(today) >= days,
             Until::Events(target) => events >= target,

@@ -74,17 +74,30 @@ impl Running {
 
     /// With more arguments after `up`'s, and environment variables over the defaults.
     pub(crate) fn start_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_exactly(
+            &[
+                &[
+                    "up",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--dashboard",
+                    "127.0.0.1:0",
+                ],
+                args,
+            ]
+            .concat(),
+            data_dir,
+            env,
+        )
+    }
+
+    /// `vern` with exactly `args` (and `--data-dir`), and environment variables over the
+    /// defaults.
+    pub(crate) fn start_exactly(args: &[&str], data_dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(VERN)
-            .args([
-                "up",
-                "--listen",
-                "127.0.0.1:0",
-                "--dashboard",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(data_dir)
             .args(args)
+            .arg("--data-dir")
+            .arg(data_dir)
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
@@ -124,6 +137,40 @@ impl Running {
             }
         }
         panic!("no {text:?} from vern; it said:\n{}", self.log.join("\n"));
+    }
+
+    /// Its process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for it to exit by itself (a start-up failure), with a deadline, and returns its
+    /// status and everything it said.
+    pub(crate) fn exit(mut self, within: Duration) -> (ExitStatus, Vec<String>) {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.log.extend(self.lines.iter());
+                return (status, self.log);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                self.log.extend(self.lines.try_iter());
+                panic!(
+                    "vern still runs after {within:?}; it said:\n{}",
+                    self.log.join("\n")
+                );
+            }
+            self.log.extend(self.lines.try_iter());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kills it with SIGKILL, as a crash would: its PostgreSQL goes on running.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     pub(crate) fn terminate(mut self) -> (ExitStatus, Vec<String>) {
