@@ -107,7 +107,7 @@ async fn run_export(app: &TestApp, export: &vern::registry::Export) -> vern::reg
         role: "operator".into(),
         municipality: Some("5035".into()),
     };
-    vern::registry::export(&app.handler, &actor, export)
+    vern::registry::export(&app.handler, &actor, export, |_, _| {})
         .await
         .expect("export runs")
 }

@@ -96,7 +96,17 @@ where
             ))
         })
         .collect();
-    tokio::time::sleep(duration).await;
+    // On a terminal only: in a log, a line every few seconds of a timed load says nothing.
+    let mut progress = Progress::on_terminal_only("load");
+    let seconds = duration.as_secs();
+    while started.elapsed() < duration {
+        let elapsed = started.elapsed().as_secs().min(seconds);
+        progress.tick(elapsed, seconds);
+        let left = duration.saturating_sub(started.elapsed());
+        tokio::time::sleep(left.min(Duration::from_millis(250))).await;
+    }
+    progress.tick(seconds, seconds);
+    drop(progress);
     stop.store(true, Ordering::Relaxed);
     let mut latencies = Vec::new();
     let mut failed = 0;
@@ -140,36 +150,32 @@ where
     .await
 }
 
-/// Prints a dot-free progress line every few seconds of a long step.
-pub(crate) struct Progress {
-    what: String,
-    started: Instant,
-    last: Instant,
-}
+/// A long step's progress for the person running the bench: a bar on a terminal, a printed
+/// line every few seconds otherwise (`vern::progress`).
+pub(crate) struct Progress(vern::progress::Progress);
 
 impl Progress {
     pub(crate) fn new(what: impl Into<String>) -> Self {
-        let now = Instant::now();
-        Self {
-            what: what.into(),
-            started: now,
-            last: now,
-        }
+        Self(vern::progress::Progress::new(what, None).plain(crate::say, Duration::from_secs(3)))
+    }
+
+    /// A bar on a terminal, nothing elsewhere.
+    pub(crate) fn on_terminal_only(what: impl Into<String>) -> Self {
+        Self(vern::progress::Progress::new(what, None).plain(|_| {}, Duration::MAX))
     }
 
     pub(crate) fn tick(&mut self, done: u64, total: u64) {
-        if self.last.elapsed() >= Duration::from_secs(3) || done >= total {
-            self.last = Instant::now();
-            let seconds = self.started.elapsed().as_secs_f64();
-            crate::say(&format!(
-                "  {}: {done}/{total} ({:.0}%) in {seconds:.0} s",
-                self.what,
+        self.0.set_total(total);
+        let seconds = self.0.elapsed().as_secs_f64();
+        self.0.set(done, || {
+            format!(
+                "{done}/{total} ({:.0}%) in {seconds:.0} s",
                 if total == 0 {
                     100.0
                 } else {
                     done as f64 * 100.0 / total as f64
                 }
-            ));
-        }
+            )
+        });
     }
 }

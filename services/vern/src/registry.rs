@@ -41,7 +41,13 @@ pub struct Exported {
     pub findings: Vec<(CaseId, registry::Finding)>,
 }
 
-pub async fn export(handler: &Handler, actor: &Actor, export: &Export) -> anyhow::Result<Exported> {
+/// Exports `export`'s municipality; `progress` hears the cases done and their number.
+pub async fn export(
+    handler: &Handler,
+    actor: &Actor,
+    export: &Export,
+    mut progress: impl FnMut(u64, u64),
+) -> anyhow::Result<Exported> {
     let number = domain::municipality::MunicipalityNumber::parse(
         "--municipality",
         &export.municipality,
@@ -60,7 +66,10 @@ pub async fn export(handler: &Handler, actor: &Actor, export: &Export) -> anyhow
         .with_context(|| format!("creating {}", export.out.display()))?;
     let on = domain::calendar::oslo_date(export.as_of);
     let mut exported = Exported::default();
-    for case in projections::cases::cases_at(handler.store(), number, export.as_of).await? {
+    let cases = projections::cases::cases_at(handler.store(), number, export.as_of).await?;
+    let total = cases.len() as u64;
+    for (done, case) in cases.into_iter().enumerate() {
+        progress(done as u64, total);
         let file = registry::CaseFile {
             case_id: case.case_id,
             events: &case.events,
@@ -112,6 +121,7 @@ pub async fn export(handler: &Handler, actor: &Actor, export: &Export) -> anyhow
             .with_context(|| format!("renaming {} into place", partial.display()))?;
         exported.written.push((case.case_id, path));
     }
+    progress(total, total);
     Ok(exported)
 }
 

@@ -75,20 +75,15 @@ async fn projections_status(args: DatabaseArgs) -> anyhow::Result<()> {
 async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
     with_store(args, |store| async move {
         let rules = domain::rules::RuleBook::norwegian();
-        let mut last_report = std::time::Instant::now();
+        let mut shown = vern::progress::Progress::new(format!("rebuilding {name}"), None);
         let progress = |progress: projections::RebuildProgress| {
-            if last_report.elapsed() >= std::time::Duration::from_secs(1)
-                || progress.applied >= progress.total
-            {
-                last_report = std::time::Instant::now();
-                tracing::info!(
-                    projection = name,
-                    applied = progress.applied,
-                    total = progress.total,
-                    seconds = format!("{:.1}", progress.elapsed_seconds),
-                    "rebuilding"
-                );
-            }
+            shown.set_total(progress.total);
+            shown.set(progress.applied, || {
+                format!(
+                    "{} of {} events in {:.1} s",
+                    progress.applied, progress.total, progress.elapsed_seconds
+                )
+            });
         };
         let rebuilt = if name == "all" {
             projections::rebuild_all(&store, projections::views(&rules), 1000, progress).await?
@@ -98,6 +93,7 @@ async fn rebuild(args: DatabaseArgs, name: &str) -> anyhow::Result<()> {
             let (applied, checkpoint) = projections::rebuild(&store, &view, 1000, progress).await?;
             vec![(projections::Projection::name(&view), applied, checkpoint)]
         };
+        shown.finish();
         print_lines(
             &rebuilt
                 .iter()

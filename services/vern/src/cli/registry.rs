@@ -70,7 +70,13 @@ async fn registry_export(args: DatabaseArgs, export: vern::registry::Export) -> 
             role: "operator".into(),
             municipality: Some(export.municipality.clone()),
         };
-        let exported = vern::registry::export(&handler, &actor, &export).await?;
+        let mut progress = vern::progress::Progress::new("exporting", None);
+        let exported = vern::registry::export(&handler, &actor, &export, |done, total| {
+            progress.set_total(total);
+            progress.set(done, || format!("{done} of {total} cases"));
+        })
+        .await?;
+        progress.finish();
         let mut lines: Vec<String> = exported
             .written
             .iter()
