@@ -258,6 +258,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "ScreenReport" => intake::ScreenReportRequest {
+            decided_at: None,
+            late_reason: String::new(),
             reporter_code: String::new(),
             command_id: command_id(),
             report_id,
@@ -265,6 +267,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "ChangeReportUrgency" => intake::ChangeReportUrgencyRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             report_id,
             urgency: common::Urgency::Red as i32,
@@ -272,6 +276,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "AssignReport" => intake::AssignReportRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             report_id,
             team: "Mottak".into(),
@@ -285,6 +291,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         .encode_to_vec(),
         // InvestigationService.
         "StartInvestigation" => investigation::StartInvestigationRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             themes: "Care at home.".into(),
@@ -292,6 +300,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "RecordActivity" => investigation::RecordActivityRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             activity: Some(investigation::Activity {
@@ -303,6 +313,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "ExtendDeadline" => investigation::ExtendDeadlineRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             to_months: 6,
@@ -319,6 +331,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "RecordForensicInterview" => investigation::RecordForensicInterviewRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             outcome: Some(
@@ -329,6 +343,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "ReportToPolice" => investigation::ReportToPoliceRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             grounds: "Suspected violence.".into(),
@@ -343,6 +359,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "ChangeCaseUrgency" => investigation::ChangeCaseUrgencyRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             urgency: common::Urgency::Red as i32,
@@ -350,6 +368,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "AssignCase" => investigation::AssignCaseRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             team: "Undersøkelse".into(),
@@ -363,6 +383,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         .encode_to_vec(),
         // MeasuresService.
         "StartMeasure" => measures::StartMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             measure: Some(measures::Measure {
@@ -373,6 +395,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "EvaluateMeasure" => measures::EvaluateMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             measure: 1,
@@ -381,6 +405,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "ExtendMeasure" => measures::ExtendMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             measure: 1,
@@ -389,6 +415,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "ChangeMeasure" => measures::ChangeMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             measure: 1,
@@ -401,6 +429,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "EndMeasure" => measures::EndMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             measure: 1,
@@ -408,6 +438,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "MakeEmergencyDecision" => measures::MakeEmergencyDecisionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             kind: measures::EmergencyKind::Placement as i32,
@@ -415,6 +447,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "RecordEmergencyRuling" => measures::RecordEmergencyRulingRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             decision: 1,
@@ -423,12 +457,16 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "SendEmergencyPetition" => measures::SendEmergencyPetitionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             decision: 1,
         }
         .encode_to_vec(),
         "ProposeToBoard" => measures::ProposeToBoardRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             proposal: measures::BoardProposal::CareOrder as i32,
@@ -436,6 +474,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "RecordBoardDecision" => measures::RecordBoardDecisionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             granted: true,
@@ -443,6 +483,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "MakeCarePlan" => measures::MakeCarePlanRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             placement: measures::Placement::FosterHome as i32,
@@ -452,12 +494,16 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "RecordFollowUpVisit" => measures::RecordFollowUpVisitRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             visited_on: day(0),
         }
         .encode_to_vec(),
         "CloseCase" => measures::CloseCaseRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id,
             reasons: "Done.".into(),
@@ -483,6 +529,8 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         }
         .encode_to_vec(),
         "MarkLettersSent" => feedback::MarkLettersSentRequest {
+            late_reason: String::new(),
+            sent_at: None,
             command_id: command_id(),
             report_id,
             letters: vec![feedback::Letter {
@@ -658,6 +706,8 @@ async fn oslo_case(app: &TestApp) -> (String, String) {
         .report_id;
     let screened = intake
         .screen_report(intake::ScreenReportRequest {
+            decided_at: None,
+            late_reason: String::new(),
             reporter_code: String::new(),
             command_id: command_id(),
             report_id: report_id.clone(),

@@ -152,6 +152,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
 
     // ScreenReport and ChangeReportUrgency.
     let request = intake::ScreenReportRequest {
+        decided_at: None,
+        late_reason: String::new(),
         reporter_code: String::new(),
         command_id: command_id(),
         report_id: report_id.clone(),
@@ -169,6 +171,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = intake::ScreenReportRequest {
+        decided_at: None,
+        late_reason: String::new(),
         reporter_code: String::new(),
         command_id: command_id(),
         report_id: report_id.clone(),
@@ -191,6 +195,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = intake::ChangeReportUrgencyRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         report_id: report_id.clone(),
         urgency: 0,
@@ -206,6 +212,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
 
     // InvestigationService.
     let request = investigation::StartInvestigationRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         themes: "  ".into(),
@@ -219,6 +227,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = investigation::RecordActivityRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         activity: Some(investigation::Activity {
@@ -236,6 +246,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = investigation::RecordActivityRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         activity: Some(investigation::Activity {
@@ -253,6 +265,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = investigation::ExtendDeadlineRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         to_months: 0,
@@ -280,6 +294,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = investigation::RecordForensicInterviewRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         outcome: None,
@@ -292,6 +308,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = investigation::ReportToPoliceRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         grounds: String::new(),
@@ -318,6 +336,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = investigation::ChangeCaseUrgencyRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         urgency: common::Urgency::Red as i32,
@@ -335,6 +355,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
     let mut no_goals = plan();
     no_goals.goals.clear();
     let request = measures::StartMeasureRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         measure: Some(measures::Measure {
@@ -352,6 +374,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::EvaluateMeasureRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         measure: 0,
@@ -366,6 +390,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::ExtendMeasureRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         measure: 1,
@@ -380,6 +406,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::ChangeMeasureRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         measure: 1,
@@ -395,6 +423,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::EndMeasureRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         measure: 1,
@@ -408,6 +438,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::MakeEmergencyDecisionRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         kind: 0,
@@ -421,6 +453,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::RecordEmergencyRulingRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         decision: 1,
@@ -435,6 +469,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::SendEmergencyPetitionRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: "x".into(),
         decision: 1,
@@ -447,6 +483,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::ProposeToBoardRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         proposal: 7,
@@ -460,6 +498,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::RecordBoardDecisionRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         granted: true,
@@ -473,6 +513,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::MakeCarePlanRequest {
+        decided_at: None,
+        late_reason: String::new(),
         in_family_network: false,
         command_id: command_id(),
         case_id: case(),
@@ -488,6 +530,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::RecordFollowUpVisitRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),
         visited_on: String::new(),
@@ -500,6 +544,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = measures::CloseCaseRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: String::new(),
         case_id: case(),
         reasons: "Done.".into(),
@@ -514,6 +560,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
 
     // FeedbackService.
     let request = feedback::MarkLettersSentRequest {
+        late_reason: String::new(),
+        sent_at: None,
         command_id: command_id(),
         report_id: report_id.clone(),
         letters: vec![],
@@ -526,6 +574,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
         }),
     ));
     let request = feedback::MarkLettersSentRequest {
+        late_reason: String::new(),
+        sent_at: None,
         command_id: command_id(),
         report_id: report_id.clone(),
         letters: vec![feedback::Letter {
@@ -550,6 +600,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
             let report_id = report_id.clone();
             async move {
                 c.assign_report(intake::AssignReportRequest {
+                    decided_at: None,
+                    late_reason: String::new(),
                     command_id: command_id(),
                     report_id,
                     team: " ".into(),
@@ -566,6 +618,8 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
             let case_id = case();
             async move {
                 c.assign_case(investigation::AssignCaseRequest {
+                    decided_at: None,
+                    late_reason: String::new(),
                     command_id: command_id(),
                     case_id,
                     team: "Undersøkelse".into(),
@@ -740,6 +794,8 @@ async fn the_limits_refuse_each_naming_the_field_and_write_nothing() {
             let report_id = report_id.clone();
             async move {
                 c.assign_report(intake::AssignReportRequest {
+                    decided_at: None,
+                    late_reason: String::new(),
                     command_id: command_id(),
                     report_id,
                     team: "Mot\u{200B}tak".into(),
@@ -816,6 +872,8 @@ async fn a_request_with_several_bad_fields_names_each_in_one_answer() {
     bad_plan.ends_on = day(0);
     bad_plan.evaluate_on = "soon".into();
     let request = measures::StartMeasureRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: "not-a-uuid".into(),
         case_id: case_id.clone(),
         measure: Some(measures::Measure {
@@ -839,6 +897,8 @@ async fn a_request_with_several_bad_fields_names_each_in_one_answer() {
 
     // MarkLettersSent: two bad letters of one list.
     let request = feedback::MarkLettersSentRequest {
+        late_reason: String::new(),
+        sent_at: None,
         command_id: command_id(),
         report_id,
         letters: vec![

@@ -85,6 +85,8 @@ async fn a_public_report_runs_from_screening_to_a_closed_case() {
     start_investigation(&app, &case_id).await;
     app.investigation()
         .record_activity(investigation::RecordActivityRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             activity: Some(investigation::Activity {
@@ -107,6 +109,8 @@ async fn a_public_report_runs_from_screening_to_a_closed_case() {
     let started = measures
         .clone()
         .start_measure(measures::StartMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: Some(measures::Measure {
@@ -123,6 +127,8 @@ async fn a_public_report_runs_from_screening_to_a_closed_case() {
     measures
         .clone()
         .evaluate_measure(measures::EvaluateMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: 1,
@@ -141,6 +147,8 @@ async fn a_public_report_runs_from_screening_to_a_closed_case() {
     measures
         .clone()
         .end_measure(measures::EndMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: 1,
@@ -151,6 +159,8 @@ async fn a_public_report_runs_from_screening_to_a_closed_case() {
     let closed = measures
         .clone()
         .close_case(measures::CloseCaseRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             reasons: "Nothing more to do.".into(),
@@ -169,6 +179,8 @@ async fn a_public_report_runs_from_screening_to_a_closed_case() {
     let letters = letters_owed(&app, &report_id).await;
     app.feedback()
         .mark_letters_sent(feedback::MarkLettersSentRequest {
+            late_reason: String::new(),
+            sent_at: None,
             command_id: command_id(),
             report_id: report_id.clone(),
             letters: letters.iter().filter_map(|l| l.letter.clone()).collect(),
@@ -208,6 +220,8 @@ async fn private_reporters_are_owed_a_receipt_and_anonymous_ones_nothing() {
     let refused = app
         .feedback()
         .mark_letters_sent(feedback::MarkLettersSentRequest {
+            late_reason: String::new(),
+            sent_at: None,
             command_id: command_id(),
             report_id: anonymous_report.clone(),
             letters: vec![feedback::Letter {
@@ -266,6 +280,8 @@ async fn a_second_report_about_a_child_joins_the_open_case() {
     let response = app
         .intake()
         .screen_report(intake::ScreenReportRequest {
+            decided_at: None,
+            late_reason: String::new(),
             reporter_code: String::new(),
             command_id: command_id(),
             report_id: second.clone(),
@@ -307,6 +323,8 @@ async fn an_emergency_decision_is_approved_and_followed_by_a_petition() {
     measures
         .clone()
         .make_emergency_decision(measures::MakeEmergencyDecisionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             kind: measures::EmergencyKind::Placement as i32,
@@ -317,6 +335,8 @@ async fn an_emergency_decision_is_approved_and_followed_by_a_petition() {
     measures
         .clone()
         .record_emergency_ruling(measures::RecordEmergencyRulingRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             decision: 1,
@@ -328,6 +348,8 @@ async fn an_emergency_decision_is_approved_and_followed_by_a_petition() {
     measures
         .clone()
         .send_emergency_petition(measures::SendEmergencyPetitionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             decision: 1,
@@ -338,6 +360,8 @@ async fn an_emergency_decision_is_approved_and_followed_by_a_petition() {
     let again = measures
         .clone()
         .send_emergency_petition(measures::SendEmergencyPetitionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             decision: 1,
@@ -356,6 +380,8 @@ async fn an_investigation_can_be_extended_to_six_months_and_no_further() {
     let case_id = case_under_investigation(&app, 8).await;
     start_investigation(&app, &case_id).await;
     let extend = |months: u32| investigation::ExtendDeadlineRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case_id.clone(),
         to_months: months,
@@ -382,6 +408,8 @@ async fn the_violence_track_records_consultation_interview_and_police_report() {
     investigation
         .clone()
         .record_consultation(investigation::RecordConsultationRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             partners: vec![
@@ -399,6 +427,8 @@ async fn the_violence_track_records_consultation_interview_and_police_report() {
     investigation
         .clone()
         .record_forensic_interview(investigation::RecordForensicInterviewRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             outcome: Some(
@@ -415,6 +445,8 @@ async fn the_violence_track_records_consultation_interview_and_police_report() {
     let reported = investigation
         .clone()
         .report_to_police(investigation::ReportToPoliceRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             grounds: "Suspected violence at home.".into(),
@@ -432,6 +464,8 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
     let report_id = submit(&app, report(vec![child(10)], public_reporter())).await;
     app.intake()
         .change_report_urgency(intake::ChangeReportUrgencyRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             report_id: report_id.clone(),
             urgency: common::Urgency::Red as i32,
@@ -445,6 +479,8 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
     start_investigation(&app, &case_id).await;
     app.investigation()
         .change_case_urgency(investigation::ChangeCaseUrgencyRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             urgency: common::Urgency::Red as i32,
@@ -467,6 +503,8 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
     measures
         .clone()
         .record_board_decision(measures::RecordBoardDecisionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             granted: true,
@@ -477,6 +515,8 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
     measures
         .clone()
         .make_care_plan(measures::MakeCarePlanRequest {
+            decided_at: None,
+            late_reason: String::new(),
             in_family_network: false,
             command_id: command_id(),
             case_id: case_id.clone(),
@@ -489,6 +529,8 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
     let visit = measures
         .clone()
         .record_follow_up_visit(measures::RecordFollowUpVisitRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             visited_on: day(0),
@@ -502,6 +544,8 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
     measures
         .clone()
         .start_measure(measures::StartMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: Some(measures::Measure {
@@ -514,6 +558,8 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
         .await
         .unwrap();
     let evaluate = || measures::EvaluateMeasureRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: command_id(),
         case_id: case_id.clone(),
         measure: 1,
@@ -527,6 +573,8 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
     measures
         .clone()
         .extend_measure(measures::ExtendMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: 1,
@@ -539,6 +587,8 @@ async fn a_care_order_path_runs_through_the_board_to_follow_up_visits() {
     measures
         .clone()
         .change_measure(measures::ChangeMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: 1,

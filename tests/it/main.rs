@@ -3,6 +3,7 @@
 mod audit;
 mod authorization;
 mod bad_input;
+mod dating;
 mod digital;
 mod disclosure;
 mod fuzz;
@@ -68,6 +69,7 @@ fn public_reporter() -> intake::Reporter {
 
 fn report(children: Vec<common::Child>, reporter: intake::Reporter) -> intake::SubmitReportRequest {
     intake::SubmitReportRequest {
+        late_reason: String::new(),
         command_id: command_id(),
         municipality: "5035".into(),
         received_at: None,
@@ -128,6 +130,8 @@ async fn screen_report(
 ) -> intake::ScreenReportResponse {
     app.intake()
         .screen_report(intake::ScreenReportRequest {
+            decided_at: None,
+            late_reason: String::new(),
             reporter_code: String::new(),
             command_id: command_id(),
             report_id: report_id.to_owned(),
@@ -163,6 +167,8 @@ async fn case_under_investigation(app: &TestApp, seed: u32) -> String {
 async fn start_investigation(app: &TestApp, case_id: &str) {
     app.investigation()
         .start_investigation(investigation::StartInvestigationRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.to_owned(),
             themes: "Care at home; the child's nutrition.".into(),

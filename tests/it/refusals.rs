@@ -33,6 +33,8 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let twice = intake_client
         .clone()
         .screen_report(intake::ScreenReportRequest {
+            decided_at: None,
+            late_reason: String::new(),
             reporter_code: String::new(),
             command_id: command_id(),
             report_id: report_id.clone(),
@@ -63,6 +65,8 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let never_started = measures_client
         .clone()
         .evaluate_measure(measures::EvaluateMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: 1,
@@ -76,6 +80,8 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let no_consultation = investigation_client
         .clone()
         .record_forensic_interview(investigation::RecordForensicInterviewRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             outcome: Some(
@@ -92,6 +98,8 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let no_decision = measures_client
         .clone()
         .send_emergency_petition(measures::SendEmergencyPetitionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             decision: 1,
@@ -101,6 +109,8 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let no_care_order = measures_client
         .clone()
         .make_care_plan(measures::MakeCarePlanRequest {
+            decided_at: None,
+            late_reason: String::new(),
             in_family_network: false,
             command_id: command_id(),
             case_id: case_id.clone(),
@@ -113,6 +123,8 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let no_proposal = measures_client
         .clone()
         .record_board_decision(measures::RecordBoardDecisionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             granted: true,
@@ -125,6 +137,8 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let open = measures_client
         .clone()
         .close_case(measures::CloseCaseRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             reasons: "Closing early.".into(),
@@ -144,6 +158,8 @@ async fn illegal_steps_fail_precondition_and_write_nothing() {
     let again = investigation_client
         .clone()
         .start_investigation(investigation::StartInvestigationRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             themes: "Again.".into(),
@@ -170,6 +186,8 @@ async fn unknown_reports_and_cases_are_out_of_reach_like_another_municipalitys()
     let screened = app
         .intake()
         .screen_report(intake::ScreenReportRequest {
+            decided_at: None,
+            late_reason: String::new(),
             reporter_code: String::new(),
             command_id: command_id(),
             report_id: unknown.clone(),
@@ -180,6 +198,8 @@ async fn unknown_reports_and_cases_are_out_of_reach_like_another_municipalitys()
     let case = app
         .measures()
         .close_case(measures::CloseCaseRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: unknown,
             reasons: "Unknown.".into(),

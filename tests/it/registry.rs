@@ -70,6 +70,8 @@ async fn screen_at(
     app.set_now(at(now));
     app.intake()
         .screen_report(intake::ScreenReportRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             report_id: report_id.to_owned(),
             children: vec![child],
@@ -139,6 +141,8 @@ async fn full_case(app: &TestApp) -> String {
     app.set_now(at("2026-04-20T10:00:00Z"));
     app.investigation()
         .extend_deadline(investigation::ExtendDeadlineRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             to_months: 6,
@@ -163,6 +167,8 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .start_measure(measures::StartMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: Some(measures::Measure {
@@ -184,6 +190,8 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .make_emergency_decision(measures::MakeEmergencyDecisionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             kind: measures::EmergencyKind::Placement as i32,
@@ -195,6 +203,8 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .record_emergency_ruling(measures::RecordEmergencyRulingRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             decision: 1,
@@ -207,6 +217,8 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .send_emergency_petition(measures::SendEmergencyPetitionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             decision: 1,
@@ -217,6 +229,8 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .evaluate_measure(measures::EvaluateMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: 1,
@@ -232,6 +246,8 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .propose_to_board(measures::ProposeToBoardRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             proposal: measures::BoardProposal::CareOrder as i32,
@@ -243,6 +259,8 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .record_board_decision(measures::RecordBoardDecisionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             granted: true,
@@ -254,6 +272,8 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .make_care_plan(measures::MakeCarePlanRequest {
+            decided_at: None,
+            late_reason: String::new(),
             in_family_network: true,
             command_id: command_id(),
             case_id: case_id.clone(),
@@ -267,6 +287,8 @@ async fn full_case(app: &TestApp) -> String {
     measures
         .clone()
         .end_measure(measures::EndMeasureRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
             measure: 1,
@@ -364,6 +386,8 @@ async fn every_lifecycle_step_exports_valid_xml_with_the_scenarios_dates_and_cod
     app.set_now(at("2026-10-05T10:00:00Z"));
     app.measures()
         .close_case(measures::CloseCaseRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: full.clone(),
             reasons: "The child is settled in foster care; followed up as a care case.".into(),
@@ -533,6 +557,8 @@ async fn registry_codes_out_of_their_period_or_for_the_wrong_reporter_are_refuse
         let status = app
             .intake()
             .screen_report(intake::ScreenReportRequest {
+                decided_at: None,
+                late_reason: String::new(),
                 command_id: command_id(),
                 report_id: report_id.clone(),
                 children: vec![investigate(&content)],

@@ -174,6 +174,8 @@ async fn the_worklist_follows_the_clock_and_drops_what_is_done() {
     let assigned = app
         .intake()
         .assign_report(intake::AssignReportRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             report_id: a.clone(),
             team: "Mottak".into(),
@@ -260,6 +262,8 @@ async fn the_worklist_follows_the_clock_and_drops_what_is_done() {
     let sent = app
         .feedback()
         .mark_letters_sent(feedback::MarkLettersSentRequest {
+            late_reason: String::new(),
+            sent_at: None,
             command_id: command_id(),
             report_id: a.clone(),
             letters: vec![
@@ -642,6 +646,8 @@ async fn letters_follow_the_reporter_and_disclose_nothing_else() {
     let sent = app
         .feedback()
         .mark_letters_sent(feedback::MarkLettersSentRequest {
+            late_reason: String::new(),
+            sent_at: None,
             command_id: command_id(),
             report_id: public.clone(),
             letters: vec![
@@ -905,6 +911,8 @@ async fn emergency_approvals_and_petitions_are_listed_until_recorded() {
     let made = app
         .measures()
         .make_emergency_decision(measures::MakeEmergencyDecisionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case.clone(),
             kind: measures::EmergencyKind::Placement as i32,
@@ -935,6 +943,8 @@ async fn emergency_approvals_and_petitions_are_listed_until_recorded() {
     let approved = app
         .measures()
         .record_emergency_ruling(measures::RecordEmergencyRulingRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case.clone(),
             decision: 1,
@@ -974,6 +984,8 @@ async fn emergency_approvals_and_petitions_are_listed_until_recorded() {
     let sent = app
         .measures()
         .send_emergency_petition(measures::SendEmergencyPetitionRequest {
+            decided_at: None,
+            late_reason: String::new(),
             command_id: command_id(),
             case_id: case.clone(),
             decision: 1,

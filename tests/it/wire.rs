@@ -57,6 +57,8 @@ async fn the_same_command_id_twice_writes_once_and_answers_the_same() {
     // A case command replayed after the step it made has happened: still the first answer.
     let case_id = crate::case_under_investigation(&app, 41).await;
     let start = api::investigation::v1::StartInvestigationRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: crate::command_id(),
         case_id,
         themes: "Care at home.".into(),
@@ -96,6 +98,8 @@ async fn a_command_id_sent_again_with_another_command_or_by_another_municipality
         .unwrap()
         .into_inner();
     let start = StartInvestigationRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: crate::command_id(),
         case_id: case_id.clone(),
         themes: "Care at home.".into(),
@@ -200,6 +204,8 @@ async fn a_command_id_sent_again_with_other_content_is_refused_and_writes_nothin
     let app = tests::TestApp::spawn().await;
     let case_id = crate::case_under_investigation(&app, 43).await;
     let urgency = ChangeCaseUrgencyRequest {
+        decided_at: None,
+        late_reason: String::new(),
         command_id: crate::command_id(),
         case_id: case_id.clone(),
         urgency: api::common::v1::Urgency::Red as i32,
@@ -233,6 +239,8 @@ async fn a_command_id_sent_again_with_other_content_is_refused_and_writes_nothin
     names_command_id(
         app.investigation()
             .assign_case(AssignCaseRequest {
+                decided_at: None,
+                late_reason: String::new(),
                 command_id: urgency.command_id.clone(),
                 case_id: case_id.clone(),
                 team: "Undersøkelse".into(),

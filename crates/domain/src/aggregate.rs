@@ -31,6 +31,9 @@ pub trait Aggregate {
         context: &Context<'_>,
     ) -> Result<Vec<Self::Event>, DomainError>;
 
+    /// When the stream's latest step was taken; `None` before its first event.
+    fn last_step_at(state: &Self::State) -> Option<chrono::DateTime<chrono::Utc>>;
+
     /// The municipality whose data the stream is; `None` before its first event.
     fn municipality(state: &Self::State) -> Option<&MunicipalityNumber>;
 

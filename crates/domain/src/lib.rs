@@ -21,6 +21,7 @@
 //!   a module per seam.
 //! - [`partner`]: consultations with the police and Statens barnehus, as steps of a case.
 //! - [`screening`]: the one decision that writes to a report and its children's cases.
+//! - [`step`]: a step's two times, when it was taken and when Vern learned of it.
 //! - [`deadlines`]: the running deadlines of a stream, breached or not.
 //! - [`letters`]: the letters owed to a reporter.
 //! - [`error`]: the crate's one error type.
@@ -40,6 +41,7 @@ pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod screening;
+pub mod step;
 pub mod values;
 
 #[cfg(test)]
@@ -53,21 +55,39 @@ pub use crate::aggregate::Aggregate;
 pub use crate::error::DomainError;
 
 /// What a decision may know besides the state and the command: the time, given by the shell
-/// (there is no hidden clock), and the rules.
+/// (there is no hidden clock), and the rules. A step has two times ([`step`]): when it was
+/// taken, which every event's time and every deadline count from, and when Vern learns of it.
 #[derive(Clone, Copy, Debug)]
 pub struct Context<'a> {
-    pub now: DateTime<Utc>,
+    /// When the step is taken: now, unless the caller dates it back ([`step::StepTime`]).
+    pub at: DateTime<Utc>,
+    /// When Vern learns of it: the shell's clock at the command.
+    pub recorded_at: DateTime<Utc>,
     pub rules: &'a rules::RuleBook,
 }
 
 impl<'a> Context<'a> {
+    /// A step taken now.
     pub fn new(now: DateTime<Utc>, rules: &'a rules::RuleBook) -> Self {
-        Self { now, rules }
+        Self {
+            at: now,
+            recorded_at: now,
+            rules,
+        }
     }
 
-    /// Today in Oslo: the day statutory dates are compared with.
+    /// The same context for a step with these times.
+    pub fn dated(self, step: &step::StepTime) -> Self {
+        Self {
+            at: step.at,
+            recorded_at: step.recorded_at,
+            ..self
+        }
+    }
+
+    /// The step's day in Oslo: the day statutory dates are compared with.
     pub fn today(&self) -> NaiveDate {
-        calendar::oslo_date(self.now)
+        calendar::oslo_date(self.at)
     }
 }
 

@@ -99,6 +99,14 @@ pub struct EventMetadata {
     /// The statutory rule set in force when the command was decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_set: Option<String>,
+    /// When the service learned of it, by the service's clock (the event's own time is when
+    /// its step was taken, which a caller may date back). Absent on events stored before
+    /// steps could be dated back: their store time ([`RecordedEvent::recorded_at`]) says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why a step dated back was entered late, as the caller gave it. Free text: never logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_reason: Option<String>,
 }
 
 impl EventMetadata {
@@ -111,6 +119,8 @@ impl EventMetadata {
             actor,
             traceparent: None,
             rule_set: None,
+            recorded_at: None,
+            late_reason: None,
         }
     }
 }
@@ -197,4 +207,12 @@ pub struct RecordedEvent {
     pub payload: Value,
     pub metadata: EventMetadata,
     pub recorded_at: DateTime<Utc>,
+}
+
+impl RecordedEvent {
+    /// When the service learned of the event: the service's clock at its command, or for an
+    /// event stored before that was kept, the store's.
+    pub fn known_at(&self) -> DateTime<Utc> {
+        self.metadata.recorded_at.unwrap_or(self.recorded_at)
+    }
 }

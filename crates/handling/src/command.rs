@@ -17,11 +17,15 @@ use crate::Error;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CalledMethod(pub String);
 
-/// A command's id and fingerprint.
+/// A command's id and fingerprint, and when the caller says its step was taken.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommandKey {
     pub id: Uuid,
     pub fingerprint: [u8; 32],
+    /// The step's time as sent (`decided_at` and `late_reason`); the domain checks it against
+    /// the stream ([`domain::step::StepTime::decide`]). Part of the fingerprint, as all the
+    /// request is.
+    pub dating: domain::step::Dating,
 }
 
 impl CommandKey {
@@ -36,7 +40,13 @@ impl CommandKey {
         Self {
             id,
             fingerprint: hash.finalize().into(),
+            dating: domain::step::Dating::now(),
         }
+    }
+
+    /// The same command, its step dated as the request says.
+    pub fn dated(self, dating: domain::step::Dating) -> Self {
+        Self { dating, ..self }
     }
 
     /// The key of a gRPC request: `command_id` (the request's field, checked as

@@ -155,6 +155,77 @@ pub fn timestamp(field: &str, value: &prost_types::Timestamp) -> Result<DateTime
         .ok_or_else(|| Error::invalid(field, "is out of range"))
 }
 
+/// When a step was taken as a request gives it (`field`, and `late_reason`), checked for
+/// form only: the domain judges it against the stream ([`domain::step::StepTime::decide`]).
+pub fn dating(
+    field: &'static str,
+    at: Option<&prost_types::Timestamp>,
+    late_reason: &str,
+) -> Result<domain::step::Dating, Error> {
+    let at = at.map(|at| timestamp(field, at)).transpose();
+    let late_reason = if late_reason.trim().is_empty() {
+        Ok(None)
+    } else {
+        short_text("late_reason", late_reason).map(Some)
+    };
+    let mut fields = Fields::default();
+    let (at, late_reason) = (fields.take(at), fields.take(late_reason));
+    fields.done(|| {
+        Some(domain::step::Dating {
+            field,
+            at: at?,
+            late_reason: late_reason?,
+        })
+    })
+}
+
+/// A request whose step may be dated back: every command that records a decision or an act.
+pub trait Dated {
+    /// The step's time and late reason as sent.
+    fn dating(&self) -> Result<domain::step::Dating, Error>;
+}
+
+/// Implements [`Dated`] for requests whose time field is `$field` beside `late_reason`.
+macro_rules! dated {
+    ($field:ident: $($request:ty),+ $(,)?) => {
+        $(impl Dated for $request {
+            fn dating(&self) -> Result<domain::step::Dating, Error> {
+                dating(stringify!($field), self.$field.as_ref(), &self.late_reason)
+            }
+        })+
+    };
+}
+
+dated!(decided_at:
+    api::investigation::v1::StartInvestigationRequest,
+    api::investigation::v1::RecordActivityRequest,
+    api::investigation::v1::ExtendDeadlineRequest,
+    api::investigation::v1::RecordConsultationRequest,
+    api::investigation::v1::RecordForensicInterviewRequest,
+    api::investigation::v1::ReportToPoliceRequest,
+    api::investigation::v1::ConcludeInvestigationRequest,
+    api::investigation::v1::ChangeCaseUrgencyRequest,
+    api::investigation::v1::AssignCaseRequest,
+    api::measures::v1::StartMeasureRequest,
+    api::measures::v1::EvaluateMeasureRequest,
+    api::measures::v1::ExtendMeasureRequest,
+    api::measures::v1::ChangeMeasureRequest,
+    api::measures::v1::EndMeasureRequest,
+    api::measures::v1::MakeEmergencyDecisionRequest,
+    api::measures::v1::RecordEmergencyRulingRequest,
+    api::measures::v1::SendEmergencyPetitionRequest,
+    api::measures::v1::ProposeToBoardRequest,
+    api::measures::v1::RecordBoardDecisionRequest,
+    api::measures::v1::MakeCarePlanRequest,
+    api::measures::v1::RecordFollowUpVisitRequest,
+    api::measures::v1::CloseCaseRequest,
+    api::intake::v1::ScreenReportRequest,
+    api::intake::v1::ChangeReportUrgencyRequest,
+    api::intake::v1::AssignReportRequest,
+);
+dated!(received_at: api::intake::v1::SubmitReportRequest);
+dated!(sent_at: api::feedback::v1::MarkLettersSentRequest);
+
 pub fn to_timestamp(value: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: value.timestamp(),

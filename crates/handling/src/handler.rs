@@ -99,6 +99,20 @@ impl Handler {
         Context::new(now, &self.rules)
     }
 
+    /// The context of `command`'s step, sent at `now`, in streams whose latest steps were
+    /// taken at `last_steps`: its time as the domain decides it from what the caller sent (not
+    /// in the future, not before the latest step, a reason when dated far back).
+    pub fn step_context(
+        &self,
+        command: &CommandKey,
+        now: DateTime<Utc>,
+        last_steps: impl IntoIterator<Item = Option<DateTime<Utc>>>,
+    ) -> Result<Context<'_>, Error> {
+        let last = last_steps.into_iter().flatten().max();
+        let step = domain::step::StepTime::decide(&command.dating, now, last)?;
+        Ok(self.context(now).dated(&step))
+    }
+
     /// A stream's state and version (0 when it has no events).
     pub async fn load<S: Aggregate>(&self, stream_id: &str) -> Result<(S::State, u64), Error> {
         let mut state = Some(S::initial());
@@ -271,12 +285,12 @@ impl Handler {
         ) -> Result<(Vec<S::Event>, Option<MunicipalityNumber>), domain::DomainError>,
     {
         let decide = &decide;
-        self.execute_many(command, principal, (S::NOUN, stream_id), || async move {
+        self.execute_many(command, principal, (S::NOUN, stream_id), |now| async move {
             let (state, version) = self.load::<S>(stream_id).await?;
             if version > 0 {
                 principal.reach(S::NOUN, S::municipality(&state))?;
             }
-            let context = self.context(self.now());
+            let context = self.step_context(command, now, [S::last_step_at(&state)])?;
             let (events, municipality) = decide(&state, &context)?;
             if version == 0 {
                 principal.may_create(S::NOUN, municipality.as_ref())?;
@@ -342,7 +356,7 @@ impl Handler {
     /// A case RPC from end to end: who calls, the ids, the command built from the request,
     /// the decision and the append. Bad input fails before anything is loaded, the ids' and
     /// the command's bad fields named in one answer.
-    pub async fn case_rpc<R: prost::Message>(
+    pub async fn case_rpc<R: prost::Message + crate::convert::Dated>(
         &self,
         request: tonic::Request<R>,
         ids: impl FnOnce(&R) -> (&str, &str),
@@ -356,8 +370,10 @@ impl Handler {
             (fields.take(CommandKey::of(&request, command_id)), case_id)
         };
         let request = request.into_inner();
+        let dating = fields.take(request.dating());
         let command = fields.take(build(&request));
-        let (key, case_id, command) = fields.done(|| Some((key?, case_id?, command?)))?;
+        let (key, case_id, command) =
+            fields.done(|| Some((key?.dated(dating?), case_id?, command?)))?;
         let result = self
             .execute_case(&key, &principal, case_id, command)
             .await?;
@@ -365,8 +381,9 @@ impl Handler {
     }
 
     /// Runs a command that may write several streams: each call of `attempt` loads what it
-    /// needs, decides, and returns the writes with the versions it loaded. On a conflict it is
-    /// called again. `target` is the stream the command is about (its noun and id).
+    /// needs, decides at the time it is given (the command's, the same at every attempt), and
+    /// returns the writes with the versions it loaded. On a conflict it is called again.
+    /// `target` is the stream the command is about (its noun and id).
     pub async fn execute_many<A, F>(
         &self,
         command: &CommandKey,
@@ -375,17 +392,25 @@ impl Handler {
         mut attempt: A,
     ) -> Result<AppendResult, Error>
     where
-        A: FnMut() -> F,
+        A: FnMut(DateTime<Utc>) -> F,
         F: Future<Output = Result<Vec<StreamWrite>, Error>>,
     {
+        let now = self.now();
         let mut metadata = EventMetadata::for_command(command.id, principal.actor());
         metadata.traceparent = crate::trace::current_traceparent();
+        // When the service learned of the step; the events carry when it was taken.
+        metadata.recorded_at = Some(now);
+        metadata.late_reason = command
+            .dating
+            .late_reason
+            .as_ref()
+            .map(|reason| reason.as_str().to_owned());
         let mut last_conflict = String::new();
         for _ in 0..self.max_attempts {
             // A command id seen before is found by the append itself; only when deciding it
             // again refuses it or writes nothing (its step has happened) is the first answer
             // looked up here, so a first sending costs no lookup.
-            let streams = match attempt().await {
+            let streams = match attempt(now).await {
                 Ok(streams) if streams.iter().any(|write| !write.events.is_empty()) => streams,
                 decided if may_have_been_sent_before(&decided) => {
                     if let Some(first) = self.first_answer(command, principal, target).await? {

@@ -6,7 +6,8 @@ create table case_timeline (
     event_type     text not null,
     actor_subject  text not null,
     actor_role     text not null,
-    -- When it happened in the service; recorded_at is when it was stored.
+    -- When its step was taken (which a caller may date back); recorded_at is when the
+    -- service learned of it.
     occurred_at    timestamptz not null,
     recorded_at    timestamptz not null,
     primary key (case_id, stream_version)

@@ -59,7 +59,7 @@ impl Projection for CaseTimeline {
             "actor_subject": event.metadata.actor.subject,
             "actor_role": event.metadata.actor.role,
             "occurred_at": timestamp(occurred_at),
-            "recorded_at": timestamp(event.recorded_at),
+            "recorded_at": timestamp(event.known_at()),
         }));
         // A plain insert: applying an event twice is a bug and must fail loudly.
         memory
@@ -76,8 +76,17 @@ pub struct TimelineEntry {
     pub event_type: String,
     pub actor_subject: String,
     pub actor_role: String,
+    /// When its step was taken.
     pub occurred_at: DateTime<Utc>,
+    /// When the service learned of it.
     pub recorded_at: DateTime<Utc>,
+}
+
+impl TimelineEntry {
+    /// Days (Europe/Oslo) between the step and its entry: 0 when entered the day it was taken.
+    pub fn days_late(&self) -> i64 {
+        domain::step::days_late(self.occurred_at, self.recorded_at)
+    }
 }
 
 /// A case's timeline, oldest first; empty for a case the view does not know.

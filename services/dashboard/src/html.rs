@@ -80,7 +80,7 @@ header a{color:#fff;text-decoration:none}header a:hover{text-decoration:underlin
 nav .who{margin-left:auto;opacity:.85}nav form{display:inline}\
 main{padding:1rem 1.5rem;max-width:75rem}h1{font-size:1.4rem}\
 table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:.35rem .6rem;border-bottom:1px solid #ddd;text-align:left;font-size:.92rem}\
-th{background:#eef2f5}tr.breached td{background:#fde8e8}td.num{text-align:right}\
+th{background:#eef2f5}tr.breached td{background:#fde8e8}td.num{text-align:right}.late{color:#8a4b00;font-size:.9em}\
 .badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;font-size:.8rem}\
 .red{background:#c62828;color:#fff}.yellow{background:#f9a825}.green{background:#2e7d32;color:#fff}\
 .breach{background:#c62828;color:#fff}form.filters{display:flex;gap:.8rem;align-items:end;margin-bottom:1rem;flex-wrap:wrap}\

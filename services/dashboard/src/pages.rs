@@ -580,13 +580,18 @@ pub(crate) async fn timeline(
         .iter()
         .map(|entry| {
             format!(
-                "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td></tr>",
+                "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}{}</td></tr>",
                 entry.stream_version,
                 time(entry.occurred_at),
                 escape(&entry.event_type),
                 escape(&entry.actor_subject),
                 escape(&entry.actor_role),
                 time(entry.recorded_at),
+                match entry.days_late() {
+                    0 => String::new(),
+                    1 => " <span class=\"late\">registrert 1 dag etter</span>".to_owned(),
+                    days => format!(" <span class=\"late\">registrert {days} dager etter</span>"),
+                },
             )
         })
         .collect();

@@ -18,7 +18,7 @@ use domain::report::{
 use domain::values::ChildIdentity;
 use domain::{DomainError, calendar, letters};
 use handling::CommandKey;
-use handling::convert::{self as common, Fields};
+use handling::convert::{self as common, Dated as _, Fields};
 use handling::principal::Principal;
 use handling::{Error, Handler};
 use tonic::{Request, Response, Status};
@@ -337,8 +337,9 @@ impl Feedback {
         } else {
             fields.take(common::every("letters", &request.letters, from_letter))
         };
+        let dating = fields.take(request.dating());
         let (key, report_id, kinds) =
-            fields.done(|| Some((key?, ReportId::new(report_id?), kinds?)))?;
+            fields.done(|| Some((key?.dated(dating?), ReportId::new(report_id?), kinds?)))?;
         // The report alone cannot tell whether a case's investigation has concluded: a
         // conclusion letter must be among the letters owed, which sees the cases too.
         if kinds
@@ -352,8 +353,9 @@ impl Feedback {
                 .is_none()
         {
             let (report, cases) = self.load(&principal, report_id).await?;
-            let owed =
-                letters::letters_owed(&report, &cases, self.handler.rules(), self.handler.now());
+            // Owed when they were sent, which the caller may date back.
+            let sent_at = key.dating.at.unwrap_or_else(|| self.handler.now());
+            let owed = letters::letters_owed(&report, &cases, self.handler.rules(), sent_at);
             for kind in &kinds {
                 if matches!(kind, LetterKind::Conclusion { .. })
                     && !owed.iter().any(|letter| letter.kind == *kind)

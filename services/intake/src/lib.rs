@@ -17,7 +17,7 @@ use domain::report::{self, CaseAssignment, ReportCommand, ReportId, ReportState,
 use domain::screening;
 use handling::CommandKey;
 use handling::audit::Subject;
-use handling::convert::{self as common, Fields};
+use handling::convert::{self as common, Dated as _, Fields};
 use handling::principal::Principal;
 use handling::{Error, Handler, writes};
 use tonic::{Request, Response, Status};
@@ -45,9 +45,10 @@ impl Intake {
         let mut fields = Fields::default();
         let key = fields.take(CommandKey::of(&request, &request.get_ref().command_id));
         let request = request.into_inner();
+        let dating = fields.take(request.dating());
         let now = self.handler.now();
         let command = fields.take(convert::receive_report(request, &self.handler, now));
-        let (key, command) = fields.done(|| Some((key?, command?)))?;
+        let (key, command) = fields.done(|| Some((key?.dated(dating?), command?)))?;
         // Fixed by the command id, so a submission sent again names the same report and the
         // handler answers it with the first result (and nothing is looked up before).
         let report_id = ReportId::new(domain::values::derived_id(&[
@@ -82,9 +83,10 @@ impl Intake {
         let key = fields.take(CommandKey::of(&request, &request.get_ref().command_id));
         let request = request.into_inner();
         let report_id = fields.take(common::id("report_id", &request.report_id));
+        let dating = fields.take(request.dating());
         let command = fields.take(convert::screen_report(&request, &self.handler));
         let (key, report_id, command) =
-            fields.done(|| Some((key?, ReportId::new(report_id?), command?)))?;
+            fields.done(|| Some((key?.dated(dating?), ReportId::new(report_id?), command?)))?;
         let report_stream = report_id.stream_name();
         let result = self
             .handler
@@ -92,46 +94,55 @@ impl Intake {
                 &key,
                 &principal,
                 (ReportStream::NOUN, &report_stream),
-                || async {
-                    let handler = &self.handler;
-                    let (report_state, report_version) = handler
-                        .load_reachable::<ReportStream>(&principal, &report_stream)
-                        .await?;
-                    let mut cases = BTreeMap::new();
-                    let mut versions = BTreeMap::new();
-                    for child in &command.children {
-                        if let CaseAssignment::ExistingOpenCase(case_id) = child.case {
-                            let (state, version) = handler
-                                .load_reachable::<CaseStream>(&principal, &case_id.stream_name())
-                                .await?;
-                            cases.insert(case_id, state);
-                            versions.insert(case_id, version);
+                |now| {
+                    let (principal, report_stream, command, key) =
+                        (&principal, &report_stream, &command, &key);
+                    async move {
+                        let handler = &self.handler;
+                        let (report_state, report_version) = handler
+                            .load_reachable::<ReportStream>(principal, report_stream)
+                            .await?;
+                        let mut cases = BTreeMap::new();
+                        let mut versions = BTreeMap::new();
+                        for child in &command.children {
+                            if let CaseAssignment::ExistingOpenCase(case_id) = child.case {
+                                let (state, version) = handler
+                                    .load_reachable::<CaseStream>(principal, &case_id.stream_name())
+                                    .await?;
+                                cases.insert(case_id, state);
+                                versions.insert(case_id, version);
+                            }
                         }
-                    }
-                    let context = handler.context(handler.now());
-                    let decision = screening::decide_screening(
-                        &report_state,
-                        command.clone(),
-                        &cases,
-                        &context,
-                    )?;
-                    let municipality = report_state.report().map(|r| r.municipality);
-                    let mut streams = vec![writes(
-                        &report_stream,
-                        report_version,
-                        municipality,
-                        &decision.report_events,
-                    )?];
-                    for (case_id, events) in &decision.case_events {
-                        let version = versions.get(case_id).copied().unwrap_or(0);
-                        streams.push(writes(
-                            &case_id.stream_name(),
-                            version,
+                        let context = handler.step_context(
+                            key,
+                            now,
+                            std::iter::once(ReportStream::last_step_at(&report_state))
+                                .chain(cases.values().map(CaseStream::last_step_at)),
+                        )?;
+                        let decision = screening::decide_screening(
+                            &report_state,
+                            command.clone(),
+                            &cases,
+                            &context,
+                        )?;
+                        let municipality = report_state.report().map(|r| r.municipality);
+                        let mut streams = vec![writes(
+                            report_stream,
+                            report_version,
                             municipality,
-                            events,
-                        )?);
+                            &decision.report_events,
+                        )?];
+                        for (case_id, events) in &decision.case_events {
+                            let version = versions.get(case_id).copied().unwrap_or(0);
+                            streams.push(writes(
+                                &case_id.stream_name(),
+                                version,
+                                municipality,
+                                events,
+                            )?);
+                        }
+                        Ok(streams)
                     }
-                    Ok(streams)
                 },
             )
             .await?;
@@ -153,9 +164,10 @@ impl Intake {
         let report_id = fields.take(common::id("report_id", &request.report_id));
         let urgency = fields.take(common::urgency("urgency", request.urgency));
         let reason = fields.take(common::long_text("reason", &request.reason));
+        let dating = fields.take(request.dating());
         let (key, report_id, command) = fields.done(|| {
             Some((
-                key?,
+                key?.dated(dating?),
                 ReportId::new(report_id?),
                 report::ChangeReportUrgency {
                     urgency: urgency?,
@@ -183,8 +195,9 @@ impl Intake {
         let request = request.into_inner();
         let report_id = fields.take(common::id("report_id", &request.report_id));
         let assignee = fields.take(common::assignee(&request.team, &request.caseworker));
+        let dating = fields.take(request.dating());
         let (key, report_id, assignee) =
-            fields.done(|| Some((key?, ReportId::new(report_id?), assignee?)))?;
+            fields.done(|| Some((key?.dated(dating?), ReportId::new(report_id?), assignee?)))?;
         self.handler
             .execute_report(
                 &key,

@@ -167,6 +167,7 @@ async fn one_trace_runs_from_the_caller_through_the_event_to_the_projection_and_
         .unwrap();
     let mut client = intake::intake_service_client::IntakeServiceClient::new(channel);
     let mut request = tonic::Request::new(intake::SubmitReportRequest {
+        late_reason: String::new(),
         command_id: Uuid::new_v4().to_string(),
         municipality: "5035".into(),
         received_at: None,

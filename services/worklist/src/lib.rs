@@ -244,6 +244,8 @@ impl Worklist {
             entries: entries
                 .into_iter()
                 .map(|entry| pb::TimelineEntry {
+                    recorded_late: entry.days_late() > 0,
+                    days_late: u32::try_from(entry.days_late()).unwrap_or(u32::MAX),
                     version: entry.stream_version.unsigned_abs(),
                     event_type: entry.event_type,
                     actor_subject: entry.actor_subject,

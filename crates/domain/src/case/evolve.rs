@@ -51,6 +51,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 care_plan: None,
                 follow_up_visits: Vec::new(),
                 closed: None,
+                last_step_at: *at,
             });
         }
         (CaseState::Opened(case), _) => case,
@@ -296,6 +297,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
         }
         CaseEvent::CaseClosed { reason, at } => case.closed = Some((reason.clone(), *at)),
     }
+    case.last_step_at = case.last_step_at.max(event.occurred_at());
     CaseState::Opened(case)
 }
 

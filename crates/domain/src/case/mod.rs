@@ -74,6 +74,10 @@ impl Aggregate for CaseStream {
         decide(state, command, context)
     }
 
+    fn last_step_at(state: &CaseState) -> Option<chrono::DateTime<chrono::Utc>> {
+        state.case().map(|case| case.last_step_at)
+    }
+
     fn municipality(state: &CaseState) -> Option<&MunicipalityNumber> {
         state.case().map(|case| &case.municipality)
     }

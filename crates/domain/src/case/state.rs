@@ -64,6 +64,8 @@ pub struct Case {
     pub care_plan: Option<CarePlan>,
     pub follow_up_visits: Vec<NaiveDate>,
     pub closed: Option<(CloseReason, DateTime<Utc>)>,
+    /// When its latest step was taken: a step dated back may not come before it.
+    pub last_step_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

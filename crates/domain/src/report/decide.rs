@@ -30,7 +30,7 @@ pub fn decide(
             }
             Ok(vec![ReportEvent::ReportAssigned {
                 assignee,
-                at: context.now,
+                at: context.at,
             }])
         }
     }
@@ -116,7 +116,7 @@ fn receive(
     if state.report().is_some() {
         return Err(DomainError::ReportAlreadyReceived);
     }
-    if command.received_at > context.now {
+    if command.received_at > context.recorded_at {
         return Err(DomainError::invalid(
             "received_at",
             "must not be in the future",
@@ -243,7 +243,7 @@ fn screen(
     Ok(vec![ReportEvent::ReportScreened {
         children: command.children,
         reporter_code: command.reporter_code,
-        at: context.now,
+        at: context.at,
     }])
 }
 
@@ -266,7 +266,7 @@ fn change_urgency(
         from: report.urgency,
         to: command.urgency,
         reason: command.reason,
-        at: context.now,
+        at: context.at,
     }])
 }
 
@@ -327,6 +327,6 @@ fn letter_sent(
     }
     Ok(vec![ReportEvent::FeedbackLetterSent {
         letters,
-        at: context.now,
+        at: context.at,
     }])
 }

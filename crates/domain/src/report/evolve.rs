@@ -6,6 +6,14 @@ use super::state::{Report, ReportState, Screening, SentLetter};
 /// Applies an event. Holds no rules; panics only on an event that cannot follow the state
 /// (which would mean a corrupt stream).
 pub fn evolve(state: ReportState, event: &ReportEvent) -> ReportState {
+    let mut state = fold(state, event);
+    if let ReportState::Received(report) = &mut state {
+        report.last_step_at = report.last_step_at.max(event.occurred_at());
+    }
+    state
+}
+
+fn fold(state: ReportState, event: &ReportEvent) -> ReportState {
     match (state, event) {
         (
             ReportState::NotReceived,
@@ -35,6 +43,7 @@ pub fn evolve(state: ReportState, event: &ReportEvent) -> ReportState {
             assignee: None,
             screening: None,
             letters_sent: Vec::new(),
+            last_step_at: *received_at,
         }),
         (ReportState::Received(mut report), ReportEvent::ReportAssigned { assignee, .. }) => {
             report.assignee = Some(assignee.clone());

@@ -59,6 +59,10 @@ impl Aggregate for ReportStream {
         decide(state, command, context)
     }
 
+    fn last_step_at(state: &ReportState) -> Option<chrono::DateTime<chrono::Utc>> {
+        state.report().map(|report| report.last_step_at)
+    }
+
     fn municipality(state: &ReportState) -> Option<&MunicipalityNumber> {
         state.report().map(|report| &report.municipality)
     }

@@ -37,6 +37,8 @@ pub struct Report {
     pub assignee: Option<Assignee>,
     pub screening: Option<Screening>,
     pub letters_sent: Vec<SentLetter>,
+    /// When its latest step was taken: a step dated back may not come before it.
+    pub last_step_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -10,3 +10,4 @@ mod fixtures;
 mod properties;
 mod report_stream;
 mod screening;
+mod step;

@@ -161,6 +161,8 @@ pub async fn send(
         Step::Assign => clients
             .intake
             .assign_report(intake::AssignReportRequest {
+                decided_at: None,
+                late_reason: String::new(),
                 command_id: command_id(),
                 report_id: lifecycle.report_id.clone(),
                 team: lifecycle.team.clone(),
@@ -185,6 +187,8 @@ pub async fn send(
             let response = clients
                 .intake
                 .screen_report(intake::ScreenReportRequest {
+                    decided_at: None,
+                    late_reason: String::new(),
                     command_id: command_id(),
                     report_id: lifecycle.report_id.clone(),
                     reporter_code: String::new(),
@@ -207,6 +211,8 @@ pub async fn send(
         Step::StartInvestigation => clients
             .investigation
             .start_investigation(investigation::StartInvestigationRequest {
+                decided_at: None,
+                late_reason: String::new(),
                 command_id: command_id(),
                 case_id,
                 themes: "Care at home; the child's nutrition.".into(),
@@ -229,6 +235,8 @@ pub async fn send(
             clients
                 .investigation
                 .record_activity(investigation::RecordActivityRequest {
+                    decided_at: None,
+                    late_reason: String::new(),
                     command_id: command_id(),
                     case_id,
                     activity: Some(investigation::Activity {
@@ -272,6 +280,8 @@ pub async fn send(
             clients
                 .measures
                 .start_measure(measures::StartMeasureRequest {
+                    decided_at: None,
+                    late_reason: String::new(),
                     command_id: command_id(),
                     case_id,
                     measure: Some(measures::Measure {
@@ -294,6 +304,8 @@ pub async fn send(
         Step::EvaluateMeasure => clients
             .measures
             .evaluate_measure(measures::EvaluateMeasureRequest {
+                decided_at: None,
+                late_reason: String::new(),
                 command_id: command_id(),
                 case_id,
                 measure: 1,
@@ -313,6 +325,8 @@ pub async fn send(
         Step::EndMeasure => clients
             .measures
             .end_measure(measures::EndMeasureRequest {
+                decided_at: None,
+                late_reason: String::new(),
                 command_id: command_id(),
                 case_id,
                 measure: 1,
@@ -324,6 +338,8 @@ pub async fn send(
         Step::CloseCase => clients
             .measures
             .close_case(measures::CloseCaseRequest {
+                decided_at: None,
+                late_reason: String::new(),
                 command_id: command_id(),
                 case_id,
                 reasons: "Nothing more to do.".into(),
@@ -348,6 +364,8 @@ pub async fn send(
             clients
                 .feedback
                 .mark_letters_sent(feedback::MarkLettersSentRequest {
+                    late_reason: String::new(),
+                    sent_at: None,
                     command_id: command_id(),
                     report_id: lifecycle.report_id.clone(),
                     letters,
@@ -389,6 +407,7 @@ pub fn submit(
         common::Urgency::Red,
     ];
     intake::SubmitReportRequest {
+        late_reason: String::new(),
         command_id: command_id(),
         municipality: lifecycle.municipality.clone(),
         received_at: None,

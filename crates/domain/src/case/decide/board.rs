@@ -15,7 +15,7 @@ pub(super) fn decide(
     command: BoardCommand,
     context: &Context<'_>,
 ) -> Result<Vec<CaseEvent>, DomainError> {
-    let now = context.now;
+    let at = context.at;
     let today = context.today();
     let rules = context.rules.for_act(case.act());
     let events = match command {
@@ -24,7 +24,7 @@ pub(super) fn decide(
                 number: Case::next_number(case.emergency_decisions.len()),
                 kind,
                 grounds,
-                at: now,
+                at,
             }]
         }
         BoardCommand::RecordEmergencyRuling { decision, ruling } => {
@@ -38,13 +38,13 @@ pub(super) fn decide(
                 EmergencyRuling::Approved => {
                     vec![CaseEvent::EmergencyDecisionApproved {
                         number: decision.number,
-                        at: now,
+                        at,
                     }]
                 }
                 EmergencyRuling::Refused { reasons } => vec![CaseEvent::EmergencyDecisionRefused {
                     number: decision.number,
                     reasons,
-                    at: now,
+                    at,
                 }],
             }
         }
@@ -57,20 +57,16 @@ pub(super) fn decide(
             if decision.is_refused() {
                 return Err(DomainError::EmergencyDecisionRefused { number });
             }
-            if decision.petition_due(rules).is_breached_at(now) {
+            if decision.petition_due(rules).is_breached_at(at) {
                 return Err(DomainError::EmergencyDecisionLapsed { number });
             }
-            vec![CaseEvent::EmergencyPetitionSent { number, at: now }]
+            vec![CaseEvent::EmergencyPetitionSent { number, at }]
         }
         BoardCommand::Propose { kind, grounds } => {
             if case.pending_board_proposal().is_some() {
                 return Err(DomainError::BoardProposalPending);
             }
-            vec![CaseEvent::BoardProposalSent {
-                kind,
-                grounds,
-                at: now,
-            }]
+            vec![CaseEvent::BoardProposalSent { kind, grounds, at }]
         }
         BoardCommand::RecordDecision {
             outcome,
@@ -90,7 +86,7 @@ pub(super) fn decide(
                 kind: proposal.kind,
                 outcome,
                 decided_on,
-                at: now,
+                at,
             }]
         }
         BoardCommand::MakeCarePlan {
@@ -112,7 +108,7 @@ pub(super) fn decide(
                 placed_on,
                 plan,
                 in_family_network,
-                at: now,
+                at,
             }]
         }
         BoardCommand::RecordFollowUpVisit { visited_on } => {
@@ -128,10 +124,7 @@ pub(super) fn decide(
                 today,
                 "must not be before the placement",
             )?;
-            vec![CaseEvent::FollowUpVisitRecorded {
-                visited_on,
-                at: now,
-            }]
+            vec![CaseEvent::FollowUpVisitRecorded { visited_on, at }]
         }
     };
     Ok(events)

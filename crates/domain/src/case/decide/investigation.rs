@@ -19,7 +19,7 @@ pub(super) fn decide(
     command: InvestigationCommand,
     context: &Context<'_>,
 ) -> Result<Vec<CaseEvent>, DomainError> {
-    let now = context.now;
+    let at = context.at;
     let today = context.today();
     let events = match command {
         InvestigationCommand::Start { plan } => {
@@ -29,7 +29,7 @@ pub(super) fn decide(
             if investigation.plan.is_some() {
                 return Err(DomainError::InvestigationAlreadyStarted);
             }
-            vec![CaseEvent::InvestigationStarted { plan, at: now }]
+            vec![CaseEvent::InvestigationStarted { plan, at }]
         }
         InvestigationCommand::RecordActivity {
             activity,
@@ -50,7 +50,7 @@ pub(super) fn decide(
                 activity,
                 held_on,
                 summary,
-                at: now,
+                at,
             }]
         }
         InvestigationCommand::ExtendDeadline { to_months, reason } => {
@@ -67,13 +67,13 @@ pub(super) fn decide(
                 return Err(DomainError::InvestigationExtensionNotLonger { current_months });
             }
             // An extension is decided while the deadline runs; after it, the breach stands.
-            if investigation.due(rules).is_breached_at(now) {
+            if investigation.due(rules).is_breached_at(at) {
                 return Err(DomainError::InvestigationDeadlinePassed);
             }
             vec![CaseEvent::InvestigationDeadlineExtended {
                 to_months,
                 reason,
-                at: now,
+                at,
             }]
         }
         InvestigationCommand::HoldConsultation {
@@ -95,7 +95,7 @@ pub(super) fn decide(
                 partners,
                 held_on,
                 outcome,
-                at: now,
+                at,
             }]
         }
         InvestigationCommand::RecordForensicInterview { outcome } => {
@@ -112,25 +112,21 @@ pub(super) fn decide(
             match outcome {
                 ForensicInterviewOutcome::Held { held_on } => {
                     check_not_after("held_on", held_on, today)?;
-                    vec![CaseEvent::ForensicInterviewHeld { held_on, at: now }]
+                    vec![CaseEvent::ForensicInterviewHeld { held_on, at }]
                 }
                 ForensicInterviewOutcome::Postponed { to, reason } => {
                     if to < today {
                         return Err(DomainError::invalid("to", "must not be in the past"));
                     }
-                    vec![CaseEvent::ForensicInterviewPostponed {
-                        to,
-                        reason,
-                        at: now,
-                    }]
+                    vec![CaseEvent::ForensicInterviewPostponed { to, reason, at }]
                 }
                 ForensicInterviewOutcome::NotHeld { reason } => {
-                    vec![CaseEvent::ForensicInterviewNotHeld { reason, at: now }]
+                    vec![CaseEvent::ForensicInterviewNotHeld { reason, at }]
                 }
             }
         }
         InvestigationCommand::ReportToPolice { grounds } => {
-            vec![CaseEvent::ReportedToPolice { grounds, at: now }]
+            vec![CaseEvent::ReportedToPolice { grounds, at }]
         }
         InvestigationCommand::Conclude {
             outcome,
@@ -161,13 +157,13 @@ pub(super) fn decide(
                 outcome,
                 reasons: reasons.clone(),
                 grounds,
-                at: now,
+                at,
             }];
             if let Some(kind) = petition {
                 events.push(CaseEvent::BoardProposalSent {
                     kind,
                     grounds: reasons,
-                    at: now,
+                    at,
                 });
             }
             events

@@ -15,7 +15,7 @@ pub(super) fn decide(
     command: LifecycleCommand,
     context: &Context<'_>,
 ) -> Result<Vec<CaseEvent>, DomainError> {
-    let now = context.now;
+    let at = context.at;
     match command {
         LifecycleCommand::OpenFromReport {
             case_id,
@@ -47,7 +47,7 @@ pub(super) fn decide(
                 emergency_action,
                 urgency,
                 assignee,
-                at: now,
+                at,
             }];
             if opens_investigation {
                 events.push(investigation_opened(report, context)?);
@@ -57,7 +57,7 @@ pub(super) fn decide(
             if dismissed && !emergency_action {
                 events.push(CaseEvent::CaseClosed {
                     reason: CloseReason::DismissedAtScreening,
-                    at: now,
+                    at,
                 });
             }
             Ok(events)
@@ -103,7 +103,7 @@ pub(super) fn decide(
                 outcome,
                 emergency_action,
                 urgency,
-                at: now,
+                at,
             }];
             if opens_investigation {
                 events.push(investigation_opened(report, context)?);
@@ -115,7 +115,7 @@ pub(super) fn decide(
             if case.assignee.as_ref() == Some(&assignee) {
                 return Err(DomainError::AssigneeUnchanged);
             }
-            Ok(vec![CaseEvent::CaseAssigned { assignee, at: now }])
+            Ok(vec![CaseEvent::CaseAssigned { assignee, at }])
         }
         LifecycleCommand::ChangeUrgency { urgency, reason } => {
             let case = open_case(state)?;
@@ -126,7 +126,7 @@ pub(super) fn decide(
                 from: case.urgency,
                 to: urgency,
                 reason,
-                at: now,
+                at,
             }])
         }
         LifecycleCommand::Close { reasons } => {
@@ -145,14 +145,14 @@ pub(super) fn decide(
             let emergency_open = case.emergency_decisions.iter().any(|decision| {
                 !decision.is_refused()
                     && decision.petition_sent_at.is_none()
-                    && !decision.petition_due(rules).is_breached_at(now)
+                    && !decision.petition_due(rules).is_breached_at(at)
             });
             if emergency_open {
                 return blocked("an emergency decision awaits its petition");
             }
             Ok(vec![CaseEvent::CaseClosed {
                 reason: CloseReason::Decided { reasons },
-                at: now,
+                at,
             }])
         }
     }
@@ -166,6 +166,6 @@ fn investigation_opened(
     Ok(CaseEvent::InvestigationOpened {
         report,
         counts_from: rules.investigation_counts_from(report.received_at),
-        at: context.now,
+        at: context.at,
     })
 }

@@ -18,7 +18,7 @@ pub(super) fn decide(
     command: MeasureCommand,
     context: &Context<'_>,
 ) -> Result<Vec<CaseEvent>, DomainError> {
-    let now = context.now;
+    let at = context.at;
     let today = context.today();
     let rules = context.rules.for_act(case.act());
     let events = match command {
@@ -35,7 +35,7 @@ pub(super) fn decide(
                 plan,
                 next_evaluation_on,
                 in_family_network,
-                at: now,
+                at,
             }]
         }
         MeasureCommand::Evaluate {
@@ -52,7 +52,7 @@ pub(super) fn decide(
                 checklist,
                 assessment,
                 next_evaluation_on,
-                at: now,
+                at,
             }]
         }
         MeasureCommand::Extend {
@@ -72,7 +72,7 @@ pub(super) fn decide(
                 reasons,
                 plan,
                 next_evaluation_on,
-                at: now,
+                at,
             }]
         }
         MeasureCommand::Change {
@@ -97,7 +97,7 @@ pub(super) fn decide(
                 plan,
                 next_evaluation_on,
                 in_family_network,
-                at: now,
+                at,
             }]
         }
         MeasureCommand::End { measure, reasons } => {
@@ -105,7 +105,7 @@ pub(super) fn decide(
             vec![CaseEvent::MeasureEnded {
                 number: measure.number,
                 reasons,
-                at: now,
+                at,
             }]
         }
     };

@@ -32,7 +32,7 @@ pub fn decide(
         CaseCommand::Measures(command) => measures::decide(open_case(state)?, command, context),
         CaseCommand::Board(command) => board::decide(open_case(state)?, command, context),
         CaseCommand::Partner(command) => {
-            crate::partner::decide(open_case(state)?, command, context.now, context.today())
+            crate::partner::decide(open_case(state)?, command, context.at, context.today())
         }
     }
 }

@@ -1,0 +1,286 @@
+//! Two clocks over the wire: a step dated back (`decided_at`) is judged on the day it was
+//! taken, by the worklist, the letters owed, the statistics and the timeline, which also shows
+//! when it was entered; a date in the future, before the case's latest step, or far back
+//! without a reason is refused, naming its field, and writes nothing.
+
+use api::common::v1 as common;
+use api::intake::v1 as intake;
+use api::investigation::v1 as investigation;
+use api::worklist::v1 as worklist;
+use chrono::{DateTime, Utc};
+use tests::TestApp;
+use tonic::Code;
+use tonic_types::StatusExt as _;
+
+use crate::{
+    child, command_id, open_investigation, public_reporter, report, screen, start_investigation,
+    submit,
+};
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("test time")
+        .with_timezone(&Utc)
+}
+
+fn ts(text: &str) -> prost_types::Timestamp {
+    handling::convert::to_timestamp(at(text))
+}
+
+/// A public report about child `seed`, received 2024-03-04 10:00 (Oslo), screened into an
+/// investigation the next day and started the day after: the case id. The investigation's
+/// three months count from the end of the screening week, 2024-03-11, to 2024-06-11.
+async fn investigated_case(app: &TestApp, seed: u32) -> String {
+    app.set_now(at("2024-03-04T09:00:00Z"));
+    let report_id = submit(app, report(vec![child(seed)], public_reporter())).await;
+    app.set_now(at("2024-03-05T09:00:00Z"));
+    let case_id = screen(app, &report_id, vec![open_investigation(0)])
+        .await
+        .remove(0);
+    app.set_now(at("2024-03-06T09:00:00Z"));
+    start_investigation(app, &case_id).await;
+    case_id
+}
+
+fn conclusion(
+    case_id: &str,
+    decided_at: Option<&str>,
+    late_reason: &str,
+) -> investigation::ConcludeInvestigationRequest {
+    investigation::ConcludeInvestigationRequest {
+        command_id: command_id(),
+        case_id: case_id.to_owned(),
+        outcome: investigation::ConclusionOutcome::MeasuresDecided as i32,
+        reasons: "Parental guidance will help the family.".into(),
+        decided_at: decided_at.map(ts),
+        late_reason: late_reason.into(),
+        ..Default::default()
+    }
+}
+
+async fn conclude(
+    app: &TestApp,
+    request: investigation::ConcludeInvestigationRequest,
+) -> Result<common::WriteResult, tonic::Status> {
+    app.investigation()
+        .conclude_investigation(request)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// The field the refusal names, after checking it is INVALID_ARGUMENT.
+fn refused_field(result: Result<common::WriteResult, tonic::Status>) -> (String, String) {
+    let status = result.expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let violations = status
+        .get_details_bad_request()
+        .expect("BadRequest details")
+        .field_violations;
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    (
+        violations[0].field.clone(),
+        violations[0].description.clone(),
+    )
+}
+
+#[tokio::test]
+async fn a_back_dated_conclusion_is_judged_on_the_day_it_was_made() {
+    let app = TestApp::spawn().await;
+    let dated = investigated_case(&app, 41).await;
+    let undated = investigated_case(&app, 42).await;
+
+    // Entered on 14 June, three days past the deadline: one concluded on 10 June (signed
+    // then, entered late), one concluded on the 14th.
+    app.set_now(at("2024-06-14T10:00:00Z"));
+    conclude(&app, conclusion(&dated, Some("2024-06-10T11:00:00Z"), ""))
+        .await
+        .expect("a conclusion dated four days back needs no reason");
+    let last = conclude(&app, conclusion(&undated, None, ""))
+        .await
+        .expect("concluded now")
+        .position
+        .expect("position");
+
+    // The statistics count only the undated one as concluded after its deadline.
+    let rows = app
+        .worklist()
+        .get_statistics(worklist::GetStatisticsRequest {
+            year: 2024,
+            period: worklist::PeriodKind::Quarter as i32,
+            number: 2,
+            as_of: Some(ts("2024-06-20T12:00:00Z")),
+            min_position: Some(last),
+            municipalities: vec!["5035".into()],
+        })
+        .await
+        .expect("statistics")
+        .into_inner()
+        .rows;
+    assert_eq!(
+        (
+            rows[0].investigations_concluded,
+            rows[0].investigation_breaches
+        ),
+        (2, 1),
+        "{rows:?}"
+    );
+
+    // The conclusion letter is due three weeks from the day each was concluded.
+    let items = app
+        .worklist()
+        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+            as_of: Some(ts("2024-06-14T12:00:00Z")),
+            all_running: true,
+            min_position: Some(last),
+            ..Default::default()
+        })
+        .await
+        .expect("worklist")
+        .into_inner()
+        .items;
+    let letter_due = |case_id: &str| {
+        items
+            .iter()
+            .find(|item| item.kind == "conclusion_letter" && item.case_id == case_id)
+            .map(|item| item.due_on.clone())
+    };
+    assert_eq!(letter_due(&dated).as_deref(), Some("2024-07-01"));
+    assert_eq!(letter_due(&undated).as_deref(), Some("2024-07-05"));
+    assert!(
+        !items.iter().any(|item| item.kind == "investigation"),
+        "no investigation runs: {items:?}"
+    );
+
+    // The timeline shows both times and marks the late entry.
+    let timeline = app
+        .worklist()
+        .get_case_timeline(worklist::GetCaseTimelineRequest {
+            case_id: dated.clone(),
+            min_position: Some(last),
+            ..Default::default()
+        })
+        .await
+        .expect("timeline")
+        .into_inner()
+        .entries;
+    let concluded = timeline
+        .iter()
+        .find(|entry| entry.event_type == "InvestigationConcluded")
+        .expect("the conclusion is on the timeline");
+    assert_eq!(concluded.occurred_at, Some(ts("2024-06-10T11:00:00Z")));
+    assert_eq!(concluded.recorded_at, Some(ts("2024-06-14T10:00:00Z")));
+    assert!(concluded.recorded_late);
+    assert_eq!(concluded.days_late, 4);
+    let started = timeline
+        .iter()
+        .find(|entry| entry.event_type == "InvestigationStarted")
+        .expect("the start is on the timeline");
+    assert!(!started.recorded_late);
+    assert_eq!(started.days_late, 0);
+}
+
+#[tokio::test]
+async fn a_step_is_not_dated_into_the_future_before_its_case_or_far_back_without_a_reason() {
+    let app = TestApp::spawn().await;
+    let case_id = investigated_case(&app, 43).await;
+    app.set_now(at("2024-03-26T10:00:00Z"));
+    let before = app.event_count().await;
+
+    let (field, why) =
+        refused_field(conclude(&app, conclusion(&case_id, Some("2024-03-26T10:00:01Z"), "")).await);
+    assert_eq!(field, "decided_at");
+    assert!(why.contains("is in the future"), "{why}");
+
+    // The investigation started on 6 March at 09:00 UTC.
+    let (field, why) =
+        refused_field(conclude(&app, conclusion(&case_id, Some("2024-03-06T08:59:59Z"), "")).await);
+    assert_eq!(field, "decided_at");
+    assert!(why.contains("is before the step it follows"), "{why}");
+
+    // 17 days back: only with a reason.
+    let (field, why) =
+        refused_field(conclude(&app, conclusion(&case_id, Some("2024-03-09T10:00:00Z"), "")).await);
+    assert_eq!(field, "late_reason");
+    assert!(why.contains("more than 7 days back"), "{why}");
+
+    let (field, why) =
+        refused_field(conclude(&app, conclusion(&case_id, None, "Signed on paper.")).await);
+    assert_eq!(field, "late_reason");
+    assert!(why.contains("give decided_at too"), "{why}");
+    assert_eq!(app.event_count().await, before, "a refusal writes nothing");
+
+    let written = conclude(
+        &app,
+        conclusion(
+            &case_id,
+            Some("2024-03-09T10:00:00Z"),
+            "Signed on paper during the outage.",
+        ),
+    )
+    .await
+    .expect("dated back with a reason");
+    let stream = format!("case-{case_id}");
+    let events = app
+        .store
+        .read_stream(&stream, 1, 100)
+        .await
+        .expect("the case's events");
+    let last = events.last().expect("the conclusion");
+    assert_eq!(last.event_type, "InvestigationConcluded");
+    assert_eq!(last.payload["at"], "2024-03-09T10:00:00Z");
+    assert_eq!(
+        last.metadata.recorded_at,
+        Some(at("2024-03-26T10:00:00Z")),
+        "when it was entered is kept beside it"
+    );
+    assert_eq!(
+        last.metadata.late_reason.as_deref(),
+        Some("Signed on paper during the outage.")
+    );
+    assert_eq!(written.version, last.stream_version);
+}
+
+#[tokio::test]
+async fn a_report_received_more_than_a_week_before_it_is_entered_says_why() {
+    let app = TestApp::spawn().await;
+    app.set_now(at("2024-03-20T10:00:00Z"));
+    let late = || intake::SubmitReportRequest {
+        received_at: Some(ts("2024-03-08T09:00:00Z")),
+        ..report(vec![child(44)], public_reporter())
+    };
+    let status = app
+        .intake()
+        .submit_report(late())
+        .await
+        .expect_err("a late report without a reason");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains("late_reason"), "{status:?}");
+
+    let entered = app
+        .intake()
+        .submit_report(intake::SubmitReportRequest {
+            late_reason: "The letter lay in the wrong mailbox.".into(),
+            ..late()
+        })
+        .await
+        .expect("entered with its reason")
+        .into_inner();
+    // Its screening week ran out on 15 March: breached from the moment it is entered.
+    let items = app
+        .worklist()
+        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+            as_of: Some(ts("2024-03-20T10:00:01Z")),
+            min_position: entered.result.and_then(|result| result.position),
+            ..Default::default()
+        })
+        .await
+        .expect("worklist")
+        .into_inner()
+        .items;
+    let screening = items
+        .iter()
+        .find(|item| item.kind == "screening" && item.report_id == entered.report_id)
+        .expect("its screening is on the worklist");
+    assert_eq!(screening.due_on, "2024-03-15");
+    assert!(screening.breached);
+}
