@@ -4,6 +4,7 @@
 //! without a reason is refused, naming its field, and writes nothing.
 
 use api::common::v1 as common;
+use api::feedback::v1 as feedback;
 use api::intake::v1 as intake;
 use api::investigation::v1 as investigation;
 use api::worklist::v1 as worklist;
@@ -105,6 +106,7 @@ async fn a_back_dated_conclusion_is_judged_on_the_day_it_was_made() {
     let rows = app
         .worklist()
         .get_statistics(worklist::GetStatisticsRequest {
+            effective_view: false,
             year: 2024,
             period: worklist::PeriodKind::Quarter as i32,
             number: 2,
@@ -283,4 +285,266 @@ async fn a_report_received_more_than_a_week_before_it_is_entered_says_why() {
         .expect("its screening is on the worklist");
     assert_eq!(screening.due_on, "2024-03-15");
     assert!(screening.breached);
+}
+
+/// The worklist's items at `as_of`, asked as known then or with all known now: (kind, report
+/// or case id, due on, breached).
+async fn worklist_at(
+    app: &TestApp,
+    as_of: &str,
+    effective_view: bool,
+) -> Vec<(String, String, String, bool)> {
+    app.worklist()
+        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+            as_of: Some(ts(as_of)),
+            all_running: true,
+            effective_view,
+            ..Default::default()
+        })
+        .await
+        .expect("worklist")
+        .into_inner()
+        .items
+        .into_iter()
+        .map(|item| {
+            let subject = if item.case_id.is_empty() {
+                item.report_id
+            } else {
+                item.case_id
+            };
+            (item.kind, subject, item.due_on, item.breached)
+        })
+        .collect()
+}
+
+async fn statistics_at(
+    app: &TestApp,
+    quarter: u32,
+    as_of: &str,
+    effective_view: bool,
+) -> worklist::StatisticsRow {
+    app.worklist()
+        .get_statistics(worklist::GetStatisticsRequest {
+            year: 2024,
+            period: worklist::PeriodKind::Quarter as i32,
+            number: quarter,
+            as_of: Some(ts(as_of)),
+            municipalities: vec!["5035".into()],
+            effective_view,
+            ..Default::default()
+        })
+        .await
+        .expect("statistics")
+        .into_inner()
+        .rows
+        .remove(0)
+}
+
+#[tokio::test]
+async fn as_of_answers_with_what_was_known_then_unless_the_effective_view_is_asked() {
+    let app = TestApp::spawn().await;
+    // Received on 8 March, entered on 20 March.
+    app.set_now(at("2024-03-20T10:00:00Z"));
+    let entered = app
+        .intake()
+        .submit_report(intake::SubmitReportRequest {
+            received_at: Some(ts("2024-03-08T09:00:00Z")),
+            late_reason: "The letter lay in the wrong mailbox.".into(),
+            ..report(vec![child(45)], public_reporter())
+        })
+        .await
+        .expect("entered late")
+        .into_inner();
+    let report_id = entered.report_id.clone();
+    crate::views_current(&app, entered.result.and_then(|result| result.position)).await;
+
+    // On 15 March nobody knew of it; with all known now, its screening ran that day.
+    let before = "2024-03-15T12:00:00Z";
+    let then = worklist_at(&app, before, false).await;
+    assert!(
+        !then.iter().any(|item| item.1 == report_id),
+        "not known on 15 March: {then:?}"
+    );
+    let now = worklist_at(&app, before, true).await;
+    assert!(
+        now.contains(&(
+            "screening".into(),
+            report_id.clone(),
+            "2024-03-15".into(),
+            false
+        )),
+        "{now:?}"
+    );
+    assert_eq!(
+        statistics_at(&app, 1, before, false).await.reports_received,
+        0
+    );
+    assert_eq!(
+        statistics_at(&app, 1, before, true).await.reports_received,
+        1
+    );
+    let after = statistics_at(&app, 1, "2024-03-31T12:00:00Z", false).await;
+    assert_eq!(after.reports_received, 1, "known by the end of the quarter");
+    assert_eq!(
+        (
+            after.steps_recorded_late,
+            after.days_late_total,
+            after.days_late_max
+        ),
+        (1, 12, 12),
+        "one step entered 12 days late"
+    );
+    let awaiting = |effective_view: bool| {
+        let app = &app;
+        async move {
+            app.worklist()
+                .get_caseload(worklist::GetCaseloadRequest {
+                    municipalities: vec!["5035".into()],
+                    as_of: Some(ts(before)),
+                    effective_view,
+                    ..Default::default()
+                })
+                .await
+                .expect("caseload")
+                .into_inner()
+                .rows
+                .iter()
+                .map(|row| row.reports_awaiting_screening)
+                .sum::<i64>()
+        }
+    };
+    assert_eq!((awaiting(false).await, awaiting(true).await), (0, 1));
+    let owed = |effective_view: bool| {
+        let app = &app;
+        let report_id = report_id.clone();
+        async move {
+            app.feedback()
+                .get_letters_owed(feedback::GetLettersOwedRequest {
+                    report_id,
+                    as_of: Some(ts(before)),
+                    effective_view,
+                })
+                .await
+                .expect("letters owed")
+                .into_inner()
+                .letters
+                .len()
+        }
+    };
+    assert_eq!((owed(false).await, owed(true).await), (0, 2));
+}
+
+#[tokio::test]
+async fn a_back_dated_conclusion_changes_the_past_only_in_the_effective_view() {
+    let app = TestApp::spawn().await;
+    let case_id = investigated_case(&app, 46).await;
+    app.set_now(at("2024-06-14T10:00:00Z"));
+    let concluded = conclude(&app, conclusion(&case_id, Some("2024-06-10T11:00:00Z"), ""))
+        .await
+        .expect("concluded, dated back");
+    crate::views_current(&app, concluded.position).await;
+
+    // On 12 June the list showed the investigation breached (its last day was 11 June); with
+    // all known now, it was concluded on the 10th and its letter is owed.
+    let between = "2024-06-12T12:00:00Z";
+    let then = worklist_at(&app, between, false).await;
+    assert!(
+        then.contains(&(
+            "investigation".into(),
+            case_id.clone(),
+            "2024-06-11".into(),
+            true
+        )),
+        "{then:?}"
+    );
+    assert!(
+        !then.iter().any(|item| item.0 == "conclusion_letter"),
+        "{then:?}"
+    );
+    let now = worklist_at(&app, between, true).await;
+    assert!(!now.iter().any(|item| item.0 == "investigation"), "{now:?}");
+    assert!(
+        now.iter()
+            .any(|item| item.0 == "conclusion_letter" && item.2 == "2024-07-01"),
+        "{now:?}"
+    );
+    assert_eq!(
+        statistics_at(&app, 2, between, false)
+            .await
+            .investigations_concluded,
+        0
+    );
+    assert_eq!(
+        statistics_at(&app, 2, between, true)
+            .await
+            .investigations_concluded,
+        1
+    );
+
+    let findings = |effective_view: bool| {
+        let app = &app;
+        async move {
+            app.worklist()
+                .list_registry_findings(worklist::ListRegistryFindingsRequest {
+                    municipality: "5035".into(),
+                    as_of: Some(ts(between)),
+                    effective_view,
+                    ..Default::default()
+                })
+                .await
+                .expect("findings")
+                .into_inner()
+                .findings
+                .into_iter()
+                .map(|finding| finding.rule)
+                .collect::<Vec<_>>()
+        }
+    };
+    let (then, now) = (findings(false).await, findings(true).await);
+    assert!(
+        then.contains(&"Undersøkelse Kontroll 11".to_owned()),
+        "{then:?}"
+    );
+    assert!(
+        !now.contains(&"Undersøkelse Kontroll 11".to_owned()),
+        "{now:?}"
+    );
+    assert!(
+        now.contains(&"Undersøkelse Kontroll 7".to_owned()),
+        "{now:?}"
+    );
+}
+
+/// Steps dated back, for the views' rebuild test: a report entered twelve days late and
+/// screened three days back, and an investigation concluded four days back, each closing
+/// rows that were believed open. The position of the last command.
+pub(crate) async fn back_dated_history(app: &TestApp) -> common::Position {
+    app.set_now(at("2024-03-20T10:00:00Z"));
+    let report_id = submit(
+        app,
+        intake::SubmitReportRequest {
+            received_at: Some(ts("2024-03-08T09:00:00Z")),
+            late_reason: "The letter lay in the wrong mailbox.".into(),
+            ..report(vec![child(48)], public_reporter())
+        },
+    )
+    .await;
+    app.set_now(at("2024-03-25T10:00:00Z"));
+    app.intake()
+        .screen_report(intake::ScreenReportRequest {
+            command_id: command_id(),
+            report_id,
+            children: vec![crate::dismiss(0)],
+            decided_at: Some(ts("2024-03-22T10:00:00Z")),
+            ..Default::default()
+        })
+        .await
+        .expect("screened, dated back");
+    let case_id = investigated_case(app, 49).await;
+    app.set_now(at("2024-06-14T10:00:00Z"));
+    conclude(app, conclusion(&case_id, Some("2024-06-10T11:00:00Z"), ""))
+        .await
+        .expect("concluded, dated back")
+        .position
+        .expect("position")
 }

@@ -26,6 +26,7 @@ fn plan() -> measures::Plan {
 async fn letters_owed(app: &TestApp, report_id: &str) -> Vec<feedback::LetterOwed> {
     app.feedback()
         .get_letters_owed(feedback::GetLettersOwedRequest {
+            effective_view: false,
             report_id: report_id.to_owned(),
             as_of: None,
         })

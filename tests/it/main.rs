@@ -200,3 +200,14 @@ fn assert_code<T: std::fmt::Debug>(result: Result<T, tonic::Status>, code: Code)
         other => panic!("expected {code:?}, got {other:?}"),
     }
 }
+
+/// Waits until every view has applied `position` (a command's result), for queries that do
+/// not take one.
+async fn views_current(app: &TestApp, position: Option<common::Position>) {
+    let position = handling::convert::position(&position.expect("a position"));
+    for view in ["case_timeline", "worklist", "caseload", "statistics"] {
+        projections::read_your_writes(app.store.pool(), view, Some(position))
+            .await
+            .expect("the view catches up");
+    }
+}

@@ -438,6 +438,7 @@ async fn the_registrys_checks_show_in_the_worklist_before_the_export() {
         async move {
             app.worklist()
                 .list_registry_findings(worklist::ListRegistryFindingsRequest {
+                    effective_view: false,
                     municipality: "5035".into(),
                     as_of: Some(prost_types::Timestamp {
                         seconds: at(&as_of).timestamp(),

@@ -129,3 +129,32 @@ impl Dating {
 pub fn days_late(at: DateTime<Utc>, recorded_at: DateTime<Utc>) -> i64 {
     (oslo_date(recorded_at) - oslo_date(at)).num_days().max(0)
 }
+
+/// Which question a query "as of" a moment asks: a step has two times, so "as of" has two
+/// meanings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Knowledge {
+    /// With what the service had learned by then, judged then: what a list showed that day.
+    #[default]
+    Then,
+    /// With everything known now, each step at the time it was taken: how things stood then,
+    /// late entries included (what statistics for a closed period use).
+    Now,
+}
+
+impl Knowledge {
+    /// `Now` when a caller asks for the effective view.
+    pub fn effective(effective_view: bool) -> Self {
+        if effective_view {
+            Self::Now
+        } else {
+            Self::Then
+        }
+    }
+
+    /// Whether a step taken at `at` and learned of at `known` is part of the answer as of
+    /// `as_of`.
+    pub fn sees(self, at: DateTime<Utc>, known: DateTime<Utc>, as_of: DateTime<Utc>) -> bool {
+        at <= as_of && (self == Self::Now || known <= as_of)
+    }
+}

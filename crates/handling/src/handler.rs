@@ -245,6 +245,41 @@ impl Handler {
         stream_id: &str,
         mut visit: impl FnMut(E) -> bool,
     ) -> Result<u64, Error> {
+        self.each_recorded(stream_id, |event, _| visit(event)).await
+    }
+
+    /// A stream's state as of `as_of`, with `knowledge`: folded up to the first event whose
+    /// step was taken after `as_of` or, asked as known then, that the service learned of
+    /// after it (a stream's steps are in order by both). An event stored before the second
+    /// time was kept counts as learned when its step was taken.
+    pub async fn load_as_of<S: Aggregate>(
+        &self,
+        stream_id: &str,
+        as_of: DateTime<Utc>,
+        knowledge: domain::step::Knowledge,
+    ) -> Result<S::State, Error> {
+        use domain::StoredEvent as _;
+        let mut state = Some(S::initial());
+        self.each_recorded::<S::Event>(stream_id, |event, recorded| {
+            let at = event.occurred_at();
+            let known = recorded.metadata.recorded_at.unwrap_or(at).max(at);
+            if !knowledge.sees(at, known, as_of) {
+                return false;
+            }
+            state = state.take().map(|state| S::evolve(state, &event));
+            true
+        })
+        .await?;
+        state.ok_or_else(|| Error::Internal(format!("no state for {stream_id}")))
+    }
+
+    /// Visits a stream's events in order, decoded and as stored, until `visit` says stop;
+    /// returns the version of the last event visited.
+    async fn each_recorded<E: StoredEvent>(
+        &self,
+        stream_id: &str,
+        mut visit: impl FnMut(E, &eventstore::RecordedEvent) -> bool,
+    ) -> Result<u64, Error> {
         const PAGE: u32 = 1000;
         let mut version = 0;
         loop {
@@ -256,7 +291,7 @@ impl Handler {
                 })?;
                 let event =
                     E::from_stored(&recorded.event_type, schema_version, &recorded.payload)?;
-                if !visit(event) {
+                if !visit(event, &recorded) {
                     return Ok(version);
                 }
                 version = recorded.stream_version;

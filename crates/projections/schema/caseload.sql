@@ -1,5 +1,5 @@
 -- Open cases and unscreened reports with their team, caseworker and urgency, as rows holding
--- from opened_at until closed_at (service time). Written only by the caseload projection.
+-- from opened_at until closed_at (when their steps were taken). Written only by the caseload projection.
 create table caseload_items (
     item_id      bigint generated always as identity primary key,
     stream_id    text not null,
@@ -7,6 +7,10 @@ create table caseload_items (
     fingerprint  text not null,
     opened_at    timestamptz not null,
     closed_at    timestamptz,
+    -- When the service learned of the row, and, for a row a step dated back showed wrong,
+    -- until when it was believed (crate::intervals).
+    known_from   timestamptz not null,
+    known_until  timestamptz,
     -- 'case' or 'report'
     kind         text not null,
     municipality text not null,
@@ -14,5 +18,5 @@ create table caseload_items (
     caseworker   text,
     urgency      smallint not null
 );
-create index caseload_items_open on caseload_items (stream_id) where closed_at is null;
+create index caseload_items_open on caseload_items (stream_id) where closed_at is null and known_until is null;
 create index caseload_items_when on caseload_items (municipality, opened_at);

@@ -1,12 +1,16 @@
 -- Facts behind the statistics per municipality and period (DOMAIN.md, Statistics): one row per
 -- report, investigation, emergency decision, plan evaluation and letter sent, with the times
--- the columns are counted by. Written only by the statistics projection.
+-- the columns are counted by, and beside each (*_known) when the service learned of it, so a
+-- count "as known at" a moment leaves out what was entered later. Written only by the
+-- statistics projection.
 create table stat_reports (
     report_id               uuid primary key,
     municipality            text not null,
     received_at             timestamptz not null,
+    received_known          timestamptz not null,
     screening_breached_from timestamptz not null,
     screened_at             timestamptz,
+    screened_known          timestamptz,
     -- Every child's screening outcome a dismissal (registry codes 1.x and 3).
     dismissed               boolean
 );
@@ -18,6 +22,7 @@ create table stat_investigations (
     -- Including an extension.
     breached_from timestamptz not null,
     concluded_at  timestamptz,
+    concluded_known timestamptz,
     dismissed     boolean,
     primary key (case_id, number)
 );
@@ -26,6 +31,7 @@ create table stat_emergency_decisions (
     number       integer not null,
     municipality text not null,
     made_at      timestamptz not null,
+    made_known   timestamptz not null,
     primary key (case_id, number)
 );
 create table stat_evaluations (
@@ -33,6 +39,7 @@ create table stat_evaluations (
     measure      integer not null,
     municipality text not null,
     evaluated_at timestamptz not null,
+    evaluated_known timestamptz not null,
     due_on       date not null,
     on_time      boolean not null,
     primary key (case_id, measure, evaluated_at)
@@ -42,8 +49,21 @@ create table stat_letters (
     letter        text not null,
     municipality  text not null,
     sent_at       timestamptz not null,
+    sent_known    timestamptz not null,
     -- Null when the letter was sent without being owed (a receipt for an obviously unfounded report).
     breached_from timestamptz,
     late          boolean not null,
     primary key (report_id, letter)
+);
+-- Every step entered on a later day (Europe/Oslo) than it was taken: what the county
+-- governor's supervision asks about late entries.
+create table stat_late_steps (
+    stream_id      text not null,
+    stream_version bigint not null,
+    municipality   text not null,
+    event_type     text not null,
+    taken_at       timestamptz not null,
+    known_at       timestamptz not null,
+    days_late      integer not null,
+    primary key (stream_id, stream_version)
 );

@@ -1,5 +1,5 @@
 -- Every running deadline of every report and case, as rows holding from opened_at until
--- closed_at (service time). Written only by the worklist projection.
+-- closed_at (when their steps were taken). Written only by the worklist projection.
 create table worklist_items (
     item_id         bigint generated always as identity primary key,
     stream_id       text not null,
@@ -7,6 +7,10 @@ create table worklist_items (
     fingerprint     text not null,
     opened_at       timestamptz not null,
     closed_at       timestamptz,
+    -- When the service learned of the row, and, for a row a step dated back showed wrong,
+    -- until when it was believed (crate::intervals).
+    known_from      timestamptz not null,
+    known_until     timestamptz,
     kind            text not null,
     report_id       uuid,
     case_id         uuid,
@@ -19,5 +23,5 @@ create table worklist_items (
     breached_from   timestamptz not null,
     legal_reference text not null
 );
-create index worklist_items_open on worklist_items (stream_id) where closed_at is null;
+create index worklist_items_open on worklist_items (stream_id) where closed_at is null and known_until is null;
 create index worklist_items_due on worklist_items (municipality, breached_from);

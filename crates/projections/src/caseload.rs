@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 use crate::fold::{Memory, Step};
 use crate::worklist::urgency_rank;
 use crate::writes::object;
-use crate::{Error, Projection, intervals};
+use crate::{Error, Knowledge, Projection, intervals};
 
 const NAME: &str = "caseload";
 
@@ -57,7 +57,7 @@ impl Projection for Caseload {
         memory: &mut Memory,
     ) -> Result<(), Error> {
         let step = memory.step(NAME, transaction, event).await?;
-        let at = step.occurred_at(event);
+        let when = step.when(event);
         let rows = match &step {
             Step::Report { after, .. } => match after.report() {
                 Some(report) if report.screening.is_none() => entry(
@@ -85,7 +85,7 @@ impl Projection for Caseload {
             "caseload_items",
             &event.stream_id,
             rows,
-            at,
+            when,
         )
         .await
     }
@@ -107,14 +107,15 @@ pub struct CaseloadRow {
     pub reports_awaiting_screening: i64,
 }
 
-/// The caseload at `as_of`, per municipality, team and caseworker.
+/// The caseload at `as_of`, per municipality, team and caseworker, with `knowledge`.
 pub async fn caseload(
     pool: &sqlx::PgPool,
     municipalities: &[domain::municipality::MunicipalityNumber],
     team: Option<&str>,
     as_of: DateTime<Utc>,
+    knowledge: Knowledge,
 ) -> Result<Vec<CaseloadRow>, Error> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "select municipality, team, caseworker, \
                 count(*) filter (where kind = 'case') as open_cases, \
                 count(*) filter (where kind = 'case' and urgency = 0) as red, \
@@ -122,15 +123,17 @@ pub async fn caseload(
                 count(*) filter (where kind = 'case' and urgency = 2) as green, \
                 count(*) filter (where kind = 'report') as reports_awaiting_screening \
            from caseload_items \
-          where opened_at <= $1 and (closed_at is null or closed_at > $1) \
+          where {} \
             and (cardinality($2::text[]) = 0 or municipality = any($2)) \
             and ($3::text is null or team = $3) \
           group by municipality, team, caseworker \
           order by municipality, team nulls first, caseworker nulls first",
-    )
+        crate::intervals::holds("$1", "$4")
+    ))
     .bind(as_of)
     .bind(crate::numbers(municipalities))
     .bind(team)
+    .bind(knowledge == Knowledge::Now)
     .fetch_all(pool)
     .await?)
 }

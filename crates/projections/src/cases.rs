@@ -12,7 +12,7 @@ use domain::report::{self, Report, ReportEvent, ReportId, ReportState};
 use eventstore::EventStore;
 use uuid::Uuid;
 
-use crate::Error;
+use crate::{Error, Knowledge};
 
 /// One case: its events up to the moment, and its linked reports as they were then.
 pub struct CaseAt {
@@ -27,6 +27,7 @@ pub async fn cases_at(
     store: &EventStore,
     municipality: MunicipalityNumber,
     as_of: DateTime<Utc>,
+    knowledge: Knowledge,
 ) -> Result<Vec<CaseAt>, Error> {
     let mut cases = Vec::new();
     for stream in store.streams_of("case", municipality.as_str()).await? {
@@ -36,7 +37,7 @@ pub async fn cases_at(
         else {
             continue;
         };
-        let events: Vec<CaseEvent> = events_until(store, &stream, as_of).await?;
+        let events: Vec<CaseEvent> = events_until(store, &stream, as_of, knowledge).await?;
         if events.is_empty() {
             continue;
         }
@@ -48,7 +49,7 @@ pub async fn cases_at(
                 _ => continue,
             };
             let report_events: Vec<ReportEvent> =
-                events_until(store, &reference.report_id.stream_name(), as_of).await?;
+                events_until(store, &reference.report_id.stream_name(), as_of, knowledge).await?;
             let state = report_events
                 .iter()
                 .fold(ReportState::default(), report::evolve);
@@ -65,11 +66,13 @@ pub async fn cases_at(
     Ok(cases)
 }
 
-/// A stream's events in order, up to the first that happened after `as_of`.
+/// A stream's events in order, up to the first that happened after `as_of` or, asked as
+/// known then, that the service learned of after it (a stream's steps are in order by both).
 async fn events_until<E: StoredEvent>(
     store: &EventStore,
     stream: &str,
     as_of: DateTime<Utc>,
+    knowledge: Knowledge,
 ) -> Result<Vec<E>, Error> {
     const PAGE: u32 = 1000;
     let mut events = Vec::new();
@@ -86,7 +89,8 @@ async fn events_until<E: StoredEvent>(
                     reason: error.to_string(),
                 },
             )?;
-            if event.occurred_at() > as_of {
+            let when = crate::When::of(&recorded, event.occurred_at());
+            if !knowledge.sees(when.at, when.known, as_of) {
                 return Ok(events);
             }
             events.push(event);

@@ -65,6 +65,11 @@ impl Step {
             Self::Other => record.recorded_at,
         }
     }
+
+    /// Its two times: when its step was taken, and when the service learned of it.
+    pub(crate) fn when(&self, record: &RecordedEvent) -> crate::When {
+        crate::When::of(record, self.occurred_at(record))
+    }
 }
 
 /// Open rows of one stream in one table: item key → a hash of its fingerprint (see

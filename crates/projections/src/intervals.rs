@@ -5,36 +5,43 @@
 //! successor opened then. A query as of `T` reads the rows open at `T`. Rows are never deleted,
 //! so supervision can look back at what the list showed on any day.
 //!
-//! Tables using this have `stream_id`, `item_key`, `fingerprint`, `opened_at`, `closed_at`
-//! besides their own typed columns; rows arrive as JSON objects named like those columns and
-//! are inserted through `jsonb_populate_recordset` (see `writes`), so one function serves
-//! every such table.
+//! Each row also holds the time the service learned of it (`known_from`, and `known_until`
+//! for a row a later entry showed wrong): an event dated back (its step taken at `at`, learned
+//! of at `known`) closes a row at `at`, but the row was believed open until `known`. So the
+//! row as it was believed stays, known until `known`, and a copy closed at `at` is known from
+//! `known` on. "As known at T" reads rows open at T and known at T; "with what is known now"
+//! reads rows open at T that nothing superseded ([`crate::Knowledge`]). An event not dated
+//! back (`known` = `at`) closes its row in place, as before.
+//!
+//! Tables using this have `stream_id`, `item_key`, `fingerprint`, `opened_at`, `closed_at`,
+//! `known_from` and `known_until` besides their own typed columns; rows arrive as JSON objects
+//! named like those columns and are inserted through `jsonb_populate_recordset` (see
+//! `writes`), so one function serves every such table.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
 
-use crate::Error;
 use crate::fold::{Memory, OpenRows};
+use crate::{Error, When};
 
 /// Replaces the open rows of `stream_id` in `table` by `rows` (item key → typed columns), at
-/// time `at`. Unchanged rows stay open untouched; when nothing changed, nothing is written.
-/// The changes go out with the batch (`writes`).
+/// the event's times `when`. Unchanged rows stay open untouched; when nothing changed, nothing
+/// is written. The changes go out with the batch (`writes`).
 pub(crate) async fn sync(
     connection: &mut PgConnection,
     memory: &mut Memory,
     table: &'static str,
     stream_id: &str,
     rows: BTreeMap<String, Map<String, Value>>,
-    at: DateTime<Utc>,
+    when: When,
 ) -> Result<(), Error> {
     let open: OpenRows = match memory.open_rows(table, stream_id) {
         Some(open) => open,
         None => sqlx::query_as::<_, (String, String)>(&format!(
             "select item_key, fingerprint from {table} \
-             where stream_id = $1 and closed_at is null"
+             where stream_id = $1 and closed_at is null and known_until is null"
         ))
         .bind(stream_id)
         .fetch_all(&mut *connection)
@@ -56,7 +63,7 @@ pub(crate) async fn sync(
         .collect();
     for (key, hash) in &open {
         if wanted.get(key) != Some(hash) {
-            memory.writes().close(table, stream_id, key, at);
+            memory.writes().close(table, stream_id, key, when);
         }
     }
     for (key, hash, text, mut row) in rows {
@@ -64,10 +71,21 @@ pub(crate) async fn sync(
             continue;
         }
         row.insert("fingerprint".into(), Value::from(text));
-        memory.writes().open(table, stream_id, key, at, row);
+        memory.writes().open(table, stream_id, key, when, row);
     }
     memory.keep_open_rows(table, stream_id, wanted);
     Ok(())
+}
+
+/// The condition under which a row of an interval table shows "as of" the moment in
+/// parameter `at`, with the knowledge the boolean parameter `now` asks for
+/// ([`crate::Knowledge::Now`] when true): open then, and known then, or not superseded since.
+pub(crate) fn holds(at: &str, now: &str) -> String {
+    format!(
+        "opened_at <= {at} and (closed_at is null or closed_at > {at}) \
+         and ({now} and known_until is null \
+              or not {now} and known_from <= {at} and (known_until is null or known_until > {at}))"
+    )
 }
 
 /// A row's text, its identity: serde_json's map is ordered by key, so the text is canonical.

@@ -25,6 +25,13 @@
 //! - [`Memory`]: the streams a runner has applied, and the rows its batch writes (`writes`).
 //! - [`rebuild()`], [`rebuild_all`]: replay into fresh tables and swap them in.
 //! - [`worklist`], [`caseload`], [`statistics`], [`timeline`]: the read models and their queries.
+//! - [`Knowledge`]: which of the two questions "as of" a moment a query asks.
+//!
+//! Why the views keep two times (ARCHITECTURE.md, "Two clocks"): a step may be entered after
+//! the day it was taken. Every row holds from when its step was taken, and is known from when
+//! the service learned of it; a row a late entry changes is kept as it was believed until then
+//! (`intervals`), so "what did the list show on 15 April" and "how did things stand on 15
+//! April, with all we know now" are each one query.
 
 pub mod cases;
 pub mod failures;
@@ -298,4 +305,27 @@ pub(crate) fn numbers(municipalities: &[domain::municipality::MunicipalityNumber
         .iter()
         .map(|number| number.as_str())
         .collect()
+}
+
+pub use domain::step::Knowledge;
+
+/// An event's two times as the views keep them: when its step was taken, and when the service
+/// learned of it. An event stored before the second was kept counts as learned when its step
+/// was taken, as every answer had it then.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct When {
+    pub(crate) at: chrono::DateTime<chrono::Utc>,
+    pub(crate) known: chrono::DateTime<chrono::Utc>,
+}
+
+impl When {
+    pub(crate) fn of(
+        record: &eventstore::RecordedEvent,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            at,
+            known: record.metadata.recorded_at.unwrap_or(at).max(at),
+        }
+    }
 }

@@ -18,7 +18,7 @@ use sqlx::PgConnection;
 use crate::fold::{Memory, Step};
 use crate::worklist::letter_key;
 use crate::writes::{OnConflict, object, timestamp};
-use crate::{Error, Projection};
+use crate::{Error, Knowledge, Projection, When};
 
 const NAME: &str = "statistics";
 
@@ -39,6 +39,7 @@ impl Statistics {
         event: &ReportEvent,
         before: &ReportState,
         after: &ReportState,
+        when: When,
     ) -> Result<(), Error> {
         let Some(report) = after.report() else {
             return Ok(());
@@ -51,14 +52,18 @@ impl Statistics {
             OnConflict::Update {
                 key: "report_id",
                 columns: &["screened_at", "dismissed"],
+                fill: &["screened_known"],
             },
             id.to_string(),
             object(json!({
                 "report_id": id,
                 "municipality": report.municipality.as_str(),
                 "received_at": timestamp(report.received_at),
+                "received_known": timestamp(when.known),
                 "screening_breached_from": timestamp(rules.screening_due(report.received_at).breached_from),
                 "screened_at": screening.map(|screening| timestamp(screening.at)),
+                // The first event that finds it screened is its screening.
+                "screened_known": screening.map(|_| timestamp(when.known)),
                 "dismissed": screening.map(|screening| {
                     screening.children.iter().all(|child| child.outcome.is_dismissal())
                 }),
@@ -83,6 +88,7 @@ impl Statistics {
                         "letter": letter,
                         "municipality": report.municipality.as_str(),
                         "sent_at": timestamp(*at),
+                        "sent_known": timestamp(when.known),
                         "breached_from": due.map(timestamp),
                         "late": due.is_some_and(|due| *at >= due),
                     })),
@@ -98,6 +104,7 @@ impl Statistics {
         event: &CaseEvent,
         before: &CaseState,
         after: &CaseState,
+        when: When,
     ) {
         use CaseEvent as E;
         let Some(case) = after.case() else {
@@ -115,6 +122,7 @@ impl Statistics {
                     "number": number,
                     "municipality": municipality,
                     "made_at": timestamp(*at),
+                    "made_known": timestamp(when.known),
                 })),
             ),
             E::MeasureEvaluated { number, at, .. } => {
@@ -133,6 +141,7 @@ impl Statistics {
                             "measure": number,
                             "municipality": municipality,
                             "evaluated_at": evaluated_at,
+                            "evaluated_known": timestamp(when.known),
                             "due_on": due_on.to_string(),
                             "on_time": calendar::oslo_date(*at) <= due_on,
                         })),
@@ -151,6 +160,7 @@ impl Statistics {
                         OnConflict::Update {
                             key: "case_id, number",
                             columns: &["breached_from", "concluded_at", "dismissed"],
+                            fill: &["concluded_known"],
                         },
                         format!("{id}/{number}"),
                         object(json!({
@@ -160,6 +170,8 @@ impl Statistics {
                             "opened_at": timestamp(investigation.opened_at),
                             "breached_from": timestamp(investigation.due(rules).breached_from),
                             "concluded_at": conclusion.map(|(_, at)| timestamp(*at)),
+                            // The first event that finds it concluded is its conclusion.
+                            "concluded_known": conclusion.map(|_| timestamp(when.known)),
                             "dismissed": conclusion.map(|(outcome, _)| outcome.is_dismissal()),
                         })),
                     );
@@ -182,6 +194,7 @@ impl Projection for Statistics {
             "stat_emergency_decisions",
             "stat_evaluations",
             "stat_letters",
+            "stat_late_steps",
         ]
     }
 
@@ -195,14 +208,40 @@ impl Projection for Statistics {
         event: &RecordedEvent,
         memory: &mut Memory,
     ) -> Result<(), Error> {
-        match memory.step(NAME, transaction, event).await? {
+        let step = memory.step(NAME, transaction, event).await?;
+        let when = step.when(event);
+        let municipality = match &step {
+            Step::Report { after, .. } => after.report().map(|report| report.municipality),
+            Step::Case { after, .. } => after.case().map(|case| case.municipality),
+            Step::Other => None,
+        };
+        let days_late = domain::step::days_late(when.at, when.known);
+        if let Some(municipality) = municipality
+            && days_late > 0
+        {
+            memory.writes().upsert(
+                "stat_late_steps",
+                OnConflict::KeepFirst,
+                format!("{}/{}", event.stream_id, event.stream_version),
+                object(json!({
+                    "stream_id": event.stream_id,
+                    "stream_version": event.stream_version,
+                    "municipality": municipality.as_str(),
+                    "event_type": event.event_type,
+                    "taken_at": timestamp(when.at),
+                    "known_at": timestamp(when.known),
+                    "days_late": days_late,
+                })),
+            );
+        }
+        match step {
             Step::Report {
                 event,
                 before,
                 after,
                 ..
             } => {
-                self.report_facts(transaction, memory, &event, &before, &after)
+                self.report_facts(transaction, memory, &event, &before, &after, when)
                     .await
             }
             Step::Case {
@@ -211,7 +250,7 @@ impl Projection for Statistics {
                 after,
                 ..
             } => {
-                self.case_facts(memory, &event, &before, &after);
+                self.case_facts(memory, &event, &before, &after, when);
                 Ok(())
             }
             Step::Other => Ok(()),
@@ -269,23 +308,40 @@ pub struct StatisticsRow {
     pub plan_evaluations_late: i64,
     pub letters_sent: i64,
     pub letters_sent_late: i64,
+    /// Steps taken in the period that were entered on a later day (Europe/Oslo).
+    pub steps_recorded_late: i64,
+    /// Of those, the days between each step and its entry, summed (with the count: the mean).
+    pub days_late_total: i64,
+    /// The longest of those.
+    pub days_late_max: i64,
 }
 
-/// Rows for `period` as known at `as_of` (facts after `as_of` are not counted). Empty
-/// `municipalities` means every municipality with any fact; a named one without facts gets a
-/// row of zeros.
+/// Rows for `period` as of `as_of` (facts after `as_of` are not counted), with `knowledge`:
+/// [`Knowledge::Then`] counts only what the service had learned by `as_of`;
+/// [`Knowledge::Now`] counts every fact at the time its step was taken, late entries
+/// included. Empty `municipalities` means every municipality with any fact; a named one
+/// without facts gets a row of zeros.
 pub async fn statistics(
     pool: &sqlx::PgPool,
     municipalities: &[domain::municipality::MunicipalityNumber],
     period: Period,
     as_of: DateTime<Utc>,
+    knowledge: Knowledge,
 ) -> Result<Vec<StatisticsRow>, Error> {
     let Some((first, after)) = period.days() else {
         return Ok(Vec::new());
     };
     let start = calendar::start_of_oslo_day(first);
     let end = calendar::start_of_oslo_day(after);
-    Ok(sqlx::query_as(
+    // A fact counts when its time is in the period and not after `as_of`, and, asked as known
+    // then, when the service had learned of it by `as_of`.
+    let counted = |alias: &str, time: &str| {
+        format!(
+            "{alias}.{time}_at >= $2 and {alias}.{time}_at < $3 and {alias}.{time}_at <= $4 \
+             and ($5 or {alias}.{time}_known <= $4)"
+        )
+    };
+    Ok(sqlx::query_as(&format!(
         "with m(municipality) as ( \
              select unnest($1::text[]) where cardinality($1::text[]) > 0 \
              union select municipality from stat_reports where cardinality($1::text[]) = 0 \
@@ -296,37 +352,51 @@ pub async fn statistics(
          ) \
          select m.municipality, \
            (select count(*) from stat_reports r where r.municipality = m.municipality \
-              and r.received_at >= $2 and r.received_at < $3 and r.received_at <= $4) as reports_received, \
+              and {received}) as reports_received, \
            (select count(*) from stat_reports r where r.municipality = m.municipality and r.dismissed \
-              and r.screened_at >= $2 and r.screened_at < $3 and r.screened_at <= $4) as reports_dismissed, \
+              and {screened}) as reports_dismissed, \
            (select count(*) from stat_reports r where r.municipality = m.municipality \
               and r.screening_breached_from >= $2 and r.screening_breached_from < $3 \
-              and r.screening_breached_from <= $4 \
-              and (r.screened_at is null or r.screened_at > $4 or r.screened_at >= r.screening_breached_from)) \
+              and r.screening_breached_from <= $4 and ($5 or r.received_known <= $4) \
+              and (r.screened_at is null or r.screened_at > $4 or not $5 and r.screened_known > $4 \
+                   or r.screened_at >= r.screening_breached_from)) \
               as screening_breaches, \
            (select count(*) from stat_investigations i where i.municipality = m.municipality \
-              and i.concluded_at >= $2 and i.concluded_at < $3 and i.concluded_at <= $4) as investigations_concluded, \
+              and {concluded}) as investigations_concluded, \
            (select count(*) from stat_investigations i where i.municipality = m.municipality and i.dismissed \
-              and i.concluded_at >= $2 and i.concluded_at < $3 and i.concluded_at <= $4) as investigations_dismissed, \
+              and {concluded}) as investigations_dismissed, \
            (select count(*) from stat_investigations i where i.municipality = m.municipality \
-              and i.concluded_at >= i.breached_from \
-              and i.concluded_at >= $2 and i.concluded_at < $3 and i.concluded_at <= $4) as investigation_breaches, \
+              and i.concluded_at >= i.breached_from and {concluded}) as investigation_breaches, \
            (select count(*) from stat_emergency_decisions e where e.municipality = m.municipality \
-              and e.made_at >= $2 and e.made_at < $3 and e.made_at <= $4) as emergency_decisions, \
+              and {made}) as emergency_decisions, \
            (select count(*) from stat_evaluations v where v.municipality = m.municipality \
-              and v.evaluated_at >= $2 and v.evaluated_at < $3 and v.evaluated_at <= $4) as plan_evaluations, \
+              and {evaluated}) as plan_evaluations, \
            (select count(*) from stat_evaluations v where v.municipality = m.municipality and not v.on_time \
-              and v.evaluated_at >= $2 and v.evaluated_at < $3 and v.evaluated_at <= $4) as plan_evaluations_late, \
+              and {evaluated}) as plan_evaluations_late, \
            (select count(*) from stat_letters l where l.municipality = m.municipality \
-              and l.sent_at >= $2 and l.sent_at < $3 and l.sent_at <= $4) as letters_sent, \
+              and {sent}) as letters_sent, \
            (select count(*) from stat_letters l where l.municipality = m.municipality and l.late \
-              and l.sent_at >= $2 and l.sent_at < $3 and l.sent_at <= $4) as letters_sent_late \
-         from m order by m.municipality",
-    )
+              and {sent}) as letters_sent_late, \
+           s.steps as steps_recorded_late, s.total as days_late_total, s.longest as days_late_max \
+         from m cross join lateral ( \
+           select count(*) as steps, coalesce(sum(days_late), 0)::bigint as total, \
+                  coalesce(max(days_late), 0)::bigint as longest \
+             from stat_late_steps x where x.municipality = m.municipality \
+              and x.taken_at >= $2 and x.taken_at < $3 and x.taken_at <= $4 \
+              and ($5 or x.known_at <= $4)) s \
+         order by m.municipality",
+        received = counted("r", "received"),
+        screened = counted("r", "screened"),
+        concluded = counted("i", "concluded"),
+        made = counted("e", "made"),
+        evaluated = counted("v", "evaluated"),
+        sent = counted("l", "sent"),
+    ))
     .bind(crate::numbers(municipalities))
     .bind(start)
     .bind(end)
     .bind(as_of)
+    .bind(knowledge == Knowledge::Now)
     .fetch_all(pool)
     .await?)
 }

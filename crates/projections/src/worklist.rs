@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::fold::{Memory, Step};
 use crate::writes::object;
-use crate::{Error, Projection, intervals};
+use crate::{Error, Knowledge, Projection, When, intervals};
 
 const NAME: &str = "worklist";
 
@@ -41,20 +41,20 @@ impl Worklist {
         connection: &mut PgConnection,
         memory: &mut Memory,
         report: &ReportState,
-        at: DateTime<Utc>,
+        when: When,
     ) -> Result<(), Error> {
         let Some(id) = report.report().map(|report| report.id) else {
             return Ok(());
         };
         let cases = memory.cases_of_report(NAME, connection, report).await?;
-        let rows = report_rows(report, &cases, &self.rules, at);
+        let rows = report_rows(report, &cases, &self.rules, when.at);
         intervals::sync(
             connection,
             memory,
             "worklist_items",
             &id.stream_name(),
             rows,
-            at,
+            when,
         )
         .await
     }
@@ -80,22 +80,22 @@ impl Projection for Worklist {
         memory: &mut Memory,
     ) -> Result<(), Error> {
         let step = memory.step(NAME, transaction, event).await?;
-        let at = step.occurred_at(event);
+        let when = step.when(event);
         match step {
             Step::Report { after, .. } => {
-                self.refresh_report(transaction, memory, &after, at).await
+                self.refresh_report(transaction, memory, &after, when).await
             }
             Step::Case {
                 id, event, after, ..
             } => {
-                let rows = case_rows(&after, &self.rules, at);
+                let rows = case_rows(&after, &self.rules, when.at);
                 intervals::sync(
                     transaction,
                     memory,
                     "worklist_items",
                     &id.stream_name(),
                     rows,
-                    at,
+                    when,
                 )
                 .await?;
                 // A conclusion letter is owed on the report once the case's investigation ends.
@@ -108,7 +108,7 @@ impl Projection for Worklist {
                         .collect();
                     for report_id in reports {
                         let report = memory.report(NAME, transaction, report_id).await?;
-                        self.refresh_report(transaction, memory, &report, at)
+                        self.refresh_report(transaction, memory, &report, when)
                             .await?;
                     }
                 }
@@ -323,6 +323,8 @@ pub struct WorklistQuery {
     pub team: Option<String>,
     pub caseworker: Option<String>,
     pub as_of: DateTime<Utc>,
+    /// As the list stood with what was known at `as_of`, or with all that is known now.
+    pub knowledge: Knowledge,
     /// Deadlines whose last day is at most this many days after `as_of`'s day (Oslo) are
     /// "due soon" and listed; `None` lists every running deadline.
     pub due_within_days: Option<u32>,
@@ -359,11 +361,11 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
     let horizon = query.due_within_days.and_then(|days| {
         domain::calendar::oslo_date(query.as_of).checked_add_days(chrono::Days::new(days.into()))
     });
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "select kind, report_id, case_id, municipality, team, caseworker, urgency, last_day, \
                 breached_from, breached_from <= $1 as breached, legal_reference, opened_at \
            from worklist_items \
-          where opened_at <= $1 and (closed_at is null or closed_at > $1) \
+          where {} \
             and ($2::date is null or last_day <= $2) \
             and (cardinality($3::text[]) = 0 or municipality = any($3)) \
             and ($4::text is null or team = $4) \
@@ -371,7 +373,8 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
             and (not $6 or kind = any($7)) \
           order by breached desc, urgency, breached_from, item_id \
           limit $8 offset $9",
-    )
+        intervals::holds("$1", "$10")
+    ))
     .bind(query.as_of)
     .bind(horizon)
     .bind(crate::numbers(&query.municipalities))
@@ -381,6 +384,7 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
     .bind(&letter_kinds)
     .bind(query.limit)
     .bind(query.offset)
+    .bind(query.knowledge == Knowledge::Now)
     .fetch_all(pool)
     .await?;
     Ok(rows
@@ -406,12 +410,15 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
 /// every municipality: what the operators' gauges show.
 pub async fn breached(pool: &sqlx::PgPool, as_of: DateTime<Utc>) -> Result<(i64, i64), Error> {
     let letter_kinds: Vec<String> = LETTER_KINDS.into_iter().map(kind_name).collect();
-    let (letters, deadlines): (i64, i64) = sqlx::query_as(
+    // At `as_of` now, the two questions have one answer; at a past moment, the gauges'
+    // question is what the list showed.
+    let (letters, deadlines): (i64, i64) = sqlx::query_as(&format!(
         "select count(*) filter (where kind = any($2)), count(*) filter (where not kind = any($2)) \
            from worklist_items \
-          where opened_at <= $1 and (closed_at is null or closed_at > $1) \
+          where {} \
             and breached_from <= $1",
-    )
+        intervals::holds("$1", "false")
+    ))
     .bind(as_of)
     .bind(&letter_kinds)
     .fetch_one(pool)

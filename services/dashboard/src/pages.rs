@@ -126,6 +126,73 @@ fn kind_label(kind: &str) -> &str {
     }
 }
 
+/// The moment a page shows and with what knowledge (`as_of`, a date; `effective_view`, on or
+/// absent), and the sentence that tells the reader which question the page answers.
+struct Asked {
+    as_of: DateTime<Utc>,
+    knowledge: projections::Knowledge,
+    /// The date as given, for the form.
+    date: String,
+    effective: bool,
+}
+
+impl Asked {
+    /// `as_of` a day (its end, Europe/Oslo) or now; effective when `effective_view` is set.
+    fn parse(as_of: Option<&str>, effective_view: Option<&str>) -> Result<Self, Error> {
+        let date = as_of.map(str::trim).filter(|date| !date.is_empty());
+        let moment = match date {
+            None => Utc::now(),
+            Some(date) => {
+                let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+                    Error::BadParameter {
+                        field: "as_of",
+                        reason: "must be a date, YYYY-MM-DD".into(),
+                    }
+                })?;
+                let next = day.succ_opt().ok_or(Error::BadParameter {
+                    field: "as_of",
+                    reason: "is out of range".into(),
+                })?;
+                let end =
+                    domain::calendar::start_of_oslo_day(next) - chrono::Duration::microseconds(1);
+                end.min(Utc::now())
+            }
+        };
+        let effective = effective_view.is_some_and(|value| !value.is_empty());
+        Ok(Self {
+            as_of: moment,
+            knowledge: projections::Knowledge::effective(effective),
+            date: date.unwrap_or_default().to_owned(),
+            effective,
+        })
+    }
+
+    /// Which question the page answers, in words.
+    fn sentence(&self) -> String {
+        if self.effective {
+            format!(
+                "Slik det sto {}, med alt som er registrert nå, også det som ble registrert senere.",
+                time(self.as_of)
+            )
+        } else {
+            format!(
+                "Slik det så ut {}, med det som var registrert da.",
+                time(self.as_of)
+            )
+        }
+    }
+
+    /// The form's fields for the two choices.
+    fn fields(&self) -> String {
+        format!(
+            "<label>Per dato (tom for nå)<input type=\"date\" name=\"as_of\" value=\"{}\"></label>\
+             <label><input type=\"checkbox\" name=\"effective_view\" value=\"on\"{}> Med alt som er registrert nå</label>",
+            escape(&self.date),
+            if self.effective { " checked" } else { "" }
+        )
+    }
+}
+
 fn time(moment: DateTime<Utc>) -> String {
     let oslo = moment.with_timezone(&chrono_tz::Europe::Oslo);
     oslo.format("%d.%m.%Y %H:%M").to_string()
@@ -137,6 +204,10 @@ pub(crate) struct CasesQuery {
     team: Option<String>,
     caseworker: Option<String>,
     page: Option<u32>,
+    /// A date to show the list as of; now when absent.
+    as_of: Option<String>,
+    /// Set: with all that is known now; absent: as known then.
+    effective_view: Option<String>,
 }
 
 fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> String {
@@ -187,6 +258,7 @@ async fn worklist_page(
     path: &str,
     filter: Filter,
     as_of: DateTime<Utc>,
+    knowledge: projections::Knowledge,
     page: i64,
 ) -> Result<(Vec<WorklistItem>, bool), Error> {
     let listed = handling::audit::describe_list(&[
@@ -200,6 +272,10 @@ async fn worklist_page(
             filter.caseworker.as_deref().unwrap_or_default(),
         ),
         ("as_of", &as_of.to_rfc3339()),
+        (
+            "effective_view",
+            &(knowledge == projections::Knowledge::Now).to_string(),
+        ),
         ("page", &page.to_string()),
     ]);
     let query = WorklistQuery {
@@ -207,6 +283,7 @@ async fn worklist_page(
         team: filter.team,
         caseworker: filter.caseworker,
         as_of,
+        knowledge,
         due_within_days: None,
         letters_only: filter.letters_only,
         limit: PAGE_ROWS + 1,
@@ -255,14 +332,23 @@ pub(crate) async fn cases(
             .map(str::to_owned)
     };
     let (team, caseworker) = (clean(&query.team), clean(&query.caseworker));
-    let now = Utc::now();
+    let asked = Asked::parse(query.as_of.as_deref(), query.effective_view.as_deref())?;
     let filter = Filter {
         municipalities,
         team: team.clone(),
         caseworker: caseworker.clone(),
         letters_only: false,
     };
-    let (items, more) = worklist_page(&dashboard, &session, "/cases", filter, now, page).await?;
+    let (items, more) = worklist_page(
+        &dashboard,
+        &session,
+        "/cases",
+        filter,
+        asked.as_of,
+        asked.knowledge,
+        page,
+    )
+    .await?;
     let names = municipality_names();
     let served: Vec<&str> = session
         .principal
@@ -284,17 +370,18 @@ pub(crate) async fn cases(
         .collect();
     let body = format!(
         "<h1>Saker til oppfølging</h1>\
-         <p class=\"summary\">Alle løpende frister per {}, fristbrudd først, deretter rød, gul og grønn.</p>\
+         <p class=\"summary\">Alle løpende frister, fristbrudd først, deretter rød, gul og grønn. {}</p>\
          <form class=\"filters\" method=\"get\" action=\"/cases\">\
            <label>Kommune<select name=\"municipality\"><option value=\"\">Alle</option>{options}</select></label>\
            <label>Team<input name=\"team\" value=\"{}\"></label>\
            <label>Saksbehandler<input name=\"caseworker\" value=\"{}\"></label>\
-           <button type=\"submit\">Vis</button></form>\
+           {}<button type=\"submit\">Vis</button></form>\
          <table><thead><tr><th>Status</th><th>Frist</th><th>Gjelder</th><th>Kommune</th><th>Team</th><th>Saksbehandler</th><th>Hast</th><th>Siste dag</th></tr></thead>\
          <tbody>{}</tbody></table>{}",
-        time(now),
+        escape(&asked.sentence()),
         escape(team.as_deref().unwrap_or("")),
         escape(caseworker.as_deref().unwrap_or("")),
+        asked.fields(),
         if items.is_empty() {
             "<tr><td colspan=\"8\">Ingen løpende frister.</td></tr>".to_owned()
         } else {
@@ -306,6 +393,15 @@ pub(crate) async fn cases(
                 ("municipality", chosen.clone()),
                 ("team", team.unwrap_or_default()),
                 ("caseworker", caseworker.unwrap_or_default()),
+                ("as_of", asked.date.clone()),
+                (
+                    "effective_view",
+                    if asked.effective {
+                        "on".to_owned()
+                    } else {
+                        String::new()
+                    },
+                ),
             ],
             page,
             more
@@ -336,7 +432,17 @@ pub(crate) async fn letters(
         caseworker: None,
         letters_only: true,
     };
-    let (items, more) = worklist_page(&dashboard, &session, "/letters", filter, now, page).await?;
+    // Now: the two questions have one answer.
+    let (items, more) = worklist_page(
+        &dashboard,
+        &session,
+        "/letters",
+        filter,
+        now,
+        projections::Knowledge::Then,
+        page,
+    )
+    .await?;
     let names = municipality_names();
     let overdue = items.iter().filter(|item| item.breached).count();
     let body = format!(
@@ -376,6 +482,10 @@ pub(crate) struct StatisticsQuery {
     /// quarter, half or year.
     period: Option<String>,
     number: Option<u32>,
+    /// A date to count as of; now when absent.
+    as_of: Option<String>,
+    /// Set: with all that is known now; absent: as known then.
+    effective_view: Option<String>,
 }
 
 /// Statistikk: DOMAIN.md's table per municipality and period, with a chart.
@@ -427,9 +537,15 @@ pub(crate) async fn statistics(
             reason: "a quarter is 1 to 4, a half-year 1 or 2".into(),
         });
     }
-    let mut rows =
-        projections::statistics::statistics(dashboard.store.pool(), &municipalities, period, now)
-            .await?;
+    let asked = Asked::parse(query.as_of.as_deref(), query.effective_view.as_deref())?;
+    let mut rows = projections::statistics::statistics(
+        dashboard.store.pool(),
+        &municipalities,
+        period,
+        asked.as_of,
+        asked.knowledge,
+    )
+    .await?;
     rows.sort_by(|a, b| a.municipality.cmp(&b.municipality));
     let names = municipality_names();
     let table: String = rows
@@ -438,7 +554,8 @@ pub(crate) async fn statistics(
             format!(
                 "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td></tr>",
                 municipality_label(&names, &row.municipality),
                 row.reports_received,
                 row.reports_dismissed,
@@ -448,6 +565,8 @@ pub(crate) async fn statistics(
                 row.investigation_breaches,
                 row.letters_sent,
                 row.letters_sent_late,
+                row.steps_recorded_late,
+                row.days_late_max,
             )
         })
         .collect();
@@ -460,10 +579,12 @@ pub(crate) async fn statistics(
            <label>Periode<select name=\"period\"><option value=\"quarter\"{}>Kvartal</option>\
              <option value=\"half\"{}>Halvår</option><option value=\"year\"{}>År</option></select></label>\
            <label>Nummer<input name=\"number\" value=\"{}\" size=\"2\"></label>\
-           <button type=\"submit\">Vis</button></form>\
+           {}<button type=\"submit\">Vis</button></form>\
+         <p class=\"summary\">{}</p>\
          {}\
          <table><thead><tr><th>Kommune</th><th>Meldinger</th><th>Henlagt (meldinger)</th><th>Fristbrudd (meldinger)</th>\
-         <th>Undersøkelser</th><th>Henlagt (undersøkelser)</th><th>Fristbrudd (undersøkelser)</th><th>Brev sendt</th><th>Brev for sent</th></tr></thead>\
+         <th>Undersøkelser</th><th>Henlagt (undersøkelser)</th><th>Fristbrudd (undersøkelser)</th><th>Brev sendt</th><th>Brev for sent</th>\
+         <th>Registrert for sent (steg)</th><th>Lengste forsinkelse (dager)</th></tr></thead>\
          <tbody>{}</tbody></table>",
         escape(&label),
         escape(query.municipality.as_deref().unwrap_or("")),
@@ -471,9 +592,11 @@ pub(crate) async fn statistics(
         selected("half"),
         selected("year"),
         query.number.map(|n| n.to_string()).unwrap_or_default(),
+        asked.fields(),
+        escape(&asked.sentence()),
         chart(&rows, &names),
         if rows.is_empty() {
-            "<tr><td colspan=\"9\">Ingen tall for perioden.</td></tr>".to_owned()
+            "<tr><td colspan=\"11\">Ingen tall for perioden.</td></tr>".to_owned()
         } else {
             table
         },

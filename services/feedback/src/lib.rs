@@ -95,14 +95,32 @@ impl Feedback {
             request.as_of.as_ref(),
             self.handler.now(),
         ));
+        let knowledge = domain::step::Knowledge::effective(request.effective_view);
         let (report_id, as_of) = fields.done(|| Some((ReportId::new(report_id?), as_of?)))?;
-        let (report, cases) = self
+        // The read, audited, with the reach check on the report as it is now.
+        let (_, cases) = self
             .read(
                 &principal,
                 handling::audit::reads::GET_LETTERS_OWED,
                 report_id,
             )
             .await?;
+        // As the report and its cases stood at `as_of`, with the knowledge asked for.
+        let report = self
+            .handler
+            .load_as_of::<ReportStream>(&report_id.stream_name(), as_of, knowledge)
+            .await?;
+        let mut cases_then = Vec::with_capacity(cases.len());
+        for case in &cases {
+            if let Some(case) = case.case() {
+                cases_then.push(
+                    self.handler
+                        .load_as_of::<CaseStream>(&case.id.stream_name(), as_of, knowledge)
+                        .await?,
+                );
+            }
+        }
+        let cases = cases_then;
         let municipality = report
             .report()
             .map(|report| report.municipality.as_str().to_owned())
@@ -149,9 +167,11 @@ impl Feedback {
         let purpose = fields.take(common::purpose("purpose", &request.purpose));
         let (as_of, asked, (limit, offset), purpose) =
             fields.done(|| Some((as_of?, asked?, page?, purpose?)))?;
+        let knowledge = domain::step::Knowledge::effective(request.effective_view);
         let listed = handling::audit::describe_list(&[
             ("municipality", &handling::audit::joined(&asked)),
             ("as_of", &as_of.to_rfc3339()),
+            ("effective_view", &request.effective_view.to_string()),
         ]);
         let items = self
             .handler
@@ -174,6 +194,7 @@ impl Feedback {
                         team: None,
                         caseworker: None,
                         as_of,
+                        knowledge,
                         due_within_days: None,
                         letters_only: true,
                         limit,

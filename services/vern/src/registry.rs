@@ -66,7 +66,15 @@ pub async fn export(
         .with_context(|| format!("creating {}", export.out.display()))?;
     let on = domain::calendar::oslo_date(export.as_of);
     let mut exported = Exported::default();
-    let cases = projections::cases::cases_at(handler.store(), number, export.as_of).await?;
+    // Everything known now, each step dated when it was taken: the registry's dates are the
+    // steps' own, and a late entry belongs in the next export.
+    let cases = projections::cases::cases_at(
+        handler.store(),
+        number,
+        export.as_of,
+        projections::Knowledge::Now,
+    )
+    .await?;
     let total = cases.len() as u64;
     for (done, case) in cases.into_iter().enumerate() {
         progress(done as u64, total);

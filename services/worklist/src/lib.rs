@@ -1,10 +1,11 @@
 //! `vern.worklist.v1.WorklistService`: the views caseworkers and leaders work from.
 //!
-//! Every answer comes from a read model (`projections`), never from folding streams per
-//! request, so a list over a whole inter-municipal service is one indexed query. Time-based
-//! state is judged at the request's `as_of`, so supervision can ask what the list showed on
-//! any past day. A request may carry the position a command returned; the view is then read
-//! only once it has applied that position.
+//! Every answer but the registry's findings (which read the log as the export does) comes
+//! from a read model (`projections`), never from folding streams per request, so a list over
+//! a whole inter-municipal service is one indexed query. Time-based state is judged at the
+//! request's `as_of`, with what was known then (or, with `effective_view`, with all known
+//! now), so supervision can ask what the list showed on any past day. A request may carry the
+//! position a command returned; the view is then read only once it has applied that position.
 
 pub mod audit;
 
@@ -14,6 +15,7 @@ use domain::case::{CaseId, CaseStream};
 use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
 use handling::{Error, Handler};
+use projections::Knowledge;
 use projections::statistics::Period;
 use projections::worklist::WorklistQuery;
 use tonic::{Request, Response, Status};
@@ -84,6 +86,7 @@ impl Worklist {
             ("team", team.as_deref().unwrap_or_default()),
             ("caseworker", caseworker.as_deref().unwrap_or_default()),
             ("as_of", &as_of.to_rfc3339()),
+            ("effective_view", &request.effective_view.to_string()),
         ]);
         let items = self
             .handler
@@ -98,6 +101,7 @@ impl Worklist {
                         team,
                         caseworker,
                         as_of,
+                        knowledge: Knowledge::effective(request.effective_view),
                         due_within_days: due_within,
                         letters_only: false,
                         limit,
@@ -121,6 +125,7 @@ impl Worklist {
             next_page_token: common::next_page_token(limit, offset, items.len()),
             items: items.into_iter().map(review_item).collect(),
             as_of: Some(common::to_timestamp(as_of)),
+            effective_view: request.effective_view,
         })
     }
 
@@ -176,6 +181,7 @@ impl Worklist {
             &municipalities,
             period,
             as_of,
+            Knowledge::effective(request.effective_view),
         )
         .await
         .map_err(Error::view)?;
@@ -195,6 +201,9 @@ impl Worklist {
                     plan_evaluations_late: row.plan_evaluations_late,
                     letters_sent: row.letters_sent,
                     letters_sent_late: row.letters_sent_late,
+                    steps_recorded_late: row.steps_recorded_late,
+                    days_late_total: row.days_late_total,
+                    days_late_max: row.days_late_max,
                 })
                 .collect(),
             first_day: first.to_string(),
@@ -282,6 +291,7 @@ impl Worklist {
             ("municipalities", &handling::audit::joined(&municipalities)),
             ("team", team.as_deref().unwrap_or_default()),
             ("as_of", &as_of.to_rfc3339()),
+            ("effective_view", &request.effective_view.to_string()),
         ]);
         let rows = self
             .handler
@@ -303,6 +313,7 @@ impl Worklist {
                         &municipalities,
                         team.as_deref(),
                         as_of,
+                        Knowledge::effective(request.effective_view),
                     )
                     .await
                     .map_err(Error::view)
@@ -353,6 +364,7 @@ impl Worklist {
         let listed = handling::audit::describe_list(&[
             ("municipality", municipality.as_str()),
             ("as_of", &as_of.to_rfc3339()),
+            ("effective_view", &request.effective_view.to_string()),
         ]);
         let mut findings = self
             .handler
@@ -363,7 +375,13 @@ impl Worklist {
                 &listed,
                 async {
                     principal.scope("municipality", &[municipality])?;
-                    registry_findings(&self.handler, municipality, as_of).await
+                    registry_findings(
+                        &self.handler,
+                        municipality,
+                        as_of,
+                        Knowledge::effective(request.effective_view),
+                    )
+                    .await
                 },
                 |findings| {
                     findings
@@ -396,10 +414,11 @@ pub async fn registry_findings(
     handler: &Handler,
     municipality: domain::municipality::MunicipalityNumber,
     as_of: chrono::DateTime<chrono::Utc>,
+    knowledge: Knowledge,
 ) -> Result<Vec<(domain::case::CaseId, registry::Finding)>, Error> {
     let on = domain::calendar::oslo_date(as_of);
     let mut found = Vec::new();
-    let cases = projections::cases::cases_at(handler.store(), municipality, as_of)
+    let cases = projections::cases::cases_at(handler.store(), municipality, as_of, knowledge)
         .await
         .map_err(Error::view)?;
     for case in cases {

@@ -351,6 +351,7 @@ pub async fn send(
             let owed = clients
                 .feedback
                 .get_letters_owed(feedback::GetLettersOwedRequest {
+                    effective_view: false,
                     report_id: lifecycle.report_id.clone(),
                     as_of: None,
                 })
