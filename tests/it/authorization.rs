@@ -65,6 +65,7 @@ fn addresses(method: &str) -> Addresses {
         | "GetStatistics"
         | "GetCaseload"
         | "ListRegistryFindings"
+        | "ListLateEntries"
         | "ListLettersOwed" => Addresses::Municipality,
         "ImportDigitalReport" => Addresses::Document,
         _ => Addresses::Id,
@@ -186,6 +187,10 @@ const WHO_MAY_CALL: &[(&str, &[&str])] = &[
     (
         "/vern.worklist.v1.WorklistService/ListRegistryFindings",
         STAFF,
+    ),
+    (
+        "/vern.worklist.v1.WorklistService/ListLateEntries",
+        &["team_leader", "service_leader", "supervisor"],
     ),
     (
         "/vern.audit.v1.AuditService/ListReads",
@@ -565,6 +570,13 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         .encode_to_vec(),
         "ListRegistryFindings" => worklist::ListRegistryFindingsRequest {
             municipality: target.municipality.clone(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "ListLateEntries" => worklist::ListLateEntriesRequest {
+            municipalities,
+            first_day: "2024-01-01".into(),
+            last_day: "2024-12-31".into(),
             ..Default::default()
         }
         .encode_to_vec(),

@@ -548,3 +548,73 @@ pub(crate) async fn back_dated_history(app: &TestApp) -> common::Position {
         .position
         .expect("position")
 }
+
+#[tokio::test]
+async fn the_steps_entered_late_are_listed_for_the_leaders_longest_delay_first() {
+    let app = TestApp::spawn().await;
+    let last = back_dated_history(&app).await;
+    let leader = app.key.issue(&platform::auth::Claims::new(
+        "leder-1",
+        "service_leader",
+        vec!["5035".into()],
+        tests::now(),
+        3600,
+    ));
+    let mut worklist =
+        api::worklist::v1::worklist_service_client::WorklistServiceClient::with_interceptor(
+            app.channel(),
+            tests::Bearer::new(leader),
+        );
+    let listed = worklist
+        .list_late_entries(worklist::ListLateEntriesRequest {
+            first_day: "2024-01-01".into(),
+            last_day: "2024-06-30".into(),
+            min_position: Some(last),
+            ..Default::default()
+        })
+        .await
+        .expect("late entries")
+        .into_inner();
+    let entries: Vec<(String, u32)> = listed
+        .entries
+        .iter()
+        .map(|entry| (entry.step.clone(), entry.days_late))
+        .collect();
+    // Received 8 March, entered 20 March; screened 22 March, entered 25 March; concluded 10
+    // June, entered 14 June.
+    assert_eq!(
+        entries,
+        [
+            ("ReportReceived".to_owned(), 12),
+            ("InvestigationConcluded".to_owned(), 4),
+            ("ReportScreened".to_owned(), 3),
+        ]
+    );
+    assert_eq!(
+        (listed.steps, listed.days_late_total, listed.days_late_max),
+        (3, 19, 12)
+    );
+    let at_least_a_week = worklist
+        .list_late_entries(worklist::ListLateEntriesRequest {
+            first_day: "2024-01-01".into(),
+            last_day: "2024-06-30".into(),
+            min_days_late: 7,
+            ..Default::default()
+        })
+        .await
+        .expect("late entries")
+        .into_inner();
+    assert_eq!(at_least_a_week.steps, 1);
+
+    // A caseworker works cases; the list of late entries is the leaders'.
+    let refused = app
+        .worklist()
+        .list_late_entries(worklist::ListLateEntriesRequest {
+            first_day: "2024-01-01".into(),
+            last_day: "2024-06-30".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a caseworker is refused");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+}

@@ -41,10 +41,11 @@ pub mod reads {
     pub const LIST_LETTERS_OWED: &str = "vern.feedback.v1.FeedbackService/ListLettersOwed";
     pub const LIST_REGISTRY_FINDINGS: &str =
         "vern.worklist.v1.WorklistService/ListRegistryFindings";
+    pub const LIST_LATE_ENTRIES: &str = "vern.worklist.v1.WorklistService/ListLateEntries";
 }
 
 /// Every method in [`reads`].
-pub const READS: [&str; 10] = [
+pub const READS: [&str; 11] = [
     reads::GET_CASE,
     reads::GET_REPORT,
     reads::GET_CASE_TIMELINE,
@@ -55,6 +56,7 @@ pub const READS: [&str; 10] = [
     reads::GET_CASELOAD,
     reads::LIST_LETTERS_OWED,
     reads::LIST_REGISTRY_FINDINGS,
+    reads::LIST_LATE_ENTRIES,
 ];
 /// Whether the read was answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

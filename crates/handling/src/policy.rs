@@ -48,6 +48,10 @@ const PARTNERS: &[Role] = &[Role::Police, Role::Barnehus];
 /// Who reads the read audit: the supervisor, and the leader answerable for the service.
 const AUDITORS: &[Role] = &[Role::ServiceLeader, Role::Supervisor];
 
+/// Who reads which steps were entered late: the leaders answerable for the entries, and the
+/// supervisor who asks.
+const LATE_ENTRY_READERS: &[Role] = &[Role::TeamLeader, Role::ServiceLeader, Role::Supervisor];
+
 /// A method's name and the roles that may call it.
 pub type MethodRule = (&'static str, &'static [Role]);
 
@@ -115,6 +119,7 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
             ("GetCaseTimeline", STAFF),
             ("GetCaseload", STAFF),
             ("ListRegistryFindings", STAFF),
+            ("ListLateEntries", LATE_ENTRY_READERS),
         ],
     ),
     (

@@ -55,15 +55,17 @@ create table stat_letters (
     late          boolean not null,
     primary key (report_id, letter)
 );
--- Every step entered on a later day (Europe/Oslo) than it was taken: what the county
+-- Every step (a command: a screening is one step, however many streams it writes) entered on
+-- a later day (Europe/Oslo) than it was taken, with its first event: what the county
 -- governor's supervision asks about late entries.
 create table stat_late_steps (
+    command_id     uuid primary key,
     stream_id      text not null,
     stream_version bigint not null,
     municipality   text not null,
     event_type     text not null,
     taken_at       timestamptz not null,
     known_at       timestamptz not null,
-    days_late      integer not null,
-    primary key (stream_id, stream_version)
+    days_late      integer not null
 );
+create index stat_late_steps_taken on stat_late_steps (municipality, taken_at);

@@ -219,11 +219,13 @@ impl Projection for Statistics {
         if let Some(municipality) = municipality
             && days_late > 0
         {
+            // One row a step: the command's first event names it.
             memory.writes().upsert(
                 "stat_late_steps",
                 OnConflict::KeepFirst,
-                format!("{}/{}", event.stream_id, event.stream_version),
+                event.metadata.command_id.to_string(),
                 object(json!({
+                    "command_id": event.metadata.command_id,
                     "stream_id": event.stream_id,
                     "stream_version": event.stream_version,
                     "municipality": municipality.as_str(),
@@ -399,4 +401,64 @@ pub async fn statistics(
     .bind(knowledge == Knowledge::Now)
     .fetch_all(pool)
     .await?)
+}
+
+/// A step entered on a later day than it was taken (`stat_late_steps`).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct LateEntry {
+    pub stream_id: String,
+    pub municipality: String,
+    pub event_type: String,
+    pub taken_at: DateTime<Utc>,
+    pub known_at: DateTime<Utc>,
+    pub days_late: i32,
+}
+
+/// How many steps were entered late, their days late summed, and the longest delay.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct LateSummary {
+    pub steps: i64,
+    pub days_late_total: i64,
+    pub days_late_max: i64,
+}
+
+/// One page of the steps taken from `first` to `last` (Oslo days, both included) that were
+/// entered at least `min_days_late` days late, longest delay first, and the summary over all.
+pub async fn late_entries(
+    pool: &sqlx::PgPool,
+    municipalities: &[domain::municipality::MunicipalityNumber],
+    (first, last): (NaiveDate, NaiveDate),
+    min_days_late: i32,
+    (limit, offset): (i64, i64),
+) -> Result<(Vec<LateEntry>, LateSummary), Error> {
+    let start = calendar::start_of_oslo_day(first);
+    let end = calendar::start_of_oslo_day(last.succ_opt().unwrap_or(last));
+    let filter = "x.taken_at >= $2 and x.taken_at < $3 and x.days_late >= $4 \
+                  and (cardinality($1::text[]) = 0 or x.municipality = any($1))";
+    let entries = sqlx::query_as(&format!(
+        "select stream_id, municipality, event_type, taken_at, known_at, days_late \
+           from stat_late_steps x where {filter} \
+          order by days_late desc, taken_at, stream_id, stream_version \
+          limit $5 offset $6"
+    ))
+    .bind(crate::numbers(municipalities))
+    .bind(start)
+    .bind(end)
+    .bind(min_days_late)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let summary = sqlx::query_as(&format!(
+        "select count(*) as steps, coalesce(sum(days_late), 0)::bigint as days_late_total, \
+                coalesce(max(days_late), 0)::bigint as days_late_max \
+           from stat_late_steps x where {filter}"
+    ))
+    .bind(crate::numbers(municipalities))
+    .bind(start)
+    .bind(end)
+    .bind(min_days_late)
+    .fetch_one(pool)
+    .await?;
+    Ok((entries, summary))
 }

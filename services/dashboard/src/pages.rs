@@ -325,13 +325,22 @@ pub(crate) async fn cases(
     let session = dashboard.session_for(&headers, Page::Cases).await?;
     let municipalities = scope(&session, query.municipality.as_deref())?;
     let page = page_number(query.page);
-    let clean = |text: &Option<String>| {
-        text.as_deref()
-            .map(str::trim)
-            .filter(|text| !text.is_empty())
-            .map(str::to_owned)
+    // Names as the lifecycle accepts them: no control characters, at most 200 characters.
+    let clean = |field: &'static str, text: &Option<String>| -> Result<Option<String>, Error> {
+        match text.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+            None => Ok(None),
+            Some(text) => domain::values::BoundedText::short(field, text)
+                .map(|text| Some(text.as_str().to_owned()))
+                .map_err(|error| Error::BadParameter {
+                    field,
+                    reason: error.to_string(),
+                }),
+        }
     };
-    let (team, caseworker) = (clean(&query.team), clean(&query.caseworker));
+    let (team, caseworker) = (
+        clean("team", &query.team)?,
+        clean("caseworker", &query.caseworker)?,
+    );
     let asked = Asked::parse(query.as_of.as_deref(), query.effective_view.as_deref())?;
     let filter = Filter {
         municipalities,

@@ -30,9 +30,13 @@ pub struct Worklist {
     handler: Handler,
 }
 
-fn optional(value: &str) -> Option<String> {
-    let value = value.trim();
-    (!value.is_empty()).then(|| value.to_owned())
+/// An optional filter (a team's or caseworker's name): empty is none; given, it is checked as
+/// the names it is compared with were (no control characters, at most 200 characters).
+fn optional(field: &str, value: &str) -> Result<Option<String>, Error> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(common::short_text(field, value)?.as_str().to_owned()))
 }
 
 impl Worklist {
@@ -77,10 +81,20 @@ impl Worklist {
             &request.municipalities,
             self.handler.municipalities(),
         ));
-        let (as_of, due_within, (limit, offset), purpose, asked) =
-            fields.done(|| Some((as_of?, due_within?, page?, purpose?, asked?)))?;
-        let team = optional(&request.team);
-        let caseworker = optional(&request.caseworker);
+        let team = fields.take(optional("team", &request.team));
+        let caseworker = fields.take(optional("caseworker", &request.caseworker));
+        let (as_of, due_within, (limit, offset), purpose, asked, team, caseworker) =
+            fields.done(|| {
+                Some((
+                    as_of?,
+                    due_within?,
+                    page?,
+                    purpose?,
+                    asked?,
+                    team?,
+                    caseworker?,
+                ))
+            })?;
         let listed = handling::audit::describe_list(&[
             ("municipalities", &request.municipalities.join(",")),
             ("team", team.as_deref().unwrap_or_default()),
@@ -284,9 +298,10 @@ impl Worklist {
             self.handler.municipalities(),
         ));
         let purpose = fields.take(common::purpose("purpose", &request.purpose));
-        let (as_of, asked, purpose) = fields.done(|| Some((as_of?, asked?, purpose?)))?;
+        let team = fields.take(optional("team", &request.team));
+        let (as_of, asked, purpose, team) =
+            fields.done(|| Some((as_of?, asked?, purpose?, team?)))?;
         let municipalities = principal.scope("municipalities", &asked)?;
-        let team = optional(&request.team);
         let listed = handling::audit::describe_list(&[
             ("municipalities", &handling::audit::joined(&municipalities)),
             ("team", team.as_deref().unwrap_or_default()),
@@ -341,6 +356,92 @@ impl Worklist {
 }
 
 impl Worklist {
+    async fn late_entries(
+        &self,
+        request: Request<pb::ListLateEntriesRequest>,
+    ) -> Result<pb::LateEntries, Error> {
+        let principal = Principal::of(&request)?;
+        let request = request.into_inner();
+        let mut fields = Fields::default();
+        let asked = fields.take(common::municipalities(
+            "municipalities",
+            &request.municipalities,
+            self.handler.municipalities(),
+        ));
+        let first = fields.take(common::date("first_day", &request.first_day));
+        let last = fields.take(common::date("last_day", &request.last_day));
+        let page = fields.take(common::page(request.page_size, &request.page_token));
+        let purpose = fields.take(common::purpose("purpose", &request.purpose));
+        let (asked, first, last, (limit, offset), purpose) =
+            fields.done(|| Some((asked?, first?, last?, page?, purpose?)))?;
+        if last < first {
+            return Err(Error::invalid("last_day", "is before first_day"));
+        }
+        let min_days_late = i32::try_from(request.min_days_late.max(1)).unwrap_or(i32::MAX);
+        let listed = handling::audit::describe_list(&[
+            ("municipalities", &request.municipalities.join(",")),
+            ("first_day", &first.to_string()),
+            ("last_day", &last.to_string()),
+            ("min_days_late", &min_days_late.to_string()),
+        ]);
+        let (entries, summary) = self
+            .handler
+            .audited_list(
+                &principal,
+                handling::audit::reads::LIST_LATE_ENTRIES,
+                purpose.as_deref(),
+                &listed,
+                async {
+                    let municipalities = principal.scope("municipalities", &asked)?;
+                    projections::read_your_writes(
+                        self.handler.store().pool(),
+                        "statistics",
+                        request.min_position.as_ref().map(common::position),
+                    )
+                    .await
+                    .map_err(Error::view)?;
+                    projections::statistics::late_entries(
+                        self.handler.store().pool(),
+                        &municipalities,
+                        (first, last),
+                        min_days_late,
+                        (limit, offset),
+                    )
+                    .await
+                    .map_err(Error::view)
+                },
+                |(entries, _)| entries.iter().filter_map(late_subject).collect(),
+            )
+            .await?;
+        Ok(pb::LateEntries {
+            next_page_token: common::next_page_token(limit, offset, entries.len()),
+            entries: entries
+                .into_iter()
+                .map(|entry| {
+                    let (case_id, report_id) = match late_subject(&entry) {
+                        Some(handling::audit::Subject::Case(id)) => (id.to_string(), String::new()),
+                        Some(handling::audit::Subject::Report(id)) => {
+                            (String::new(), id.to_string())
+                        }
+                        _ => (String::new(), String::new()),
+                    };
+                    pb::LateEntry {
+                        case_id,
+                        report_id,
+                        municipality: entry.municipality,
+                        step: entry.event_type,
+                        taken_at: Some(common::to_timestamp(entry.taken_at)),
+                        recorded_at: Some(common::to_timestamp(entry.known_at)),
+                        days_late: u32::try_from(entry.days_late).unwrap_or(0),
+                    }
+                })
+                .collect(),
+            steps: summary.steps,
+            days_late_total: summary.days_late_total,
+            days_late_max: summary.days_late_max,
+        })
+    }
+
     async fn registry_findings(
         &self,
         request: Request<pb::ListRegistryFindingsRequest>,
@@ -405,6 +506,17 @@ impl Worklist {
                 })
                 .collect(),
         })
+    }
+}
+
+/// The case or report a late step belongs to, by its stream.
+fn late_subject(entry: &projections::statistics::LateEntry) -> Option<handling::audit::Subject> {
+    let (kind, id) = entry.stream_id.split_once('-')?;
+    let id = uuid::Uuid::parse_str(id).ok()?;
+    match kind {
+        "case" => Some(handling::audit::Subject::Case(id)),
+        "report" => Some(handling::audit::Subject::Report(id)),
+        _ => None,
     }
 }
 
@@ -512,6 +624,14 @@ impl WorklistService for Worklist {
         request: Request<pb::GetCaseloadRequest>,
     ) -> Result<Response<pb::Caseload>, Status> {
         Ok(Response::new(self.caseload(request).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListLateEntries"))]
+    async fn list_late_entries(
+        &self,
+        request: Request<pb::ListLateEntriesRequest>,
+    ) -> Result<Response<pb::LateEntries>, Status> {
+        Ok(Response::new(self.late_entries(request).await?))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListRegistryFindings"))]
