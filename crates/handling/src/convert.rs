@@ -179,6 +179,16 @@ pub fn dating(
     })
 }
 
+/// The day (Europe/Oslo) a step is taken: its `decided_at` as sent, else `now`'s. Codes and
+/// values "valid on the day" are judged on it; a time that is not well formed is named by
+/// [`dating`] and counts as now here.
+pub fn step_day(decided_at: Option<&prost_types::Timestamp>, now: DateTime<Utc>) -> NaiveDate {
+    let at = decided_at
+        .and_then(|at| timestamp("decided_at", at).ok())
+        .unwrap_or(now);
+    domain::calendar::oslo_date(at)
+}
+
 /// A request whose step may be dated back: every command that records a decision or an act.
 pub trait Dated {
     /// The step's time and late reason as sent.

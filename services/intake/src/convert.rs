@@ -24,7 +24,6 @@ pub(crate) fn receive_report(
     handler: &Handler,
     now: DateTime<Utc>,
 ) -> Result<impl FnOnce(ReportId) -> ReceiveReport, Error> {
-    let today = domain::calendar::oslo_date(now);
     let mut fields = Fields::default();
     let municipality = fields.take(common::municipality(
         "municipality",
@@ -35,6 +34,8 @@ pub(crate) fn receive_report(
         Some(timestamp) => fields.take(common::timestamp("received_at", timestamp)),
         None => Some(now),
     };
+    // A child's age is judged on the day the report was received, which may be long ago.
+    let today = domain::calendar::oslo_date(received_at.unwrap_or(now));
     let reporter = fields.take(
         common::required("reporter", request.reporter.as_ref())
             .and_then(|value| reporter(value, handler)),
@@ -268,12 +269,16 @@ pub(crate) fn from_concern(concern: ConcernCategory) -> pb::ConcernCategory {
     }
 }
 
-/// New case ids are made here, once per request, so a retried decision uses the same ones.
+/// New case ids are derived here from the command id and the child's place, so a retried
+/// decision, and the same history imported twice, name the same cases.
 pub(crate) fn screen_report(
     request: &pb::ScreenReportRequest,
+    command_id: Uuid,
     handler: &Handler,
 ) -> Result<ScreenReport, Error> {
     let mut fields = Fields::default();
+    // Codes are judged valid on the day of the screening, which may be dated back.
+    let today = common::step_day(request.decided_at.as_ref(), handler.now());
     let children = if request.children.is_empty() {
         fields.fail("children", "must screen every child of the report");
         None
@@ -281,10 +286,9 @@ pub(crate) fn screen_report(
         fields.take(common::every(
             "children",
             &request.children,
-            |field, child| child_screening(field, child, handler),
+            |field, child| child_screening(field, child, command_id, today, handler),
         ))
     };
-    let today = domain::calendar::oslo_date(handler.now());
     let reporter_code = match request.reporter_code.trim() {
         "" => Some(None),
         code => fields
@@ -302,11 +306,17 @@ pub(crate) fn screen_report(
 fn child_screening(
     field: &str,
     child: &pb::ChildScreening,
+    command_id: Uuid,
+    today: chrono::NaiveDate,
     handler: &Handler,
 ) -> Result<ChildScreening, Error> {
     let mut fields = Fields::default();
     let case = if child.existing_case_id.trim().is_empty() {
-        Some(CaseAssignment::NewCase(CaseId::new(Uuid::new_v4())))
+        Some(CaseAssignment::NewCase(CaseId::new(domain::values::derived_id(&[
+            b"vern/screened-case/",
+            command_id.as_bytes(),
+            &child.child_index.to_be_bytes(),
+        ]))))
     } else {
         fields
             .take(common::id(
@@ -319,7 +329,7 @@ fn child_screening(
     let case_content = fields.take(common::case_content_codes(
         &format!("{field}.case_content"),
         &child.case_content,
-        domain::calendar::oslo_date(handler.now()),
+        today,
     ));
     let urgency = fields.take(common::urgency(&format!("{field}.urgency"), child.urgency));
     fields.done(|| {

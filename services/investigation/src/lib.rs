@@ -378,7 +378,7 @@ impl InvestigationService for Investigation {
                             handler.municipalities(),
                         ));
                     }
-                    let today = domain::calendar::oslo_date(handler.now());
+                    let today = common::step_day(r.decided_at.as_ref(), handler.now());
                     let grounds =
                         fields.take(common::case_content_codes("grounds", &r.grounds, today));
                     let reasons = fields.take(common::long_text("reasons", &r.reasons));
