@@ -12,7 +12,6 @@
 
 use std::time::Duration;
 
-use bytes::{Buf as _, BufMut as _};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use prost::Message as _;
 use prost_reflect::{
@@ -20,49 +19,13 @@ use prost_reflect::{
 };
 use tests::TestApp;
 use tonic::Code;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic_types::StatusExt as _;
 
 use crate::{
     case_under_investigation, child, conclude_with_measures, public_reporter, report, submit,
 };
 
-/// Sends and receives protobuf bytes as they are: the fuzzer builds messages from
-/// descriptors, not from generated types.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-    fn encoder(&mut self) -> Self::Encoder {
-        RawCodec
-    }
-    fn decoder(&mut self) -> Self::Decoder {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Self::Error> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Self::Error> {
-        let mut out = vec![0; src.remaining()];
-        src.copy_to_slice(&mut out);
-        Ok(Some(out))
-    }
-}
+pub(crate) use api::codec::RawCodec;
 
 /// Values drawn from a seed (SplitMix64), with ids of real reports and cases among them.
 struct Generator {

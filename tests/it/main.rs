@@ -7,6 +7,7 @@ mod dating;
 mod digital;
 mod disclosure;
 mod fuzz;
+mod import;
 mod lifecycle;
 mod partner;
 mod refusals;

@@ -8,6 +8,8 @@
 
 use std::marker::PhantomData;
 
+use bytes::{Buf as _, BufMut as _};
+
 use prost::Message;
 use tonic::Status;
 use tonic::codec::{BufferSettings, DecodeBuf};
@@ -151,5 +153,46 @@ mod tests {
         let error = crate::intake::v1::SubmitReportRequest::decode(&[0xff, 0xff, 0xff][..])
             .expect_err("bad");
         assert_eq!(field_of(&error).0, "request");
+    }
+}
+
+/// Sends and receives protobuf bytes as they are, for a client that builds its messages from
+/// descriptors, not from generated types (the history import, the fuzz test).
+#[derive(Clone, Copy, Default)]
+pub struct RawCodec;
+
+impl tonic::codec::Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl tonic::codec::Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), Self::Error> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Self::Error> {
+        let mut out = vec![0; src.remaining()];
+        src.copy_to_slice(&mut out);
+        Ok(Some(out))
     }
 }

@@ -8,6 +8,7 @@
 mod append;
 mod commands;
 mod fault;
+mod import;
 mod lag;
 mod load;
 mod pg;
@@ -88,6 +89,12 @@ enum Scenario {
         #[arg(long, default_value_t = 0)]
         rate: u64,
     },
+    /// `vern import history` of a generated history: into an empty database, then again.
+    Import {
+        /// Lines of history (whole lifecycles of the example file's eight steps).
+        #[arg(long, default_value_t = 100_000)]
+        lines: usize,
+    },
     /// A fault under command load, then a check that every acknowledged command survived.
     Fault {
         #[arg(value_enum)]
@@ -167,6 +174,9 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
                 },
             )
             .await
+        }
+        Scenario::Import { lines } => {
+            import::run(postgres, &cli.data_dir, &cli.out, import::Options { lines }).await
         }
         Scenario::Commands { callers, seconds } => {
             commands::run(

@@ -327,7 +327,11 @@ pub(crate) async fn cases(
     let page = page_number(query.page);
     // Names as the lifecycle accepts them: no control characters, at most 200 characters.
     let clean = |field: &'static str, text: &Option<String>| -> Result<Option<String>, Error> {
-        match text.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+        match text
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+        {
             None => Ok(None),
             Some(text) => domain::values::BoundedText::short(field, text)
                 .map(|text| Some(text.as_str().to_owned()))

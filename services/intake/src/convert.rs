@@ -312,11 +312,13 @@ fn child_screening(
 ) -> Result<ChildScreening, Error> {
     let mut fields = Fields::default();
     let case = if child.existing_case_id.trim().is_empty() {
-        Some(CaseAssignment::NewCase(CaseId::new(domain::values::derived_id(&[
-            b"vern/screened-case/",
-            command_id.as_bytes(),
-            &child.child_index.to_be_bytes(),
-        ]))))
+        Some(CaseAssignment::NewCase(CaseId::new(
+            domain::values::derived_id(&[
+                b"vern/screened-case/",
+                command_id.as_bytes(),
+                &child.child_index.to_be_bytes(),
+            ]),
+        )))
     } else {
         fields
             .take(common::id(

@@ -85,11 +85,7 @@ impl Intake {
         let report_id = fields.take(common::id("report_id", &request.report_id));
         let dating = fields.take(request.dating());
         let command_id = key.as_ref().map_or(uuid::Uuid::nil(), |key| key.id);
-        let command = fields.take(convert::screen_report(
-            &request,
-            command_id,
-            &self.handler,
-        ));
+        let command = fields.take(convert::screen_report(&request, command_id, &self.handler));
         let (key, report_id, command) =
             fields.done(|| Some((key?.dated(dating?), ReportId::new(report_id?), command?)))?;
         let report_stream = report_id.stream_name();

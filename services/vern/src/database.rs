@@ -45,6 +45,9 @@ pub const SETTLE_WAIT: Duration = Duration::from_secs(10);
 pub struct Database {
     /// The serving role's pool.
     pool: PgPool,
+    /// A role that may create a database: the private server's superuser, else the owner's
+    /// (or `DATABASE_URL`'s) role. Only a dry run's scratch database uses it.
+    creator_url: String,
     /// The schema owner's URL, when it is another role's: migrations run as it.
     owner_url: Option<String>,
     embedded: Option<Embedded>,
@@ -64,8 +67,11 @@ impl Database {
         data_dir: &Path,
         access: Access,
     ) -> anyhow::Result<Self> {
-        let (url, owner_url, embedded) = match database_url {
-            Some(url) => (url, owner_url, None),
+        let (url, owner_url, creator_url, embedded) = match database_url {
+            Some(url) => {
+                let creator = owner_url.clone().unwrap_or_else(|| url.clone());
+                (url, owner_url, creator, None)
+            }
             None => {
                 let data_dir = data_dir.to_owned();
                 let (admin_url, embedded) =
@@ -73,7 +79,7 @@ impl Database {
                         .await
                         .context("starting the embedded database")??;
                 let (server_url, owner_url) = set_up_roles(&admin_url, embedded.port).await?;
-                (server_url, Some(owner_url), Some(embedded))
+                (server_url, Some(owner_url), admin_url, Some(embedded))
             }
         };
         let pool = PgPoolOptions::new()
@@ -86,9 +92,52 @@ impl Database {
             .context("connecting to PostgreSQL")?;
         Ok(Self {
             pool,
+            creator_url,
             owner_url,
             embedded,
         })
+    }
+
+    /// An empty database of its own on the same server, migrated, for a dry run: whatever is
+    /// done in it leaves the service's data alone. [`Scratch::drop`] removes it.
+    pub async fn scratch(&self) -> anyhow::Result<Scratch> {
+        use sqlx::ConnectOptions as _;
+        use std::str::FromStr as _;
+        let creator = sqlx::postgres::PgConnectOptions::from_str(&self.creator_url)
+            .context("the database URL")?;
+        let name = format!("vern_dry_run_{}", uuid::Uuid::new_v4().simple());
+        let mut connection = creator
+            .connect()
+            .await
+            .context("connecting to PostgreSQL")?;
+        sqlx::query(&format!("create database {name}"))
+            .execute(&mut connection)
+            .await
+            .context(
+                "a dry run makes a scratch database on the same server; the owner's role \
+                 (VERN_OWNER_DATABASE_URL, else DATABASE_URL's) needs CREATEDB",
+            )?;
+        let scratch = Scratch {
+            creator: creator.clone(),
+            name: name.clone(),
+            pool: PgPoolOptions::new()
+                .max_connections(20)
+                .connect_with(creator.database(&name))
+                .await
+                .context("connecting to the scratch database")?,
+        };
+        let migrated = async {
+            crate::views::migrate_owned(&scratch.pool).await?;
+            crate::views::migrate_views(&scratch.pool).await
+        }
+        .await;
+        match migrated {
+            Ok(()) => Ok(scratch),
+            Err(error) => {
+                scratch.drop().await;
+                Err(error)
+            }
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -141,6 +190,38 @@ impl Database {
                 Ok(Err(error)) => tracing::error!(%error, "stopping embedded PostgreSQL"),
                 Err(error) => tracing::error!(%error, "stopping embedded PostgreSQL"),
             }
+        }
+    }
+}
+
+/// A dry run's database (see [`Database::scratch`]).
+pub struct Scratch {
+    creator: sqlx::postgres::PgConnectOptions,
+    name: String,
+    pool: PgPool,
+}
+
+impl Scratch {
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes it and drops it; a failure is logged, not returned: the dry run's answer stands.
+    pub async fn drop(self) {
+        use sqlx::ConnectOptions as _;
+        self.pool.close().await;
+        let dropped = async {
+            let mut connection = self.creator.connect().await?;
+            sqlx::query(&format!(
+                "drop database if exists {} with (force)",
+                self.name
+            ))
+            .execute(&mut connection)
+            .await
+        }
+        .await;
+        if let Err(error) = dropped {
+            tracing::warn!(%error, database = %self.name, "dropping the dry run's database");
         }
     }
 }

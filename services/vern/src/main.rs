@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::registry::RegistryCommand,
     },
+    /// Load what another system holds: a service's history of cases.
+    Import {
+        #[command(subcommand)]
+        command: cli::import::ImportCommand,
+    },
     /// Bearer tokens signed with the installation's key (`<data-dir>/signing.key`).
     Token {
         #[command(subcommand)]
@@ -102,6 +107,7 @@ async fn main() -> ExitCode {
         Command::Projections { command } => cli::projections::run(command, cli.database).await,
         Command::Report { command } => cli::report::run(command, cli.database).await,
         Command::Registry { command } => cli::registry::run(command, cli.database).await,
+        Command::Import { command } => cli::import::run(command, cli.database).await,
         Command::Token { command } => cli::token::run(command, cli.database).await,
     };
     // Spans and metrics still buffered go out before the process ends.

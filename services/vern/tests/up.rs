@@ -749,3 +749,80 @@ async fn a_revoked_token_is_refused_at_once_and_a_token_lives_no_longer_than_its
         "the token was logged"
     );
 }
+
+#[tokio::test]
+async fn import_history_checks_a_file_in_a_dry_run_and_imports_it_once() {
+    let db = testkit::TestDb::new().await;
+    let dir = DataDir::new();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../proto/vern/history/v1/example.jsonl"
+    );
+    let import = |dry_run: bool| {
+        let mut command = Command::new(VERN);
+        command
+            .args(["import", "history", example, "--data-dir"])
+            .arg(&dir.0)
+            .env("DATABASE_URL", db.url());
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        command.output().unwrap()
+    };
+    let events = || async {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(db.url())
+            .await
+            .unwrap();
+        let count: i64 = sqlx::query_scalar("select count(*) from events")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0);
+        let scratch: i64 = sqlx::query_scalar(
+            "select count(*) from pg_database where datname like 'vern_dry_run_%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        (count, scratch)
+    };
+
+    let dry = import(true);
+    let stdout = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        dry.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(
+        stdout.contains("8 lines: 8 would be imported (dry run, nothing written)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        events().await,
+        (0, 0),
+        "a dry run writes nothing and leaves no database"
+    );
+
+    let real = import(false);
+    let stdout = String::from_utf8_lossy(&real.stdout);
+    assert!(
+        real.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&real.stderr)
+    );
+    assert!(
+        stdout.contains("8 lines: 8 imported, 0 already imported, 0 refused"),
+        "{stdout}"
+    );
+    assert_eq!(events().await, (10, 0));
+    let again = import(false);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        stdout.contains("0 imported, 8 already imported"),
+        "{stdout}"
+    );
+    assert_eq!(events().await, (10, 0));
+}

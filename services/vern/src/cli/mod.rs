@@ -1,6 +1,7 @@
 //! The command line's subcommands, one module each; `main.rs` only parses and dispatches.
 //! What several subcommands share is here: the database flags, opening the store, printing.
 
+pub(crate) mod import;
 pub(crate) mod projections;
 pub(crate) mod registry;
 pub(crate) mod report;
