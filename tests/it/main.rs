@@ -9,6 +9,7 @@ mod disclosure;
 mod fuzz;
 mod import;
 mod lifecycle;
+mod municipalities;
 mod partner;
 mod refusals;
 mod registry;

@@ -2,15 +2,23 @@
 //!
 //! Municipalities merge and split (2020, 2024), and old numbers stay valid in old events, so
 //! the registry is configuration: parsing new input checks it, loading stored events does not.
-//! The shipped registry is Statistics Norway's classification 131 (kommuneinndeling) as in
-//! force from 2024-01-01 (357 municipalities; unchanged through 2026-01-01), after the county
-//! splits of 2024 (Viken → 31/32/33, Vestfold og Telemark → 39/40, Troms og Finnmark → 55/56)
-//! and the re-established Haram (1580, Ålesund renumbered 1508). Names are the official ones,
-//! Sami and Kven forms included.
+//! The shipped registry is Statistics Norway's classification 131 (kommuneinndeling) from
+//! 2020-01-01, with each number's days: the 357 municipalities in force from 2024-01-01
+//! (unchanged through 2026-01-01), and the numbers of 2020-2023 that the 2024 county splits
+//! retired (Viken → 31/32/33, Vestfold og Telemark → 39/40, Troms og Finnmark → 55/56, and
+//! Ålesund 1507 → 1508 when Haram, 1580, was re-established), each with its successor.
+//! Numbers from before 2020 are not in it. Names are the official ones, Sami and Kven forms
+//! included.
+//!
+//! Why successors: a fact keeps the number valid on its day (a report received in Drammen in
+//! 2022 names 3005), while lists, statistics and who serves what go by the municipality as it
+//! is numbered now ([`current`]: 3005 is 3301), so a service's history and its present count
+//! together.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
@@ -35,6 +43,46 @@ impl MunicipalityNumber {
             ));
         }
         Ok(number)
+    }
+
+    /// Parses four digits and checks that the number was a municipality's on `day` (the day
+    /// the fact it is part of happened): a retired number names its successor, a number not yet
+    /// in force the one that was.
+    pub fn parse_on(
+        field: &str,
+        value: &str,
+        registry: &MunicipalityRegistry,
+        day: NaiveDate,
+    ) -> Result<Self, DomainError> {
+        let number = Self::parse(field, value, registry)?;
+        match registry.validity(number) {
+            Some((_, Some(until), successor)) if day >= until => {
+                let successor = successor.unwrap_or(number);
+                Err(DomainError::invalid(
+                    field,
+                    format!(
+                        "{number} was retired on {until}; from then it is {successor} ({})",
+                        registry.name_of(successor).unwrap_or_default()
+                    ),
+                ))
+            }
+            Some((Some(from), _, _)) if day < from => {
+                let then = registry
+                    .predecessors(number)
+                    .into_iter()
+                    .find(|old| registry.valid_on(*old, day));
+                Err(DomainError::invalid(
+                    field,
+                    match then {
+                        Some(old) => format!(
+                            "{number} is in force from {from}; on {day} the number was {old}"
+                        ),
+                        None => format!("{number} is in force from {from}, after {day}"),
+                    },
+                ))
+            }
+            _ => Ok(number),
+        }
     }
 
     /// Checks only the format: four ASCII digits.
@@ -76,11 +124,38 @@ impl From<MunicipalityNumber> for String {
     }
 }
 
-/// The municipalities a deployment accepts, number to name.
+/// The number the municipality `number` has now, by the shipped classification: what lists,
+/// statistics and who serves what go by (see the module's docs).
+pub fn current(number: MunicipalityNumber) -> MunicipalityNumber {
+    shipped().current(number)
+}
+
+/// Every number the municipality numbered `current` now has had, by the shipped
+/// classification (`current` first): the numbers its facts may be recorded under.
+pub fn numbers_of(current: MunicipalityNumber) -> Vec<MunicipalityNumber> {
+    shipped().numbers_of(current)
+}
+
+fn shipped() -> &'static MunicipalityRegistry {
+    static SHIPPED: std::sync::OnceLock<MunicipalityRegistry> = std::sync::OnceLock::new();
+    SHIPPED.get_or_init(MunicipalityRegistry::norway_2024)
+}
+
+/// The municipalities a deployment accepts: number to name, and the days each number is in
+/// force with the number that succeeds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MunicipalityRegistry {
     names: BTreeMap<MunicipalityNumber, String>,
+    /// From (inclusive), until (exclusive), successor; a number absent here is always valid.
+    validity: BTreeMap<MunicipalityNumber, Validity>,
 }
+
+/// A number's days in force, as far as the registry knows, and its successor once retired.
+type Validity = (
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<MunicipalityNumber>,
+);
 
 impl MunicipalityRegistry {
     /// A registry from (number, name) pairs, e.g. loaded from configuration.
@@ -93,20 +168,106 @@ impl MunicipalityRegistry {
                 MunicipalityNumber::parse_format(&format!("municipalities[{index}]"), number)?;
             names.insert(number, name.to_owned());
         }
-        Ok(Self { names })
+        Ok(Self {
+            names,
+            validity: BTreeMap::new(),
+        })
     }
 
-    /// Norway's municipalities as of 2024-01-01.
+    /// Norway's municipalities from 2020-01-01: those in force from 2024-01-01, and the
+    /// numbers of 2020-2023 the 2024 reform retired, each with its days and successor.
     pub fn norway_2024() -> Self {
-        let names = NORWAY_2024
+        let number = |text: &str| MunicipalityNumber::parse_format("municipality", text).ok();
+        let reform = NaiveDate::from_ymd_opt(2024, 1, 1);
+        let mut names = BTreeMap::new();
+        let mut validity = BTreeMap::new();
+        for (text, name) in NORWAY_2024 {
+            if let Some(number) = number(text) {
+                names.insert(number, (*name).to_owned());
+            }
+        }
+        for (old, new) in RENUMBERED_2024 {
+            let (Some(old), Some(new)) = (number(old), number(new)) else {
+                continue;
+            };
+            // The name the municipality had then: the same but for the county it was in.
+            let name = names
+                .get(&new)
+                .map(|name: &String| name.replace("(Østfold)", "(Viken)"))
+                .unwrap_or_default();
+            names.insert(old, name);
+            validity.insert(old, (None, reform, Some(new)));
+            validity.insert(new, (reform, None, None));
+        }
+        for text in ESTABLISHED_2024 {
+            if let Some(number) = number(text) {
+                validity.insert(number, (reform, None, None));
+            }
+        }
+        Self { names, validity }
+    }
+
+    /// The numbers in force on `day`.
+    pub fn in_force_on(&self, day: NaiveDate) -> impl Iterator<Item = MunicipalityNumber> + '_ {
+        self.names
+            .keys()
+            .copied()
+            .filter(move |number| self.valid_on(*number, day))
+    }
+
+    /// Whether `number` was a municipality's on `day`.
+    pub fn valid_on(&self, number: MunicipalityNumber, day: NaiveDate) -> bool {
+        self.names.contains_key(&number)
+            && match self.validity(number) {
+                Some((from, until, _)) => {
+                    from.is_none_or(|from| from <= day) && until.is_none_or(|until| day < until)
+                }
+                None => true,
+            }
+    }
+
+    /// The number's days in force and successor, when the registry limits them.
+    fn validity(&self, number: MunicipalityNumber) -> Option<Validity> {
+        self.validity.get(&number).copied()
+    }
+
+    /// The numbers `number` succeeded.
+    fn predecessors(&self, number: MunicipalityNumber) -> Vec<MunicipalityNumber> {
+        self.validity
             .iter()
-            .filter_map(|(number, name)| {
-                MunicipalityNumber::parse_format("municipality", number)
-                    .ok()
-                    .map(|number| (number, (*name).to_owned()))
-            })
-            .collect();
-        Self { names }
+            .filter(|(_, (_, _, successor))| *successor == Some(number))
+            .map(|(old, _)| *old)
+            .collect()
+    }
+
+    /// The number the municipality `number` has now: itself, or its successor's (retired
+    /// numbers are followed to the last).
+    pub fn current(&self, number: MunicipalityNumber) -> MunicipalityNumber {
+        let mut current = number;
+        // A chain is as long as the reforms are many; the bound only guards bad data.
+        for _ in 0..8 {
+            match self.validity(current) {
+                Some((_, Some(_), Some(successor))) => current = successor,
+                _ => break,
+            }
+        }
+        current
+    }
+
+    /// Every number that is `current` now or was before it (`current` first): the numbers a
+    /// fact about that municipality may be recorded under.
+    pub fn numbers_of(&self, current: MunicipalityNumber) -> Vec<MunicipalityNumber> {
+        let mut numbers = vec![current];
+        let mut at = 0;
+        while at < numbers.len() {
+            for old in self.predecessors(numbers[at]) {
+                if !numbers.contains(&old) {
+                    numbers.push(old);
+                }
+            }
+            at += 1;
+        }
+        numbers
     }
 
     pub fn name_of(&self, number: MunicipalityNumber) -> Option<&str> {
@@ -127,6 +288,138 @@ impl MunicipalityRegistry {
             .map(|(number, name)| (*number, name.as_str()))
     }
 }
+
+/// The number each municipality of 2020-2023 had, and the number the 2024 reform gave it
+/// (Statistics Norway, classification 131, changes 2023-12-31 → 2024-01-01; the county split
+/// of Viken, Vestfold og Telemark and Troms og Finnmark). Ålesund (1507) became 1508 when
+/// Haram (1580) was split from it again; Haram's part of Ålesund's history stays under 1508.
+const RENUMBERED_2024: &[(&str, &str)] = &[
+    // Viken → Østfold
+    ("3001", "3101"), // Halden
+    ("3002", "3103"), // Moss
+    ("3003", "3105"), // Sarpsborg
+    ("3004", "3107"), // Fredrikstad
+    ("3011", "3110"), // Hvaler
+    ("3012", "3124"), // Aremark
+    ("3013", "3122"), // Marker
+    ("3014", "3118"), // Indre Østfold
+    ("3015", "3116"), // Skiptvet
+    ("3016", "3120"), // Rakkestad
+    ("3017", "3112"), // Råde
+    ("3018", "3114"), // Våler
+    // Viken → Akershus
+    ("3019", "3216"), // Vestby
+    ("3020", "3207"), // Nordre Follo
+    ("3021", "3218"), // Ås
+    ("3022", "3214"), // Frogn
+    ("3023", "3212"), // Nesodden
+    ("3024", "3201"), // Bærum
+    ("3025", "3203"), // Asker
+    ("3026", "3226"), // Aurskog-Høland
+    ("3027", "3224"), // Rælingen
+    ("3028", "3220"), // Enebakk
+    ("3029", "3222"), // Lørenskog
+    ("3030", "3205"), // Lillestrøm
+    ("3031", "3232"), // Nittedal
+    ("3032", "3230"), // Gjerdrum
+    ("3033", "3209"), // Ullensaker
+    ("3034", "3228"), // Nes
+    ("3035", "3240"), // Eidsvoll
+    ("3036", "3238"), // Nannestad
+    ("3037", "3242"), // Hurdal
+    ("3053", "3236"), // Jevnaker
+    ("3054", "3234"), // Lunner
+    // Viken → Buskerud
+    ("3005", "3301"), // Drammen
+    ("3006", "3303"), // Kongsberg
+    ("3007", "3305"), // Ringerike
+    ("3038", "3310"), // Hole
+    ("3039", "3320"), // Flå
+    ("3040", "3322"), // Nesbyen
+    ("3041", "3324"), // Gol
+    ("3042", "3326"), // Hemsedal
+    ("3043", "3328"), // Ål
+    ("3044", "3330"), // Hol
+    ("3045", "3332"), // Sigdal
+    ("3046", "3318"), // Krødsherad
+    ("3047", "3316"), // Modum
+    ("3048", "3314"), // Øvre Eiker
+    ("3049", "3312"), // Lier
+    ("3050", "3334"), // Flesberg
+    ("3051", "3336"), // Rollag
+    ("3052", "3338"), // Nore og Uvdal
+    // Vestfold og Telemark → Vestfold
+    ("3801", "3901"), // Horten
+    ("3802", "3903"), // Holmestrand
+    ("3803", "3905"), // Tønsberg
+    ("3804", "3907"), // Sandefjord
+    ("3805", "3909"), // Larvik
+    ("3811", "3911"), // Færder
+    // Vestfold og Telemark → Telemark
+    ("3806", "4001"), // Porsgrunn
+    ("3807", "4003"), // Skien
+    ("3808", "4005"), // Notodden
+    ("3812", "4010"), // Siljan
+    ("3813", "4012"), // Bamble
+    ("3814", "4014"), // Kragerø
+    ("3815", "4016"), // Drangedal
+    ("3816", "4018"), // Nome
+    ("3817", "4020"), // Midt-Telemark
+    ("3818", "4026"), // Tinn
+    ("3819", "4024"), // Hjartdal
+    ("3820", "4022"), // Seljord
+    ("3821", "4028"), // Kviteseid
+    ("3822", "4030"), // Nissedal
+    ("3823", "4032"), // Fyresdal
+    ("3824", "4034"), // Tokke
+    ("3825", "4036"), // Vinje
+    // Troms og Finnmark → Troms
+    ("5401", "5501"), // Tromsø
+    ("5402", "5503"), // Harstad
+    ("5411", "5510"), // Kvæfjord
+    ("5412", "5512"), // Tjeldsund
+    ("5413", "5514"), // Ibestad
+    ("5414", "5516"), // Gratangen
+    ("5415", "5518"), // Lavangen
+    ("5416", "5520"), // Bardu
+    ("5417", "5522"), // Salangen
+    ("5418", "5524"), // Målselv
+    ("5419", "5526"), // Sørreisa
+    ("5420", "5528"), // Dyrøy
+    ("5421", "5530"), // Senja
+    ("5422", "5532"), // Balsfjord
+    ("5423", "5534"), // Karlsøy
+    ("5424", "5536"), // Lyngen
+    ("5425", "5538"), // Storfjord
+    ("5426", "5540"), // Kåfjord
+    ("5427", "5542"), // Skjervøy
+    ("5428", "5544"), // Nordreisa
+    ("5429", "5546"), // Kvænangen
+    // Troms og Finnmark → Finnmark
+    ("5403", "5601"), // Alta
+    ("5406", "5603"), // Hammerfest
+    ("5444", "5605"), // Sør-Varanger
+    ("5405", "5607"), // Vadsø
+    ("5437", "5610"), // Karasjok
+    ("5430", "5612"), // Kautokeino
+    ("5432", "5614"), // Loppa
+    ("5433", "5616"), // Hasvik
+    ("5434", "5618"), // Måsøy
+    ("5435", "5620"), // Nordkapp
+    ("5436", "5622"), // Porsanger
+    ("5438", "5624"), // Lebesby
+    ("5439", "5626"), // Gamvik
+    ("5441", "5628"), // Tana
+    ("5440", "5630"), // Berlevåg
+    ("5443", "5632"), // Båtsfjord
+    ("5404", "5634"), // Vardø
+    ("5442", "5636"), // Nesseby
+    // Møre og Romsdal
+    ("1507", "1508"), // Ålesund
+];
+
+/// Municipalities that came into being on 2024-01-01 with no number before them.
+const ESTABLISHED_2024: &[&str] = &["1580"]; // Haram, split from Ålesund
 
 /// Statistics Norway, classification 131, valid from 2024-01-01.
 const NORWAY_2024: &[(&str, &str)] = &[
@@ -511,7 +804,11 @@ mod tests {
     #[test]
     fn the_2024_registry_has_357_municipalities_including_those_domain_md_names() {
         let registry = MunicipalityRegistry::norway_2024();
-        assert_eq!(registry.len(), 357);
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        assert_eq!(registry.in_force_on(day("2024-01-01")).count(), 357);
+        // 2020-2023: 356, Haram a part of Ålesund.
+        assert_eq!(registry.in_force_on(day("2023-12-31")).count(), 356);
+        assert_eq!(registry.in_force_on(day("2020-01-01")).count(), 356);
         for (number, name) in [
             ("5501", "Tromsø"),
             ("3201", "Bærum"),
@@ -546,5 +843,63 @@ mod tests {
         let registry = registry.unwrap_or_else(|error| panic!("{error}"));
         assert!(MunicipalityNumber::parse("m", "1902", &registry).is_ok());
         assert!(MunicipalityNumber::parse("m", "5501", &registry).is_err());
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn number(text: &str) -> MunicipalityNumber {
+        MunicipalityNumber::parse_format("m", text).unwrap()
+    }
+
+    #[test]
+    fn a_number_is_valid_on_its_days_and_names_its_successor_or_predecessor_else() {
+        let registry = MunicipalityRegistry::norway_2024();
+        // Drammen: 3005 until 2023-12-31, 3301 from 2024-01-01.
+        assert!(MunicipalityNumber::parse_on("m", "3005", &registry, day("2023-12-31")).is_ok());
+        assert!(MunicipalityNumber::parse_on("m", "3301", &registry, day("2024-01-01")).is_ok());
+        let retired = MunicipalityNumber::parse_on("m", "3005", &registry, day("2024-01-01"));
+        assert!(
+            matches!(&retired, Err(DomainError::InvalidField { field, reason })
+                if field == "m" && reason == "3005 was retired on 2024-01-01; from then it is 3301 (Drammen)"),
+            "{retired:?}"
+        );
+        let early = MunicipalityNumber::parse_on("m", "3301", &registry, day("2023-12-31"));
+        assert!(
+            matches!(&early, Err(DomainError::InvalidField { reason, .. })
+                if reason == "3301 is in force from 2024-01-01; on 2023-12-31 the number was 3005"),
+            "{early:?}"
+        );
+        let haram = MunicipalityNumber::parse_on("m", "1580", &registry, day("2022-06-01"));
+        assert!(
+            matches!(&haram, Err(DomainError::InvalidField { reason, .. })
+                if reason == "1580 is in force from 2024-01-01, after 2022-06-01"),
+            "{haram:?}"
+        );
+        // Unchanged by the reform: valid throughout.
+        for on in ["2020-01-01", "2023-12-31", "2026-12-04"] {
+            assert!(MunicipalityNumber::parse_on("m", "5035", &registry, day(on)).is_ok());
+        }
+        assert_eq!(registry.name_of(number("3018")), Some("Våler (Viken)"));
+    }
+
+    #[test]
+    fn a_retired_number_counts_under_its_successor() {
+        let registry = MunicipalityRegistry::norway_2024();
+        assert_eq!(registry.current(number("5403")), number("5601"));
+        assert_eq!(registry.current(number("1507")), number("1508"));
+        assert_eq!(registry.current(number("5035")), number("5035"));
+        assert_eq!(
+            registry.numbers_of(number("3301")),
+            [number("3301"), number("3005")]
+        );
+        assert_eq!(registry.numbers_of(number("5035")), [number("5035")]);
+        // Every retired number has a successor in force now.
+        for (old, _) in RENUMBERED_2024 {
+            let now = registry.current(number(old));
+            assert_ne!(now, number(old));
+            assert!(registry.valid_on(now, day("2026-12-04")), "{old} -> {now}");
+        }
     }
 }

@@ -45,7 +45,10 @@ impl Principal {
             .municipalities
             .iter()
             .map(|number| {
+                // As numbered now: a token naming a number the 2024 reform retired serves its
+                // successor.
                 MunicipalityNumber::parse("municipalities", number, registry)
+                    .map(|number| registry.current(number))
                     .map_err(|_| ClaimsError::UnknownMunicipality(number.clone()))
             })
             .collect::<Result<_, _>>()?;
@@ -65,15 +68,22 @@ impl Principal {
     }
 
     /// Refuses `what` (a case or report, loaded) unless it exists and belongs to a
-    /// municipality this principal serves; the one answer for both, so a refusal does not tell
-    /// whether it exists.
+    /// municipality this principal serves (as numbered now, so a case recorded under a number
+    /// the 2024 reform retired is its successor's); the one answer for both, so a refusal does
+    /// not tell whether it exists.
     pub fn reach(
         &self,
         what: &'static str,
         municipality: Option<&MunicipalityNumber>,
     ) -> Result<(), Error> {
         match municipality {
-            Some(number) if self.municipalities.contains(number) => Ok(()),
+            Some(number)
+                if self
+                    .municipalities
+                    .contains(&domain::municipality::current(*number)) =>
+            {
+                Ok(())
+            }
             _ => Err(Error::OutOfReach(what)),
         }
     }
@@ -87,10 +97,16 @@ impl Principal {
         municipality: Option<&MunicipalityNumber>,
     ) -> Result<(), Error> {
         match municipality {
-            Some(number) if !self.municipalities.contains(number) => Err(Error::Denied(format!(
-                "municipality: {}",
-                crate::policy::OutOfScope::NotServed(*number)
-            ))),
+            Some(number)
+                if !self
+                    .municipalities
+                    .contains(&domain::municipality::current(*number)) =>
+            {
+                Err(Error::Denied(format!(
+                    "municipality: {}",
+                    crate::policy::OutOfScope::NotServed(*number)
+                )))
+            }
             _ => self.reach(what, municipality),
         }
     }

@@ -62,7 +62,7 @@ impl Projection for Caseload {
             Step::Report { after, .. } => match after.report() {
                 Some(report) if report.screening.is_none() => entry(
                     "report",
-                    report.municipality.as_str(),
+                    domain::municipality::current(report.municipality).as_str(),
                     report.assignee.as_ref(),
                     report.urgency,
                 ),
@@ -71,7 +71,7 @@ impl Projection for Caseload {
             Step::Case { after, .. } => match after.case() {
                 Some(case) if case.closed.is_none() => entry(
                     "case",
-                    case.municipality.as_str(),
+                    domain::municipality::current(case.municipality).as_str(),
                     case.assignee.as_ref(),
                     case.urgency,
                 ),

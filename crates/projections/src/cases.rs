@@ -30,7 +30,12 @@ pub async fn cases_at(
     knowledge: Knowledge,
 ) -> Result<Vec<CaseAt>, Error> {
     let mut cases = Vec::new();
-    for stream in store.streams_of("case", municipality.as_str()).await? {
+    // Its cases under every number it has had (`domain::municipality::numbers_of`).
+    let mut streams = Vec::new();
+    for number in domain::municipality::numbers_of(domain::municipality::current(municipality)) {
+        streams.extend(store.streams_of("case", number.as_str()).await?);
+    }
+    for stream in streams {
         let Some(id) = stream
             .strip_prefix("case-")
             .and_then(|id| Uuid::parse_str(id).ok())

@@ -57,7 +57,7 @@ impl Statistics {
             id.to_string(),
             object(json!({
                 "report_id": id,
-                "municipality": report.municipality.as_str(),
+                "municipality": domain::municipality::current(report.municipality).as_str(),
                 "received_at": timestamp(report.received_at),
                 "received_known": timestamp(when.known),
                 "screening_breached_from": timestamp(rules.screening_due(report.received_at).breached_from),
@@ -86,7 +86,7 @@ impl Statistics {
                     object(json!({
                         "report_id": id,
                         "letter": letter,
-                        "municipality": report.municipality.as_str(),
+                        "municipality": domain::municipality::current(report.municipality).as_str(),
                         "sent_at": timestamp(*at),
                         "sent_known": timestamp(when.known),
                         "breached_from": due.map(timestamp),
@@ -111,7 +111,9 @@ impl Statistics {
             return;
         };
         let id = case.id.as_uuid();
-        let municipality = case.municipality.as_str();
+        // Counted under the number it has now (`domain::municipality::current`).
+        let municipality = domain::municipality::current(case.municipality);
+        let municipality = municipality.as_str();
         match event {
             E::EmergencyDecisionMade { number, at, .. } => memory.writes().upsert(
                 "stat_emergency_decisions",
@@ -228,7 +230,7 @@ impl Projection for Statistics {
                     "command_id": event.metadata.command_id,
                     "stream_id": event.stream_id,
                     "stream_version": event.stream_version,
-                    "municipality": municipality.as_str(),
+                    "municipality": domain::municipality::current(municipality).as_str(),
                     "event_type": event.event_type,
                     "taken_at": timestamp(when.at),
                     "known_at": timestamp(when.known),

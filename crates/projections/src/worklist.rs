@@ -204,7 +204,9 @@ fn report_rows(
     let Some(report) = state.report() else {
         return rows;
     };
-    let municipality = report.municipality.as_str();
+    // Listed under the number it has now (`domain::municipality::current`).
+    let municipality = domain::municipality::current(report.municipality);
+    let municipality = municipality.as_str();
     let report_uuid = Some(report.id.as_uuid());
     for deadline in deadlines::open_report_deadlines(state, rules, at) {
         rows.insert(
@@ -285,7 +287,7 @@ fn case_rows(
                     deadline.kind,
                     None,
                     Some(case.id.as_uuid()),
-                    case.municipality.as_str(),
+                    domain::municipality::current(case.municipality).as_str(),
                     case.assignee.as_ref(),
                     deadline.urgency,
                     deadline.due,

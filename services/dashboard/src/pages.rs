@@ -698,13 +698,17 @@ pub(crate) async fn timeline(
         );
         async move { handling::audit::record(pool, &[entry]).await }
     };
-    let reachable = municipality.as_deref().is_some_and(|m| {
-        session
-            .principal
-            .municipalities
-            .iter()
-            .any(|served| served.as_str() == m)
-    });
+    // As numbered now: a case recorded under a number the 2024 reform retired is its
+    // successor's.
+    let reachable = municipality
+        .as_deref()
+        .and_then(|m| domain::municipality::MunicipalityNumber::try_from(m.to_owned()).ok())
+        .is_some_and(|m| {
+            session
+                .principal
+                .municipalities
+                .contains(&domain::municipality::current(m))
+        });
     if !reachable {
         record(handling::audit::Outcome::Denied).await?;
         // Not found, whether it exists elsewhere or not.

@@ -25,17 +25,19 @@ pub(crate) fn receive_report(
     now: DateTime<Utc>,
 ) -> Result<impl FnOnce(ReportId) -> ReceiveReport, Error> {
     let mut fields = Fields::default();
-    let municipality = fields.take(common::municipality(
-        "municipality",
-        &request.municipality,
-        handler.municipalities(),
-    ));
     let received_at = match &request.received_at {
         Some(timestamp) => fields.take(common::timestamp("received_at", timestamp)),
         None => Some(now),
     };
-    // A child's age is judged on the day the report was received, which may be long ago.
+    // A child's age, and the municipality's number, are judged on the day the report was
+    // received, which may be long ago.
     let today = domain::calendar::oslo_date(received_at.unwrap_or(now));
+    let municipality = fields.take(common::municipality_on(
+        "municipality",
+        &request.municipality,
+        handler.municipalities(),
+        today,
+    ));
     let reporter = fields.take(
         common::required("reporter", request.reporter.as_ref())
             .and_then(|value| reporter(value, handler)),
@@ -327,7 +329,7 @@ fn child_screening(
             ))
             .map(|id| CaseAssignment::ExistingOpenCase(CaseId::new(id)))
     };
-    let outcome = fields.take(screening_outcome(field, child, handler));
+    let outcome = fields.take(screening_outcome(field, child, today, handler));
     let case_content = fields.take(common::case_content_codes(
         &format!("{field}.case_content"),
         &child.case_content,
@@ -349,6 +351,7 @@ fn child_screening(
 fn screening_outcome(
     field: &str,
     child: &pb::ChildScreening,
+    today: chrono::NaiveDate,
     handler: &Handler,
 ) -> Result<ScreeningOutcome, Error> {
     use pb::child_screening::Outcome;
@@ -359,7 +362,7 @@ fn screening_outcome(
         )),
         Some(Outcome::Dismissed(dismissal)) => {
             let mut fields = Fields::default();
-            let ground = fields.take(dismissal_ground(field, dismissal, handler));
+            let ground = fields.take(dismissal_ground(field, dismissal, today, handler));
             let reasons = fields.take(common::long_text(
                 &format!("{field}.dismissed.reasons"),
                 &dismissal.reasons,
@@ -390,6 +393,7 @@ fn screening_outcome(
 fn dismissal_ground(
     field: &str,
     dismissal: &pb::Dismissal,
+    today: chrono::NaiveDate,
     handler: &Handler,
 ) -> Result<DismissalGround, Error> {
     let ground_field = format!("{field}.dismissed.ground");
@@ -404,10 +408,11 @@ fn dismissal_ground(
             }
             pb::DismissalGround::TransferredToAnotherMunicipality => {
                 DismissalGround::TransferredToAnotherMunicipality {
-                    municipality: common::municipality(
+                    municipality: common::municipality_on(
                         &format!("{field}.dismissed.transferred_to_municipality"),
                         &dismissal.transferred_to_municipality,
                         handler.municipalities(),
+                        today,
                     )?,
                 }
             }

@@ -372,10 +372,11 @@ impl InvestigationService for Investigation {
                         && !r.new_municipality.trim().is_empty()
                     {
                         // None when bad, its violation kept: the command is then not built.
-                        *new_municipality = fields.take(common::municipality(
+                        *new_municipality = fields.take(common::municipality_on(
                             "new_municipality",
                             &r.new_municipality,
                             handler.municipalities(),
+                            common::step_day(r.decided_at.as_ref(), handler.now()),
                         ));
                     }
                     let today = common::step_day(r.decided_at.as_ref(), handler.now());

@@ -48,11 +48,13 @@ pub async fn export(
     export: &Export,
     mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<Exported> {
+    // As numbered now; its cases under every number it has had are exported.
     let number = domain::municipality::MunicipalityNumber::parse(
         "--municipality",
         &export.municipality,
         handler.municipalities(),
     )?;
+    let number = handler.municipalities().current(number);
     let name = handler
         .municipalities()
         .name_of(number)
