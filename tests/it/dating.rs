@@ -8,25 +8,14 @@ use api::feedback::v1 as feedback;
 use api::intake::v1 as intake;
 use api::investigation::v1 as investigation;
 use api::worklist::v1 as worklist;
-use chrono::{DateTime, Utc};
 use tests::TestApp;
 use tonic::Code;
 use tonic_types::StatusExt as _;
 
 use crate::{
-    child, command_id, open_investigation, public_reporter, report, screen, start_investigation,
-    submit,
+    at, child, command_id, open_investigation, public_reporter, report, screen,
+    start_investigation, submit, ts,
 };
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .expect("test time")
-        .with_timezone(&Utc)
-}
-
-fn ts(text: &str) -> prost_types::Timestamp {
-    handling::convert::to_timestamp(at(text))
-}
 
 /// A public report about child `seed`, received 2024-03-04 10:00 (Oslo), screened into an
 /// investigation the next day and started the day after: the case id. The investigation's

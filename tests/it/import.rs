@@ -11,14 +11,6 @@ use tests::{Bearer, TestApp};
 
 const EXAMPLE: &str = include_str!("../../proto/vern/history/v1/example.jsonl");
 
-fn ts(text: &str) -> Option<prost_types::Timestamp> {
-    Some(handling::convert::to_timestamp(
-        chrono::DateTime::parse_from_rfc3339(text)
-            .expect("test time")
-            .with_timezone(&chrono::Utc),
-    ))
-}
-
 const LATE: &str = "Imported from the service's previous case system.";
 
 /// The example's line ids, in order.
@@ -62,7 +54,7 @@ async fn send_the_example_as_commands(app: &TestApp) {
         .submit_report(intake::SubmitReportRequest {
             command_id: line_id(1),
             municipality: "5035".into(),
-            received_at: ts("2021-03-01T09:00:00Z"),
+            received_at: crate::some_ts("2021-03-01T09:00:00Z"),
             reporter: Some(crate::public_reporter()),
             children: vec![common::Child {
                 identity: Some(common::child::Identity::NameAndBirthDate(
@@ -87,7 +79,7 @@ async fn send_the_example_as_commands(app: &TestApp) {
             report_id: report_id.clone(),
             team: "Mottak".into(),
             caseworker: "mottak-1".into(),
-            decided_at: ts("2021-03-01T10:00:00Z"),
+            decided_at: crate::some_ts("2021-03-01T10:00:00Z"),
             late_reason: LATE.into(),
         })
         .await
@@ -104,7 +96,7 @@ async fn send_the_example_as_commands(app: &TestApp) {
                 urgency: common::Urgency::Yellow as i32,
                 ..Default::default()
             }],
-            decided_at: ts("2021-03-05T10:00:00Z"),
+            decided_at: crate::some_ts("2021-03-05T10:00:00Z"),
             late_reason: LATE.into(),
             ..Default::default()
         })
@@ -129,7 +121,7 @@ async fn send_the_example_as_commands(app: &TestApp) {
                 letter(feedback::LetterKind::Receipt, ""),
                 letter(feedback::LetterKind::InvestigationOutcome, ""),
             ],
-            sent_at: ts("2021-03-08T12:00:00Z"),
+            sent_at: crate::some_ts("2021-03-08T12:00:00Z"),
             late_reason: LATE.into(),
         })
         .await
@@ -148,7 +140,7 @@ async fn send_the_example_as_commands(app: &TestApp) {
                 kind: investigation::ActivityKind::HomeVisit as i32,
                 ..Default::default()
             }],
-            decided_at: ts("2021-03-10T09:00:00Z"),
+            decided_at: crate::some_ts("2021-03-10T09:00:00Z"),
             late_reason: LATE.into(),
         })
         .await
@@ -163,7 +155,7 @@ async fn send_the_example_as_commands(app: &TestApp) {
             }),
             held_on: "2021-03-20".into(),
             summary: "Synthetic visit: the home was calm.".into(),
-            decided_at: ts("2021-03-20T14:00:00Z"),
+            decided_at: crate::some_ts("2021-03-20T14:00:00Z"),
             late_reason: LATE.into(),
         })
         .await
@@ -174,7 +166,7 @@ async fn send_the_example_as_commands(app: &TestApp) {
             case_id: case_id.clone(),
             outcome: investigation::ConclusionOutcome::DismissedOnAssessment as i32,
             reasons: "The concern was not confirmed.".into(),
-            decided_at: ts("2021-05-20T11:00:00Z"),
+            decided_at: crate::some_ts("2021-05-20T11:00:00Z"),
             late_reason: LATE.into(),
             ..Default::default()
         })
@@ -185,7 +177,7 @@ async fn send_the_example_as_commands(app: &TestApp) {
             command_id: line_id(8),
             report_id,
             letters: vec![letter(feedback::LetterKind::Conclusion, &case_id)],
-            sent_at: ts("2021-05-25T12:00:00Z"),
+            sent_at: crate::some_ts("2021-05-25T12:00:00Z"),
             late_reason: LATE.into(),
         })
         .await

@@ -213,3 +213,20 @@ async fn views_current(app: &TestApp, position: Option<common::Position>) {
             .expect("the view catches up");
     }
 }
+
+/// A fixed test time, RFC 3339.
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .expect("test time")
+        .with_timezone(&chrono::Utc)
+}
+
+/// A fixed test time as a protobuf timestamp.
+fn ts(text: &str) -> prost_types::Timestamp {
+    handling::convert::to_timestamp(at(text))
+}
+
+/// A fixed test time as an optional request field.
+fn some_ts(text: &str) -> Option<prost_types::Timestamp> {
+    Some(ts(text))
+}

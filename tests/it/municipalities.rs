@@ -10,14 +10,6 @@ use tonic::Code;
 
 use crate::{child, public_reporter, report};
 
-fn ts(text: &str) -> Option<prost_types::Timestamp> {
-    Some(handling::convert::to_timestamp(
-        chrono::DateTime::parse_from_rfc3339(text)
-            .expect("test time")
-            .with_timezone(&chrono::Utc),
-    ))
-}
-
 fn serving(app: &TestApp, municipality: &str) -> Bearer {
     Bearer::new(app.key.issue(&platform::auth::Claims::new(
         "saksbehandler-drammen",
@@ -43,7 +35,7 @@ async fn a_report_names_the_number_of_its_day_and_counts_under_the_number_of_tod
     );
     let received = |municipality: &str, at: &str| intake::SubmitReportRequest {
         municipality: municipality.into(),
-        received_at: ts(at),
+        received_at: crate::some_ts(at),
         late_reason: "Moved from the previous case system.".into(),
         ..report(vec![child(61)], public_reporter())
     };
@@ -113,7 +105,7 @@ async fn a_report_names_the_number_of_its_day_and_counts_under_the_number_of_tod
         let items = lists
             .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
                 municipalities: vec![asked.into()],
-                as_of: ts("2022-06-02T12:00:00Z"),
+                as_of: crate::some_ts("2022-06-02T12:00:00Z"),
                 all_running: true,
                 effective_view: true,
                 ..Default::default()

@@ -11,16 +11,9 @@ use api::intake::v1 as intake;
 use api::investigation::v1 as investigation;
 use api::measures::v1 as measures;
 use api::worklist::v1 as worklist;
-use chrono::{DateTime, Utc};
 use tests::TestApp;
 
-use crate::{child, command_id, public_reporter, report};
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .expect("RFC 3339 in the test")
-        .with_timezone(&Utc)
-}
+use crate::{at, child, command_id, public_reporter, report};
 
 const SCHEMA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -7,21 +7,12 @@ use api::feedback::v1 as feedback;
 use api::intake::v1 as intake;
 use api::investigation::v1 as investigation;
 use api::worklist::v1 as worklist;
-use chrono::{DateTime, Utc};
 use tests::TestApp;
 use tonic::Code;
 
-use crate::{assert_code, child, command_id, dismiss, open_investigation, public_reporter, report};
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .expect("test time")
-        .with_timezone(&Utc)
-}
-
-fn ts(text: &str) -> prost_types::Timestamp {
-    handling::convert::to_timestamp(at(text))
-}
+use crate::{
+    assert_code, at, child, command_id, dismiss, open_investigation, public_reporter, report, ts,
+};
 
 fn private_reporter() -> intake::Reporter {
     intake::Reporter {

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use eventstore::EventStore;
 use platform::auth::{SigningKey, Verifier};
 use vern::app::{App, Config};
-use vern::database::{Access, Database};
+use vern::database::Access;
 use vern::server::ServiceName;
 
 use super::{DatabaseArgs, print_lines};
@@ -50,13 +50,7 @@ pub(crate) async fn run(command: ImportCommand, args: DatabaseArgs) -> anyhow::R
                 format!("creating the data directory {}", args.data_dir.display())
             })?;
             let key = SigningKey::load_or_create(&args.data_dir.join("signing.key"))?;
-            let database = Database::open(
-                args.database_url,
-                args.owner_database_url,
-                &args.data_dir,
-                Access::Share,
-            )
-            .await?;
+            let database = args.open(Access::Share).await?;
             let result = async {
                 database.migrate().await?;
                 let options = vern::import::Options {

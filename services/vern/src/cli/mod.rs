@@ -51,6 +51,20 @@ pub(crate) struct DatabaseArgs {
     pub(crate) data_dir: PathBuf,
 }
 
+impl DatabaseArgs {
+    /// Opens the database these flags name (`DATABASE_URL`, or the private server in
+    /// `--data-dir`), as `access` uses it.
+    pub(crate) async fn open(&self, access: Access) -> anyhow::Result<Database> {
+        Database::open(
+            self.database_url.clone(),
+            self.owner_database_url.clone(),
+            &self.data_dir,
+            access,
+        )
+        .await
+    }
+}
+
 /// The longest each role's tokens may live.
 #[derive(clap::Args)]
 pub(crate) struct LifetimeArgs {
@@ -83,13 +97,7 @@ pub(crate) fn known_municipalities(flag: &str, numbers: &[String]) -> anyhow::Re
 }
 
 pub(crate) async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
-    let database = Database::open(
-        args.database_url,
-        args.owner_database_url,
-        &args.data_dir,
-        Access::Share,
-    )
-    .await?;
+    let database = args.open(Access::Share).await?;
     let result = database.migrate().await;
     if result.is_ok() {
         tracing::info!(database = %database.describe(), "migrations applied");
@@ -105,13 +113,7 @@ where
     F: FnOnce(EventStore) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let database = Database::open(
-        args.database_url,
-        args.owner_database_url,
-        &args.data_dir,
-        Access::Share,
-    )
-    .await?;
+    let database = args.open(Access::Share).await?;
     let store = EventStore::new(database.pool().clone());
     let result = match database.migrate().await {
         Ok(()) => work(store).await,

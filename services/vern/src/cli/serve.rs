@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use eventstore::EventStore;
 use platform::auth::SigningKey;
 use vern::app::{App, Config, DashboardConfig, Listeners};
-use vern::database::{Access, Database};
+use vern::database::Access;
 use vern::server::{self, ServiceName};
 
 use super::{DatabaseArgs, LifetimeArgs, known_municipalities, shutdown_signal};
@@ -163,13 +163,7 @@ pub(crate) async fn serve(
         clock: None,
     };
     let listeners = Listeners::bind(&config).await?;
-    let opened = Database::open(
-        database.database_url,
-        database.owner_database_url,
-        data_dir,
-        Access::Own,
-    )
-    .await?;
+    let opened = database.open(Access::Own).await?;
     let result = async {
         let store = EventStore::new(opened.pool().clone());
         opened.migrate().await?;
