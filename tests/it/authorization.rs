@@ -444,6 +444,7 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
         .encode_to_vec(),
         "MakeEmergencyDecision" => measures::MakeEmergencyDecisionRequest {
             decided_at: None,
+            habitually_resident_abroad: false,
             late_reason: String::new(),
             command_id: command_id(),
             case_id,

@@ -439,6 +439,7 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
     ));
     let request = measures::MakeEmergencyDecisionRequest {
         decided_at: None,
+        habitually_resident_abroad: false,
         late_reason: String::new(),
         command_id: command_id(),
         case_id: case(),

@@ -325,6 +325,7 @@ async fn an_emergency_decision_is_approved_and_followed_by_a_petition() {
         .clone()
         .make_emergency_decision(measures::MakeEmergencyDecisionRequest {
             decided_at: None,
+            habitually_resident_abroad: false,
             late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),

@@ -8,6 +8,7 @@ mod digital;
 mod disclosure;
 mod fuzz;
 mod import;
+mod lapses;
 mod lifecycle;
 mod municipalities;
 mod partner;

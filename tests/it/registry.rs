@@ -21,7 +21,7 @@ const SCHEMA: &str = concat!(
 );
 
 /// `xmllint --noout --schema Barnevern_v4.xsd FILE` passes.
-fn assert_valid(file: &Path) {
+pub(crate) fn assert_valid(file: &Path) {
     let output = Command::new(testkit::xmllint())
         .args(["--noout", "--schema", SCHEMA])
         .arg(file)
@@ -36,7 +36,7 @@ fn assert_valid(file: &Path) {
     );
 }
 
-fn assert_has(document: &str, expected: &str) {
+pub(crate) fn assert_has(document: &str, expected: &str) {
     assert!(
         document.contains(expected),
         "expected {expected}\nin\n{document}"
@@ -85,7 +85,7 @@ fn investigate(case_content: &[&str]) -> intake::ChildScreening {
     }
 }
 
-fn export(app: &TestApp, as_of: &str, out: &Path) -> vern::registry::Export {
+pub(crate) fn export(app: &TestApp, as_of: &str, out: &Path) -> vern::registry::Export {
     app.set_now(at(as_of));
     vern::registry::Export {
         municipality: "5035".into(),
@@ -96,7 +96,10 @@ fn export(app: &TestApp, as_of: &str, out: &Path) -> vern::registry::Export {
     }
 }
 
-async fn run_export(app: &TestApp, export: &vern::registry::Export) -> vern::registry::Exported {
+pub(crate) async fn run_export(
+    app: &TestApp,
+    export: &vern::registry::Export,
+) -> vern::registry::Exported {
     let actor = eventstore::Actor {
         subject: "registry-test".into(),
         role: "operator".into(),
@@ -107,7 +110,7 @@ async fn run_export(app: &TestApp, export: &vern::registry::Export) -> vern::reg
         .expect("export runs")
 }
 
-fn read(path: &Path) -> String {
+pub(crate) fn read(path: &Path) -> String {
     std::fs::read_to_string(path).expect("document written")
 }
 
@@ -184,6 +187,7 @@ async fn full_case(app: &TestApp) -> String {
         .clone()
         .make_emergency_decision(measures::MakeEmergencyDecisionRequest {
             decided_at: None,
+            habitually_resident_abroad: false,
             late_reason: String::new(),
             command_id: command_id(),
             case_id: case_id.clone(),
@@ -342,8 +346,10 @@ async fn every_lifecycle_step_exports_valid_xml_with_the_scenarios_dates_and_cod
         "<Lovhjemmel><Lov>BVL2021</Lov><Kapittel>3</Kapittel><Paragraf>1</Paragraf></Lovhjemmel>\n      <Kategori Kode=\"3.2\"/>\n      <Konklusjon SluttDato=\"2026-10-01\"/>",
         "<Lovhjemmel><Lov>BVL2021</Lov><Kapittel>5</Kapittel><Paragraf>1</Paragraf></Lovhjemmel>\n      <Kategori Kode=\"2.1\"/>",
         "StartDato=\"2026-06-01\">\n      <Lovhjemmel><Lov>BVL2021</Lov><Kapittel>4</Kapittel><Paragraf>2</Paragraf></Lovhjemmel>",
-        "EndretDato=\"2026-06-01\" Kode=\"2\"/>",
+        // Approved by the board's chair, then the petition: "begjæring oversendt nemnd" (2)
+        // only once it is sent.
         "EndretDato=\"2026-06-03\" Kode=\"1\"/>",
+        "EndretDato=\"2026-06-20\" Kode=\"2\"/>",
         "EndretDato=\"2026-08-14\" Kode=\"1\"/>",
         "StartDato=\"2026-07-01\">\n      <Lovhjemmel><Lov>BVL2021</Lov><Kapittel>5</Kapittel><Paragraf>1</Paragraf></Lovhjemmel>\n    </OversendelseFylkesnemnd>",
         "<OversendelseFylkesnemnd Id=",
@@ -498,14 +504,14 @@ fn attribute(document: &str, name: &str) -> String {
         .to_owned()
 }
 
-fn tempdir() -> TempDir {
+pub(crate) fn tempdir() -> TempDir {
     let dir = std::env::temp_dir().join(format!("vern-registry-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     TempDir(dir)
 }
 
 /// A directory of the test's own, removed when dropped: after a failed assertion too.
-struct TempDir(std::path::PathBuf);
+pub(crate) struct TempDir(std::path::PathBuf);
 
 impl std::ops::Deref for TempDir {
     type Target = Path;

@@ -913,6 +913,7 @@ async fn emergency_approvals_and_petitions_are_listed_until_recorded() {
         .measures()
         .make_emergency_decision(measures::MakeEmergencyDecisionRequest {
             decided_at: None,
+            habitually_resident_abroad: false,
             late_reason: String::new(),
             command_id: command_id(),
             case_id: case.clone(),
@@ -970,16 +971,10 @@ async fn emergency_approvals_and_petitions_are_listed_until_recorded() {
             row("investigation", case, Red, "2024-08-13", false),
         ]
     );
-    // Unsent, the petition is breached after its last day, and first in the list.
+    // Unsent after its last day, the decision has lapsed: first in the list, as a lapse.
     assert_eq!(
         review(&app, "2024-06-18T08:00:00Z", false, "", &approved).await[0],
-        row(
-            "emergency_petition_care_order",
-            case,
-            Red,
-            "2024-06-17",
-            true
-        )
+        row("emergency_decision_lapsed", case, Red, "2024-06-17", true)
     );
     app.set_now(at("2024-05-20T10:00:00Z"));
     let sent = app

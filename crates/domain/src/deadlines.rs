@@ -95,7 +95,7 @@ pub fn open_case_deadlines(
     }
     for decision in &case.emergency_decisions {
         let subject = DeadlineSubject::EmergencyDecision(decision.number);
-        if decision.ruling.is_none() {
+        if decision.ruling.is_none() && decision.lapsed_at.is_none() {
             push(
                 DeadlineKind::EmergencyApproval,
                 subject,
@@ -103,20 +103,26 @@ pub fn open_case_deadlines(
                 rules.emergency_approval.legal_reference,
             );
         }
-        if !decision.is_refused() && decision.petition_sent_at.is_none() {
-            let kind = match decision.kind {
-                crate::case::EmergencyDecisionKind::Placement => {
-                    DeadlineKind::EmergencyPetitionCareOrder
-                }
-                crate::case::EmergencyDecisionKind::BehaviourInstitution => {
-                    DeadlineKind::EmergencyPetitionBehaviourInstitution
-                }
-            };
+        if let Some(lapsed_at) = decision.lapsed_at {
+            // Until a new decision gives the placement a legal basis, the top of the list.
+            if !case.decided_since(lapsed_at) {
+                push(
+                    DeadlineKind::EmergencyDecisionLapsed,
+                    subject,
+                    Due {
+                        last_day: calendar::oslo_date(lapsed_at),
+                        breached_from: lapsed_at,
+                    },
+                    rules.emergency_decision_lapsed.legal_reference,
+                );
+            }
+        } else if decision.awaits_petition() {
+            let rule = decision.petition_rule(rules);
             push(
-                kind,
+                rule.kind,
                 subject,
                 decision.petition_due(rules),
-                rules.deadline(kind).legal_reference,
+                rule.legal_reference,
             );
         }
     }
@@ -154,7 +160,14 @@ pub fn open_case_deadlines(
     deadlines
 }
 
-/// Worklist order: red first, then yellow, then green; within a colour the earliest due.
+/// Worklist order: a lapsed decision first (a child placed without legal basis), then red,
+/// yellow, green; within those the earliest due.
 pub fn sort_for_worklist(deadlines: &mut [OpenDeadline]) {
-    deadlines.sort_by_key(|deadline| (deadline.urgency, deadline.due.breached_from));
+    deadlines.sort_by_key(|deadline| {
+        (
+            deadline.kind != DeadlineKind::EmergencyDecisionLapsed,
+            deadline.urgency,
+            deadline.due.breached_from,
+        )
+    });
 }

@@ -106,6 +106,8 @@ pub enum DomainError {
     EmergencyDecisionRefused { number: u32 },
     #[error("emergency decision {number} has lapsed: no petition within the deadline")]
     EmergencyDecisionLapsed { number: u32 },
+    #[error("no emergency decision has lapsed")]
+    NothingLapsed,
     #[error("petition after emergency decision {number} already sent")]
     EmergencyPetitionAlreadySent { number: u32 },
     #[error("a proposal to the board is already pending")]

@@ -42,6 +42,11 @@ pub enum DeadlineKind {
     EmergencyApproval,
     EmergencyPetitionCareOrder,
     EmergencyPetitionBehaviourInstitution,
+    /// The petition after an emergency placement of a child habitually resident abroad.
+    EmergencyPetitionAbroad,
+    /// Not a deadline but what a missed petition deadline makes of the decision: it has
+    /// lapsed, and the placement has no legal basis until a new decision gives it one.
+    EmergencyDecisionLapsed,
     PlanEvaluation,
     FollowUpVisit,
 }
@@ -104,6 +109,8 @@ pub struct RuleSet {
     pub emergency_approval: DeadlineRule,
     pub emergency_petition_care_order: DeadlineRule,
     pub emergency_petition_behaviour_institution: DeadlineRule,
+    pub emergency_petition_abroad: DeadlineRule,
+    pub emergency_decision_lapsed: DeadlineRule,
     pub plan_evaluation: DeadlineRule,
     /// `length` is the interval while visits are at the full rate, `extended_length` the
     /// interval once `reduced_visits_after` has passed since placement.
@@ -119,7 +126,7 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// The whole deadline table, for display and documentation.
-    pub fn deadlines(&self) -> [&DeadlineRule; 10] {
+    pub fn deadlines(&self) -> [&DeadlineRule; 12] {
         [
             &self.screening,
             &self.investigation,
@@ -129,6 +136,8 @@ impl RuleSet {
             &self.emergency_approval,
             &self.emergency_petition_care_order,
             &self.emergency_petition_behaviour_institution,
+            &self.emergency_petition_abroad,
+            &self.emergency_decision_lapsed,
             &self.plan_evaluation,
             &self.follow_up_visit,
         ]
@@ -146,6 +155,8 @@ impl RuleSet {
             DeadlineKind::EmergencyPetitionBehaviourInstitution => {
                 &self.emergency_petition_behaviour_institution
             }
+            DeadlineKind::EmergencyPetitionAbroad => &self.emergency_petition_abroad,
+            DeadlineKind::EmergencyDecisionLapsed => &self.emergency_decision_lapsed,
             DeadlineKind::PlanEvaluation => &self.plan_evaluation,
             DeadlineKind::FollowUpVisit => &self.follow_up_visit,
         }
@@ -328,7 +339,8 @@ fn act_1992() -> RuleSet {
             length: Length::Weeks(6),
             extended_length: None,
             met_by: "petition sent to the board; otherwise the decision lapses (bortfaller)",
-            legal_reference: "barnevernloven 1992 § 4-6 fourth paragraph",
+            // "senest innen seks uker" (fourth paragraph), "faller vedtaket bort" (fifth).
+            legal_reference: "barnevernloven 1992 § 4-6 fourth and fifth paragraphs",
             to_confirm: None,
             note: None,
         },
@@ -339,9 +351,35 @@ fn act_1992() -> RuleSet {
             length: Length::Weeks(2),
             extended_length: None,
             met_by: "petition sent to the board; otherwise the decision lapses (bortfaller)",
-            legal_reference: "barnevernloven 1992 § 4-6 fifth paragraph, § 4-25",
+            // § 4-6 fourth paragraph: "men innen to uker hvis det gjelder tiltak etter § 4-24";
+            // § 4-25 applies § 4-6's deadlines to the emergency institution placement.
+            legal_reference: "barnevernloven 1992 § 4-6 fourth and fifth paragraphs, § 4-25",
             to_confirm: None,
             note: None,
+        },
+        emergency_petition_abroad: DeadlineRule {
+            kind: DeadlineKind::EmergencyPetitionAbroad,
+            name: "petition after emergency placement (child habitually resident abroad)",
+            starts_at: "the emergency decision",
+            length: Length::Weeks(6),
+            extended_length: None,
+            met_by: "petition sent to the board; otherwise the decision lapses (bortfaller)",
+            legal_reference: "barnevernloven 1992 § 4-6 fourth and fifth paragraphs",
+            to_confirm: None,
+            note: Some("the 1992 act has no longer limit for a child resident abroad: 6 weeks"),
+        },
+        emergency_decision_lapsed: DeadlineRule {
+            kind: DeadlineKind::EmergencyDecisionLapsed,
+            name: "the emergency decision has lapsed: the placement has no legal basis",
+            starts_at: "the petition deadline passed without a petition",
+            length: Length::Hours(0),
+            extended_length: None,
+            met_by: "a new decision (a new emergency decision or the board's) or the case closed",
+            legal_reference: "barnevernloven 1992 § 4-6 fifth paragraph ('faller vedtaket bort')",
+            to_confirm: None,
+            note: Some(
+                "breached from the moment it lapses: the child must be returned or a new decision made",
+            ),
         },
         plan_evaluation: DeadlineRule {
             kind: DeadlineKind::PlanEvaluation,
@@ -398,19 +436,38 @@ fn act_2021() -> RuleSet {
             legal_reference: "barnevernsloven 2021 § 4-2 (emergency move), § 4-4 (behaviour institution)",
             ..old.emergency_approval
         },
+        // § 4-2: the petition within six weeks of the decision, or it lapses (barnerettsbloggen.no,
+        // "Om akuttvedtak av barnevernet"); DOMAIN.md's "ch. 4 (to confirm paragraph)" is § 4-2.
         emergency_petition_care_order: DeadlineRule {
-            legal_reference: "barnevernsloven 2021 chapter 4",
-            to_confirm: Some(
-                "paragraph in chapter 4 (DOMAIN.md deadline table); 6 weeks as under the 1992 act",
-            ),
+            legal_reference: "barnevernsloven 2021 § 4-2",
+            to_confirm: None,
             ..old.emergency_petition_care_order
         },
         emergency_petition_behaviour_institution: DeadlineRule {
-            legal_reference: "barnevernsloven 2021 chapter 4",
+            legal_reference: "barnevernsloven 2021 § 4-4",
             to_confirm: Some(
-                "length and paragraph (DOMAIN.md deadline table); 2 weeks carried over from the 1992 act",
+                "2 weeks, carried over from the 1992 act (DOMAIN.md 'At the edges': § 4-4, \
+                2 weeks unconfirmed)",
             ),
             ..old.emergency_petition_behaviour_institution
+        },
+        emergency_petition_abroad: DeadlineRule {
+            length: Length::Months(6),
+            legal_reference: "barnevernsloven 2021 § 4-2",
+            to_confirm: Some(
+                "6 months (DOMAIN.md 'At the edges', barnerettsbloggen.no); the paragraph within \
+                § 4-2 unconfirmed",
+            ),
+            note: Some(
+                "only where within the same 6 months Norwegian authorities asked the state of \
+                residence for protective measures or decided to seek jurisdiction under the 1996 \
+                Hague Convention: the caseworker says so when making the decision",
+            ),
+            ..old.emergency_petition_abroad
+        },
+        emergency_decision_lapsed: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 4-2 (emergency placement), § 4-4 (institution)",
+            ..old.emergency_decision_lapsed
         },
         plan_evaluation: DeadlineRule {
             legal_reference: "barnevernsloven 2021 (paragraph to confirm); guideline Q-0982",

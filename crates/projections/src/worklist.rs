@@ -336,14 +336,24 @@ pub struct WorklistQuery {
     pub offset: i64,
 }
 
+/// Petition deadlines: once breached, the decision has lapsed in law (old act § 4-6 fifth
+/// paragraph; new act §§ 4-2, 4-4), and the list says so from that moment, before the case
+/// has recorded the lapse.
+const PETITION_KINDS: [DeadlineKind; 3] = [
+    DeadlineKind::EmergencyPetitionCareOrder,
+    DeadlineKind::EmergencyPetitionBehaviourInstitution,
+    DeadlineKind::EmergencyPetitionAbroad,
+];
+
 const LETTER_KINDS: [DeadlineKind; 3] = [
     DeadlineKind::ReceiptLetter,
     DeadlineKind::InvestigationOutcomeLetter,
     DeadlineKind::ConclusionLetter,
 ];
 
-/// The deadlines running at `as_of`: breached first, then red before yellow before green,
-/// then the earliest due.
+/// The deadlines running at `as_of`: lapsed emergency decisions first (a child placed without
+/// legal basis), then the breached, then red before yellow before green, then the earliest
+/// due.
 pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<WorklistItem>, Error> {
     type Row = (
         String,
@@ -360,11 +370,14 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
         DateTime<Utc>,
     );
     let letter_kinds: Vec<String> = LETTER_KINDS.into_iter().map(kind_name).collect();
+    let petition_kinds: Vec<String> = PETITION_KINDS.into_iter().map(kind_name).collect();
+    let lapsed = kind_name(DeadlineKind::EmergencyDecisionLapsed);
     let horizon = query.due_within_days.and_then(|days| {
         domain::calendar::oslo_date(query.as_of).checked_add_days(chrono::Days::new(days.into()))
     });
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "select kind, report_id, case_id, municipality, team, caseworker, urgency, last_day, \
+        "select case when kind = any($11) and breached_from <= $1 then $12 else kind end, \
+                report_id, case_id, municipality, team, caseworker, urgency, last_day, \
                 breached_from, breached_from <= $1 as breached, legal_reference, opened_at \
            from worklist_items \
           where {} \
@@ -373,7 +386,8 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
             and ($4::text is null or team = $4) \
             and ($5::text is null or caseworker = $5) \
             and (not $6 or kind = any($7)) \
-          order by breached desc, urgency, breached_from, item_id \
+          order by (kind = $12 or (kind = any($11) and breached_from <= $1)) desc, \
+                   breached desc, urgency, breached_from, item_id \
           limit $8 offset $9",
         intervals::holds("$1", "$10")
     ))
@@ -387,6 +401,8 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
     .bind(query.limit)
     .bind(query.offset)
     .bind(query.knowledge == Knowledge::Now)
+    .bind(&petition_kinds)
+    .bind(&lapsed)
     .fetch_all(pool)
     .await?;
     Ok(rows
@@ -426,4 +442,31 @@ pub async fn breached(pool: &sqlx::PgPool, as_of: DateTime<Utc>) -> Result<(i64,
     .fetch_one(pool)
     .await?;
     Ok((letters, deadlines))
+}
+
+/// The cases with an emergency decision whose petition deadline has passed by `at` and whose
+/// lapse the case has not recorded: each case with the latest such moment. What Vern's own
+/// check sends `RecordLapses` to (`vern::lapses`).
+pub async fn lapses_due(
+    pool: &sqlx::PgPool,
+    at: DateTime<Utc>,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, Error> {
+    let petition_kinds: Vec<String> = PETITION_KINDS.into_iter().map(kind_name).collect();
+    let rows: Vec<(Option<Uuid>, Option<DateTime<Utc>>)> = sqlx::query_as(&format!(
+        "select case_id, max(breached_from) \
+           from worklist_items \
+          where {} \
+            and kind = any($2) \
+            and breached_from <= $1 \
+          group by case_id",
+        intervals::holds("$1", "false")
+    ))
+    .bind(at)
+    .bind(&petition_kinds)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(case, lapsed)| Some((case?, lapsed?)))
+        .collect())
 }

@@ -355,8 +355,9 @@ impl Sak {
                         id: id(format!("vedtak/akutt/{number}")),
                         start: made,
                         law: codes::emergency_law(*kind, made),
-                        // Made and sent to the board for approval at once.
-                        status: vec![(id(format!("vedtak/akutt/{number}/status/1")), made, "2")],
+                        // Sent to the board's chair for approval at once, but "begjæring
+                        // oversendt nemnd" (2) is the petition, which comes later or never.
+                        status: Vec::new(),
                         end: None,
                     });
                 }
@@ -364,7 +365,7 @@ impl Sak {
                     status(
                         sak,
                         id(format!("vedtak/akutt/{number}")),
-                        id(format!("vedtak/akutt/{number}/status/2")),
+                        id(format!("vedtak/akutt/{number}/status/approved")),
                         day(at),
                         "1",
                         false,
@@ -374,18 +375,49 @@ impl Sak {
                     status(
                         sak,
                         id(format!("vedtak/akutt/{number}")),
-                        id(format!("vedtak/akutt/{number}/status/2")),
+                        id(format!("vedtak/akutt/{number}/status/refused")),
                         day(at),
                         "4",
                         true,
                     );
                 }
+                CaseEvent::EmergencyDecisionLapsed { number, at } => {
+                    status(
+                        sak,
+                        id(format!("vedtak/akutt/{number}")),
+                        id(format!("vedtak/akutt/{number}/status/lapsed")),
+                        day(at),
+                        "3",
+                        true,
+                    );
+                }
                 CaseEvent::EmergencyPetitionSent { number, at } => {
+                    status(
+                        sak,
+                        id(format!("vedtak/akutt/{number}")),
+                        id(format!("vedtak/akutt/{number}/status/petition")),
+                        day(at),
+                        "2",
+                        false,
+                    );
+                    // Sent in time but entered after the lapse was recorded: it never lapsed.
+                    let sent = day(at);
+                    if let Some(vedtak) = sak
+                        .vedtak
+                        .iter_mut()
+                        .find(|v| v.id == id(format!("vedtak/akutt/{number}")))
+                        && vedtak
+                            .status
+                            .iter()
+                            .any(|(_, on, code)| *code == "3" && *on > sent)
+                    {
+                        vedtak.status.retain(|(_, _, code)| *code != "3");
+                        vedtak.end = None;
+                    }
                     let kind = sak.vedtak.iter().any(|v| {
                         v.id == id(format!("vedtak/akutt/{number}"))
                             && v.law.paragraph == codes::BEHAVIOUR_EMERGENCY_PARAGRAPH
                     });
-                    let sent = day(at);
                     sak.oversendelser.push(Oversendelse {
                         id: id(format!("oversendelse/akutt/{number}")),
                         start: sent,

@@ -215,7 +215,9 @@ fn sak_element(out: &mut String, sak: &Sak) {
         }
         out.push_str("    </Tiltak>\n");
     }
-    for vedtak in &sak.vedtak {
+    // The schema wants a status: an emergency decision has none until the board's chair rules
+    // on it, a petition is sent or it lapses (Kodelister, Vedtak/Status), and waits till then.
+    for vedtak in sak.vedtak.iter().filter(|vedtak| !vedtak.status.is_empty()) {
         let pairs = [
             ("Id", vedtak.id.to_string()),
             ("StartDato", date(vedtak.start)),

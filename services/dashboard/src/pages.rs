@@ -117,6 +117,8 @@ fn kind_label(kind: &str) -> &str {
         "emergency_approval" => "Godkjenning av akuttvedtak",
         "emergency_petition_care_order" => "Begjæring etter akuttvedtak (omsorg)",
         "emergency_petition_behaviour_institution" => "Begjæring etter akuttvedtak (institusjon)",
+        "emergency_petition_abroad" => "Begjæring etter akuttvedtak (barn bosatt i utlandet)",
+        "emergency_decision_lapsed" => "Akuttvedtaket har falt bort: plasseringen mangler hjemmel",
         "plan_evaluation" => "Evaluering av tiltaksplan",
         "follow_up_visit" => "Oppfølgingsbesøk",
         "receipt_letter" => "Bekreftelse på mottatt melding",

@@ -312,6 +312,7 @@ impl MeasuresService for Measures {
                         Some(CaseCommand::Board(BoardCommand::MakeEmergencyDecision {
                             kind: kind?,
                             grounds: grounds?,
+                            habitually_resident_abroad: r.habitually_resident_abroad,
                         }))
                     })
                 },

@@ -1,6 +1,6 @@
 //! The composition root: one place that wires a serving process (the gRPC services with
-//! health, reflection and authentication, the operators' dashboard, every view's runner and
-//! the gauges) over an event store, so `vern up`, `vern serve`, the end-to-end tests and the
+//! health, reflection and authentication, the operators' dashboard, every view's runner, the
+//! check that records lapsed emergency decisions (`lapses`) and the gauges) over an event store, so `vern up`, `vern serve`, the end-to-end tests and the
 //! demo's simulation run the same thing, and what one of them exercises (TLS, the dashboard)
 //! is what the others serve.
 //!
@@ -10,7 +10,7 @@
 //! serves until its shutdown
 //! future completes, then stops in order: the listener closes and calls in flight finish
 //! (`server::CALLS_GRACE`), the dashboard stops, each view applies what was committed, the
-//! gauges stop.
+//! lapse check and the gauges stop.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -188,6 +188,13 @@ impl App {
                 views_stopped.clone(),
             ))
         });
+        let lapses = config.run_views.then(|| {
+            tokio::spawn(crate::lapses::run(
+                handler.clone(),
+                crate::lapses::EVERY,
+                views_stopped.clone(),
+            ))
+        });
         let views = config
             .run_views
             .then(|| tokio::spawn(crate::views::run(store.clone(), views_stopped)));
@@ -219,6 +226,9 @@ impl App {
         }
         if let Some(gauges) = gauges {
             let _ = gauges.await;
+        }
+        if let Some(lapses) = lapses {
+            let _ = lapses.await;
         }
         served
     }

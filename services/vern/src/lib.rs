@@ -7,6 +7,7 @@ pub mod app;
 pub mod database;
 pub mod demo;
 pub mod import;
+pub mod lapses;
 pub mod progress;
 pub mod registry;
 pub mod server;

@@ -140,6 +140,8 @@ pub enum BoardCommand {
     MakeEmergencyDecision {
         kind: EmergencyDecisionKind,
         grounds: BoundedText,
+        /// The child is habitually resident abroad (new act § 4-2: a longer petition limit).
+        habitually_resident_abroad: bool,
     },
     RecordEmergencyRuling {
         decision: u32,
@@ -148,6 +150,9 @@ pub enum BoardCommand {
     SendEmergencyPetition {
         decision: u32,
     },
+    /// The time-driven check: records every emergency decision that has lapsed by now. Any
+    /// other command records them too, before its own step.
+    RecordLapses,
     Propose {
         kind: BoardProposalKind,
         grounds: BoundedText,

@@ -142,6 +142,9 @@ pub enum CaseEvent {
         number: u32,
         kind: EmergencyDecisionKind,
         grounds: BoundedText,
+        /// Absent in events stored before the abroad rule was kept: not abroad.
+        #[serde(default)]
+        habitually_resident_abroad: bool,
         at: DateTime<Utc>,
     },
     EmergencyDecisionApproved {
@@ -154,6 +157,12 @@ pub enum CaseEvent {
         at: DateTime<Utc>,
     },
     EmergencyPetitionSent {
+        number: u32,
+        at: DateTime<Utc>,
+    },
+    /// No petition by the deadline: the decision fell away at `at`, the end of the petition
+    /// deadline's last day, whenever the case recorded it.
+    EmergencyDecisionLapsed {
         number: u32,
         at: DateTime<Utc>,
     },
@@ -254,6 +263,7 @@ impl CaseEvent {
             Self::EmergencyDecisionApproved { .. } => "EmergencyDecisionApproved",
             Self::EmergencyDecisionRefused { .. } => "EmergencyDecisionRefused",
             Self::EmergencyPetitionSent { .. } => "EmergencyPetitionSent",
+            Self::EmergencyDecisionLapsed { .. } => "EmergencyDecisionLapsed",
             Self::BoardProposalSent { .. } => "BoardProposalSent",
             Self::BoardDecided { .. } => "BoardDecided",
             Self::CarePlanMade { .. } => "CarePlanMade",
@@ -297,6 +307,7 @@ impl CaseEvent {
             | Self::EmergencyDecisionApproved { at, .. }
             | Self::EmergencyDecisionRefused { at, .. }
             | Self::EmergencyPetitionSent { at, .. }
+            | Self::EmergencyDecisionLapsed { at, .. }
             | Self::BoardProposalSent { at, .. }
             | Self::BoardDecided { at, .. }
             | Self::CarePlanMade { at, .. }

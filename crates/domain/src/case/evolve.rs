@@ -236,7 +236,11 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 .ended_at = Some(*at);
         }
         CaseEvent::EmergencyDecisionMade {
-            number, kind, at, ..
+            number,
+            kind,
+            habitually_resident_abroad,
+            at,
+            ..
         } => {
             case.emergency_decisions.push(EmergencyDecision {
                 number: *number,
@@ -244,6 +248,8 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 made_at: *at,
                 ruling: None,
                 petition_sent_at: None,
+                abroad: *habitually_resident_abroad,
+                lapsed_at: None,
             });
         }
         CaseEvent::EmergencyDecisionApproved { number, at } => {
@@ -257,9 +263,19 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 .ruling = Some((false, *at));
         }
         CaseEvent::EmergencyPetitionSent { number, at } => {
+            let decision = emergency_mut(&mut case, *number).unwrap_or_else(|| corrupt());
+            decision.petition_sent_at = Some(*at);
+            // Entered after the lapse was recorded but sent in time: it never lapsed.
+            if decision.lapsed_at.is_some_and(|lapsed| *at < lapsed) {
+                decision.lapsed_at = None;
+            }
+        }
+        CaseEvent::EmergencyDecisionLapsed { number, at } => {
             emergency_mut(&mut case, *number)
                 .unwrap_or_else(|| corrupt())
-                .petition_sent_at = Some(*at);
+                .lapsed_at = Some(*at);
+            // Not a step anyone took: a step dated before it may still be entered.
+            return CaseState::Opened(case);
         }
         CaseEvent::BoardProposalSent { kind, at, .. } => {
             case.board_proposals.push(BoardProposal {

@@ -13,7 +13,7 @@ use crate::error::DomainError;
 use crate::ids::{CaseId, ReportId};
 use crate::municipality::MunicipalityNumber;
 use crate::report::ScreeningOutcome;
-use crate::rules::{Act, RuleSet};
+use crate::rules::{Act, DeadlineRule, RuleSet};
 use crate::values::{Assignee, ChildIdentity, Urgency};
 
 // Not boxed: a state is folded once per command and `NotOpened` only lives until the first event.
@@ -159,6 +159,10 @@ pub struct EmergencyDecision {
     pub made_at: DateTime<Utc>,
     pub ruling: Option<(bool, DateTime<Utc>)>,
     pub petition_sent_at: Option<DateTime<Utc>>,
+    /// The child is habitually resident abroad: the new act's longer petition limit.
+    pub abroad: bool,
+    /// When it lapsed for want of a petition (the end of the petition deadline's last day).
+    pub lapsed_at: Option<DateTime<Utc>>,
 }
 
 impl EmergencyDecision {
@@ -170,14 +174,25 @@ impl EmergencyDecision {
         calendar::due_from_instant(self.made_at, rules.emergency_approval.length)
     }
 
-    pub fn petition_due(&self, rules: &RuleSet) -> Due {
-        let rule = match self.kind {
+    /// The petition deadline's row of the rule table: by the decision's kind, and for a
+    /// placement of a child resident abroad the longer limit.
+    pub fn petition_rule<'r>(&self, rules: &'r RuleSet) -> &'r DeadlineRule {
+        match self.kind {
+            EmergencyDecisionKind::Placement if self.abroad => &rules.emergency_petition_abroad,
             EmergencyDecisionKind::Placement => &rules.emergency_petition_care_order,
             EmergencyDecisionKind::BehaviourInstitution => {
                 &rules.emergency_petition_behaviour_institution
             }
-        };
-        calendar::due_from_instant(self.made_at, rule.length)
+        }
+    }
+
+    pub fn petition_due(&self, rules: &RuleSet) -> Due {
+        calendar::due_from_instant(self.made_at, self.petition_rule(rules).length)
+    }
+
+    /// Whether its petition clock still runs: not refused, no petition, not lapsed.
+    pub fn awaits_petition(&self) -> bool {
+        !self.is_refused() && self.petition_sent_at.is_none() && self.lapsed_at.is_none()
     }
 }
 
@@ -236,6 +251,39 @@ impl Case {
         self.emergency_decisions
             .get((number as usize).wrapping_sub(1))
             .ok_or(DomainError::EmergencyDecisionNotFound { number })
+    }
+
+    /// The emergency decisions whose petition deadline has passed by `at` with nothing to stop
+    /// it: each with the moment it lapsed (old act § 4-6 fifth paragraph; new act §§ 4-2, 4-4).
+    /// The board's decision on a proposal, recorded before then, also stops the clock.
+    pub fn lapses_by(&self, rules: &RuleSet, at: DateTime<Utc>) -> Vec<(u32, DateTime<Utc>)> {
+        self.emergency_decisions
+            .iter()
+            .filter(|decision| decision.awaits_petition())
+            .filter_map(|decision| {
+                let due = decision.petition_due(rules);
+                let decided_by_board = self.board_proposals.iter().any(|proposal| {
+                    proposal.decision.is_some_and(|(_, on)| {
+                        on >= calendar::oslo_date(decision.made_at) && on <= due.last_day
+                    })
+                });
+                (due.is_breached_at(at) && !decided_by_board)
+                    .then_some((decision.number, due.breached_from))
+            })
+            .collect()
+    }
+
+    /// Whether a decision taken after `lapsed_at` gave the child's placement a legal basis
+    /// again: a later emergency decision or the board's decision.
+    pub fn decided_since(&self, lapsed_at: DateTime<Utc>) -> bool {
+        self.emergency_decisions
+            .iter()
+            .any(|decision| decision.made_at > lapsed_at)
+            || self.board_proposals.iter().any(|proposal| {
+                proposal
+                    .decision
+                    .is_some_and(|(_, on)| on >= calendar::oslo_date(lapsed_at))
+            })
     }
 
     pub(super) fn next_number(count: usize) -> u32 {

@@ -254,6 +254,7 @@ fn open_deadlines_cover_screening_investigation_measures_and_emergencies() {
         number: 1,
         kind: case::EmergencyDecisionKind::Placement,
         grounds: text("Unsafe"),
+        habitually_resident_abroad: false,
         at: received_at(),
     });
     events.push(CaseEvent::MeasureStarted {

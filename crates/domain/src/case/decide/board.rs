@@ -6,7 +6,9 @@
 use super::{check_between, check_family_network};
 use crate::Context;
 use crate::calendar;
-use crate::case::{BoardCommand, CarePlacement, Case, CaseEvent, EmergencyRuling};
+use crate::case::{
+    BoardCommand, CarePlacement, Case, CaseEvent, EmergencyDecisionKind, EmergencyRuling,
+};
 use crate::error::DomainError;
 use crate::values::check_not_after;
 
@@ -19,13 +21,31 @@ pub(super) fn decide(
     let today = context.today();
     let rules = context.rules.for_act(case.act());
     let events = match command {
-        BoardCommand::MakeEmergencyDecision { kind, grounds } => {
+        BoardCommand::MakeEmergencyDecision {
+            kind,
+            grounds,
+            habitually_resident_abroad,
+        } => {
+            if habitually_resident_abroad && kind != EmergencyDecisionKind::Placement {
+                return Err(DomainError::invalid(
+                    "habitually_resident_abroad",
+                    "the longer petition limit applies only to an emergency placement (new act § 4-2)",
+                ));
+            }
             vec![CaseEvent::EmergencyDecisionMade {
                 number: Case::next_number(case.emergency_decisions.len()),
                 kind,
                 grounds,
+                habitually_resident_abroad,
                 at,
             }]
+        }
+        BoardCommand::RecordLapses => {
+            let lapses = lapses(case, context);
+            if lapses.is_empty() {
+                return Err(DomainError::NothingLapsed);
+            }
+            lapses
         }
         BoardCommand::RecordEmergencyRuling { decision, ruling } => {
             let decision = case.emergency_decision(decision)?;
@@ -128,4 +148,13 @@ pub(super) fn decide(
         }
     };
     Ok(events)
+}
+
+/// What the law has made of the case by the step's time: each emergency decision whose
+/// petition deadline passed, lapsed at that deadline's end.
+pub(super) fn lapses(case: &Case, context: &Context<'_>) -> Vec<CaseEvent> {
+    case.lapses_by(context.rules.for_act(case.act()), context.at)
+        .into_iter()
+        .map(|(number, at)| CaseEvent::EmergencyDecisionLapsed { number, at })
+        .collect()
 }

@@ -24,6 +24,31 @@ pub fn decide(
     command: CaseCommand,
     context: &Context<'_>,
 ) -> Result<Vec<CaseEvent>, DomainError> {
+    // What the law made of the case before this step is recorded first, at its own moment,
+    // so the step is judged against the case as it then stood (a petition after a lapse is
+    // refused as late, not accepted as if the decision still held).
+    let lapses = match state.case() {
+        Some(case) if case.closed.is_none() && command != RECORD_LAPSES => {
+            board::lapses(case, context)
+        }
+        _ => Vec::new(),
+    };
+    if lapses.is_empty() {
+        return decide_step(state, command, context);
+    }
+    let lapsed = lapses.iter().fold(state.clone(), super::evolve::evolve);
+    let mut events = lapses;
+    events.extend(decide_step(&lapsed, command, context)?);
+    Ok(events)
+}
+
+const RECORD_LAPSES: CaseCommand = CaseCommand::Board(super::commands::BoardCommand::RecordLapses);
+
+fn decide_step(
+    state: &CaseState,
+    command: CaseCommand,
+    context: &Context<'_>,
+) -> Result<Vec<CaseEvent>, DomainError> {
     match command {
         CaseCommand::Lifecycle(command) => lifecycle::decide(state, command, context),
         CaseCommand::Investigation(command) => {

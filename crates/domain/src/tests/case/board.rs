@@ -27,11 +27,13 @@ fn emergency_decisions() {
             when: CaseCommand::Board(BoardCommand::MakeEmergencyDecision {
                 kind: EmergencyDecisionKind::Placement,
                 grounds: text("Child unsafe tonight"),
+                habitually_resident_abroad: false,
             }),
             then: Ok(vec![CaseEvent::EmergencyDecisionMade {
                 number: 1,
                 kind: EmergencyDecisionKind::Placement,
                 grounds: text("Child unsafe tonight"),
+                habitually_resident_abroad: false,
                 at: now(),
             }]),
         },
@@ -168,6 +170,309 @@ fn emergency_decisions() {
         },
     ];
     run_table(stream_decider::<CaseStream>(), rows);
+}
+
+/// An emergency decision of `kind` made at `made`, in a case under `reference`'s act.
+fn emergency_under(
+    reference: crate::case::ReportReference,
+    kind: EmergencyDecisionKind,
+    abroad: bool,
+    made: &str,
+) -> Vec<CaseEvent> {
+    let mut opened = case_opened(1, dismissal(false), true);
+    if let CaseEvent::CaseOpenedFromReport { report, at, .. } = &mut opened {
+        *report = reference;
+        *at = reference.received_at;
+    }
+    vec![
+        opened,
+        CaseEvent::EmergencyDecisionMade {
+            number: 1,
+            kind,
+            grounds: text("Child unsafe tonight"),
+            habitually_resident_abroad: abroad,
+            at: at(made),
+        },
+    ]
+}
+
+fn lapsed(at_text: &str) -> Result<Vec<CaseEvent>, DomainError> {
+    Ok(vec![CaseEvent::EmergencyDecisionLapsed {
+        number: 1,
+        at: at(at_text),
+    }])
+}
+
+const RECORD_LAPSES: CaseCommand = CaseCommand::Board(BoardCommand::RecordLapses);
+
+/// Each act's petition limits on both sides of their last day: the decision lapses at the end
+/// of it (Europe/Oslo), not a moment before.
+#[test]
+fn emergency_decisions_lapse_at_the_end_of_the_petition_deadline() {
+    use EmergencyDecisionKind::{BehaviourInstitution, Placement};
+    let new = reference;
+    let old = old_act_reference;
+    // (name, act, kind, abroad, made, the last moment it holds, the first it has lapsed)
+    let limits = [
+        (
+            "new act § 4-2: 6 weeks",
+            new(),
+            Placement,
+            false,
+            "2024-03-04T09:00:00Z",
+            "2024-04-15T21:59:59Z",
+            "2024-04-15T22:00:00Z",
+        ),
+        (
+            "new act § 4-4: 2 weeks",
+            new(),
+            BehaviourInstitution,
+            false,
+            "2024-03-04T09:00:00Z",
+            "2024-03-18T22:59:59Z",
+            "2024-03-18T23:00:00Z",
+        ),
+        (
+            "new act § 4-2, child resident abroad: 6 months",
+            new(),
+            Placement,
+            true,
+            "2024-03-04T09:00:00Z",
+            "2024-09-04T21:59:59Z",
+            "2024-09-04T22:00:00Z",
+        ),
+        (
+            "old act § 4-6: 6 weeks",
+            old(),
+            Placement,
+            false,
+            "2022-11-01T09:00:00Z",
+            "2022-12-13T22:59:59Z",
+            "2022-12-13T23:00:00Z",
+        ),
+        (
+            "old act § 4-6 with § 4-24: 2 weeks",
+            old(),
+            BehaviourInstitution,
+            false,
+            "2022-11-01T09:00:00Z",
+            "2022-11-15T22:59:59Z",
+            "2022-11-15T23:00:00Z",
+        ),
+        (
+            "old act, child resident abroad: still 6 weeks",
+            old(),
+            Placement,
+            true,
+            "2022-11-01T09:00:00Z",
+            "2022-12-13T22:59:59Z",
+            "2022-12-13T23:00:00Z",
+        ),
+    ];
+    let mut rows: Vec<CaseRow> = Vec::new();
+    for (name, reference, kind, abroad, made, holds, lapses) in limits {
+        let given = emergency_under(reference, kind, abroad, made);
+        rows.push(Row {
+            name: Box::leak(format!("{name}: holds on its last day").into_boxed_str()),
+            given: given.clone(),
+            now: at(holds),
+            when: RECORD_LAPSES,
+            then: Err(DomainError::NothingLapsed),
+        });
+        rows.push(Row {
+            name: Box::leak(format!("{name}: lapsed the moment after").into_boxed_str()),
+            given: given.clone(),
+            now: at(lapses),
+            when: RECORD_LAPSES,
+            then: lapsed(lapses),
+        });
+        rows.push(Row {
+            name: Box::leak(
+                format!("{name}: a petition on the last day stops it").into_boxed_str(),
+            ),
+            given: with(
+                given,
+                [CaseEvent::EmergencyPetitionSent {
+                    number: 1,
+                    at: at(holds),
+                }],
+            ),
+            now: at(lapses),
+            when: RECORD_LAPSES,
+            then: Err(DomainError::NothingLapsed),
+        });
+    }
+    run_table(stream_decider::<CaseStream>(), rows);
+}
+
+#[test]
+fn what_a_lapse_does_to_the_case() {
+    let made = || {
+        with(
+            emergency_case(),
+            [emergency_made(EmergencyDecisionKind::Placement)],
+        )
+    };
+    let lapse = || CaseEvent::EmergencyDecisionLapsed {
+        number: 1,
+        at: at("2024-04-15T22:00:00Z"),
+    };
+    let rows: Vec<CaseRow> = vec![
+        Row {
+            name: "the next command records the lapse first, at its own moment",
+            given: made(),
+            now: at("2024-04-16T08:00:00Z"),
+            when: CaseCommand::Board(BoardCommand::MakeEmergencyDecision {
+                kind: EmergencyDecisionKind::Placement,
+                grounds: text("Still unsafe"),
+                habitually_resident_abroad: false,
+            }),
+            then: Ok(vec![
+                lapse(),
+                CaseEvent::EmergencyDecisionMade {
+                    number: 2,
+                    kind: EmergencyDecisionKind::Placement,
+                    grounds: text("Still unsafe"),
+                    habitually_resident_abroad: false,
+                    at: at("2024-04-16T08:00:00Z"),
+                },
+            ]),
+        },
+        Row {
+            name: "a command refused writes nothing, the lapse included",
+            given: made(),
+            now: at("2024-04-16T08:00:00Z"),
+            when: CaseCommand::Board(BoardCommand::SendEmergencyPetition { decision: 1 }),
+            then: Err(DomainError::EmergencyDecisionLapsed { number: 1 }),
+        },
+        Row {
+            name: "a lapse is recorded once",
+            given: with(made(), [lapse()]),
+            now: at("2024-05-01T08:00:00Z"),
+            when: RECORD_LAPSES,
+            then: Err(DomainError::NothingLapsed),
+        },
+        Row {
+            name: "a refused decision does not lapse: it fell with the refusal",
+            given: with(
+                made(),
+                [CaseEvent::EmergencyDecisionRefused {
+                    number: 1,
+                    reasons: text("No"),
+                    at: now(),
+                }],
+            ),
+            now: at("2024-05-01T08:00:00Z"),
+            when: RECORD_LAPSES,
+            then: Err(DomainError::NothingLapsed),
+        },
+        Row {
+            name: "the board's decision within the limit stops the clock",
+            given: with(made(), [proposal_sent(), care_order_granted()]),
+            now: at("2024-05-01T08:00:00Z"),
+            when: RECORD_LAPSES,
+            then: Err(DomainError::NothingLapsed),
+        },
+        Row {
+            name: "a petition sent in time but entered after the lapse was recorded is taken",
+            given: with(made(), [lapse()]),
+            now: at("2024-04-15T20:00:00Z"),
+            when: CaseCommand::Board(BoardCommand::SendEmergencyPetition { decision: 1 }),
+            then: Ok(vec![CaseEvent::EmergencyPetitionSent {
+                number: 1,
+                at: at("2024-04-15T20:00:00Z"),
+            }]),
+        },
+        Row {
+            name: "the longer limit abroad is only for an emergency placement",
+            given: emergency_case(),
+            now: now(),
+            when: CaseCommand::Board(BoardCommand::MakeEmergencyDecision {
+                kind: EmergencyDecisionKind::BehaviourInstitution,
+                grounds: text("Serious behaviour"),
+                habitually_resident_abroad: true,
+            }),
+            then: Err(invalid(
+                "habitually_resident_abroad",
+                "the longer petition limit applies only to an emergency placement (new act § 4-2)",
+            )),
+        },
+    ];
+    run_table(stream_decider::<CaseStream>(), rows);
+}
+
+/// The worklist's view of a lapse: the top item from its moment, with the paragraph, until a
+/// new decision gives the placement a legal basis again.
+#[test]
+fn a_lapse_stays_on_the_worklist_until_a_new_decision() {
+    use crate::deadlines::open_case_deadlines;
+    use crate::rules::{DeadlineKind, RuleBook};
+    let rules = RuleBook::norwegian();
+    let made = with(
+        emergency_case(),
+        [
+            emergency_made(EmergencyDecisionKind::Placement),
+            CaseEvent::EmergencyDecisionApproved {
+                number: 1,
+                at: now(),
+            },
+        ],
+    );
+    let fold = |events: &[CaseEvent]| {
+        events
+            .iter()
+            .fold(crate::case::CaseState::default(), crate::case::evolve)
+    };
+    let kinds = |events: &[CaseEvent], at_text: &str| {
+        open_case_deadlines(&fold(events), &rules, at(at_text))
+            .into_iter()
+            .map(|deadline| (deadline.kind, deadline.breached, deadline.legal_reference))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kinds(&made, "2024-04-15T21:59:00Z"),
+        [(
+            DeadlineKind::EmergencyPetitionCareOrder,
+            false,
+            "barnevernsloven 2021 § 4-2".to_owned()
+        )]
+    );
+    let lapsed = with(
+        made,
+        [CaseEvent::EmergencyDecisionLapsed {
+            number: 1,
+            at: at("2024-04-15T22:00:00Z"),
+        }],
+    );
+    assert_eq!(
+        kinds(&lapsed, "2024-04-15T22:00:00Z"),
+        [(
+            DeadlineKind::EmergencyDecisionLapsed,
+            true,
+            "barnevernsloven 2021 § 4-2 (emergency placement), § 4-4 (institution)".to_owned()
+        )]
+    );
+    let decided_again = with(
+        lapsed,
+        [CaseEvent::EmergencyDecisionMade {
+            number: 2,
+            kind: EmergencyDecisionKind::Placement,
+            grounds: text("Still unsafe"),
+            habitually_resident_abroad: false,
+            at: at("2024-04-16T08:00:00Z"),
+        }],
+    );
+    let after: Vec<_> = kinds(&decided_again, "2024-04-16T08:00:00Z")
+        .into_iter()
+        .map(|(kind, ..)| kind)
+        .collect();
+    assert_eq!(
+        after,
+        [
+            DeadlineKind::EmergencyApproval,
+            DeadlineKind::EmergencyPetitionCareOrder
+        ]
+    );
 }
 
 #[test]

@@ -41,6 +41,7 @@ pub(super) fn emergency_made(kind: EmergencyDecisionKind) -> CaseEvent {
         number: 1,
         kind,
         grounds: text("Child unsafe tonight"),
+        habitually_resident_abroad: false,
         at: received_at(),
     }
 }
