@@ -72,7 +72,7 @@ pub fn open_case_deadlines(
     let Some(case) = state.case().filter(|case| case.closed.is_none()) else {
         return Vec::new();
     };
-    let rules = rule_book.for_act(case.act());
+    // Each deadline under the act in force when its clock started (DOMAIN.md, "Which act").
     let mut deadlines = Vec::new();
     let mut push = |kind: DeadlineKind, subject, due: Due, legal_reference: &str| {
         deadlines.push(OpenDeadline {
@@ -85,7 +85,7 @@ pub fn open_case_deadlines(
         });
     };
     if let Some(investigation) = case.open_investigation() {
-        let rules = rule_book.for_act(investigation.act());
+        let rules = investigation.rules(rule_book);
         push(
             DeadlineKind::Investigation,
             DeadlineSubject::Investigation,
@@ -94,6 +94,7 @@ pub fn open_case_deadlines(
         );
     }
     for decision in &case.emergency_decisions {
+        let rules = decision.rules(rule_book);
         let subject = DeadlineSubject::EmergencyDecision(decision.number);
         if decision.ruling.is_none() && decision.lapsed_at.is_none() {
             push(
@@ -127,6 +128,7 @@ pub fn open_case_deadlines(
         }
     }
     for measure in case.measures.iter().filter(|measure| measure.is_active()) {
+        let rules = rule_book.in_force_at(measure.plan_set_at);
         let last_day = measure.next_evaluation_on;
         push(
             DeadlineKind::PlanEvaluation,
@@ -143,6 +145,7 @@ pub fn open_case_deadlines(
         .as_ref()
         .filter(|plan| plan.placement == CarePlacement::FosterHome)
     {
+        let rules = rule_book.in_force_on(plan.placed_on);
         let last_visit = case.follow_up_visits.iter().max().copied();
         let counted_from = last_visit.unwrap_or(plan.placed_on).max(plan.placed_on);
         let reduced_from = calendar::add_length(plan.placed_on, rules.reduced_visits_after);

@@ -1,4 +1,7 @@
-//! The statutory rules as data: one rule set per act, selected by the date a report arrived.
+//! The statutory rules as data: one rule set per act, selected by the day a step was taken or
+//! its clock started (DOMAIN.md, "Which act": the 2021 act governs pending cases from
+//! 2023-01-01), so a report received in 2022 and screened in 2023 opens an investigation under
+//! the 2021 act, and each deadline names the paragraph of the act that started it.
 //!
 //! Deadlines are a table, not code, so a lawyer can read them next to DOMAIN.md and a change
 //! in the law is a change of data. Values DOMAIN.md marks "(to confirm)" are in the table with
@@ -119,6 +122,12 @@ pub struct RuleSet {
     /// Whether concluding an investigation requires an investigation plan (new act § 2-2
     /// third paragraph; the 1992 act had no such duty).
     pub investigation_plan_required: bool,
+    /// Whether the investigation's months count from the screening's conclusion when it came
+    /// before the screening week was out (the 1992 act's practice, which the registry's code
+    /// list keeps: Kodelister, Melding/Konklusjon code 2, "konklusjonsdato melding (eventuelt
+    /// 7 dager etter mottatt melding) er startdato undersøkelse"), rather than from the end of
+    /// the week (new act § 2-2: "tre måneder etter at fristen for gjennomgang ... løp ut").
+    pub investigation_counts_from_screening: bool,
     /// The acute family team works "up to 6 weeks" ([000]).
     pub acute_family_team_max: Length,
     pub registry_investigation_rule: RegistryInvestigationRule,
@@ -167,9 +176,21 @@ impl RuleSet {
         calendar::due_from_instant(received_at, self.screening.length)
     }
 
-    /// The day the investigation deadline counts from: the end of the screening week.
-    pub fn investigation_counts_from(&self, received_at: DateTime<Utc>) -> NaiveDate {
-        calendar::add_length(calendar::oslo_date(received_at), self.screening.length)
+    /// The day the investigation deadline counts from, for a report received at
+    /// `received_at` and screened at `screened_at`: the end of the screening week, or under
+    /// the 1992 act the screening's day when that came first.
+    pub fn investigation_counts_from(
+        &self,
+        received_at: DateTime<Utc>,
+        screened_at: DateTime<Utc>,
+    ) -> NaiveDate {
+        let week_out =
+            calendar::add_length(calendar::oslo_date(received_at), self.screening.length);
+        if self.investigation_counts_from_screening {
+            week_out.min(calendar::oslo_date(screened_at))
+        } else {
+            week_out
+        }
     }
 
     /// Investigation: 3 months (or the extended length) from the end of the screening week.
@@ -237,6 +258,21 @@ impl RuleBook {
     pub fn for_received_at(&self, instant: DateTime<Utc>) -> Result<&RuleSet, DomainError> {
         self.for_received_on(calendar::oslo_date(instant))
     }
+
+    /// The set in force at `instant` (an Oslo date), for a step taken or a clock started
+    /// then: the 2021 act governs pending cases from 2023-01-01, and the transitional rules
+    /// made under its § 18-1 touch none of the deadlines here (they concern the waiting periods
+    /// in contact and return cases and institution placements past 18: regjeringen.no,
+    /// "Orientering om overgangsregler til ny barnevernslov", 2022). A step dated before the
+    /// 1992 act is refused where it enters (a report's receipt); here it takes the oldest set.
+    pub fn in_force_at(&self, instant: DateTime<Utc>) -> &RuleSet {
+        self.in_force_on(calendar::oslo_date(instant))
+    }
+
+    /// [`Self::in_force_at`] for a step dated by its day.
+    pub fn in_force_on(&self, date: NaiveDate) -> &RuleSet {
+        self.for_received_on(date).unwrap_or(&self.act_1992)
+    }
 }
 
 const NEW_ACT_FIRST_DAY: (i32, u32, u32) = (2023, 1, 1);
@@ -278,7 +314,7 @@ fn act_1992() -> RuleSet {
         investigation: DeadlineRule {
             kind: DeadlineKind::Investigation,
             name: "investigation (undersøkelse)",
-            starts_at: "end of the screening week (report received + 7 days)",
+            starts_at: "the screening's conclusion, or the end of the screening week (report received + 7 days) if that came first",
             length: Length::Months(3),
             extended_length: Some(Length::Months(6)),
             met_by: "conclusion: measures decided, case dismissed or petition sent to the board",
@@ -397,6 +433,7 @@ fn act_1992() -> RuleSet {
         follow_up_visit: follow_up_visit_rule(),
         reduced_visits_after: Length::Months(24),
         investigation_plan_required: false,
+        investigation_counts_from_screening: true,
         acute_family_team_max: Length::Weeks(6),
         registry_investigation_rule: REGISTRY_RULE,
     }
@@ -414,6 +451,7 @@ fn act_2021() -> RuleSet {
             ..old.screening
         },
         investigation: DeadlineRule {
+            starts_at: "end of the screening week (report received + 7 days)",
             legal_reference: "barnevernsloven 2021 § 2-2",
             ..old.investigation
         },
@@ -477,6 +515,7 @@ fn act_2021() -> RuleSet {
         follow_up_visit: follow_up_visit_rule(),
         reduced_visits_after: old.reduced_visits_after,
         investigation_plan_required: true,
+        investigation_counts_from_screening: false,
         acute_family_team_max: old.acute_family_team_max,
         registry_investigation_rule: REGISTRY_RULE,
     }
@@ -564,7 +603,7 @@ mod tests {
     fn investigation_deadline_follows_domain_md_and_the_registry_rule_is_documented() {
         let set = RuleBook::norwegian().act_2021;
         let received = "2024-01-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        let counts_from = set.investigation_counts_from(received);
+        let counts_from = set.investigation_counts_from(received, received);
         assert_eq!(counts_from, NaiveDate::from_ymd_opt(2024, 1, 8).unwrap());
         let due = set.investigation_due(counts_from, None);
         assert_eq!(due.last_day, NaiveDate::from_ymd_opt(2024, 4, 8).unwrap());

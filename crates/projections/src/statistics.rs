@@ -154,7 +154,7 @@ impl Statistics {
             | E::InvestigationDeadlineExtended { .. }
             | E::InvestigationConcluded { .. } => {
                 for (index, investigation) in case.investigations.iter().enumerate() {
-                    let rules = self.rules.for_act(investigation.act());
+                    let rules = investigation.rules(&self.rules);
                     let conclusion = investigation.conclusion.as_ref();
                     let number = index + 1;
                     memory.writes().upsert(

@@ -13,7 +13,7 @@ use crate::error::DomainError;
 use crate::ids::{CaseId, ReportId};
 use crate::municipality::MunicipalityNumber;
 use crate::report::ScreeningOutcome;
-use crate::rules::{Act, DeadlineRule, RuleSet};
+use crate::rules::{DeadlineRule, RuleBook, RuleSet};
 use crate::values::{Assignee, ChildIdentity, Urgency};
 
 // Not boxed: a state is folded once per command and `NotOpened` only lives until the first event.
@@ -95,11 +95,13 @@ impl Investigation {
         self.conclusion.is_none()
     }
 
-    pub fn act(&self) -> Act {
-        self.opened_by.act
+    /// The rules it runs under: those of the act in force on the day its clock started (the
+    /// screening that opened it), whatever act the report came under.
+    pub fn rules<'r>(&self, book: &'r RuleBook) -> &'r RuleSet {
+        book.in_force_at(self.opened_at)
     }
 
-    /// The investigation deadline under `rules` (the set of the act that opened it).
+    /// The investigation deadline under `rules` (the set it runs under, [`Self::rules`]).
     pub fn due(&self, rules: &RuleSet) -> Due {
         rules.investigation_due(
             self.counts_from,
@@ -166,6 +168,11 @@ pub struct EmergencyDecision {
 }
 
 impl EmergencyDecision {
+    /// The rules of the act in force on the day it was made.
+    pub fn rules<'r>(&self, book: &'r RuleBook) -> &'r RuleSet {
+        book.in_force_at(self.made_at)
+    }
+
     pub fn is_refused(&self) -> bool {
         matches!(self.ruling, Some((false, _)))
     }
@@ -210,13 +217,6 @@ pub struct CarePlan {
 }
 
 impl Case {
-    /// The act of the most recent report: it governs steps not tied to one investigation.
-    pub fn act(&self) -> Act {
-        self.reports
-            .last()
-            .map_or(Act::ChildWelfareAct2021, |linked| linked.report.act)
-    }
-
     pub fn open_investigation(&self) -> Option<&Investigation> {
         self.investigations
             .last()
@@ -256,12 +256,12 @@ impl Case {
     /// The emergency decisions whose petition deadline has passed by `at` with nothing to stop
     /// it: each with the moment it lapsed (old act § 4-6 fifth paragraph; new act §§ 4-2, 4-4).
     /// The board's decision on a proposal, recorded before then, also stops the clock.
-    pub fn lapses_by(&self, rules: &RuleSet, at: DateTime<Utc>) -> Vec<(u32, DateTime<Utc>)> {
+    pub fn lapses_by(&self, book: &RuleBook, at: DateTime<Utc>) -> Vec<(u32, DateTime<Utc>)> {
         self.emergency_decisions
             .iter()
             .filter(|decision| decision.awaits_petition())
             .filter_map(|decision| {
-                let due = decision.petition_due(rules);
+                let due = decision.petition_due(decision.rules(book));
                 let decided_by_board = self.board_proposals.iter().any(|proposal| {
                     proposal.decision.is_some_and(|(_, on)| {
                         on >= calendar::oslo_date(decision.made_at) && on <= due.last_day

@@ -199,8 +199,8 @@ pub(crate) fn case_opened(
 
 pub(crate) fn investigation_opened(reference: ReportReference) -> CaseEvent {
     let counts_from = RuleBook::norwegian()
-        .for_act(reference.act)
-        .investigation_counts_from(reference.received_at);
+        .in_force_at(reference.received_at)
+        .investigation_counts_from(reference.received_at, reference.received_at);
     CaseEvent::InvestigationOpened {
         report: reference,
         counts_from,

@@ -19,7 +19,6 @@ pub(super) fn decide(
 ) -> Result<Vec<CaseEvent>, DomainError> {
     let at = context.at;
     let today = context.today();
-    let rules = context.rules.for_act(case.act());
     let events = match command {
         BoardCommand::MakeEmergencyDecision {
             kind,
@@ -77,7 +76,10 @@ pub(super) fn decide(
             if decision.is_refused() {
                 return Err(DomainError::EmergencyDecisionRefused { number });
             }
-            if decision.petition_due(rules).is_breached_at(at) {
+            if decision
+                .petition_due(decision.rules(context.rules))
+                .is_breached_at(at)
+            {
                 return Err(DomainError::EmergencyDecisionLapsed { number });
             }
             vec![CaseEvent::EmergencyPetitionSent { number, at }]
@@ -153,7 +155,7 @@ pub(super) fn decide(
 /// What the law has made of the case by the step's time: each emergency decision whose
 /// petition deadline passed, lapsed at that deadline's end.
 pub(super) fn lapses(case: &Case, context: &Context<'_>) -> Vec<CaseEvent> {
-    case.lapses_by(context.rules.for_act(case.act()), context.at)
+    case.lapses_by(context.rules, context.at)
         .into_iter()
         .map(|(number, at)| CaseEvent::EmergencyDecisionLapsed { number, at })
         .collect()

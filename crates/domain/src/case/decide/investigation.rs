@@ -57,7 +57,7 @@ pub(super) fn decide(
             let investigation = case
                 .open_investigation()
                 .ok_or(DomainError::NoInvestigationOpen)?;
-            let rules = context.rules.for_act(investigation.act());
+            let rules = investigation.rules(context.rules);
             let max_months = rules.max_investigation_months();
             if to_months > max_months {
                 return Err(DomainError::InvestigationExtensionTooLong { max_months });
@@ -140,7 +140,7 @@ pub(super) fn decide(
                 }
                 Some(investigation) => investigation,
             };
-            let rules = context.rules.for_act(investigation.act());
+            let rules = investigation.rules(context.rules);
             if rules.investigation_plan_required && investigation.plan.is_none() {
                 return Err(DomainError::InvestigationNotStarted);
             }

@@ -131,7 +131,6 @@ pub(super) fn decide(
         }
         LifecycleCommand::Close { reasons } => {
             let case = open_case(state)?;
-            let rules = context.rules.for_act(case.act());
             let blocked = |reason| Err(DomainError::CaseCannotBeClosed { reason });
             if case.open_investigation().is_some() {
                 return blocked("an investigation is open");
@@ -142,11 +141,11 @@ pub(super) fn decide(
             if case.pending_board_proposal().is_some() {
                 return blocked("a proposal to the board is pending");
             }
-            let emergency_open = case.emergency_decisions.iter().any(|decision| {
-                !decision.is_refused()
-                    && decision.petition_sent_at.is_none()
-                    && !decision.petition_due(rules).is_breached_at(at)
-            });
+            // Lapses due by now were recorded before this step (`decide`).
+            let emergency_open = case
+                .emergency_decisions
+                .iter()
+                .any(crate::case::EmergencyDecision::awaits_petition);
             if emergency_open {
                 return blocked("an emergency decision awaits its petition");
             }
@@ -162,10 +161,11 @@ fn investigation_opened(
     report: ReportReference,
     context: &Context<'_>,
 ) -> Result<CaseEvent, DomainError> {
-    let rules = context.rules.for_act(report.act);
+    // The act in force on the screening's day starts the clock (DOMAIN.md, "Which act").
+    let rules = context.rules.in_force_at(context.at);
     Ok(CaseEvent::InvestigationOpened {
         report,
-        counts_from: rules.investigation_counts_from(report.received_at),
+        counts_from: rules.investigation_counts_from(report.received_at, context.at),
         at: context.at,
     })
 }

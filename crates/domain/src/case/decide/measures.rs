@@ -20,7 +20,8 @@ pub(super) fn decide(
 ) -> Result<Vec<CaseEvent>, DomainError> {
     let at = context.at;
     let today = context.today();
-    let rules = context.rules.for_act(case.act());
+    // A measure's plan follows the act in force on the day it is made or changed.
+    let rules = context.rules.in_force_at(at);
     let events = match command {
         MeasureCommand::Start {
             kind,

@@ -1,6 +1,7 @@
 //! The case stream as tables, a file per seam of `crate::case`, a test per section, so one
 //! section runs alone (`cargo test -p domain emergency`).
 
+mod acts;
 mod board;
 mod investigation;
 mod lifecycle;
