@@ -208,3 +208,66 @@ async fn unknown_reports_and_cases_are_out_of_reach_like_another_municipalitys()
     assert_code(case, Code::PermissionDenied);
     assert_eq!(app.event_count().await, 0);
 }
+
+/// A limit one service chose (Stjørdal caps its acute family team at six weeks) refuses its
+/// own longer plans, and nobody else's: the law sets no such limit.
+#[tokio::test]
+async fn a_services_own_practice_limits_its_own_cases_only() {
+    let practice = domain::practice::LocalPractice::parse(
+        "--local-practice",
+        &["5035:acute_family_team_weeks=6".to_owned()],
+        &domain::municipality::MunicipalityRegistry::norway_2024(),
+    )
+    .expect("a practice");
+    let app = tests::TestApp::spawn_with(practice).await;
+    let start = |case_id: String, weeks: i64| {
+        let mut measures = app.measures();
+        async move {
+            measures
+                .start_measure(measures::StartMeasureRequest {
+                    command_id: command_id(),
+                    case_id,
+                    measure: Some(measures::Measure {
+                        in_family_network: false,
+                        kind: measures::MeasureKind::AcuteFamilyTeam as i32,
+                        description: String::new(),
+                    }),
+                    plan: Some(measures::Plan {
+                        goals: vec!["Safety at home.".into()],
+                        responsible: "Caseworker 7".into(),
+                        starts_on: day(0),
+                        ends_on: day(weeks * 7),
+                        evaluate_on: String::new(),
+                    }),
+                    ..Default::default()
+                })
+                .await
+        }
+    };
+    let with_measures_decided = |municipality: &'static str, seed: u32| {
+        let app = &app;
+        async move {
+            let mut request = crate::report(vec![crate::child(seed)], crate::public_reporter());
+            request.municipality = municipality.into();
+            let report_id = crate::submit(app, request).await;
+            let case_id = crate::screen(app, &report_id, vec![open_investigation(0)])
+                .await
+                .remove(0);
+            start_investigation(app, &case_id).await;
+            crate::conclude_with_measures(app, &case_id).await;
+            case_id
+        }
+    };
+    let stjordal = with_measures_decided("5035", 71).await;
+    let refused = assert_code(start(stjordal.clone(), 7).await, Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("by this service's practice")
+            && refused.message().contains("6 weeks"),
+        "{refused:?}"
+    );
+    start(stjordal, 6)
+        .await
+        .expect("six weeks is within Stjørdal's practice");
+    let frosta = with_measures_decided("5036", 72).await;
+    start(frosta, 7).await.expect("Frosta chose no limit");
+}

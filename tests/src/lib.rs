@@ -71,6 +71,11 @@ pub const SERVED: [&str; 3] = ["5035", "5036", "4601"];
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(Default::default()).await
+    }
+
+    /// [`Self::spawn`], with the municipalities' own choices beside the law.
+    pub async fn spawn_with(practice: domain::practice::LocalPractice) -> Self {
         testkit::init_test_log();
         let db = TestDb::new().await;
         // As in production: the owner migrates, the server's role (which may not change or
@@ -105,6 +110,7 @@ impl TestApp {
                     dashboard: None,
                     run_views: true,
                     sample_gauges: false,
+                    practice,
                     clock: Some(Arc::new(move || {
                         clock
                             .lock()

@@ -13,6 +13,7 @@
 //! - [`municipality`]: municipality numbers and the registry they are checked against.
 //! - [`calendar`]: Europe/Oslo date arithmetic ("one week", "three months", end of day).
 //! - [`rules`]: the rule sets of the 1992 and 2021 acts as data, and the book that picks one.
+//! - [`practice`]: what one service chose beside the law (a limit of its own), per municipality.
 //! - [`registry`]: the national registry's reporter and case-content codes, with validity.
 //! - [`ids`]: the streams' ids (`ReportId`, `CaseId`), which every stream module names.
 //! - [`Aggregate`]: one stream kind as the shell drives it (fold, decide, municipality).
@@ -37,6 +38,7 @@ pub mod ids;
 pub mod letters;
 pub mod municipality;
 pub mod partner;
+pub mod practice;
 pub mod registry;
 pub mod report;
 pub mod rules;
@@ -64,6 +66,8 @@ pub struct Context<'a> {
     /// When Vern learns of it: the shell's clock at the command.
     pub recorded_at: DateTime<Utc>,
     pub rules: &'a rules::RuleBook,
+    /// Each municipality's own choices beside the law.
+    pub practice: &'a practice::LocalPractice,
 }
 
 impl<'a> Context<'a> {
@@ -73,7 +77,13 @@ impl<'a> Context<'a> {
             at: now,
             recorded_at: now,
             rules,
+            practice: &practice::NONE,
         }
+    }
+
+    /// The same context, with the services' own choices.
+    pub fn with_practice(self, practice: &'a practice::LocalPractice) -> Self {
+        Self { practice, ..self }
     }
 
     /// The same context for a step with these times.

@@ -128,8 +128,6 @@ pub struct RuleSet {
     /// 7 dager etter mottatt melding) er startdato undersøkelse"), rather than from the end of
     /// the week (new act § 2-2: "tre måneder etter at fristen for gjennomgang ... løp ut").
     pub investigation_counts_from_screening: bool,
-    /// The acute family team works "up to 6 weeks" ([000]).
-    pub acute_family_team_max: Length,
     pub registry_investigation_rule: RegistryInvestigationRule,
 }
 
@@ -434,7 +432,6 @@ fn act_1992() -> RuleSet {
         reduced_visits_after: Length::Months(24),
         investigation_plan_required: false,
         investigation_counts_from_screening: true,
-        acute_family_team_max: Length::Weeks(6),
         registry_investigation_rule: REGISTRY_RULE,
     }
 }
@@ -516,7 +513,6 @@ fn act_2021() -> RuleSet {
         reduced_visits_after: old.reduced_visits_after,
         investigation_plan_required: true,
         investigation_counts_from_screening: false,
-        acute_family_team_max: old.acute_family_team_max,
         registry_investigation_rule: REGISTRY_RULE,
     }
 }

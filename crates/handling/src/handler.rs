@@ -25,6 +25,7 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct Handler {
     store: EventStore,
     rules: Arc<RuleBook>,
+    practice: Arc<domain::practice::LocalPractice>,
     municipalities: Arc<MunicipalityRegistry>,
     clock: Clock,
     max_attempts: u32,
@@ -65,6 +66,7 @@ impl Handler {
         Self {
             store,
             rules: Arc::new(RuleBook::norwegian()),
+            practice: Arc::default(),
             municipalities: Arc::new(MunicipalityRegistry::norway_2024()),
             clock: Arc::new(Utc::now),
             max_attempts: 5,
@@ -76,6 +78,12 @@ impl Handler {
     /// Replaces the clock, for tests that need a fixed "now".
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The municipalities' own choices beside the law (none by default).
+    pub fn with_practice(mut self, practice: domain::practice::LocalPractice) -> Self {
+        self.practice = Arc::new(practice);
         self
     }
 
@@ -96,7 +104,7 @@ impl Handler {
     }
 
     pub fn context(&self, now: DateTime<Utc>) -> Context<'_> {
-        Context::new(now, &self.rules)
+        Context::new(now, &self.rules).with_practice(&self.practice)
     }
 
     /// The context of `command`'s step, sent at `now`, in streams whose latest steps were

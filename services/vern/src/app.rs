@@ -40,6 +40,8 @@ pub struct Config {
     pub sample_gauges: bool,
     /// Where "now" comes from; the system clock when `None`.
     pub clock: Option<Clock>,
+    /// Each municipality's own choices beside the law (`--local-practice`).
+    pub practice: domain::practice::LocalPractice,
 }
 
 /// The dashboard's address and cookies.
@@ -119,7 +121,7 @@ impl App {
             (Some(listener), Some(dashboard)) => Some((listener, dashboard)),
             _ => None,
         };
-        let mut handler = Handler::new(store.clone());
+        let mut handler = Handler::new(store.clone()).with_practice(config.practice.clone());
         if let Some(clock) = config.clock.clone() {
             handler = handler.with_clock(clock);
         }

@@ -69,6 +69,35 @@ fn taken_ports_are_named_with_their_flags_before_the_database_is_made() {
     assert!(!log.contains("choose another with --listen"), "{log}");
 }
 
+/// A local practice that is not one is refused naming the flag and the setting, before the
+/// database is made.
+#[test]
+fn a_bad_local_practice_is_named_before_the_database_is_made() {
+    let data_dir = DataDir::new();
+    let up = Running::start_exactly(
+        &[
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-dashboard",
+            "--local-practice",
+            "5501:acute_family_team_weeks=99",
+        ],
+        &data_dir.0,
+        &[],
+    );
+    let (status, log) = up.exit(Duration::from_secs(30));
+    let log = log.join("\n");
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains("--local-practice")
+            && log.contains("5501:acute_family_team_weeks=99")
+            && log.contains("1 to 52"),
+        "{log}"
+    );
+    assert!(!data_dir.0.join("postgres").exists());
+}
+
 /// A second `vern up` on a data directory another one serves from is refused, naming the
 /// first's process; `vern migrate` beside it still works.
 #[test]

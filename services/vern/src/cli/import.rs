@@ -93,6 +93,7 @@ async fn history(
             dashboard: None,
             run_views: false,
             sample_gauges: false,
+            practice: Default::default(),
             clock: None,
         },
     )

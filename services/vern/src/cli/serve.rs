@@ -56,6 +56,11 @@ pub(crate) struct ServeArgs {
     pub(crate) municipalities: Vec<String>,
     #[command(flatten)]
     pub(crate) lifetimes: LifetimeArgs,
+    /// A municipality's own practice beside the law, as MUNICIPALITY:SETTING=VALUE
+    /// (repeatable or comma-separated; e.g. 5501:acute_family_team_weeks=6 caps that
+    /// service's acute family team plans). None by default: the law sets no such limit.
+    #[arg(long, env = "VERN_LOCAL_PRACTICE", value_delimiter = ',')]
+    pub(crate) local_practice: Vec<String>,
 }
 
 /// `vern up`'s flags beside the serving ones.
@@ -140,6 +145,11 @@ pub(crate) async fn serve(
     let key = SigningKey::load_or_create(&data_dir.join("signing.key"))?;
     known_municipalities("--municipalities", &args.municipalities)?;
     let lifetimes = args.lifetimes.parse()?;
+    let practice = domain::practice::LocalPractice::parse(
+        "--local-practice",
+        &args.local_practice,
+        &domain::municipality::MunicipalityRegistry::norway_2024(),
+    )?;
     let mut verifier = platform::auth::Verifier::new(key.clone())
         .serving(args.municipalities.clone())
         .with_lifetimes(lifetimes.clone());
@@ -161,6 +171,7 @@ pub(crate) async fn serve(
         run_views: true,
         sample_gauges: extras.exports_metrics,
         clock: None,
+        practice,
     };
     let listeners = Listeners::bind(&config).await?;
     let opened = database.open(Access::Own).await?;

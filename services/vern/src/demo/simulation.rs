@@ -112,6 +112,7 @@ pub async fn simulate(
             dashboard: None,
             run_views: false,
             sample_gauges: false,
+            practice: Default::default(),
             clock: Some({
                 let clock = clock.clone();
                 Arc::new(move || {

@@ -1,8 +1,9 @@
 //! Measures: each started with a time-limited plan, evaluated with the six evaluation
 //! questions, and only after an evaluation extended or changed; ended with reasons.
 //!
-//! The rule set of the case's act gives the default evaluation interval and the acute family
-//! team's limit.
+//! The rule set of the act in force on the step's day gives the default evaluation interval;
+//! the municipality's own practice may limit an acute family team (`crate::practice`), which
+//! the law does not.
 
 use chrono::NaiveDate;
 
@@ -22,13 +23,14 @@ pub(super) fn decide(
     let today = context.today();
     // A measure's plan follows the act in force on the day it is made or changed.
     let rules = context.rules.in_force_at(at);
+    let practice = context.practice.of(case.municipality);
     let events = match command {
         MeasureCommand::Start {
             kind,
             plan,
             in_family_network,
         } => {
-            let next_evaluation_on = check_measure_plan(&kind, &plan, rules, today)?;
+            let next_evaluation_on = check_measure_plan(&kind, &plan, rules, practice, today)?;
             check_family_network(in_family_network, kind == MeasureKind::FosterHome)?;
             vec![CaseEvent::MeasureStarted {
                 number: Case::next_number(case.measures.len()),
@@ -67,7 +69,8 @@ pub(super) fn decide(
                     number: measure.number,
                 });
             }
-            let next_evaluation_on = check_measure_plan(&measure.kind, &plan, rules, today)?;
+            let next_evaluation_on =
+                check_measure_plan(&measure.kind, &plan, rules, practice, today)?;
             vec![CaseEvent::MeasureExtended {
                 number: measure.number,
                 reasons,
@@ -89,7 +92,7 @@ pub(super) fn decide(
                     number: measure.number,
                 });
             }
-            let next_evaluation_on = check_measure_plan(&kind, &plan, rules, today)?;
+            let next_evaluation_on = check_measure_plan(&kind, &plan, rules, practice, today)?;
             check_family_network(in_family_network, kind == MeasureKind::FosterHome)?;
             vec![CaseEvent::MeasureChanged {
                 number: measure.number,
@@ -118,6 +121,7 @@ fn check_measure_plan(
     kind: &MeasureKind,
     plan: &MeasurePlan,
     rules: &RuleSet,
+    practice: &crate::practice::Practice,
     today: NaiveDate,
 ) -> Result<NaiveDate, DomainError> {
     if plan.goals.is_empty() {
@@ -138,14 +142,14 @@ fn check_measure_plan(
             "must not be in the past",
         ));
     }
-    if *kind == MeasureKind::AcuteFamilyTeam {
-        let limit = rules.acute_family_team_max;
-        if plan.ends_on > calendar::add_length(plan.starts_on, limit) {
-            return Err(DomainError::MeasureTooLong {
-                what: "the acute family team",
-                max: limit.to_string(),
-            });
-        }
+    if *kind == MeasureKind::AcuteFamilyTeam
+        && let Some(limit) = practice.acute_family_team_max
+        && plan.ends_on > calendar::add_length(plan.starts_on, limit)
+    {
+        return Err(DomainError::MeasureTooLong {
+            what: "the acute family team, by this service's practice,",
+            max: limit.to_string(),
+        });
     }
     match plan.evaluate_on {
         Some(date) if date < plan.starts_on.max(today) => Err(DomainError::invalid(

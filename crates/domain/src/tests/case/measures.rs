@@ -70,7 +70,7 @@ fn measures() {
             }]),
         },
         Row {
-            name: "the acute family team works at most 6 weeks",
+            name: "the law sets an acute family team no limit: that is a service's practice",
             given: emergency_case(),
             now: now(),
             when: CaseCommand::Measures(MeasureCommand::Start {
@@ -78,10 +78,14 @@ fn measures() {
                 kind: MeasureKind::AcuteFamilyTeam,
                 plan: measure_plan("2024-03-06", "2024-04-18", None),
             }),
-            then: Err(DomainError::MeasureTooLong {
-                what: "the acute family team",
-                max: "6 weeks".into(),
-            }),
+            then: Ok(vec![CaseEvent::MeasureStarted {
+                in_family_network: false,
+                number: 1,
+                kind: MeasureKind::AcuteFamilyTeam,
+                plan: measure_plan("2024-03-06", "2024-04-18", None),
+                next_evaluation_on: day("2024-06-06"),
+                at: now(),
+            }]),
         },
         Row {
             name: "a measure plan needs a goal",
@@ -211,4 +215,58 @@ fn measures() {
         },
     ];
     run_table(stream_decider::<CaseStream>(), rows);
+}
+
+/// Tromsø's practice ([000]: the acute family team works "up to 6 weeks") limits Tromsø's
+/// plans, on both sides of the limit, and nobody else's.
+#[test]
+fn a_services_own_limit_holds_for_its_municipality_only() {
+    use crate::Context;
+    use crate::case::{CaseState, evolve};
+    use crate::municipality::MunicipalityRegistry;
+    use crate::practice::LocalPractice;
+    use crate::rules::RuleBook;
+    let rules = RuleBook::norwegian();
+    let registry = MunicipalityRegistry::norway_2024();
+    let practice = LocalPractice::parse(
+        "--local-practice",
+        &["5501:acute_family_team_weeks=6".to_owned()],
+        &registry,
+    )
+    .unwrap();
+    let bergen_practice = LocalPractice::parse(
+        "--local-practice",
+        &["4601:acute_family_team_weeks=6".to_owned()],
+        &registry,
+    )
+    .unwrap();
+    // The case is Tromsø's (5501).
+    let state = emergency_case().iter().fold(CaseState::default(), evolve);
+    let start = |ends_on: &str, practice: &LocalPractice| {
+        let context = Context::new(now(), &rules).with_practice(practice);
+        crate::case::decide(
+            &state,
+            CaseCommand::Measures(MeasureCommand::Start {
+                in_family_network: false,
+                kind: MeasureKind::AcuteFamilyTeam,
+                plan: measure_plan("2024-03-06", ends_on, None),
+            }),
+            &context,
+        )
+    };
+    assert!(
+        start("2024-04-17", &practice).is_ok(),
+        "six weeks to the day"
+    );
+    assert_eq!(
+        start("2024-04-18", &practice),
+        Err(DomainError::MeasureTooLong {
+            what: "the acute family team, by this service's practice,",
+            max: "6 weeks".into(),
+        })
+    );
+    assert!(
+        start("2024-04-18", &bergen_practice).is_ok(),
+        "Bergen's practice is not Tromsø's"
+    );
 }
