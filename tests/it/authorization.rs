@@ -166,6 +166,14 @@ const WHO_MAY_CALL: &[(&str, &[&str])] = &[
     ),
     ("/vern.measures.v1.MeasuresService/MakeCarePlan", STAFF),
     (
+        "/vern.measures.v1.MeasuresService/RecordCareOrderCarriedOut",
+        STAFF,
+    ),
+    (
+        "/vern.measures.v1.MeasuresService/ExtendCareOrderImplementation",
+        STAFF,
+    ),
+    (
         "/vern.measures.v1.MeasuresService/RecordFollowUpVisit",
         STAFF,
     ),
@@ -497,6 +505,21 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
             placed_on: day(0),
             plan: "Plan.".into(),
             in_family_network: false,
+        }
+        .encode_to_vec(),
+        "RecordCareOrderCarriedOut" => measures::RecordCareOrderCarriedOutRequest {
+            command_id: command_id(),
+            case_id,
+            carried_out_on: day(0),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "ExtendCareOrderImplementation" => measures::ExtendCareOrderImplementationRequest {
+            command_id: command_id(),
+            case_id,
+            extended_to: day(60),
+            reason: "Special grounds.".into(),
+            ..Default::default()
         }
         .encode_to_vec(),
         "RecordFollowUpVisit" => measures::RecordFollowUpVisitRequest {

@@ -302,3 +302,195 @@ async fn a_child_resident_abroad_has_six_months_and_only_a_placement_may_say_so(
     assert_eq!(abroad_item.due_on, "2024-09-05");
     assert!(!abroad_item.breached);
 }
+
+/// A care order not carried out within six weeks of the board's decision lapses (old act
+/// § 4-13; new act § 5-3): shown at its moment, recorded by Vern's check, status 3 in the
+/// registry export; carrying it out afterwards is refused.
+#[tokio::test]
+async fn a_care_order_not_carried_out_in_time_lapses() {
+    let app = TestApp::spawn().await;
+    app.set_now(at("2024-03-04T09:00:00Z"));
+    let report_id = submit(&app, report(vec![child(64)], public_reporter())).await;
+    app.set_now(at("2024-03-05T08:00:00Z"));
+    let case_id = screen(&app, &report_id, vec![crate::open_investigation(0)])
+        .await
+        .remove(0);
+    app.set_now(at("2024-03-06T08:00:00Z"));
+    app.measures()
+        .propose_to_board(measures::ProposeToBoardRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            proposal: measures::BoardProposal::CareOrder as i32,
+            grounds: "Lasting neglect; care order needed.".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("proposed");
+    app.set_now(at("2024-03-20T10:00:00Z"));
+    let decided = app
+        .measures()
+        .record_board_decision(measures::RecordBoardDecisionRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            granted: true,
+            decided_on: "2024-03-20".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("granted")
+        .into_inner()
+        .position;
+
+    let care_order_items = |as_of: &'static str, position: Option<common::Position>| {
+        let app = &app;
+        let case_id = case_id.clone();
+        async move {
+            app.worklist()
+                .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+                    as_of: Some(ts(as_of)),
+                    all_running: true,
+                    min_position: position,
+                    ..Default::default()
+                })
+                .await
+                .expect("worklist")
+                .into_inner()
+                .items
+                .into_iter()
+                .filter(|item| item.case_id == case_id && item.kind.starts_with("care_order"))
+                .map(|item| (item.kind, item.due_on, item.breached, item.legal_reference))
+                .collect::<Vec<_>>()
+        }
+    };
+    // Six weeks from 20 March: the last day is 1 May.
+    let paragraph = "barnevernsloven 2021 § 5-3".to_owned();
+    assert_eq!(
+        care_order_items("2024-05-01T21:59:59Z", decided).await,
+        [(
+            "care_order_implementation".to_owned(),
+            "2024-05-01".to_owned(),
+            false,
+            paragraph.clone()
+        )]
+    );
+    assert_eq!(
+        care_order_items("2024-05-01T22:00:00Z", None).await,
+        [(
+            "care_order_lapsed".to_owned(),
+            "2024-05-01".to_owned(),
+            true,
+            paragraph.clone()
+        )]
+    );
+
+    app.set_now(at("2024-05-02T08:00:00Z"));
+    let written = vern::lapses::check_once(&app.handler).await.expect("check");
+    assert_eq!(written.len(), 1, "{written:?}");
+    let entries = timeline(&app, &case_id, written[0].position).await;
+    let lapse = entries
+        .iter()
+        .find(|entry| entry.event_type == "CareOrderLapsed")
+        .expect("the lapse is on the timeline");
+    assert_eq!(lapse.occurred_at, Some(ts("2024-05-01T22:00:00Z")));
+    let refused = app
+        .measures()
+        .record_care_order_carried_out(measures::RecordCareOrderCarriedOutRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            carried_out_on: "2024-05-02".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("too late");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(refused.message().contains("lapsed"), "{refused:?}");
+
+    let dir = tempdir();
+    run_export(&app, &export(&app, "2024-05-03T12:00:00Z", &dir)).await;
+    let path = dir.join(format!("{case_id}.xml"));
+    assert_valid(&path);
+    let document = read(&path);
+    assert_has(&document, "EndretDato=\"2024-03-20\" Kode=\"1\"/>");
+    assert_has(&document, "EndretDato=\"2024-05-02\" Kode=\"3\"/>");
+}
+
+/// The board's chair gives more time before it runs out: the order holds to the new day.
+#[tokio::test]
+async fn the_board_chair_may_give_a_care_order_more_time() {
+    let app = TestApp::spawn().await;
+    app.set_now(at("2024-03-04T09:00:00Z"));
+    let report_id = submit(&app, report(vec![child(65)], public_reporter())).await;
+    let case_id = screen(&app, &report_id, vec![crate::open_investigation(0)])
+        .await
+        .remove(0);
+    app.measures()
+        .propose_to_board(measures::ProposeToBoardRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            proposal: measures::BoardProposal::CareOrder as i32,
+            grounds: "Lasting neglect; care order needed.".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("proposed");
+    app.set_now(at("2024-03-20T10:00:00Z"));
+    app.measures()
+        .record_board_decision(measures::RecordBoardDecisionRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            granted: true,
+            decided_on: "2024-03-20".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("granted");
+    app.set_now(at("2024-04-25T10:00:00Z"));
+    let extend = |extended_to: &str| measures::ExtendCareOrderImplementationRequest {
+        command_id: command_id(),
+        case_id: case_id.clone(),
+        extended_to: extended_to.into(),
+        reason: "The child is in hospital.".into(),
+        ..Default::default()
+    };
+    let refused = app
+        .measures()
+        .extend_care_order_implementation(extend("2024-04-30"))
+        .await
+        .expect_err("not more time");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(refused.message().contains("extended_to"), "{refused:?}");
+    let extended = app
+        .measures()
+        .extend_care_order_implementation(extend("2024-06-14"))
+        .await
+        .expect("extended")
+        .into_inner()
+        .position;
+    let items = app
+        .worklist()
+        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+            as_of: Some(ts("2024-05-10T12:00:00Z")),
+            all_running: true,
+            min_position: extended,
+            ..Default::default()
+        })
+        .await
+        .expect("worklist")
+        .into_inner()
+        .items;
+    let item = items
+        .iter()
+        .find(|item| item.case_id == case_id && item.kind == "care_order_implementation")
+        .expect("still running");
+    assert_eq!((item.due_on.as_str(), item.breached), ("2024-06-14", false));
+    app.set_now(at("2024-06-01T10:00:00Z"));
+    app.measures()
+        .record_care_order_carried_out(measures::RecordCareOrderCarriedOutRequest {
+            command_id: command_id(),
+            case_id: case_id.clone(),
+            carried_out_on: "2024-06-01".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("carried out in the time given");
+}

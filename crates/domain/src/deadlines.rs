@@ -22,6 +22,7 @@ pub enum DeadlineSubject {
     Investigation,
     Measure(u32),
     EmergencyDecision(u32),
+    CareOrder,
     FosterHomePlacement,
 }
 
@@ -127,6 +128,31 @@ pub fn open_case_deadlines(
             );
         }
     }
+    if let Some((due, rule)) = case.care_order_due(rule_book) {
+        push(
+            rule.kind,
+            DeadlineSubject::CareOrder,
+            due,
+            rule.legal_reference,
+        );
+    }
+    if let (Some(lapsed_at), Some(granted_on)) =
+        (case.care_order.lapsed_at, case.care_order_granted_on)
+        && !case.board_decided_since(lapsed_at)
+    {
+        push(
+            DeadlineKind::CareOrderLapsed,
+            DeadlineSubject::CareOrder,
+            Due {
+                last_day: calendar::oslo_date(lapsed_at),
+                breached_from: lapsed_at,
+            },
+            rule_book
+                .in_force_on(granted_on)
+                .care_order_lapsed
+                .legal_reference,
+        );
+    }
     for measure in case.measures.iter().filter(|measure| measure.is_active()) {
         let rules = rule_book.in_force_at(measure.plan_set_at);
         let last_day = measure.next_evaluation_on;
@@ -163,12 +189,16 @@ pub fn open_case_deadlines(
     deadlines
 }
 
-/// Worklist order: a lapsed decision first (a child placed without legal basis), then red,
+/// Worklist order: a lapsed decision first (a child placed without legal basis, or a care
+/// order that fell away), then red,
 /// yellow, green; within those the earliest due.
 pub fn sort_for_worklist(deadlines: &mut [OpenDeadline]) {
     deadlines.sort_by_key(|deadline| {
         (
-            deadline.kind != DeadlineKind::EmergencyDecisionLapsed,
+            !matches!(
+                deadline.kind,
+                DeadlineKind::EmergencyDecisionLapsed | DeadlineKind::CareOrderLapsed
+            ),
             deadline.urgency,
             deadline.due.breached_from,
         )

@@ -106,8 +106,14 @@ pub enum DomainError {
     EmergencyDecisionRefused { number: u32 },
     #[error("emergency decision {number} has lapsed: no petition within the deadline")]
     EmergencyDecisionLapsed { number: u32 },
-    #[error("no emergency decision has lapsed")]
+    #[error("no emergency decision or care order has lapsed")]
     NothingLapsed,
+    #[error(
+        "the care order has lapsed: it was not carried out in time, and must go before the board again"
+    )]
+    CareOrderLapsed,
+    #[error("the care order has already been carried out")]
+    CareOrderAlreadyCarriedOut,
     #[error("petition after emergency decision {number} already sent")]
     EmergencyPetitionAlreadySent { number: u32 },
     #[error("a proposal to the board is already pending")]

@@ -50,6 +50,10 @@ pub enum DeadlineKind {
     /// Not a deadline but what a missed petition deadline makes of the decision: it has
     /// lapsed, and the placement has no legal basis until a new decision gives it one.
     EmergencyDecisionLapsed,
+    /// A care order carried out (the child placed) within six weeks of the board's decision.
+    CareOrderImplementation,
+    /// What a care order not carried out in time becomes: lapsed, to go before the board again.
+    CareOrderLapsed,
     PlanEvaluation,
     FollowUpVisit,
 }
@@ -114,6 +118,9 @@ pub struct RuleSet {
     pub emergency_petition_behaviour_institution: DeadlineRule,
     pub emergency_petition_abroad: DeadlineRule,
     pub emergency_decision_lapsed: DeadlineRule,
+    /// `extended_length` is `None`: the board's chair extends it to a date of the chair's.
+    pub care_order_implementation: DeadlineRule,
+    pub care_order_lapsed: DeadlineRule,
     pub plan_evaluation: DeadlineRule,
     /// `length` is the interval while visits are at the full rate, `extended_length` the
     /// interval once `reduced_visits_after` has passed since placement.
@@ -133,7 +140,7 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// The whole deadline table, for display and documentation.
-    pub fn deadlines(&self) -> [&DeadlineRule; 12] {
+    pub fn deadlines(&self) -> [&DeadlineRule; 14] {
         [
             &self.screening,
             &self.investigation,
@@ -145,6 +152,8 @@ impl RuleSet {
             &self.emergency_petition_behaviour_institution,
             &self.emergency_petition_abroad,
             &self.emergency_decision_lapsed,
+            &self.care_order_implementation,
+            &self.care_order_lapsed,
             &self.plan_evaluation,
             &self.follow_up_visit,
         ]
@@ -164,6 +173,8 @@ impl RuleSet {
             }
             DeadlineKind::EmergencyPetitionAbroad => &self.emergency_petition_abroad,
             DeadlineKind::EmergencyDecisionLapsed => &self.emergency_decision_lapsed,
+            DeadlineKind::CareOrderImplementation => &self.care_order_implementation,
+            DeadlineKind::CareOrderLapsed => &self.care_order_lapsed,
             DeadlineKind::PlanEvaluation => &self.plan_evaluation,
             DeadlineKind::FollowUpVisit => &self.follow_up_visit,
         }
@@ -415,6 +426,32 @@ fn act_1992() -> RuleSet {
                 "breached from the moment it lapses: the child must be returned or a new decision made",
             ),
         },
+        // § 4-13: "Vedtaket faller bort dersom det ikke er satt i verk innen seks uker fra
+        // vedtakstidspunktet. Fylkesnemndas leder kan forlenge fristen når særlige grunner
+        // tilsier det" (advokatwulff.no); the extension must come before the time runs out
+        // (barnerettsadvokater.no, commentary to § 4-13).
+        care_order_implementation: DeadlineRule {
+            kind: DeadlineKind::CareOrderImplementation,
+            name: "care order carried out (iverksetting av omsorgsovertakelse)",
+            starts_at: "the board's decision",
+            length: Length::Weeks(6),
+            extended_length: None,
+            met_by: "the child placed; the board's chair may extend the time before it runs out; otherwise the order lapses (faller bort)",
+            legal_reference: "barnevernloven 1992 § 4-13",
+            to_confirm: None,
+            note: None,
+        },
+        care_order_lapsed: DeadlineRule {
+            kind: DeadlineKind::CareOrderLapsed,
+            name: "the care order has lapsed: it must go before the board again",
+            starts_at: "the implementation deadline passed with the child not placed",
+            length: Length::Hours(0),
+            extended_length: None,
+            met_by: "a new decision of the board, or the case closed",
+            legal_reference: "barnevernloven 1992 § 4-13",
+            to_confirm: None,
+            note: None,
+        },
         plan_evaluation: DeadlineRule {
             kind: DeadlineKind::PlanEvaluation,
             name: "measure plan evaluation",
@@ -503,6 +540,20 @@ fn act_2021() -> RuleSet {
         emergency_decision_lapsed: DeadlineRule {
             legal_reference: "barnevernsloven 2021 § 4-2 (emergency placement), § 4-4 (institution)",
             ..old.emergency_decision_lapsed
+        },
+        care_order_implementation: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 5-3",
+            to_confirm: Some(
+                "the paragraph (DOMAIN.md 'At the edges': find the new act's equivalent of § 4-13): \
+                § 5-3 by the act's layout, not read in the act's text here; the six weeks and the \
+                chair's extension carried over from the 1992 act",
+            ),
+            ..old.care_order_implementation
+        },
+        care_order_lapsed: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 5-3",
+            to_confirm: Some("the paragraph, as for the implementation deadline (DOMAIN.md)"),
+            ..old.care_order_lapsed
         },
         plan_evaluation: DeadlineRule {
             legal_reference: "barnevernsloven 2021 (paragraph to confirm); guideline Q-0982",

@@ -262,7 +262,9 @@ fn subject_key(deadline: &OpenDeadline) -> String {
     let kind = kind_name(deadline.kind);
     match deadline.subject {
         DeadlineSubject::Report(id) => format!("{kind}/{}", id.as_uuid()),
-        DeadlineSubject::Investigation | DeadlineSubject::FosterHomePlacement => kind,
+        DeadlineSubject::Investigation
+        | DeadlineSubject::CareOrder
+        | DeadlineSubject::FosterHomePlacement => kind,
         DeadlineSubject::Measure(number) | DeadlineSubject::EmergencyDecision(number) => {
             format!("{kind}/{number}")
         }
@@ -336,14 +338,36 @@ pub struct WorklistQuery {
     pub offset: i64,
 }
 
-/// Petition deadlines: once breached, the decision has lapsed in law (old act § 4-6 fifth
-/// paragraph; new act §§ 4-2, 4-4), and the list says so from that moment, before the case
-/// has recorded the lapse.
-const PETITION_KINDS: [DeadlineKind; 3] = [
-    DeadlineKind::EmergencyPetitionCareOrder,
-    DeadlineKind::EmergencyPetitionBehaviourInstitution,
-    DeadlineKind::EmergencyPetitionAbroad,
+/// Deadlines that, once breached, make a decision lapse in law, each with what it becomes: an
+/// emergency decision without its petition (old act § 4-6 fifth paragraph; new act §§ 4-2,
+/// 4-4), a care order not carried out (old act § 4-13). The list says so from that moment,
+/// before the case has recorded the lapse.
+const LAPSING_KINDS: [(DeadlineKind, DeadlineKind); 4] = [
+    (
+        DeadlineKind::EmergencyPetitionCareOrder,
+        DeadlineKind::EmergencyDecisionLapsed,
+    ),
+    (
+        DeadlineKind::EmergencyPetitionBehaviourInstitution,
+        DeadlineKind::EmergencyDecisionLapsed,
+    ),
+    (
+        DeadlineKind::EmergencyPetitionAbroad,
+        DeadlineKind::EmergencyDecisionLapsed,
+    ),
+    (
+        DeadlineKind::CareOrderImplementation,
+        DeadlineKind::CareOrderLapsed,
+    ),
 ];
+
+/// The lapsing kinds' names and, in the same order, the names of what they become.
+fn lapsing_kinds() -> (Vec<String>, Vec<String>) {
+    LAPSING_KINDS
+        .into_iter()
+        .map(|(running, lapsed)| (kind_name(running), kind_name(lapsed)))
+        .unzip()
+}
 
 const LETTER_KINDS: [DeadlineKind; 3] = [
     DeadlineKind::ReceiptLetter,
@@ -370,13 +394,13 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
         DateTime<Utc>,
     );
     let letter_kinds: Vec<String> = LETTER_KINDS.into_iter().map(kind_name).collect();
-    let petition_kinds: Vec<String> = PETITION_KINDS.into_iter().map(kind_name).collect();
-    let lapsed = kind_name(DeadlineKind::EmergencyDecisionLapsed);
+    let (lapsing, lapsed) = lapsing_kinds();
     let horizon = query.due_within_days.and_then(|days| {
         domain::calendar::oslo_date(query.as_of).checked_add_days(chrono::Days::new(days.into()))
     });
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "select case when kind = any($11) and breached_from <= $1 then $12 else kind end, \
+        "select case when kind = any($11) and breached_from <= $1 \
+                     then ($12::text[])[array_position($11::text[], kind)] else kind end, \
                 report_id, case_id, municipality, team, caseworker, urgency, last_day, \
                 breached_from, breached_from <= $1 as breached, legal_reference, opened_at \
            from worklist_items \
@@ -386,7 +410,7 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
             and ($4::text is null or team = $4) \
             and ($5::text is null or caseworker = $5) \
             and (not $6 or kind = any($7)) \
-          order by (kind = $12 or (kind = any($11) and breached_from <= $1)) desc, \
+          order by (kind = any($12) or (kind = any($11) and breached_from <= $1)) desc, \
                    breached desc, urgency, breached_from, item_id \
           limit $8 offset $9",
         intervals::holds("$1", "$10")
@@ -401,7 +425,7 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
     .bind(query.limit)
     .bind(query.offset)
     .bind(query.knowledge == Knowledge::Now)
-    .bind(&petition_kinds)
+    .bind(&lapsing)
     .bind(&lapsed)
     .fetch_all(pool)
     .await?;
@@ -444,14 +468,14 @@ pub async fn breached(pool: &sqlx::PgPool, as_of: DateTime<Utc>) -> Result<(i64,
     Ok((letters, deadlines))
 }
 
-/// The cases with an emergency decision whose petition deadline has passed by `at` and whose
-/// lapse the case has not recorded: each case with the latest such moment. What Vern's own
-/// check sends `RecordLapses` to (`vern::lapses`).
+/// The cases with a deadline that makes a decision lapse (an emergency decision's petition, a
+/// care order's implementation) passed by `at`, the lapse not yet recorded: each case with the
+/// latest such moment. What Vern's own check sends `RecordLapses` to (`vern::lapses`).
 pub async fn lapses_due(
     pool: &sqlx::PgPool,
     at: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, DateTime<Utc>)>, Error> {
-    let petition_kinds: Vec<String> = PETITION_KINDS.into_iter().map(kind_name).collect();
+    let (lapsing, _) = lapsing_kinds();
     let rows: Vec<(Option<Uuid>, Option<DateTime<Utc>>)> = sqlx::query_as(&format!(
         "select case_id, max(breached_from) \
            from worklist_items \
@@ -462,7 +486,7 @@ pub async fn lapses_due(
         intervals::holds("$1", "false")
     ))
     .bind(at)
-    .bind(&petition_kinds)
+    .bind(&lapsing)
     .fetch_all(pool)
     .await?;
     Ok(rows

@@ -141,6 +141,8 @@ impl Sak {
         let id = |part: String| part_id(case, &part);
         let mut sak: Option<Sak> = None;
         let mut relation = 0u32;
+        // The vedtak of the care order in force, which lapses if not carried out in time.
+        let mut care_order: Option<Uuid> = None;
         for event in file.events {
             if let CaseEvent::CaseOpenedFromReport { child, report, .. } = event {
                 let start = day(&report.received_at);
@@ -391,6 +393,24 @@ impl Sak {
                         true,
                     );
                 }
+                CaseEvent::CareOrderLapsed { at } => {
+                    if let Some(vedtak) = care_order {
+                        let lapsed = id(format!("{vedtak}/status/lapsed"));
+                        status(sak, vedtak, lapsed, day(at), "3", true);
+                    }
+                }
+                CaseEvent::CareOrderCarriedOut { carried_out_on, .. } => {
+                    // Carried out in time, entered after the lapse was recorded: it never lapsed.
+                    if let Some(vedtak) = sak.vedtak.iter_mut().find(|v| Some(v.id) == care_order)
+                        && vedtak
+                            .status
+                            .iter()
+                            .any(|(_, on, code)| *code == "3" && on > carried_out_on)
+                    {
+                        vedtak.status.retain(|(_, _, code)| *code != "3");
+                        vedtak.end = None;
+                    }
+                }
                 CaseEvent::EmergencyPetitionSent { number, at } => {
                     status(
                         sak,
@@ -448,6 +468,9 @@ impl Sak {
                 } => {
                     let n = sak.vedtak.len() + 1;
                     let granted = matches!(outcome, domain::case::BoardOutcome::Granted);
+                    if granted && *kind == domain::case::BoardProposalKind::CareOrder {
+                        care_order = Some(id(format!("vedtak/nemnd/{n}")));
+                    }
                     sak.vedtak.push(Vedtak {
                         id: id(format!("vedtak/nemnd/{n}")),
                         start: *decided_on,

@@ -119,6 +119,8 @@ fn kind_label(kind: &str) -> &str {
         "emergency_petition_behaviour_institution" => "Begjæring etter akuttvedtak (institusjon)",
         "emergency_petition_abroad" => "Begjæring etter akuttvedtak (barn bosatt i utlandet)",
         "emergency_decision_lapsed" => "Akuttvedtaket har falt bort: plasseringen mangler hjemmel",
+        "care_order_implementation" => "Iverksetting av omsorgsovertakelse (6 uker)",
+        "care_order_lapsed" => "Omsorgsovertakelsen har falt bort: saken må til nemnda igjen",
         "plan_evaluation" => "Evaluering av tiltaksplan",
         "follow_up_visit" => "Oppfølgingsbesøk",
         "receipt_letter" => "Bekreftelse på mottatt melding",

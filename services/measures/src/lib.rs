@@ -447,6 +447,52 @@ impl MeasuresService for Measures {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "RecordCareOrderCarriedOut"))]
+    async fn record_care_order_carried_out(
+        &self,
+        request: Request<pb::RecordCareOrderCarriedOutRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::Board(
+                        BoardCommand::RecordCareOrderCarriedOut {
+                            carried_out_on: common::date("carried_out_on", &r.carried_out_on)?,
+                        },
+                    ))
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ExtendCareOrderImplementation"))]
+    async fn extend_care_order_implementation(
+        &self,
+        request: Request<pb::ExtendCareOrderImplementationRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let mut fields = Fields::default();
+                    let to = fields.take(common::date("extended_to", &r.extended_to));
+                    let reason = fields.take(common::long_text("reason", &r.reason));
+                    fields.done(|| {
+                        Some(CaseCommand::Board(
+                            BoardCommand::ExtendCareOrderImplementation {
+                                to: to?,
+                                reason: reason?,
+                            },
+                        ))
+                    })
+                },
+            )
+            .await
+    }
+
     #[tracing::instrument(skip_all, fields(rpc = "RecordFollowUpVisit"))]
     async fn record_follow_up_visit(
         &self,

@@ -1,7 +1,8 @@
-//! Vern's own check that no emergency decision lapses unrecorded.
+//! Vern's own check that no decision lapses unrecorded.
 //!
-//! The law makes a decision lapse when its petition deadline passes (old act § 4-6 fifth
-//! paragraph; new act §§ 4-2, 4-4), whether or not anyone touches the case. The domain
+//! The law makes an emergency decision lapse when its petition deadline passes (old act § 4-6
+//! fifth paragraph; new act §§ 4-2, 4-4), and a care order when it is not carried out in time
+//! (old act § 4-13; new act § 5-3), whether or not anyone touches the case. The domain
 //! records a lapse when the next command meets the case; a case no one touches would keep
 //! it unrecorded, and the registry export and the timeline would not show it. So a serving
 //! process asks the worklist, once a minute, for petition deadlines that have passed and
@@ -42,8 +43,8 @@ pub async fn run(handler: Handler, every: Duration, mut stopped: watch::Receiver
     }
 }
 
-/// One check at the handler's now: records the lapse on every case whose petition deadline
-/// has passed, and answers each write (a replay included). A case a command got to first,
+/// One check at the handler's now: records the lapse on every case whose petition or
+/// implementation deadline has passed, and answers each write (a replay included). A case a command got to first,
 /// or one closed meanwhile, is passed over.
 pub async fn check_once(handler: &Handler) -> Result<Vec<WriteResult>, Error> {
     let now = handler.now();

@@ -161,6 +161,15 @@ pub enum BoardCommand {
         outcome: BoardOutcome,
         decided_on: NaiveDate,
     },
+    /// The care order carried out: the child placed (a care plan's placement says so too).
+    RecordCareOrderCarriedOut {
+        carried_out_on: NaiveDate,
+    },
+    /// The board's chair gave more time to carry out the care order, before it ran out.
+    ExtendCareOrderImplementation {
+        to: NaiveDate,
+        reason: BoundedText,
+    },
     MakeCarePlan {
         placement: CarePlacement,
         placed_on: NaiveDate,

@@ -177,6 +177,22 @@ pub enum CaseEvent {
         decided_on: NaiveDate,
         at: DateTime<Utc>,
     },
+    /// The care order carried out: the child placed on `carried_out_on`.
+    CareOrderCarriedOut {
+        carried_out_on: NaiveDate,
+        at: DateTime<Utc>,
+    },
+    /// The board's chair extended the time to carry out the care order to `to` (its last day).
+    CareOrderImplementationExtended {
+        to: NaiveDate,
+        reason: BoundedText,
+        at: DateTime<Utc>,
+    },
+    /// Not carried out in time: the care order fell away at `at`, the end of the deadline's
+    /// last day, whenever the case recorded it.
+    CareOrderLapsed {
+        at: DateTime<Utc>,
+    },
     CarePlanMade {
         placement: CarePlacement,
         placed_on: NaiveDate,
@@ -266,6 +282,9 @@ impl CaseEvent {
             Self::EmergencyDecisionLapsed { .. } => "EmergencyDecisionLapsed",
             Self::BoardProposalSent { .. } => "BoardProposalSent",
             Self::BoardDecided { .. } => "BoardDecided",
+            Self::CareOrderCarriedOut { .. } => "CareOrderCarriedOut",
+            Self::CareOrderImplementationExtended { .. } => "CareOrderImplementationExtended",
+            Self::CareOrderLapsed { .. } => "CareOrderLapsed",
             Self::CarePlanMade { .. } => "CarePlanMade",
             Self::FollowUpVisitRecorded { .. } => "FollowUpVisitRecorded",
             Self::CaseClosed { .. } => "CaseClosed",
@@ -310,6 +329,9 @@ impl CaseEvent {
             | Self::EmergencyDecisionLapsed { at, .. }
             | Self::BoardProposalSent { at, .. }
             | Self::BoardDecided { at, .. }
+            | Self::CareOrderCarriedOut { at, .. }
+            | Self::CareOrderImplementationExtended { at, .. }
+            | Self::CareOrderLapsed { at }
             | Self::CarePlanMade { at, .. }
             | Self::FollowUpVisitRecorded { at, .. }
             | Self::CaseClosed { at, .. }

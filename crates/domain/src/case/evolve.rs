@@ -3,8 +3,8 @@
 
 use super::events::CaseEvent;
 use super::state::{
-    BoardProposal, CarePlan, Case, CaseState, Consultation, EmergencyDecision,
-    ForensicInterviewRecord, Investigation, LinkedReport, Measure,
+    BoardProposal, CareOrderImplementation, CarePlan, Case, CaseState, Consultation,
+    EmergencyDecision, ForensicInterviewRecord, Investigation, LinkedReport, Measure,
 };
 use super::vocabulary::{BoardOutcome, BoardProposalKind, ForensicInterviewOutcome};
 use crate::report::ScreeningOutcome;
@@ -48,6 +48,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 emergency_decisions: Vec::new(),
                 board_proposals: Vec::new(),
                 care_order_granted_on: None,
+                care_order: CareOrderImplementation::default(),
                 care_plan: None,
                 follow_up_visits: Vec::new(),
                 closed: None,
@@ -296,13 +297,29 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 .decision = Some((*outcome, *decided_on));
             if *kind == BoardProposalKind::CareOrder && *outcome == BoardOutcome::Granted {
                 case.care_order_granted_on = Some(*decided_on);
+                case.care_order = CareOrderImplementation::default();
             }
+        }
+        CaseEvent::CareOrderCarriedOut { carried_out_on, .. } => {
+            case.care_order.carried_out_on = Some(*carried_out_on);
+            // Carried out in time but entered after the lapse was recorded: it never lapsed.
+            case.care_order.lapsed_at = None;
+        }
+        CaseEvent::CareOrderImplementationExtended { to, .. } => {
+            case.care_order.extended_to = Some(*to);
+        }
+        CaseEvent::CareOrderLapsed { at } => {
+            case.care_order.lapsed_at = Some(*at);
+            // Not a step anyone took (as an emergency decision's lapse).
+            return CaseState::Opened(case);
         }
         CaseEvent::CarePlanMade {
             placement,
             placed_on,
             ..
         } => {
+            // Placing the child carries the order out.
+            case.care_order.carried_out_on.get_or_insert(*placed_on);
             case.care_plan = Some(CarePlan {
                 placement: *placement,
                 placed_on: *placed_on,

@@ -34,8 +34,8 @@ pub use self::decide::decide;
 pub use self::events::CaseEvent;
 pub use self::evolve::evolve;
 pub use self::state::{
-    BoardProposal, CarePlan, Case, CaseState, Consultation, EmergencyDecision,
-    ForensicInterviewRecord, Investigation, LinkedReport, Measure,
+    BoardProposal, CareOrderImplementation, CarePlan, Case, CaseState, Consultation,
+    EmergencyDecision, ForensicInterviewRecord, Investigation, LinkedReport, Measure,
 };
 pub use self::vocabulary::{
     ActivityKind, AssessmentTool, BoardOutcome, BoardProposalKind, CarePlacement, CloseReason,

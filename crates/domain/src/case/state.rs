@@ -61,6 +61,8 @@ pub struct Case {
     pub emergency_decisions: Vec<EmergencyDecision>,
     pub board_proposals: Vec<BoardProposal>,
     pub care_order_granted_on: Option<NaiveDate>,
+    /// The latest care order's implementation: carried out, extended, lapsed.
+    pub care_order: CareOrderImplementation,
     pub care_plan: Option<CarePlan>,
     pub follow_up_visits: Vec<NaiveDate>,
     pub closed: Option<(CloseReason, DateTime<Utc>)>,
@@ -210,6 +212,15 @@ pub struct BoardProposal {
     pub decision: Option<(BoardOutcome, NaiveDate)>,
 }
 
+/// Whether the latest care order has been carried out (the child placed) in time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CareOrderImplementation {
+    pub carried_out_on: Option<NaiveDate>,
+    /// The last day the board's chair allowed instead of the six weeks.
+    pub extended_to: Option<NaiveDate>,
+    pub lapsed_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct CarePlan {
     pub placement: CarePlacement,
@@ -271,6 +282,43 @@ impl Case {
                     .then_some((decision.number, due.breached_from))
             })
             .collect()
+    }
+
+    /// The care order's implementation deadline while it runs: granted, not carried out, not
+    /// lapsed. The six weeks count from the board's decision, unless its chair extended them.
+    pub fn care_order_due<'r>(&self, book: &'r RuleBook) -> Option<(Due, &'r DeadlineRule)> {
+        if self.care_order.lapsed_at.is_some() {
+            return None;
+        }
+        let granted_on = self.care_order_granted_on?;
+        self.care_order_due_ignoring_lapse(book)
+            .map(|due| (due, &book.in_force_on(granted_on).care_order_implementation))
+            .filter(|_| self.care_order.carried_out_on.is_none())
+    }
+
+    /// The implementation deadline as the board set it, lapsed or not; `None` without a care
+    /// order.
+    pub fn care_order_due_ignoring_lapse(&self, book: &RuleBook) -> Option<Due> {
+        let granted_on = self.care_order_granted_on?;
+        let implementation = &self.care_order;
+        let rule = &book.in_force_on(granted_on).care_order_implementation;
+        Some(match implementation.extended_to {
+            Some(last_day) => Due {
+                last_day,
+                breached_from: calendar::end_of_oslo_day(last_day),
+            },
+            None => calendar::due_from_date(granted_on, rule.length),
+        })
+    }
+
+    /// Whether the board decided anything on or after `lapsed_at`'s day: a care order that
+    /// lapsed has gone before it again.
+    pub fn board_decided_since(&self, lapsed_at: DateTime<Utc>) -> bool {
+        self.board_proposals.iter().any(|proposal| {
+            proposal
+                .decision
+                .is_some_and(|(_, on)| on >= calendar::oslo_date(lapsed_at))
+        })
     }
 
     /// Whether a decision taken after `lapsed_at` gave the child's placement a legal basis

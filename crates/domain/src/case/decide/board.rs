@@ -111,6 +111,46 @@ pub(super) fn decide(
                 at,
             }]
         }
+        BoardCommand::RecordCareOrderCarriedOut { carried_out_on } => {
+            let granted_on = case.care_order_granted_on.ok_or(DomainError::NoCareOrder)?;
+            if case.care_order.carried_out_on.is_some() {
+                return Err(DomainError::CareOrderAlreadyCarriedOut);
+            }
+            check_between(
+                "carried_out_on",
+                carried_out_on,
+                granted_on,
+                today,
+                "must not be before the board's decision",
+            )?;
+            // A lapse recorded before a placement dated in time is undone by it; a placement
+            // after the deadline comes too late.
+            let due = case
+                .care_order_due_ignoring_lapse(context.rules)
+                .ok_or(DomainError::NoCareOrder)?;
+            if carried_out_on > due.last_day {
+                return Err(DomainError::CareOrderLapsed);
+            }
+            vec![CaseEvent::CareOrderCarriedOut { carried_out_on, at }]
+        }
+        BoardCommand::ExtendCareOrderImplementation { to, reason } => {
+            if case.care_order_granted_on.is_none() {
+                return Err(DomainError::NoCareOrder);
+            }
+            if case.care_order.lapsed_at.is_some() {
+                return Err(DomainError::CareOrderLapsed);
+            }
+            let (due, _) = case
+                .care_order_due(context.rules)
+                .ok_or(DomainError::CareOrderAlreadyCarriedOut)?;
+            if to <= due.last_day {
+                return Err(DomainError::invalid(
+                    "extended_to",
+                    format!("must be after the current last day, {}", due.last_day),
+                ));
+            }
+            vec![CaseEvent::CareOrderImplementationExtended { to, reason, at }]
+        }
         BoardCommand::MakeCarePlan {
             placement,
             placed_on,
@@ -120,6 +160,9 @@ pub(super) fn decide(
             check_family_network(in_family_network, placement == CarePlacement::FosterHome)?;
             if case.care_order_granted_on.is_none() {
                 return Err(DomainError::NoCareOrder);
+            }
+            if case.care_order.lapsed_at.is_some() {
+                return Err(DomainError::CareOrderLapsed);
             }
             if case.care_plan.is_some() {
                 return Err(DomainError::CarePlanAlreadyMade);
@@ -153,10 +196,21 @@ pub(super) fn decide(
 }
 
 /// What the law has made of the case by the step's time: each emergency decision whose
-/// petition deadline passed, lapsed at that deadline's end.
+/// petition deadline passed, and a care order not carried out in time, lapsed at that
+/// deadline's end.
 pub(super) fn lapses(case: &Case, context: &Context<'_>) -> Vec<CaseEvent> {
-    case.lapses_by(context.rules, context.at)
+    let mut lapses: Vec<CaseEvent> = case
+        .lapses_by(context.rules, context.at)
         .into_iter()
         .map(|(number, at)| CaseEvent::EmergencyDecisionLapsed { number, at })
-        .collect()
+        .collect();
+    if let Some((due, _)) = case.care_order_due(context.rules)
+        && due.is_breached_at(context.at)
+    {
+        lapses.push(CaseEvent::CareOrderLapsed {
+            at: due.breached_from,
+        });
+    }
+    lapses.sort_by_key(CaseEvent::occurred_at);
+    lapses
 }
