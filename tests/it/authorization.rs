@@ -170,6 +170,11 @@ const WHO_MAY_CALL: &[(&str, &[&str])] = &[
         STAFF,
     ),
     (
+        "/vern.measures.v1.MeasuresService/RecordSupervisionVisit",
+        STAFF,
+    ),
+    ("/vern.measures.v1.MeasuresService/DecideVisitRate", STAFF),
+    (
         "/vern.measures.v1.MeasuresService/ExtendCareOrderImplementation",
         STAFF,
     ),
@@ -519,6 +524,22 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
             case_id,
             extended_to: day(60),
             reason: "Special grounds.".into(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "RecordSupervisionVisit" => measures::RecordSupervisionVisitRequest {
+            command_id: command_id(),
+            case_id,
+            visited_on: day(0),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "DecideVisitRate" => measures::DecideVisitRateRequest {
+            command_id: command_id(),
+            case_id,
+            visits: measures::VisitKind::FollowUp as i32,
+            per_year: 4,
+            reasons: "Sound.".into(),
             ..Default::default()
         }
         .encode_to_vec(),

@@ -6,6 +6,7 @@ mod bad_input;
 mod dating;
 mod digital;
 mod disclosure;
+mod foster;
 mod fuzz;
 mod import;
 mod lapses;

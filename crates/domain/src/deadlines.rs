@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{self, Due};
-use crate::case::{CarePlacement, CaseState};
+use crate::case::{CaseState, VisitKind};
 use crate::report::{ReportId, ReportState};
 use crate::rules::{DeadlineKind, RuleBook};
 use crate::values::Urgency;
@@ -166,25 +166,31 @@ pub fn open_case_deadlines(
             rules.plan_evaluation.legal_reference,
         );
     }
-    if let Some(plan) = case
-        .care_plan
-        .as_ref()
-        .filter(|plan| plan.placement == CarePlacement::FosterHome)
-    {
-        let rules = rule_book.in_force_on(plan.placed_on);
-        let last_visit = case.follow_up_visits.iter().max().copied();
-        let counted_from = last_visit.unwrap_or(plan.placed_on).max(plan.placed_on);
-        let reduced_from = calendar::add_length(plan.placed_on, rules.reduced_visits_after);
-        let interval = match rules.follow_up_visit.extended_length {
-            Some(reduced) if counted_from >= reduced_from => reduced,
-            _ => rules.follow_up_visit.length,
-        };
-        push(
-            DeadlineKind::FollowUpVisit,
-            DeadlineSubject::FosterHomePlacement,
-            calendar::due_from_date(counted_from, interval),
-            rules.follow_up_visit.legal_reference,
-        );
+    if let Some(placed_on) = case.foster_placed_on() {
+        let rules = rule_book.in_force_on(placed_on);
+        for (kind, rule) in [
+            (VisitKind::FollowUp, &rules.follow_up_visit),
+            (VisitKind::Supervision, &rules.supervision_visit),
+        ] {
+            let (visits, reduced_since) = case.visits(kind);
+            let counted_from = visits
+                .iter()
+                .max()
+                .copied()
+                .unwrap_or(placed_on)
+                .max(placed_on);
+            // Two a year only by the service's decision, never by time alone.
+            let interval = match (reduced_since, rule.extended_length) {
+                (Some(_), Some(reduced)) => reduced,
+                _ => rule.length,
+            };
+            push(
+                rule.kind,
+                DeadlineSubject::FosterHomePlacement,
+                calendar::due_from_date(counted_from, interval),
+                rule.legal_reference,
+            );
+        }
     }
     deadlines
 }

@@ -114,6 +114,8 @@ pub enum DomainError {
     CareOrderLapsed,
     #[error("the care order has already been carried out")]
     CareOrderAlreadyCarriedOut,
+    #[error("these visits are already {per_year} a year")]
+    VisitRateUnchanged { per_year: u8 },
     #[error("petition after emergency decision {number} already sent")]
     EmergencyPetitionAlreadySent { number: u32 },
     #[error("a proposal to the board is already pending")]

@@ -56,6 +56,8 @@ pub enum DeadlineKind {
     CareOrderLapsed,
     PlanEvaluation,
     FollowUpVisit,
+    /// The independent supervisor's visit to the foster home (tilsynsbesøk).
+    SupervisionVisit,
 }
 
 /// One row of DOMAIN.md's deadline table.
@@ -122,9 +124,12 @@ pub struct RuleSet {
     pub care_order_implementation: DeadlineRule,
     pub care_order_lapsed: DeadlineRule,
     pub plan_evaluation: DeadlineRule,
-    /// `length` is the interval while visits are at the full rate, `extended_length` the
-    /// interval once `reduced_visits_after` has passed since placement.
+    /// `length` is the interval at the full rate (4 a year), `extended_length` the interval
+    /// once the service has decided, with reasons, that 2 a year is sound; never by itself.
     pub follow_up_visit: DeadlineRule,
+    /// As `follow_up_visit`, for the independent supervisor's visits.
+    pub supervision_visit: DeadlineRule,
+    /// How long a child must have been placed before either rate may be reduced by decision.
     pub reduced_visits_after: Length,
     /// Whether concluding an investigation requires an investigation plan (new act § 2-2
     /// third paragraph; the 1992 act had no such duty).
@@ -140,7 +145,7 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// The whole deadline table, for display and documentation.
-    pub fn deadlines(&self) -> [&DeadlineRule; 14] {
+    pub fn deadlines(&self) -> [&DeadlineRule; 15] {
         [
             &self.screening,
             &self.investigation,
@@ -156,6 +161,7 @@ impl RuleSet {
             &self.care_order_lapsed,
             &self.plan_evaluation,
             &self.follow_up_visit,
+            &self.supervision_visit,
         ]
     }
 
@@ -177,6 +183,7 @@ impl RuleSet {
             DeadlineKind::CareOrderLapsed => &self.care_order_lapsed,
             DeadlineKind::PlanEvaluation => &self.plan_evaluation,
             DeadlineKind::FollowUpVisit => &self.follow_up_visit,
+            DeadlineKind::SupervisionVisit => &self.supervision_visit,
         }
     }
 
@@ -465,7 +472,14 @@ fn act_1992() -> RuleSet {
                 "the date set in the plan wins; 3 months is the default ('as a main rule every quarter')",
             ),
         },
-        follow_up_visit: follow_up_visit_rule(),
+        follow_up_visit: DeadlineRule {
+            legal_reference: "fosterhjemsforskriften 2003 § 7",
+            ..follow_up_visit_rule()
+        },
+        supervision_visit: DeadlineRule {
+            legal_reference: "fosterhjemsforskriften 2003 §§ 8-9",
+            ..supervision_visit_rule()
+        },
         reduced_visits_after: Length::Months(24),
         investigation_plan_required: false,
         investigation_counts_from_screening: true,
@@ -560,7 +574,25 @@ fn act_2021() -> RuleSet {
             to_confirm: Some("paragraph (DOMAIN.md deadline table)"),
             ..old.plan_evaluation
         },
-        follow_up_visit: follow_up_visit_rule(),
+        // The 2003 regulations applied under the 2021 act until the new ones (forskrift om
+        // fosterhjem, adopted 2023-10-13, regjeringen.no) replaced them; both keep 4 a year
+        // and a reduction only by decision (DOMAIN.md "At the edges").
+        follow_up_visit: DeadlineRule {
+            legal_reference: "forskrift om fosterhjem 2023 (follow-up visits); before it, fosterhjemsforskriften 2003 § 7",
+            to_confirm: Some(
+                "the paragraph of the 2023 regulations and the day they took effect \
+                (DOMAIN.md 'At the edges'); the rates carried over from the 2003 regulations § 7",
+            ),
+            ..follow_up_visit_rule()
+        },
+        supervision_visit: DeadlineRule {
+            legal_reference: "forskrift om fosterhjem 2023 (supervision); before it, fosterhjemsforskriften 2003 §§ 8-9",
+            to_confirm: Some(
+                "the paragraph of the 2023 regulations (DOMAIN.md 'At the edges'); the rates \
+                carried over from the 2003 regulations §§ 8-9",
+            ),
+            ..supervision_visit_rule()
+        },
         reduced_visits_after: old.reduced_visits_after,
         investigation_plan_required: true,
         investigation_counts_from_screening: false,
@@ -568,8 +600,11 @@ fn act_2021() -> RuleSet {
     }
 }
 
-/// Foster home follow-up visits, the same under both acts: 4 a year, evenly spread (one per
-/// 3 months); 2 a year (one per 6 months) after 2 years in placement.
+/// The service's follow-up visits to a foster home (care order or voluntary placement):
+/// 4 a year, evenly spread (one per 3 months); 2 a year (one per 6 months) only once the
+/// service has decided, with reasons, that this is sound for a child placed more than 2 years
+/// (old regulations § 7; regjeringen.no). DOMAIN.md's table had it happen by itself after two
+/// years; its "At the edges" section and the regulations say otherwise, and win.
 fn follow_up_visit_rule() -> DeadlineRule {
     DeadlineRule {
         kind: DeadlineKind::FollowUpVisit,
@@ -578,12 +613,30 @@ fn follow_up_visit_rule() -> DeadlineRule {
         length: Length::Months(3),
         extended_length: Some(Length::Months(6)),
         met_by: "visit recorded",
-        legal_reference: "fosterhjemsforskriften (foster home regulations)",
-        to_confirm: Some(
-            "4 a year, 2 a year after 2 years in placement (DOMAIN.md deadline table); \
-            'a year' read as one visit per 3 (later 6) months",
+        legal_reference: "",
+        to_confirm: None,
+        note: Some(
+            "'4 a year' read as one visit per 3 months (2 a year: per 6 months); reduced only by \
+            a recorded decision, for a child placed more than 2 years",
         ),
-        note: None,
+    }
+}
+
+/// The independent supervisor's visits (tilsynsbesøk): 4 a year, fewer only by decision
+/// (old regulations §§ 8-9; DOMAIN.md "At the edges").
+fn supervision_visit_rule() -> DeadlineRule {
+    DeadlineRule {
+        kind: DeadlineKind::SupervisionVisit,
+        name: "supervision visit in foster care (tilsynsbesøk)",
+        starts_at: "placement, then each visit",
+        length: Length::Months(3),
+        extended_length: Some(Length::Months(6)),
+        met_by: "visit recorded",
+        legal_reference: "",
+        to_confirm: None,
+        note: Some(
+            "'4 a year' read as one visit per 3 months; reduced only by a recorded decision",
+        ),
     }
 }
 

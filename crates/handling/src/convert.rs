@@ -230,6 +230,8 @@ dated!(decided_at:
     api::measures::v1::RecordCareOrderCarriedOutRequest,
     api::measures::v1::ExtendCareOrderImplementationRequest,
     api::measures::v1::RecordFollowUpVisitRequest,
+    api::measures::v1::RecordSupervisionVisitRequest,
+    api::measures::v1::DecideVisitRateRequest,
     api::measures::v1::CloseCaseRequest,
     api::intake::v1::ScreenReportRequest,
     api::intake::v1::ChangeReportUrgencyRequest,

@@ -99,6 +99,8 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
             ("RecordBoardDecision", STAFF),
             ("MakeCarePlan", STAFF),
             ("RecordFollowUpVisit", STAFF),
+            ("RecordSupervisionVisit", STAFF),
+            ("DecideVisitRate", STAFF),
             ("RecordCareOrderCarriedOut", STAFF),
             ("ExtendCareOrderImplementation", STAFF),
             ("CloseCase", STAFF),

@@ -93,7 +93,20 @@ pub struct Tiltak {
     pub law: Lovhjemmel,
     pub category: &'static str,
     pub precision: Option<String>,
+    /// A foster home's visits (Oppfolging, Tilsyn); `None` for any other measure.
+    pub visits: Option<FosterVisits>,
     pub end: Option<NaiveDate>,
+}
+
+/// A foster home's two kinds of visit as the registry takes them: each rate (4 or 2 a year)
+/// from its day, and each visit made; the supervision's responsible municipality.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FosterVisits {
+    pub follow_up_rates: Vec<(Uuid, NaiveDate, &'static str)>,
+    pub follow_ups: Vec<(Uuid, NaiveDate)>,
+    pub supervision_responsible: (Uuid, NaiveDate, String),
+    pub supervision_rates: Vec<(Uuid, NaiveDate, &'static str)>,
+    pub supervisions: Vec<(Uuid, NaiveDate)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -143,7 +156,27 @@ impl Sak {
         let mut relation = 0u32;
         // The vedtak of the care order in force, which lapses if not carried out in time.
         let mut care_order: Option<Uuid> = None;
+        // The municipality responsible for the supervision of a foster home it places.
+        let mut municipality = String::new();
+        let foster_visits = |tiltak: Uuid, start: NaiveDate, municipality: &str| FosterVisits {
+            follow_up_rates: vec![(id(format!("{tiltak}/oppfolging/hyppighet/1")), start, "4")],
+            follow_ups: Vec::new(),
+            supervision_responsible: (
+                id(format!("{tiltak}/tilsyn/ansvarlig")),
+                start,
+                municipality.to_owned(),
+            ),
+            supervision_rates: vec![(id(format!("{tiltak}/tilsyn/hyppighet/1")), start, "4")],
+            supervisions: Vec::new(),
+        };
         for event in file.events {
+            if let CaseEvent::CaseOpenedFromReport {
+                municipality: number,
+                ..
+            } = event
+            {
+                municipality = domain::municipality::current(*number).as_str().to_owned();
+            }
             if let CaseEvent::CaseOpenedFromReport { child, report, .. } = event {
                 let start = day(&report.received_at);
                 sak = Some(Sak {
@@ -254,6 +287,8 @@ impl Sak {
                         law: law.clone(),
                         category,
                         precision,
+                        visits: (*kind == domain::case::MeasureKind::FosterHome)
+                            .then(|| foster_visits(tiltak, plan.starts_on, &municipality)),
                         end: None,
                     });
                     sak.vedtak.push(Vedtak {
@@ -319,13 +354,21 @@ impl Sak {
                         current.end = Some(changed);
                     }
                     let (category, precision) = codes::measure_category(kind, *in_family_network);
+                    let changed_tiltak = id(format!("tiltak/{number}/{changes}"));
                     sak.tiltak.push(Tiltak {
-                        id: id(format!("tiltak/{number}/{changes}")),
+                        id: changed_tiltak,
                         measure: Some(*number),
                         start: plan.starts_on.max(changed),
                         law: codes::measure_law(kind, plan.starts_on),
                         category,
                         precision,
+                        visits: (*kind == domain::case::MeasureKind::FosterHome).then(|| {
+                            foster_visits(
+                                changed_tiltak,
+                                plan.starts_on.max(changed),
+                                &municipality,
+                            )
+                        }),
                         end: None,
                     });
                 }
@@ -499,15 +542,51 @@ impl Sak {
                     });
                     let (category, precision) =
                         codes::placement_category(*placement, *in_family_network);
+                    let care_tiltak = id(format!("tiltak/omsorg/{n}"));
                     sak.tiltak.push(Tiltak {
-                        id: id(format!("tiltak/omsorg/{n}")),
+                        id: care_tiltak,
                         measure: None,
                         start: *placed_on,
                         law: codes::care_order_law(*placed_on),
                         category,
                         precision,
+                        visits: (*placement == domain::case::CarePlacement::FosterHome)
+                            .then(|| foster_visits(care_tiltak, *placed_on, &municipality)),
                         end: None,
                     });
+                }
+                CaseEvent::FollowUpVisitRecorded { visited_on, .. }
+                | CaseEvent::SupervisionVisitRecorded { visited_on, .. } => {
+                    let supervision = matches!(event, CaseEvent::SupervisionVisitRecorded { .. });
+                    if let Some((tiltak, visits)) = foster_home(sak) {
+                        let (kind, done) = if supervision {
+                            ("tilsyn", &mut visits.supervisions)
+                        } else {
+                            ("oppfolging", &mut visits.follow_ups)
+                        };
+                        let n = done.len() + 1;
+                        done.push((id(format!("{tiltak}/{kind}/utfort/{n}")), *visited_on));
+                    }
+                }
+                CaseEvent::VisitRateDecided {
+                    visits: kind,
+                    per_year,
+                    at,
+                    ..
+                } => {
+                    if let Some((tiltak, visits)) = foster_home(sak) {
+                        let (name, rates) = match kind {
+                            domain::case::VisitKind::FollowUp => {
+                                ("oppfolging", &mut visits.follow_up_rates)
+                            }
+                            domain::case::VisitKind::Supervision => {
+                                ("tilsyn", &mut visits.supervision_rates)
+                            }
+                        };
+                        let n = rates.len() + 1;
+                        let code = if *per_year < 4 { "2" } else { "4" };
+                        rates.push((id(format!("{tiltak}/{name}/hyppighet/{n}")), day(at), code));
+                    }
                 }
                 CaseEvent::CaseClosed { at, .. } => {
                     sak.end = Some(day(at));
@@ -517,6 +596,15 @@ impl Sak {
         }
         sak
     }
+}
+
+/// The foster home the child lives in: the latest foster home measure that has not ended.
+fn foster_home(sak: &mut Sak) -> Option<(Uuid, &mut FosterVisits)> {
+    sak.tiltak
+        .iter_mut()
+        .rev()
+        .filter(|tiltak| tiltak.end.is_none())
+        .find_map(|tiltak| tiltak.visits.as_mut().map(|visits| (tiltak.id, visits)))
 }
 
 fn status(

@@ -210,6 +210,9 @@ fn sak_element(out: &mut String, sak: &Sak) {
             category.push(("Presisering", precision.clone()));
         }
         let _ = writeln!(out, "      <Kategori{}/>", attributes(&category));
+        if let Some(visits) = &tiltak.visits {
+            foster_visits(out, visits);
+        }
         if let Some(end) = tiltak.end {
             let _ = writeln!(out, "      <Konklusjon SluttDato=\"{}\"/>", date(end));
         }
@@ -256,4 +259,42 @@ fn sak_element(out: &mut String, sak: &Sak) {
         );
     }
     out.push_str("  </Sak>\n");
+}
+
+/// A foster home's Tilsyn and Oppfolging, in the schema's order (TiltakType: Tilsyn before
+/// Oppfolging; in each, who is responsible, the rates, then the visits made).
+fn foster_visits(out: &mut String, visits: &crate::model::FosterVisits) {
+    let (id, start, municipality) = &visits.supervision_responsible;
+    out.push_str("      <Tilsyn>\n");
+    let _ = writeln!(
+        out,
+        "        <Ansvarlig Id=\"{id}\" StartDato=\"{}\" Kommunenummer=\"{}\"/>",
+        date(*start),
+        escape(municipality)
+    );
+    rates_and_visits(out, &visits.supervision_rates, &visits.supervisions);
+    out.push_str("      </Tilsyn>\n      <Oppfolging>\n");
+    rates_and_visits(out, &visits.follow_up_rates, &visits.follow_ups);
+    out.push_str("      </Oppfolging>\n");
+}
+
+fn rates_and_visits(
+    out: &mut String,
+    rates: &[(uuid::Uuid, chrono::NaiveDate, &'static str)],
+    done: &[(uuid::Uuid, chrono::NaiveDate)],
+) {
+    for (id, start, code) in rates {
+        let _ = writeln!(
+            out,
+            "        <Hyppighet Id=\"{id}\" StartDato=\"{}\" Kode=\"{code}\"/>",
+            date(*start)
+        );
+    }
+    for (id, on) in done {
+        let _ = writeln!(
+            out,
+            "        <Utfort Id=\"{id}\" UtfortDato=\"{}\"/>",
+            date(*on)
+        );
+    }
 }

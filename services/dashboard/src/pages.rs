@@ -123,6 +123,7 @@ fn kind_label(kind: &str) -> &str {
         "care_order_lapsed" => "Omsorgsovertakelsen har falt bort: saken må til nemnda igjen",
         "plan_evaluation" => "Evaluering av tiltaksplan",
         "follow_up_visit" => "Oppfølgingsbesøk",
+        "supervision_visit" => "Tilsynsbesøk",
         "receipt_letter" => "Bekreftelse på mottatt melding",
         "investigation_outcome_letter" => "Brev: undersøkelse åpnet eller ikke",
         "conclusion_letter" => "Brev: undersøkelsen avsluttet",

@@ -127,6 +127,16 @@ fn emergency_kind(value: i32) -> Result<EmergencyDecisionKind, Error> {
     )
 }
 
+fn visit_kind(value: i32) -> Result<domain::case::VisitKind, Error> {
+    Ok(
+        match common::enum_value::<pb::VisitKind>("visits", value)? {
+            pb::VisitKind::FollowUp => domain::case::VisitKind::FollowUp,
+            pb::VisitKind::Supervision => domain::case::VisitKind::Supervision,
+            pb::VisitKind::Unspecified => return Err(Error::invalid("visits", "is required")),
+        },
+    )
+}
+
 fn board_proposal(value: i32) -> Result<BoardProposalKind, Error> {
     Ok(
         match common::enum_value::<pb::BoardProposal>("proposal", value)? {
@@ -506,6 +516,53 @@ impl MeasuresService for Measures {
                     Ok(CaseCommand::Board(BoardCommand::RecordFollowUpVisit {
                         visited_on: common::date("visited_on", &r.visited_on)?,
                     }))
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "RecordSupervisionVisit"))]
+    async fn record_supervision_visit(
+        &self,
+        request: Request<pb::RecordSupervisionVisitRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    Ok(CaseCommand::Board(BoardCommand::RecordSupervisionVisit {
+                        visited_on: common::date("visited_on", &r.visited_on)?,
+                    }))
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "DecideVisitRate"))]
+    async fn decide_visit_rate(
+        &self,
+        request: Request<pb::DecideVisitRateRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let mut fields = Fields::default();
+                    let visits = fields.take(visit_kind(r.visits));
+                    let per_year = fields.take(
+                        u8::try_from(r.per_year)
+                            .map_err(|_| Error::invalid("per_year", "must be 4 or 2")),
+                    );
+                    let reasons = fields.take(common::long_text("reasons", &r.reasons));
+                    fields.done(|| {
+                        Some(CaseCommand::Board(BoardCommand::DecideVisitRate {
+                            visits: visits?,
+                            per_year: per_year?,
+                            reasons: reasons?,
+                        }))
+                    })
                 },
             )
             .await

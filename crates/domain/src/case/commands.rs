@@ -8,7 +8,7 @@ use super::vocabulary::{
     ActivityKind, BoardOutcome, BoardProposalKind, CarePlacement, ConclusionOutcome,
     ConsultationOutcome, ConsultationPartner, EmergencyDecisionKind, EmergencyRuling,
     EvaluationChecklist, ForensicInterviewOutcome, InvestigationPlan, MeasureKind, MeasurePlan,
-    ReportReference,
+    ReportReference, VisitKind,
 };
 use crate::ids::CaseId;
 use crate::municipality::MunicipalityNumber;
@@ -176,7 +176,19 @@ pub enum BoardCommand {
         plan: BoundedText,
         in_family_network: bool,
     },
+    /// A follow-up visit to the foster home (care order or voluntary placement).
     RecordFollowUpVisit {
         visited_on: NaiveDate,
+    },
+    /// The independent supervisor's visit to the foster home.
+    RecordSupervisionVisit {
+        visited_on: NaiveDate,
+    },
+    /// How often a kind of visit is made from now: 4 a year, or 2 when sound for a child
+    /// placed more than two years.
+    DecideVisitRate {
+        visits: VisitKind,
+        per_year: u8,
+        reasons: BoundedText,
     },
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::vocabulary::{
     ActivityKind, BoardOutcome, BoardProposalKind, CarePlacement, CloseReason, ConclusionOutcome,
     ConsultationOutcome, ConsultationPartner, EmergencyDecisionKind, EvaluationChecklist,
-    InvestigationPlan, MeasureKind, MeasurePlan, ReportReference,
+    InvestigationPlan, MeasureKind, MeasurePlan, ReportReference, VisitKind,
 };
 use crate::ids::CaseId;
 use crate::municipality::MunicipalityNumber;
@@ -202,6 +202,18 @@ pub enum CaseEvent {
         in_family_network: bool,
         at: DateTime<Utc>,
     },
+    SupervisionVisitRecorded {
+        visited_on: NaiveDate,
+        at: DateTime<Utc>,
+    },
+    /// The service's decision on how often a kind of visit is made: 4 a year, or 2 when that
+    /// is sound for a child placed more than two years, with its reasons.
+    VisitRateDecided {
+        visits: VisitKind,
+        per_year: u8,
+        reasons: BoundedText,
+        at: DateTime<Utc>,
+    },
     FollowUpVisitRecorded {
         visited_on: NaiveDate,
         at: DateTime<Utc>,
@@ -287,6 +299,8 @@ impl CaseEvent {
             Self::CareOrderLapsed { .. } => "CareOrderLapsed",
             Self::CarePlanMade { .. } => "CarePlanMade",
             Self::FollowUpVisitRecorded { .. } => "FollowUpVisitRecorded",
+            Self::SupervisionVisitRecorded { .. } => "SupervisionVisitRecorded",
+            Self::VisitRateDecided { .. } => "VisitRateDecided",
             Self::CaseClosed { .. } => "CaseClosed",
             Self::CaseAssigned { .. } => "CaseAssigned",
             Self::PartnersInvitedToConsultation { .. } => "PartnersInvitedToConsultation",
@@ -334,6 +348,8 @@ impl CaseEvent {
             | Self::CareOrderLapsed { at }
             | Self::CarePlanMade { at, .. }
             | Self::FollowUpVisitRecorded { at, .. }
+            | Self::SupervisionVisitRecorded { at, .. }
+            | Self::VisitRateDecided { at, .. }
             | Self::CaseClosed { at, .. }
             | Self::CaseAssigned { at, .. }
             | Self::PartnersInvitedToConsultation { at, .. }

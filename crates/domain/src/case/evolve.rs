@@ -6,7 +6,7 @@ use super::state::{
     BoardProposal, CareOrderImplementation, CarePlan, Case, CaseState, Consultation,
     EmergencyDecision, ForensicInterviewRecord, Investigation, LinkedReport, Measure,
 };
-use super::vocabulary::{BoardOutcome, BoardProposalKind, ForensicInterviewOutcome};
+use super::vocabulary::{BoardOutcome, BoardProposalKind, ForensicInterviewOutcome, VisitKind};
 use crate::report::ScreeningOutcome;
 
 /// Applies an event. Holds no rules; panics only on an event that cannot follow the state.
@@ -51,6 +51,9 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 care_order: CareOrderImplementation::default(),
                 care_plan: None,
                 follow_up_visits: Vec::new(),
+                supervision_visits: Vec::new(),
+                follow_up_reduced_since: None,
+                supervision_reduced_since: None,
                 closed: None,
                 last_step_at: *at,
             });
@@ -327,6 +330,21 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
         }
         CaseEvent::FollowUpVisitRecorded { visited_on, .. } => {
             case.follow_up_visits.push(*visited_on)
+        }
+        CaseEvent::SupervisionVisitRecorded { visited_on, .. } => {
+            case.supervision_visits.push(*visited_on)
+        }
+        CaseEvent::VisitRateDecided {
+            visits,
+            per_year,
+            at,
+            ..
+        } => {
+            let since = (*per_year < 4).then(|| crate::calendar::oslo_date(*at));
+            match visits {
+                VisitKind::FollowUp => case.follow_up_reduced_since = since,
+                VisitKind::Supervision => case.supervision_reduced_since = since,
+            }
         }
         CaseEvent::CaseClosed { reason, at } => case.closed = Some((reason.clone(), *at)),
     }

@@ -7,6 +7,7 @@ use super::vocabulary::{
     ActivityKind, BoardOutcome, BoardProposalKind, CarePlacement, CloseReason, ConclusionOutcome,
     ConsultationOutcome, ConsultationPartner, EmergencyDecisionKind, EvaluationChecklist,
     ForensicInterviewOutcome, InvestigationPlan, MeasureKind, MeasurePlan, ReportReference,
+    VisitKind,
 };
 use crate::calendar::{self, Due, Length};
 use crate::error::DomainError;
@@ -65,6 +66,11 @@ pub struct Case {
     pub care_order: CareOrderImplementation,
     pub care_plan: Option<CarePlan>,
     pub follow_up_visits: Vec<NaiveDate>,
+    pub supervision_visits: Vec<NaiveDate>,
+    /// Since when the service decided 2 follow-up visits a year are sound (`None`: 4).
+    pub follow_up_reduced_since: Option<NaiveDate>,
+    /// Since when the supervisor's visits were reduced to 2 a year by decision (`None`: 4).
+    pub supervision_reduced_since: Option<NaiveDate>,
     pub closed: Option<(CloseReason, DateTime<Utc>)>,
     /// When its latest step was taken: a step dated back may not come before it.
     pub last_step_at: DateTime<Utc>,
@@ -282,6 +288,32 @@ impl Case {
                     .then_some((decision.number, due.breached_from))
             })
             .collect()
+    }
+
+    /// The day the child was placed in a foster home, if it lives in one: by the care plan's
+    /// placement, or a voluntary foster home measure that runs.
+    pub fn foster_placed_on(&self) -> Option<NaiveDate> {
+        self.care_plan
+            .as_ref()
+            .filter(|plan| plan.placement == CarePlacement::FosterHome)
+            .map(|plan| plan.placed_on)
+            .or_else(|| {
+                self.measures
+                    .iter()
+                    .filter(|measure| {
+                        measure.is_active() && measure.kind == MeasureKind::FosterHome
+                    })
+                    .map(|measure| measure.plan.starts_on)
+                    .min()
+            })
+    }
+
+    /// A kind of visit's record: the visits made and since when its rate was reduced.
+    pub fn visits(&self, kind: VisitKind) -> (&[NaiveDate], Option<NaiveDate>) {
+        match kind {
+            VisitKind::FollowUp => (&self.follow_up_visits, self.follow_up_reduced_since),
+            VisitKind::Supervision => (&self.supervision_visits, self.supervision_reduced_since),
+        }
     }
 
     /// The care order's implementation deadline while it runs: granted, not carried out, not

@@ -154,7 +154,8 @@ pub enum MeasureKind {
     MarteMeo,
     Pmto,
     Mst,
-    /// Up to 6 weeks of daily contact ([000]); the limit is in the rule set.
+    /// Daily contact for a short time ([000]: "up to 6 weeks"); a service may cap it
+    /// (`crate::practice`), the law does not.
     AcuteFamilyTeam,
     Relief,
     KindergartenPlace,
@@ -240,4 +241,14 @@ pub enum CloseReason {
     Decided {
         reasons: BoundedText,
     },
+}
+
+/// The two kinds of visit a foster home gets, each with its own rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitKind {
+    /// The service's follow-up visits (oppfølgingsbesøk).
+    FollowUp,
+    /// The independent supervisor's visits (tilsynsbesøk).
+    Supervision,
 }

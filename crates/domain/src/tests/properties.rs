@@ -310,7 +310,7 @@ fn open_deadlines_cover_screening_investigation_measures_and_emergencies() {
 }
 
 #[test]
-fn follow_up_visits_are_due_quarterly_then_half_yearly_after_two_years() {
+fn foster_home_visits_stay_quarterly_until_the_service_decides_otherwise() {
     let rules = RuleBook::norwegian();
     let mut events = vec![case_opened(1, dismissal(false), true)];
     events.push(CaseEvent::BoardProposalSent {
@@ -332,21 +332,50 @@ fn follow_up_visits_are_due_quarterly_then_half_yearly_after_two_years() {
         at: received_at(),
     });
     let state = events.iter().fold(CaseState::default(), case::evolve);
-    let visit = |state: &CaseState| {
+    let due = |state: &CaseState, kind: DeadlineKind| {
         deadlines::open_case_deadlines(state, &rules, now())
             .into_iter()
-            .find(|d| d.kind == DeadlineKind::FollowUpVisit)
+            .find(|d| d.kind == kind)
             .map(|d| d.due.last_day)
     };
-    assert_eq!(visit(&state), Some(day("2024-06-05")));
+    assert_eq!(
+        due(&state, DeadlineKind::FollowUpVisit),
+        Some(day("2024-06-05"))
+    );
+    assert_eq!(
+        due(&state, DeadlineKind::SupervisionVisit),
+        Some(day("2024-06-05"))
+    );
+    // Two years on, still every three months: a reduction is a decision, never time alone.
     let later = case::evolve(
         state,
         &CaseEvent::FollowUpVisitRecorded {
             visited_on: day("2026-03-10"),
-            at: now(),
+            at: at("2026-03-10T10:00:00Z"),
         },
     );
-    assert_eq!(visit(&later), Some(day("2026-09-10")));
+    assert_eq!(
+        due(&later, DeadlineKind::FollowUpVisit),
+        Some(day("2026-06-10"))
+    );
+    let reduced = case::evolve(
+        later,
+        &CaseEvent::VisitRateDecided {
+            visits: case::VisitKind::FollowUp,
+            per_year: 2,
+            reasons: text("Stable placement; the child thrives"),
+            at: at("2026-03-11T10:00:00Z"),
+        },
+    );
+    assert_eq!(
+        due(&reduced, DeadlineKind::FollowUpVisit),
+        Some(day("2026-09-10"))
+    );
+    // The supervisor's visits keep their own rate.
+    assert_eq!(
+        due(&reduced, DeadlineKind::SupervisionVisit),
+        Some(day("2024-06-05"))
+    );
 }
 
 #[test]

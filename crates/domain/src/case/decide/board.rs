@@ -177,19 +177,52 @@ pub(super) fn decide(
             }]
         }
         BoardCommand::RecordFollowUpVisit { visited_on } => {
-            let care_plan = case
-                .care_plan
-                .as_ref()
-                .filter(|plan| plan.placement == CarePlacement::FosterHome)
+            let placed_on = case
+                .foster_placed_on()
                 .ok_or(DomainError::NoFosterHomePlacement)?;
-            check_between(
-                "visited_on",
-                visited_on,
-                care_plan.placed_on,
-                today,
-                "must not be before the placement",
-            )?;
+            check_visit(visited_on, placed_on, today)?;
             vec![CaseEvent::FollowUpVisitRecorded { visited_on, at }]
+        }
+        BoardCommand::RecordSupervisionVisit { visited_on } => {
+            let placed_on = case
+                .foster_placed_on()
+                .ok_or(DomainError::NoFosterHomePlacement)?;
+            check_visit(visited_on, placed_on, today)?;
+            vec![CaseEvent::SupervisionVisitRecorded { visited_on, at }]
+        }
+        BoardCommand::DecideVisitRate {
+            visits,
+            per_year,
+            reasons,
+        } => {
+            let placed_on = case
+                .foster_placed_on()
+                .ok_or(DomainError::NoFosterHomePlacement)?;
+            let rules = context.rules.in_force_at(at);
+            match per_year {
+                4 => {}
+                2 if today >= calendar::add_length(placed_on, rules.reduced_visits_after) => {}
+                2 => {
+                    return Err(DomainError::invalid(
+                        "per_year",
+                        format!(
+                            "2 a year only for a child placed more than {} (placed {placed_on})",
+                            rules.reduced_visits_after
+                        ),
+                    ));
+                }
+                _ => return Err(DomainError::invalid("per_year", "must be 4 or 2")),
+            }
+            let (_, reduced) = case.visits(visits);
+            if (per_year < 4) == reduced.is_some() {
+                return Err(DomainError::VisitRateUnchanged { per_year });
+            }
+            vec![CaseEvent::VisitRateDecided {
+                visits,
+                per_year,
+                reasons,
+                at,
+            }]
         }
     };
     Ok(events)
@@ -213,4 +246,19 @@ pub(super) fn lapses(case: &Case, context: &Context<'_>) -> Vec<CaseEvent> {
     }
     lapses.sort_by_key(CaseEvent::occurred_at);
     lapses
+}
+
+/// A visit happened: not after today, not before the placement.
+fn check_visit(
+    visited_on: chrono::NaiveDate,
+    placed_on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Result<(), DomainError> {
+    check_between(
+        "visited_on",
+        visited_on,
+        placed_on,
+        today,
+        "must not be before the placement",
+    )
 }
