@@ -95,6 +95,7 @@ async fn a_back_dated_conclusion_is_judged_on_the_day_it_was_made() {
     let rows = app
         .worklist()
         .get_statistics(worklist::GetStatisticsRequest {
+            counting: 0,
             effective_view: false,
             year: 2024,
             period: worklist::PeriodKind::Quarter as i32,
@@ -314,6 +315,7 @@ async fn statistics_at(
 ) -> worklist::StatisticsRow {
     app.worklist()
         .get_statistics(worklist::GetStatisticsRequest {
+            counting: 0,
             year: 2024,
             period: worklist::PeriodKind::Quarter as i32,
             number: quarter,

@@ -675,6 +675,7 @@ async fn statistics(
 ) -> Vec<[i64; 6]> {
     app.worklist()
         .get_statistics(worklist::GetStatisticsRequest {
+            counting: 0,
             effective_view: false,
             year: 2024,
             period: period as i32,
@@ -767,6 +768,7 @@ async fn statistics_for_a_quarter_match_the_hand_computed_table() {
     let status = assert_code(
         app.worklist()
             .get_statistics(worklist::GetStatisticsRequest {
+                counting: 0,
                 year: 2024,
                 period: Quarter as i32,
                 number: 5,
@@ -778,6 +780,150 @@ async fn statistics_for_a_quarter_match_the_hand_computed_table() {
     assert!(status.message().contains("number"), "{}", status.message());
 }
 
+/// The same quarter counted two ways, each worked out by hand: the control committee's table
+/// (per report, by receipt) and the national one (per child, by screening; codes 3 and 4
+/// apart; investigations late by received + 7 + 90 days).
+#[tokio::test]
+async fn a_quarter_counted_as_the_control_committee_and_as_statistics_norway_count() {
+    use investigation::ConclusionOutcome::MeasuresDecided;
+    let app = TestApp::spawn().await;
+    let green = common::Urgency::Green;
+    // A: received 1 November 2023, investigated; concluded 7 February 2024: within DOMAIN.md's
+    // three months (from 8 November to 8 February) but past the registry's 7 + 90 days
+    // (6 February).
+    let (a, _) = submit_at(
+        &app,
+        "2023-11-01T08:00:00Z",
+        "5035",
+        public_reporter(),
+        51,
+        green,
+    )
+    .await;
+    let (cases, _) = screen_at(
+        &app,
+        "2023-11-02T08:00:00Z",
+        &a,
+        vec![open_investigation(0)],
+    )
+    .await;
+    start_at(&app, "2023-11-02T09:00:00Z", &cases[0]).await;
+    conclude_at(&app, "2024-02-07T08:00:00Z", &cases[0], MeasuresDecided).await;
+    // B: one report about two children, screened in time: one dismissed, one investigated.
+    app.set_now(at("2024-01-10T08:00:00Z"));
+    let mut two = report(vec![child(52), child(53)], public_reporter());
+    two.municipality = "5035".into();
+    let b = crate::submit(&app, two).await;
+    let (cases, _) = screen_at(
+        &app,
+        "2024-01-11T08:00:00Z",
+        &b,
+        vec![dismiss(0), open_investigation(1)],
+    )
+    .await;
+    let investigated = cases[1].clone();
+    // D: a new report about the child under investigation (code 4).
+    let (d, _) = submit_at(
+        &app,
+        "2024-02-01T08:00:00Z",
+        "5035",
+        public_reporter(),
+        53,
+        green,
+    )
+    .await;
+    screen_at(
+        &app,
+        "2024-02-02T08:00:00Z",
+        &d,
+        vec![intake::ChildScreening {
+            existing_case_id: investigated,
+            outcome: Some(
+                intake::child_screening::Outcome::ConcernsOngoingInvestigation(
+                    intake::ConcernsOngoingInvestigation {},
+                ),
+            ),
+            ..dismiss(0)
+        }],
+    )
+    .await;
+    // E: screened late (its week ran out on 8 March), dismissed.
+    let (e, _) = submit_at(
+        &app,
+        "2024-03-01T08:00:00Z",
+        "5035",
+        public_reporter(),
+        54,
+        green,
+    )
+    .await;
+    screen_at(&app, "2024-03-12T08:00:00Z", &e, vec![dismiss(0)]).await;
+    // F: received, not yet screened at the quarter's end (its week runs into April).
+    let (_, last) = submit_at(
+        &app,
+        "2024-03-28T08:00:00Z",
+        "5035",
+        public_reporter(),
+        55,
+        green,
+    )
+    .await;
+
+    let count = |counting: worklist::Counting| {
+        let app = &app;
+        async move {
+            let answer = app
+                .worklist()
+                .get_statistics(worklist::GetStatisticsRequest {
+                    counting: counting as i32,
+                    year: 2024,
+                    period: worklist::PeriodKind::Quarter as i32,
+                    number: 1,
+                    as_of: Some(ts("2024-04-02T00:00:00Z")),
+                    min_position: Some(last),
+                    municipalities: vec!["5035".into()],
+                    ..Default::default()
+                })
+                .await
+                .expect("statistics")
+                .into_inner();
+            let r = &answer.rows[0];
+            (
+                answer.counting,
+                [
+                    r.reports_received,
+                    r.reports_dismissed,
+                    r.screening_breaches,
+                    r.investigations_concluded,
+                    r.investigations_dismissed,
+                    r.investigation_breaches,
+                    r.reports_measures_active,
+                    r.reports_ongoing_investigation,
+                ],
+            )
+        }
+    };
+    // Control committee: B, D, E and F received; E's every child dismissed; E screened late;
+    // A concluded, in time by the calendar months; D under way.
+    assert_eq!(
+        count(worklist::Counting::Unspecified).await,
+        (
+            worklist::Counting::ControlCommittee as i32,
+            [4, 1, 1, 1, 0, 0, 0, 1]
+        )
+    );
+    // National: B's two children and E screened as dismissed or investigated (D's code 4
+    // apart, F not screened); B's first child and E dismissed; E late; A late by the
+    // registry's 7 + 90 days.
+    assert_eq!(
+        count(worklist::Counting::National).await,
+        (
+            worklist::Counting::National as i32,
+            [3, 2, 1, 1, 0, 1, 0, 1]
+        )
+    );
+}
+
 /// Every row of every view table, as sorted JSON text without the generated row ids.
 async fn view_rows(app: &TestApp) -> Vec<String> {
     let mut all = Vec::new();
@@ -786,6 +932,7 @@ async fn view_rows(app: &TestApp) -> Vec<String> {
         "worklist_items",
         "caseload_items",
         "stat_reports",
+        "stat_screenings",
         "stat_investigations",
         "stat_emergency_decisions",
         "stat_evaluations",

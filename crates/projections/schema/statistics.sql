@@ -14,6 +14,20 @@ create table stat_reports (
     -- Every child's screening outcome a dismissal (registry codes 1.x and 3).
     dismissed               boolean
 );
+-- One row per child of a screened report: what the national counting (Statistics Norway and
+-- the registry) counts, per child and by screening. category: 1 dismissed (codes 1, 1.x),
+-- 2 investigation opened, 3 dismissed because measures are active, 4 concerns an
+-- investigation under way.
+create table stat_screenings (
+    report_id               uuid not null,
+    child_index             integer not null,
+    municipality            text not null,
+    screened_at             timestamptz not null,
+    screened_known          timestamptz not null,
+    screening_breached_from timestamptz not null,
+    category                smallint not null,
+    primary key (report_id, child_index)
+);
 create table stat_investigations (
     case_id       uuid not null,
     number        integer not null,
@@ -21,6 +35,8 @@ create table stat_investigations (
     opened_at     timestamptz not null,
     -- Including an extension.
     breached_from timestamptz not null,
+    -- The registry's rule: the report received + 7 + 90 days (+ 7 + 180 when extended).
+    registry_breached_from timestamptz not null,
     concluded_at  timestamptz,
     concluded_known timestamptz,
     dismissed     boolean,

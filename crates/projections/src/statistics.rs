@@ -69,6 +69,31 @@ impl Statistics {
                 }),
             })),
         );
+        if let Some(screening) = screening {
+            let breached_from = rules.screening_due(report.received_at).breached_from;
+            for child in &screening.children {
+                let category = match child.outcome.registry_code() {
+                    "2" => 2,
+                    "3" => 3,
+                    "4" => 4,
+                    _ => 1,
+                };
+                memory.writes().upsert(
+                    "stat_screenings",
+                    OnConflict::KeepFirst,
+                    format!("{id}/{}", child.child_index),
+                    object(json!({
+                        "report_id": id,
+                        "child_index": child.child_index,
+                        "municipality": domain::municipality::current(report.municipality).as_str(),
+                        "screened_at": timestamp(screening.at),
+                        "screened_known": timestamp(when.known),
+                        "screening_breached_from": timestamp(breached_from),
+                        "category": category,
+                    })),
+                );
+            }
+        }
         if let ReportEvent::FeedbackLetterSent { letters, at } = event {
             // Lateness is judged against what was owed just before this event.
             let cases = memory.cases_of_report(NAME, connection, before).await?;
@@ -161,7 +186,12 @@ impl Statistics {
                         "stat_investigations",
                         OnConflict::Update {
                             key: "case_id, number",
-                            columns: &["breached_from", "concluded_at", "dismissed"],
+                            columns: &[
+                                "breached_from",
+                                "registry_breached_from",
+                                "concluded_at",
+                                "dismissed",
+                            ],
                             fill: &["concluded_known"],
                         },
                         format!("{id}/{number}"),
@@ -171,6 +201,12 @@ impl Statistics {
                             "municipality": municipality,
                             "opened_at": timestamp(investigation.opened_at),
                             "breached_from": timestamp(investigation.due(rules).breached_from),
+                            "registry_breached_from": timestamp(calendar::end_of_oslo_day(
+                                rules.registry_investigation_rule.last_day(
+                                    calendar::oslo_date(investigation.opened_by.received_at),
+                                    investigation.extended_to_months.is_some(),
+                                ),
+                            )),
                             "concluded_at": conclusion.map(|(_, at)| timestamp(*at)),
                             // The first event that finds it concluded is its conclusion.
                             "concluded_known": conclusion.map(|_| timestamp(when.known)),
@@ -192,6 +228,7 @@ impl Projection for Statistics {
     fn tables(&self) -> &'static [&'static str] {
         &[
             "stat_reports",
+            "stat_screenings",
             "stat_investigations",
             "stat_emergency_decisions",
             "stat_evaluations",
@@ -290,6 +327,22 @@ impl Period {
     }
 }
 
+/// How the report and investigation columns count (DOMAIN.md, "Statistics as SSB counts
+/// them"). The other columns are the same under both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Counting {
+    /// As the control committee's table in [002]: per report, by receipt; a report is
+    /// dismissed when every child's screening is (codes 1.x and 3); an investigation is late
+    /// after its deadline by DOMAIN.md's calendar months, extension included.
+    #[default]
+    ControlCommittee,
+    /// As Statistics Norway and the registry count: per child, by screening; "meldinger" are
+    /// the children's reports screened in the period as dismissed (1.x) or investigated (2),
+    /// codes 3 and 4 counted apart; an investigation is late after the report's day + 7 + 90
+    /// days (+ 7 + 180 when extended).
+    National,
+}
+
 /// One municipality's row for a period (DOMAIN.md, Statistics).
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct StatisticsRow {
@@ -318,6 +371,12 @@ pub struct StatisticsRow {
     pub days_late_total: i64,
     /// The longest of those.
     pub days_late_max: i64,
+    /// Children's reports screened in the period as "dismissed, measures already active"
+    /// (code 3): counted apart under the national counting, the same under both.
+    pub reports_measures_active: i64,
+    /// Children's reports screened in the period as concerning an investigation under way
+    /// (code 4).
+    pub reports_ongoing_investigation: i64,
 }
 
 /// Rows for `period` as of `as_of` (facts after `as_of` are not counted), with `knowledge`:
@@ -331,6 +390,7 @@ pub async fn statistics(
     period: Period,
     as_of: DateTime<Utc>,
     knowledge: Knowledge,
+    counting: Counting,
 ) -> Result<Vec<StatisticsRow>, Error> {
     let Some((first, after)) = period.days() else {
         return Ok(Vec::new());
@@ -349,28 +409,24 @@ pub async fn statistics(
         "with m(municipality) as ( \
              select unnest($1::text[]) where cardinality($1::text[]) > 0 \
              union select municipality from stat_reports where cardinality($1::text[]) = 0 \
+             union select municipality from stat_screenings where cardinality($1::text[]) = 0 \
              union select municipality from stat_investigations where cardinality($1::text[]) = 0 \
              union select municipality from stat_emergency_decisions where cardinality($1::text[]) = 0 \
              union select municipality from stat_evaluations where cardinality($1::text[]) = 0 \
              union select municipality from stat_letters where cardinality($1::text[]) = 0 \
          ) \
          select m.municipality, \
-           (select count(*) from stat_reports r where r.municipality = m.municipality \
-              and {received}) as reports_received, \
-           (select count(*) from stat_reports r where r.municipality = m.municipality and r.dismissed \
-              and {screened}) as reports_dismissed, \
-           (select count(*) from stat_reports r where r.municipality = m.municipality \
-              and r.screening_breached_from >= $2 and r.screening_breached_from < $3 \
-              and r.screening_breached_from <= $4 and ($5 or r.received_known <= $4) \
-              and (r.screened_at is null or r.screened_at > $4 or not $5 and r.screened_known > $4 \
-                   or r.screened_at >= r.screening_breached_from)) \
-              as screening_breaches, \
+           {report_columns} \
            (select count(*) from stat_investigations i where i.municipality = m.municipality \
               and {concluded}) as investigations_concluded, \
            (select count(*) from stat_investigations i where i.municipality = m.municipality and i.dismissed \
               and {concluded}) as investigations_dismissed, \
            (select count(*) from stat_investigations i where i.municipality = m.municipality \
-              and i.concluded_at >= i.breached_from and {concluded}) as investigation_breaches, \
+              and i.concluded_at >= i.{breach} and {concluded}) as investigation_breaches, \
+           (select count(*) from stat_screenings c where c.municipality = m.municipality \
+              and c.category = 3 and {child_screened}) as reports_measures_active, \
+           (select count(*) from stat_screenings c where c.municipality = m.municipality \
+              and c.category = 4 and {child_screened}) as reports_ongoing_investigation, \
            (select count(*) from stat_emergency_decisions e where e.municipality = m.municipality \
               and {made}) as emergency_decisions, \
            (select count(*) from stat_evaluations v where v.municipality = m.municipality \
@@ -389,8 +445,37 @@ pub async fn statistics(
               and x.taken_at >= $2 and x.taken_at < $3 and x.taken_at <= $4 \
               and ($5 or x.known_at <= $4)) s \
          order by m.municipality",
-        received = counted("r", "received"),
-        screened = counted("r", "screened"),
+        report_columns = match counting {
+            Counting::ControlCommittee => format!(
+                "(select count(*) from stat_reports r where r.municipality = m.municipality \
+                   and {received}) as reports_received, \
+                 (select count(*) from stat_reports r where r.municipality = m.municipality \
+                   and r.dismissed and {screened}) as reports_dismissed, \
+                 (select count(*) from stat_reports r where r.municipality = m.municipality \
+                   and r.screening_breached_from >= $2 and r.screening_breached_from < $3 \
+                   and r.screening_breached_from <= $4 and ($5 or r.received_known <= $4) \
+                   and (r.screened_at is null or r.screened_at > $4 \
+                        or not $5 and r.screened_known > $4 \
+                        or r.screened_at >= r.screening_breached_from)) as screening_breaches,",
+                received = counted("r", "received"),
+                screened = counted("r", "screened"),
+            ),
+            Counting::National => format!(
+                "(select count(*) from stat_screenings c where c.municipality = m.municipality \
+                   and c.category in (1, 2) and {child_screened}) as reports_received, \
+                 (select count(*) from stat_screenings c where c.municipality = m.municipality \
+                   and c.category = 1 and {child_screened}) as reports_dismissed, \
+                 (select count(*) from stat_screenings c where c.municipality = m.municipality \
+                   and c.category in (1, 2) and c.screened_at >= c.screening_breached_from \
+                   and {child_screened}) as screening_breaches,",
+                child_screened = counted("c", "screened"),
+            ),
+        },
+        breach = match counting {
+            Counting::ControlCommittee => "breached_from",
+            Counting::National => "registry_breached_from",
+        },
+        child_screened = counted("c", "screened"),
         concluded = counted("i", "concluded"),
         made = counted("e", "made"),
         evaluated = counted("v", "evaluated"),

@@ -504,6 +504,9 @@ pub(crate) struct StatisticsQuery {
     as_of: Option<String>,
     /// Set: with all that is known now; absent: as known then.
     effective_view: Option<String>,
+    /// `kontrollutvalg` (per report, by receipt; the default) or `nasjonal` (per child, by
+    /// screening, as Statistics Norway and the registry count).
+    counting: Option<String>,
 }
 
 /// Statistikk: DOMAIN.md's table per municipality and period, with a chart.
@@ -556,12 +559,32 @@ pub(crate) async fn statistics(
         });
     }
     let asked = Asked::parse(query.as_of.as_deref(), query.effective_view.as_deref())?;
+    let (counting, counting_sentence) = match query.counting.as_deref() {
+        None | Some("") | Some("kontrollutvalg") => (
+            projections::statistics::Counting::ControlCommittee,
+            "Telling som kontrollutvalgets tabell: per melding, etter mottaksdato; fristbrudd \
+             i undersøkelser etter lovens måneder.",
+        ),
+        Some("nasjonal") => (
+            projections::statistics::Counting::National,
+            "Nasjonal telling (SSB og Barnevernsregisteret): per barn, etter gjennomgangsdato; \
+             meldinger = henlagt + til undersøkelse, kode 3 og 4 telt for seg; fristbrudd i \
+             undersøkelser etter mottatt + 7 + 90 (+ 7 + 180) dager.",
+        ),
+        Some(_) => {
+            return Err(Error::BadParameter {
+                field: "counting",
+                reason: "must be kontrollutvalg or nasjonal".into(),
+            });
+        }
+    };
     let mut rows = projections::statistics::statistics(
         dashboard.store.pool(),
         &municipalities,
         period,
         asked.as_of,
         asked.knowledge,
+        counting,
     )
     .await?;
     rows.sort_by(|a, b| a.municipality.cmp(&b.municipality));
@@ -573,10 +596,12 @@ pub(crate) async fn statistics(
                 "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 municipality_label(&names, &row.municipality),
                 row.reports_received,
                 row.reports_dismissed,
+                row.reports_measures_active,
+                row.reports_ongoing_investigation,
                 row.screening_breaches,
                 row.investigations_concluded,
                 row.investigations_dismissed,
@@ -597,10 +622,14 @@ pub(crate) async fn statistics(
            <label>Periode<select name=\"period\"><option value=\"quarter\"{}>Kvartal</option>\
              <option value=\"half\"{}>Halvår</option><option value=\"year\"{}>År</option></select></label>\
            <label>Nummer<input name=\"number\" value=\"{}\" size=\"2\"></label>\
+           <label>Telling<select name=\"counting\"><option value=\"kontrollutvalg\"{}>Kontrollutvalg</option>\
+             <option value=\"nasjonal\"{}>Nasjonal (SSB)</option></select></label>\
            {}<button type=\"submit\">Vis</button></form>\
          <p class=\"summary\">{}</p>\
+         <p class=\"summary\">{}</p>\
          {}\
-         <table><thead><tr><th>Kommune</th><th>Meldinger</th><th>Henlagt (meldinger)</th><th>Fristbrudd (meldinger)</th>\
+         <table><thead><tr><th>Kommune</th><th>Meldinger</th><th>Henlagt (meldinger)</th>\
+         <th>Tiltak allerede i gang (kode 3)</th><th>Gjelder pågående undersøkelse (kode 4)</th><th>Fristbrudd (meldinger)</th>\
          <th>Undersøkelser</th><th>Henlagt (undersøkelser)</th><th>Fristbrudd (undersøkelser)</th><th>Brev sendt</th><th>Brev for sent</th>\
          <th>Registrert for sent (steg)</th><th>Lengste forsinkelse (dager)</th></tr></thead>\
          <tbody>{}</tbody></table>",
@@ -610,11 +639,22 @@ pub(crate) async fn statistics(
         selected("half"),
         selected("year"),
         query.number.map(|n| n.to_string()).unwrap_or_default(),
+        if counting == projections::statistics::Counting::ControlCommittee {
+            " selected"
+        } else {
+            ""
+        },
+        if counting == projections::statistics::Counting::National {
+            " selected"
+        } else {
+            ""
+        },
         asked.fields(),
         escape(&asked.sentence()),
+        escape(counting_sentence),
         chart(&rows, &names),
         if rows.is_empty() {
-            "<tr><td colspan=\"11\">Ingen tall for perioden.</td></tr>".to_owned()
+            "<tr><td colspan=\"13\">Ingen tall for perioden.</td></tr>".to_owned()
         } else {
             table
         },

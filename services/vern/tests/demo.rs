@@ -295,6 +295,17 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
         "two bars per municipality"
     );
     browser.screenshot(&shots.join("statistics.png"));
+    // Counted as Statistics Norway counts, the page says so; a counting that is not one is
+    // refused, naming the field.
+    browser.goto(&format!(
+        "{dashboard}/statistics?period=year&year={last_year}&counting=nasjonal"
+    ));
+    browser.wait_for_text("Nasjonal telling");
+    assert_eq!(browser.find_all("tbody tr").len(), 5);
+    browser.goto(&format!(
+        "{dashboard}/statistics?period=year&year={last_year}&counting=kommunal"
+    ));
+    browser.wait_for_text("counting");
 
     // A case's timeline.
     browser.goto(&format!("{dashboard}/cases/{case_id}"));

@@ -16,6 +16,7 @@ use handling::convert::{self as common, Fields};
 use handling::principal::Principal;
 use handling::{Error, Handler};
 use projections::Knowledge;
+use projections::statistics::Counting;
 use projections::statistics::Period;
 use projections::worklist::WorklistQuery;
 use tonic::{Request, Response, Status};
@@ -180,8 +181,9 @@ impl Worklist {
             &request.municipalities,
             self.handler.municipalities(),
         ));
-        let (as_of, period, (first, after), asked) =
-            fields.done(|| Some((as_of?, period?, days?, asked?)))?;
+        let counting = fields.take(counting(request.counting));
+        let (as_of, period, (first, after), asked, counting) =
+            fields.done(|| Some((as_of?, period?, days?, asked?, counting?)))?;
         let municipalities = principal.scope("municipalities", &asked)?;
         projections::read_your_writes(
             self.handler.store().pool(),
@@ -196,6 +198,7 @@ impl Worklist {
             period,
             as_of,
             Knowledge::effective(request.effective_view),
+            counting,
         )
         .await
         .map_err(Error::view)?;
@@ -218,10 +221,16 @@ impl Worklist {
                     steps_recorded_late: row.steps_recorded_late,
                     days_late_total: row.days_late_total,
                     days_late_max: row.days_late_max,
+                    reports_measures_active: row.reports_measures_active,
+                    reports_ongoing_investigation: row.reports_ongoing_investigation,
                 })
                 .collect(),
             first_day: first.to_string(),
             last_day: after.pred_opt().unwrap_or(after).to_string(),
+            counting: match counting {
+                Counting::ControlCommittee => pb::Counting::ControlCommittee,
+                Counting::National => pb::Counting::National,
+            } as i32,
         })
     }
 
@@ -641,4 +650,19 @@ impl WorklistService for Worklist {
     ) -> Result<Response<pb::RegistryFindings>, Status> {
         Ok(Response::new(self.registry_findings(request).await?))
     }
+}
+
+/// The statistics' counting: the control committee's when unspecified.
+fn counting(value: i32) -> Result<Counting, Error> {
+    if value == pb::Counting::Unspecified as i32 {
+        return Ok(Counting::ControlCommittee);
+    }
+    Ok(
+        match common::enum_value::<pb::Counting>("counting", value)? {
+            pb::Counting::Unspecified | pb::Counting::ControlCommittee => {
+                Counting::ControlCommittee
+            }
+            pb::Counting::National => Counting::National,
+        },
+    )
 }
