@@ -190,6 +190,31 @@ async fn an_emergency_decision_without_a_petition_lapses_at_its_time_and_shows_e
         !document.contains("Kode=\"2\"/>\n      <Status"),
         "no petition: {document}"
     );
+    assert_eq!(
+        lapse_findings(&app, &case_id, "2024-04-18T12:00:00Z").await,
+        1
+    );
+    assert_eq!(
+        lapse_findings(&app, &case_id, "2024-04-16T12:00:00Z").await,
+        0
+    );
+}
+
+/// The registry's findings for the case that name a lapsed decision, as known at `as_of`.
+async fn lapse_findings(app: &TestApp, case_id: &str, as_of: &str) -> usize {
+    app.worklist()
+        .list_registry_findings(worklist::ListRegistryFindingsRequest {
+            municipality: "5035".into(),
+            as_of: Some(ts(as_of)),
+            ..Default::default()
+        })
+        .await
+        .expect("findings")
+        .into_inner()
+        .findings
+        .iter()
+        .filter(|finding| finding.case_id == case_id && finding.rule == "Vedtak Status 3")
+        .count()
 }
 
 #[tokio::test]
@@ -412,6 +437,10 @@ async fn a_care_order_not_carried_out_in_time_lapses() {
     let document = read(&path);
     assert_has(&document, "EndretDato=\"2024-03-20\" Kode=\"1\"/>");
     assert_has(&document, "EndretDato=\"2024-05-02\" Kode=\"3\"/>");
+    assert_eq!(
+        lapse_findings(&app, &case_id, "2024-05-03T12:00:00Z").await,
+        1
+    );
 }
 
 /// The board's chair gives more time before it runs out: the order holds to the new day.

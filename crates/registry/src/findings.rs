@@ -98,6 +98,22 @@ pub fn check(sak: &Sak, on: NaiveDate) -> Vec<Finding> {
             ));
         }
     }
+    // Not a check of the registry's but what it will be told: a decision that lapsed
+    // (Kodelister, Vedtak/Status 3) leaves a placement without legal basis, and the caseworker
+    // should see it here before the export carries it.
+    for vedtak in &sak.vedtak {
+        for (_, on, _) in vedtak.status.iter().filter(|(_, _, code)| *code == "3") {
+            found.push(finding(
+                "Vedtak Status 3",
+                Severity::Warning,
+                format!(
+                    "decision {} of {} lapsed on {on} (status 3, bortfalt): the placement it \
+                     gave has no legal basis from then",
+                    vedtak.id, vedtak.start
+                ),
+            ));
+        }
+    }
     for undersokelse in &sak.undersokelser {
         match &undersokelse.conclusion {
             Some(conclusion) => {

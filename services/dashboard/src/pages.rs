@@ -228,7 +228,7 @@ fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> St
         };
         let _ = write!(
             rows,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{subject}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td>{}<br><small>{}</small></td><td>{subject}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if item.breached { "breached" } else { "" },
             if item.breached {
                 "<span class=\"badge breach\">fristbrudd</span>"
@@ -236,6 +236,7 @@ fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> St
                 ""
             },
             escape(kind_label(&item.kind)),
+            escape(&item.legal_reference),
             municipality_label(names, &item.municipality),
             escape(item.team.as_deref().unwrap_or("–")),
             escape(item.caseworker.as_deref().unwrap_or("–")),

@@ -826,3 +826,152 @@ async fn import_history_checks_a_file_in_a_dry_run_and_imports_it_once() {
     );
     assert_eq!(events().await, (10, 0));
 }
+
+/// The dashboard shows an emergency decision that lapsed, first on the cases page, from its
+/// moment: a decision entered late (dated back, with a reason) in the real binary, the page
+/// asked with everything known now as of the day before and the day after the lapse.
+#[tokio::test]
+async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment() {
+    use api::intake::v1 as intake;
+    use api::measures::v1 as measures;
+    let data_dir = DataDir::new();
+    let mut up = Running::start(&data_dir.0);
+    let up_line = up.wait_for("vern is up");
+    let address = listening_on(&up_line);
+    let dashboard = shared::log_field(&up_line, "dashboard");
+    let issued = Command::new(VERN)
+        .args([
+            "token",
+            "issue",
+            "--role",
+            "service_leader",
+            "--municipality",
+            "5035",
+            "--subject",
+            "leder-3",
+            "--data-dir",
+        ])
+        .arg(&data_dir.0)
+        .env_remove("DATABASE_URL")
+        .env_remove("VERN_TOKEN_LIFETIMES")
+        .output()
+        .unwrap();
+    assert!(issued.status.success());
+    let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    fn with_token<T>(token: &str, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+    }
+    let stamp = |text: &str| {
+        handling::convert::to_timestamp(text.parse::<chrono::DateTime<chrono::Utc>>().unwrap())
+    };
+    let late = "Entered from the paper file.".to_owned();
+    let mut intake = intake::intake_service_client::IntakeServiceClient::new(channel.clone());
+    let report_id = intake
+        .submit_report(with_token(
+            &token,
+            intake::SubmitReportRequest {
+                command_id: Uuid::new_v4().to_string(),
+                municipality: "5035".into(),
+                received_at: Some(stamp("2024-03-04T09:00:00Z")),
+                late_reason: late.clone(),
+                reporter: Some(intake::Reporter {
+                    kind: Some(intake::reporter::Kind::Anonymous(intake::Anonymous {})),
+                }),
+                children: vec![api::common::v1::Child {
+                    identity: Some(api::common::v1::child::Identity::NameAndBirthDate(
+                        api::common::v1::NameAndBirthDate {
+                            name: "Synthetic Child".into(),
+                            birth_date: "2019-05-17".into(),
+                        },
+                    )),
+                }],
+                concerns: vec![intake::ConcernCategory::Violence as i32],
+                summary: "Synthetic report: the child is afraid at home.".into(),
+                urgency: api::common::v1::Urgency::Red as i32,
+            },
+        ))
+        .await
+        .expect("submitted")
+        .into_inner()
+        .report_id;
+    let case_id = intake
+        .screen_report(with_token(
+            &token,
+            intake::ScreenReportRequest {
+                command_id: Uuid::new_v4().to_string(),
+                report_id,
+                decided_at: Some(stamp("2024-03-05T08:00:00Z")),
+                late_reason: late.clone(),
+                children: vec![intake::ChildScreening {
+                    outcome: Some(intake::child_screening::Outcome::InvestigationOpened(
+                        intake::InvestigationOpened {},
+                    )),
+                    emergency_action: true,
+                    urgency: api::common::v1::Urgency::Red as i32,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("screened")
+        .into_inner()
+        .cases
+        .remove(0)
+        .case_id;
+    measures::measures_service_client::MeasuresServiceClient::new(channel)
+        .make_emergency_decision(with_token(
+            &token,
+            measures::MakeEmergencyDecisionRequest {
+                command_id: Uuid::new_v4().to_string(),
+                case_id,
+                kind: measures::EmergencyKind::Placement as i32,
+                grounds: "Acute danger at home.".into(),
+                decided_at: Some(stamp("2024-03-05T09:00:00Z")),
+                late_reason: late,
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("decided");
+
+    // Six weeks from 5 March: the last day is 16 April.
+    let session = shared::dashboard_login(&dashboard, &token);
+    let page = |as_of: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let page = shared::dashboard_get(
+                &dashboard,
+                &session,
+                &format!("/cases?as_of={as_of}&effective_view=on"),
+            );
+            // The views apply the commands in the background.
+            if page.contains("akuttvedtak") || Instant::now() > deadline {
+                return page;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let before = page("2024-04-15");
+    assert!(
+        before.contains("Begjæring etter akuttvedtak (omsorg)") && !before.contains("falt bort"),
+        "{before}"
+    );
+    let after = page("2024-04-17");
+    let lapsed = after
+        .find("Akuttvedtaket har falt bort")
+        .expect("the lapse is on the page");
+    assert!(after.contains("barnevernsloven 2021 § 4-2"), "{after}");
+    // First on the list: before the investigation's deadline.
+    let investigation = after.find("Undersøkelse").unwrap_or(usize::MAX);
+    assert!(lapsed < investigation, "{after}");
+}
