@@ -3,12 +3,11 @@
 //! for a child placed more than two years; both reach the registry export (Oppfolging, Tilsyn).
 
 use api::measures::v1 as measures;
-use api::worklist::v1 as worklist;
 use tests::TestApp;
 use tonic::Code;
 
 use crate::registry::{assert_has, assert_valid, export, read, run_export, tempdir};
-use crate::{at, child, command_id, public_reporter, report, screen, submit, ts};
+use crate::{at, child, command_id, public_reporter, report, screen, submit};
 
 async fn visit_items(
     app: &TestApp,
@@ -16,17 +15,8 @@ async fn visit_items(
     as_of: &str,
     min_position: Option<api::common::v1::Position>,
 ) -> Vec<(String, String, String)> {
-    app.worklist()
-        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
-            as_of: Some(ts(as_of)),
-            all_running: true,
-            min_position,
-            ..Default::default()
-        })
+    crate::review_items(app, as_of, min_position)
         .await
-        .expect("worklist")
-        .into_inner()
-        .items
         .into_iter()
         .filter(|item| item.case_id == case_id && item.kind.ends_with("_visit"))
         .map(|item| (item.kind, item.due_on, item.legal_reference))

@@ -45,17 +45,8 @@ async fn items_at(
     as_of: &str,
     min_position: Option<common::Position>,
 ) -> Vec<(String, bool, String)> {
-    app.worklist()
-        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
-            as_of: Some(ts(as_of)),
-            all_running: true,
-            min_position,
-            ..Default::default()
-        })
+    crate::review_items(app, as_of, min_position)
         .await
-        .expect("worklist")
-        .into_inner()
-        .items
         .into_iter()
         .filter(|item| item.case_id == case_id && item.kind.starts_with("emergency_"))
         .map(|item| (item.kind, item.breached, item.legal_reference))
@@ -308,18 +299,7 @@ async fn a_child_resident_abroad_has_six_months_and_only_a_placement_may_say_so(
         .into_inner()
         .position;
     // Decision 2, made 5 March: six months, to 5 September.
-    let items = app
-        .worklist()
-        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
-            as_of: Some(ts("2024-05-01T12:00:00Z")),
-            all_running: true,
-            min_position: made,
-            ..Default::default()
-        })
-        .await
-        .expect("worklist")
-        .into_inner()
-        .items;
+    let items = crate::review_items(&app, "2024-05-01T12:00:00Z", made).await;
     let abroad_item = items
         .iter()
         .find(|item| item.case_id == case_id && item.kind == "emergency_petition_abroad")
@@ -328,16 +308,13 @@ async fn a_child_resident_abroad_has_six_months_and_only_a_placement_may_say_so(
     assert!(!abroad_item.breached);
 }
 
-/// A care order not carried out within six weeks of the board's decision lapses (old act
-/// § 4-13; new act § 5-3): shown at its moment, recorded by Vern's check, status 3 in the
-/// registry export; carrying it out afterwards is refused.
-#[tokio::test]
-async fn a_care_order_not_carried_out_in_time_lapses() {
-    let app = TestApp::spawn().await;
+/// A report about child `seed` received 2024-03-04, investigated, proposed to the board and a
+/// care order granted on 20 March 2024: the case id and the decision's position.
+async fn care_order_granted(app: &TestApp, seed: u32) -> (String, Option<common::Position>) {
     app.set_now(at("2024-03-04T09:00:00Z"));
-    let report_id = submit(&app, report(vec![child(64)], public_reporter())).await;
+    let report_id = submit(app, report(vec![child(seed)], public_reporter())).await;
     app.set_now(at("2024-03-05T08:00:00Z"));
-    let case_id = screen(&app, &report_id, vec![crate::open_investigation(0)])
+    let case_id = screen(app, &report_id, vec![crate::open_investigation(0)])
         .await
         .remove(0);
     app.set_now(at("2024-03-06T08:00:00Z"));
@@ -365,22 +342,23 @@ async fn a_care_order_not_carried_out_in_time_lapses() {
         .expect("granted")
         .into_inner()
         .position;
+    (case_id, decided)
+}
+
+/// A care order not carried out within six weeks of the board's decision lapses (old act
+/// § 4-13; new act § 5-3): shown at its moment, recorded by Vern's check, status 3 in the
+/// registry export; carrying it out afterwards is refused.
+#[tokio::test]
+async fn a_care_order_not_carried_out_in_time_lapses() {
+    let app = TestApp::spawn().await;
+    let (case_id, decided) = care_order_granted(&app, 64).await;
 
     let care_order_items = |as_of: &'static str, position: Option<common::Position>| {
         let app = &app;
         let case_id = case_id.clone();
         async move {
-            app.worklist()
-                .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
-                    as_of: Some(ts(as_of)),
-                    all_running: true,
-                    min_position: position,
-                    ..Default::default()
-                })
+            crate::review_items(app, as_of, position)
                 .await
-                .expect("worklist")
-                .into_inner()
-                .items
                 .into_iter()
                 .filter(|item| item.case_id == case_id && item.kind.starts_with("care_order"))
                 .map(|item| (item.kind, item.due_on, item.breached, item.legal_reference))
@@ -447,32 +425,7 @@ async fn a_care_order_not_carried_out_in_time_lapses() {
 #[tokio::test]
 async fn the_board_chair_may_give_a_care_order_more_time() {
     let app = TestApp::spawn().await;
-    app.set_now(at("2024-03-04T09:00:00Z"));
-    let report_id = submit(&app, report(vec![child(65)], public_reporter())).await;
-    let case_id = screen(&app, &report_id, vec![crate::open_investigation(0)])
-        .await
-        .remove(0);
-    app.measures()
-        .propose_to_board(measures::ProposeToBoardRequest {
-            command_id: command_id(),
-            case_id: case_id.clone(),
-            proposal: measures::BoardProposal::CareOrder as i32,
-            grounds: "Lasting neglect; care order needed.".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("proposed");
-    app.set_now(at("2024-03-20T10:00:00Z"));
-    app.measures()
-        .record_board_decision(measures::RecordBoardDecisionRequest {
-            command_id: command_id(),
-            case_id: case_id.clone(),
-            granted: true,
-            decided_on: "2024-03-20".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("granted");
+    let (case_id, _) = care_order_granted(&app, 65).await;
     app.set_now(at("2024-04-25T10:00:00Z"));
     let extend = |extended_to: &str| measures::ExtendCareOrderImplementationRequest {
         command_id: command_id(),
@@ -495,18 +448,7 @@ async fn the_board_chair_may_give_a_care_order_more_time() {
         .expect("extended")
         .into_inner()
         .position;
-    let items = app
-        .worklist()
-        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
-            as_of: Some(ts("2024-05-10T12:00:00Z")),
-            all_running: true,
-            min_position: extended,
-            ..Default::default()
-        })
-        .await
-        .expect("worklist")
-        .into_inner()
-        .items;
+    let items = crate::review_items(&app, "2024-05-10T12:00:00Z", extended).await;
     let item = items
         .iter()
         .find(|item| item.case_id == case_id && item.kind == "care_order_implementation")

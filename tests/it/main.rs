@@ -85,6 +85,26 @@ fn report(children: Vec<common::Child>, reporter: intake::Reporter) -> intake::S
     }
 }
 
+/// Every running deadline on the worklist at `as_of` (as known then), once the view has
+/// applied `min_position`.
+async fn review_items(
+    app: &TestApp,
+    as_of: &str,
+    min_position: Option<common::Position>,
+) -> Vec<api::worklist::v1::ReviewItem> {
+    app.worklist()
+        .list_cases_needing_review(api::worklist::v1::ListCasesNeedingReviewRequest {
+            as_of: Some(ts(as_of)),
+            all_running: true,
+            min_position,
+            ..Default::default()
+        })
+        .await
+        .expect("worklist")
+        .into_inner()
+        .items
+}
+
 async fn submit(app: &TestApp, request: intake::SubmitReportRequest) -> String {
     app.intake()
         .submit_report(request)
