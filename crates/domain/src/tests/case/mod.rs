@@ -4,9 +4,11 @@
 mod acts;
 mod board;
 mod investigation;
+mod lapses;
 mod lifecycle;
 mod measures;
 mod partner;
+mod visits;
 
 use super::fixtures::*;
 use crate::case::{
@@ -72,5 +74,15 @@ pub(super) fn concluded(outcome: ConclusionOutcome) -> CaseEvent {
         outcome,
         reasons: text("Assessment done"),
         at: now(),
+    }
+}
+
+/// The board granted a care order on 5 March 2024.
+pub(super) fn care_order_granted() -> CaseEvent {
+    CaseEvent::BoardDecided {
+        kind: BoardProposalKind::CareOrder,
+        outcome: crate::case::BoardOutcome::Granted,
+        decided_on: day("2024-03-05"),
+        at: at("2024-03-05T14:00:00Z"),
     }
 }
