@@ -18,6 +18,9 @@ pub struct LetterOwed {
     pub kind: LetterKind,
     pub due: Due,
     pub breached: bool,
+    /// Where the duty comes from: the paragraph of the act in force when its clock started
+    /// (the report's receipt; for the conclusion letter, the investigation's conclusion).
+    pub legal_reference: &'static str,
 }
 
 /// The letters owed to the report's reporter:
@@ -43,12 +46,13 @@ pub fn letters_owed(
     }
     let rules = rule_book.for_act(report.act);
     let mut owed = Vec::new();
-    let mut owe = |kind: LetterKind, due: Due| {
+    let mut owe = |kind: LetterKind, due: Due, legal_reference: &'static str| {
         if !report.has_sent(kind) {
             owed.push(LetterOwed {
                 kind,
                 due,
                 breached: due.is_breached_at(now),
+                legal_reference,
             });
         }
     };
@@ -56,11 +60,12 @@ pub fn letters_owed(
         owe(
             LetterKind::Receipt,
             calendar::due_from_instant(report.received_at, rules.receipt_letter.length),
+            rules.receipt_letter.legal_reference,
         );
     }
     // Private reporters have no right to more than the receipt ([001]).
     if report.reporter.is_public() {
-        owe_public_letters(report, cases, rules, &mut owe);
+        owe_public_letters(report, cases, rule_book, &mut owe);
     }
     owed
 }
@@ -68,15 +73,17 @@ pub fn letters_owed(
 fn owe_public_letters(
     report: &crate::report::Report,
     cases: &[CaseState],
-    rules: &crate::rules::RuleSet,
-    owe: &mut impl FnMut(LetterKind, Due),
+    rule_book: &RuleBook,
+    owe: &mut impl FnMut(LetterKind, Due, &'static str),
 ) {
+    let rules = rule_book.for_act(report.act);
     owe(
         LetterKind::InvestigationOutcome,
         calendar::due_from_instant(
             report.received_at,
             rules.investigation_outcome_letter.length,
         ),
+        rules.investigation_outcome_letter.legal_reference,
     );
     for case in cases.iter().filter_map(CaseState::case) {
         let followed_up = report
@@ -91,9 +98,12 @@ fn owe_public_letters(
             .filter(|investigation| investigation.reports.contains(&report.id))
             .find_map(|investigation| investigation.conclusion.as_ref().map(|(_, at)| *at));
         if let Some(concluded_at) = concluded_at {
+            // Its clock starts at the conclusion, under the act in force that day.
+            let rule = &rule_book.in_force_at(concluded_at).conclusion_letter;
             owe(
                 LetterKind::Conclusion { case_id: case.id },
-                calendar::due_from_instant(concluded_at, rules.conclusion_letter.length),
+                calendar::due_from_instant(concluded_at, rule.length),
+                rule.legal_reference,
             );
         }
     }

@@ -223,7 +223,6 @@ fn report_rows(
             ),
         );
     }
-    let rule_set = rules.for_act(report.act);
     for letter in letters::letters_owed(state, cases, rules, at) {
         let (kind, case_id) = match letter.kind {
             LetterKind::Receipt => (DeadlineKind::ReceiptLetter, None),
@@ -242,7 +241,7 @@ fn report_rows(
                 report.assignee.as_ref(),
                 report.urgency,
                 letter.due,
-                rule_set.deadline(kind).legal_reference,
+                letter.legal_reference,
             ),
         );
     }

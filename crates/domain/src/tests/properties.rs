@@ -234,6 +234,45 @@ fn letters_owed_follow_the_reporter_kind() {
     );
 }
 
+/// Each letter names the paragraph of the act in force when its clock started: a report
+/// received under the 1992 act, its investigation concluded under the 2021 act.
+#[test]
+fn each_letter_names_the_act_of_the_day_its_clock_started() {
+    let rules = RuleBook::norwegian();
+    let mut events = vec![report_received(public_reporter(), vec![anna()])];
+    if let ReportEvent::ReportReceived {
+        received_at, act, ..
+    } = &mut events[0]
+    {
+        *received_at = at("2022-12-20T09:00:00Z");
+        *act = crate::rules::Act::ChildWelfareAct1992;
+    }
+    events.push(ReportEvent::ReportScreened {
+        reporter_code: None,
+        children: vec![ChildScreening {
+            case_content: Vec::new(),
+            child_index: 0,
+            case: CaseAssignment::NewCase(case_id(1)),
+            outcome: ScreeningOutcome::InvestigationOpened,
+            emergency_action: false,
+            urgency: Urgency::Red,
+        }],
+        at: at("2022-12-21T09:00:00Z"),
+    });
+    let report = events.iter().fold(ReportState::default(), report::evolve);
+    let case = concluded_case(at("2023-02-01T10:00:00Z"));
+    let owed = letters::letters_owed(&report, &[case], &rules, at("2023-02-02T10:00:00Z"));
+    let references: Vec<_> = owed.iter().map(|letter| letter.legal_reference).collect();
+    assert_eq!(
+        references,
+        [
+            "barnevernloven 1992 § 6-7a",
+            "barnevernloven 1992 § 6-7a",
+            "barnevernsloven 2021 § 13-4"
+        ]
+    );
+}
+
 #[test]
 fn open_deadlines_cover_screening_investigation_measures_and_emergencies() {
     let rules = RuleBook::norwegian();
