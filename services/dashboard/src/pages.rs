@@ -73,8 +73,26 @@ fn scope(
     })
 }
 
-fn page_number(page: Option<u32>) -> i64 {
-    i64::from(page.unwrap_or(1).max(1))
+fn page_number(page: Option<&str>) -> Result<i64, Error> {
+    Ok(i64::from(
+        whole_number::<u32>("page", page)?.unwrap_or(1).max(1),
+    ))
+}
+
+/// A number from a form field: empty (a form sends its empty fields) means "the default", and
+/// anything else that is not a whole number is refused naming the field, never with the
+/// query parser's own text.
+fn whole_number<T: std::str::FromStr>(
+    field: &'static str,
+    value: Option<&str>,
+) -> Result<Option<T>, Error> {
+    match value.map(str::trim).filter(|value| !value.is_empty()) {
+        None => Ok(None),
+        Some(value) => value.parse().map(Some).map_err(|_| Error::BadParameter {
+            field,
+            reason: "must be a whole number".into(),
+        }),
+    }
 }
 
 /// Links to the previous and next page, keeping the other parameters.
@@ -208,7 +226,7 @@ pub(crate) struct CasesQuery {
     municipality: Option<String>,
     team: Option<String>,
     caseworker: Option<String>,
-    page: Option<u32>,
+    page: Option<String>,
     /// A date to show the list as of; now when absent.
     as_of: Option<String>,
     /// Set: with all that is known now; absent: as known then.
@@ -330,7 +348,7 @@ pub(crate) async fn cases(
 ) -> Result<Response, Error> {
     let session = dashboard.session_for(&headers, Page::Cases).await?;
     let municipalities = scope(&session, query.municipality.as_deref())?;
-    let page = page_number(query.page);
+    let page = page_number(query.page.as_deref())?;
     // Names as the lifecycle accepts them: no control characters, at most 200 characters.
     let clean = |field: &'static str, text: &Option<String>| -> Result<Option<String>, Error> {
         match text
@@ -432,7 +450,7 @@ pub(crate) async fn cases(
 #[derive(Deserialize, Default)]
 pub(crate) struct LettersQuery {
     municipality: Option<String>,
-    page: Option<u32>,
+    page: Option<String>,
 }
 
 /// Brev til melder: the feedback letters owed to reporters, overdue first.
@@ -443,7 +461,7 @@ pub(crate) async fn letters(
 ) -> Result<Response, Error> {
     let session = dashboard.session_for(&headers, Page::Letters).await?;
     let municipalities = scope(&session, query.municipality.as_deref())?;
-    let page = page_number(query.page);
+    let page = page_number(query.page.as_deref())?;
     let now = Utc::now();
     let filter = Filter {
         municipalities,
@@ -497,10 +515,10 @@ pub(crate) async fn letters(
 #[derive(Deserialize, Default)]
 pub(crate) struct StatisticsQuery {
     municipality: Option<String>,
-    year: Option<i32>,
+    year: Option<String>,
     /// quarter, half or year.
     period: Option<String>,
-    number: Option<u32>,
+    number: Option<String>,
     /// A date to count as of; now when absent.
     as_of: Option<String>,
     /// Set: with all that is known now; absent: as known then.
@@ -520,7 +538,8 @@ pub(crate) async fn statistics(
     let municipalities = scope(&session, query.municipality.as_deref())?;
     let now = Utc::now();
     let today = oslo_date(now);
-    let year = query.year.unwrap_or(today.year());
+    let year = whole_number::<i32>("year", query.year.as_deref())?.unwrap_or(today.year());
+    let number = whole_number::<u32>("number", query.number.as_deref())?;
     if !(1993..=2100).contains(&year) {
         return Err(Error::BadParameter {
             field: "year",
@@ -530,16 +549,14 @@ pub(crate) async fn statistics(
     let kind = query.period.as_deref().unwrap_or("quarter");
     let (period, label) = match kind {
         "quarter" => {
-            let quarter = query.number.unwrap_or((today.month() - 1) / 3 + 1);
+            let quarter = number.unwrap_or((today.month() - 1) / 3 + 1);
             (
                 Period::Quarter { year, quarter },
                 format!("{quarter}. kvartal {year}"),
             )
         }
         "half" => {
-            let half = query
-                .number
-                .unwrap_or(if today.month() <= 6 { 1 } else { 2 });
+            let half = number.unwrap_or(if today.month() <= 6 { 1 } else { 2 });
             (
                 Period::HalfYear { year, half },
                 format!("{half}. halvår {year}"),
@@ -639,7 +656,7 @@ pub(crate) async fn statistics(
         selected("quarter"),
         selected("half"),
         selected("year"),
-        query.number.map(|n| n.to_string()).unwrap_or_default(),
+        number.map(|n| n.to_string()).unwrap_or_default(),
         if counting == projections::statistics::Counting::ControlCommittee {
             " selected"
         } else {

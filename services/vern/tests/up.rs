@@ -829,9 +829,11 @@ async fn import_history_checks_a_file_in_a_dry_run_and_imports_it_once() {
 
 /// The dashboard shows an emergency decision that lapsed, first on the cases page, from its
 /// moment: a decision entered late (dated back, with a reason) in the real binary, the page
-/// asked with everything known now as of the day before and the day after the lapse.
+/// asked with everything known now as of the day before and the day after the lapse. And its
+/// statistics form takes empty fields as the defaults.
 #[tokio::test]
-async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment() {
+async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_takes_its_forms_as_sent()
+ {
     use api::intake::v1 as intake;
     use api::measures::v1 as measures;
     let data_dir = DataDir::new();
@@ -974,4 +976,18 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment() {
     // First on the list: before the investigation's deadline.
     let investigation = after.find("Undersøkelse").unwrap_or(usize::MAX);
     assert!(lapsed < investigation, "{after}");
+
+    // The statistics form as a browser submits it, its empty fields meaning "the default";
+    // a value that is not a number is refused naming its field.
+    let submitted = shared::dashboard_get(
+        &dashboard,
+        &session,
+        "/statistics?municipality=&year=&period=quarter&number=&counting=kontrollutvalg&as_of=",
+    );
+    assert!(submitted.starts_with("HTTP/1.1 200"), "{submitted}");
+    let refused = shared::dashboard_get(&dashboard, &session, "/statistics?year=twenty");
+    assert!(
+        refused.starts_with("HTTP/1.1 400") && refused.contains("year: must be a whole number"),
+        "{refused}"
+    );
 }
