@@ -127,6 +127,53 @@ fn urgency_badge(urgency: domain::values::Urgency) -> &'static str {
     }
 }
 
+/// Norwegian words for a case event on the timeline; an event this build does not name shows
+/// its internal name rather than nothing.
+fn event_label(event_type: &str) -> &str {
+    match event_type {
+        "CaseOpenedFromReport" => "Sak opprettet fra melding",
+        "ReportLinkedToCase" => "Ny melding lagt til saken",
+        "InvestigationOpened" => "Undersøkelse åpnet",
+        "UrgencyChanged" => "Hastegrad endret",
+        "InvestigationStarted" => "Undersøkelse startet med plan",
+        "InvestigationActivityRecorded" => "Aktivitet i undersøkelsen",
+        "InvestigationDeadlineExtended" => "Undersøkelsesfristen forlenget",
+        "ConsultationHeld" => "Samråd holdt",
+        "ForensicInterviewHeld" => "Tilrettelagt avhør holdt",
+        "ForensicInterviewPostponed" => "Tilrettelagt avhør utsatt",
+        "ForensicInterviewNotHeld" => "Tilrettelagt avhør ikke holdt",
+        "ReportedToPolice" => "Anmeldt til politiet",
+        "InvestigationConcluded" => "Undersøkelse konkludert",
+        "MeasureStarted" => "Tiltak startet",
+        "MeasureEvaluated" => "Tiltak evaluert",
+        "MeasureExtended" => "Tiltak forlenget",
+        "MeasureChanged" => "Tiltak endret",
+        "MeasureEnded" => "Tiltak avsluttet",
+        "EmergencyDecisionMade" => "Akuttvedtak fattet",
+        "EmergencyDecisionApproved" => "Akuttvedtak godkjent",
+        "EmergencyDecisionRefused" => "Akuttvedtak ikke godkjent",
+        "EmergencyPetitionSent" => "Begjæring sendt nemnda",
+        "EmergencyDecisionLapsed" => "Akuttvedtaket falt bort",
+        "BoardProposalSent" => "Sak sendt nemnda",
+        "BoardDecided" => "Nemndas vedtak",
+        "CareOrderCarriedOut" => "Omsorgsovertakelsen iverksatt",
+        "CareOrderImplementationExtended" => "Fristen for iverksetting forlenget",
+        "CareOrderLapsed" => "Omsorgsovertakelsen falt bort",
+        "CarePlanMade" => "Omsorgsplan laget",
+        "FollowUpVisitRecorded" => "Oppfølgingsbesøk",
+        "SupervisionVisitRecorded" => "Tilsynsbesøk",
+        "VisitRateDecided" => "Besøkshyppighet bestemt",
+        "CaseClosed" => "Sak avsluttet",
+        "CaseAssigned" => "Sak tildelt",
+        "PartnersInvitedToConsultation" => "Politi eller barnehus invitert til samråd",
+        "PartnerAttendanceRecorded" => "Deltakelse i samråd registrert",
+        "PartnerInterviewDecided" => "Avgjørelse om tilrettelagt avhør",
+        "PoliceReportDecided" => "Avgjørelse om anmeldelse",
+        "PartnerConsultationClosed" => "Samråd med politi eller barnehus avsluttet",
+        other => other,
+    }
+}
+
 /// Norwegian names of the worklist's deadline kinds.
 fn kind_label(kind: &str) -> &str {
     match kind {
@@ -786,7 +833,7 @@ pub(crate) async fn timeline(
                 "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}{}</td></tr>",
                 entry.stream_version,
                 time(entry.occurred_at),
-                escape(&entry.event_type),
+                escape(event_label(&entry.event_type)),
                 escape(&entry.actor_subject),
                 escape(&entry.actor_role),
                 time(entry.recorded_at),

@@ -311,8 +311,9 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
     browser.goto(&format!("{dashboard}/cases/{case_id}"));
     browser.wait_for_text("Tidslinje for sak");
     assert!(
-        browser.source().contains("CaseOpened"),
-        "the timeline starts with the opening"
+        browser.source().contains("Sak opprettet fra melding")
+            && !browser.source().contains("CaseOpenedFromReport"),
+        "the timeline starts with the opening, in Norwegian"
     );
     browser.screenshot(&shots.join("timeline.png"));
 

@@ -935,7 +935,7 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
             &token,
             measures::MakeEmergencyDecisionRequest {
                 command_id: Uuid::new_v4().to_string(),
-                case_id,
+                case_id: case_id.clone(),
                 kind: measures::EmergencyKind::Placement as i32,
                 grounds: "Acute danger at home.".into(),
                 decided_at: Some(stamp("2024-03-05T09:00:00Z")),
@@ -976,6 +976,13 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
     // First on the list: before the investigation's deadline.
     let investigation = after.find("Undersøkelse").unwrap_or(usize::MAX);
     assert!(lapsed < investigation, "{after}");
+
+    // The case's timeline in Norwegian words, not the events' internal names.
+    let timeline = shared::dashboard_get(&dashboard, &session, &format!("/cases/{case_id}"));
+    assert!(
+        timeline.contains("Akuttvedtak fattet") && !timeline.contains("EmergencyDecisionMade"),
+        "{timeline}"
+    );
 
     // The statistics form as a browser submits it, its empty fields meaning "the default";
     // a value that is not a number is refused naming its field.
