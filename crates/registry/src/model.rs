@@ -443,15 +443,9 @@ impl Sak {
                     }
                 }
                 CaseEvent::CareOrderCarriedOut { carried_out_on, .. } => {
-                    // Carried out in time, entered after the lapse was recorded: it never lapsed.
-                    if let Some(vedtak) = sak.vedtak.iter_mut().find(|v| Some(v.id) == care_order)
-                        && vedtak
-                            .status
-                            .iter()
-                            .any(|(_, on, code)| *code == "3" && on > carried_out_on)
-                    {
-                        vedtak.status.retain(|(_, _, code)| *code != "3");
-                        vedtak.end = None;
+                    // Carried out in time, entered after the lapse was recorded.
+                    if let Some(vedtak) = care_order {
+                        never_lapsed(sak, vedtak, *carried_out_on);
                     }
                 }
                 CaseEvent::EmergencyPetitionSent { number, at } => {
@@ -463,20 +457,9 @@ impl Sak {
                         "2",
                         false,
                     );
-                    // Sent in time but entered after the lapse was recorded: it never lapsed.
+                    // Sent in time but entered after the lapse was recorded.
                     let sent = day(at);
-                    if let Some(vedtak) = sak
-                        .vedtak
-                        .iter_mut()
-                        .find(|v| v.id == id(format!("vedtak/akutt/{number}")))
-                        && vedtak
-                            .status
-                            .iter()
-                            .any(|(_, on, code)| *code == "3" && *on > sent)
-                    {
-                        vedtak.status.retain(|(_, _, code)| *code != "3");
-                        vedtak.end = None;
-                    }
+                    never_lapsed(sak, id(format!("vedtak/akutt/{number}")), sent);
                     let kind = sak.vedtak.iter().any(|v| {
                         v.id == id(format!("vedtak/akutt/{number}"))
                             && v.law.paragraph == codes::BEHAVIOUR_EMERGENCY_PARAGRAPH
@@ -605,6 +588,20 @@ fn foster_home(sak: &mut Sak) -> Option<(Uuid, &mut FosterVisits)> {
         .rev()
         .filter(|tiltak| tiltak.end.is_none())
         .find_map(|tiltak| tiltak.visits.as_mut().map(|visits| (tiltak.id, visits)))
+}
+
+/// A step taken on `on`, in time, but entered after the lapse was recorded: the vedtak never
+/// lapsed, so its status 3 and the end it gave go.
+fn never_lapsed(sak: &mut Sak, vedtak: Uuid, on: NaiveDate) {
+    if let Some(vedtak) = sak.vedtak.iter_mut().find(|v| v.id == vedtak)
+        && vedtak
+            .status
+            .iter()
+            .any(|(_, lapsed, code)| *code == "3" && *lapsed > on)
+    {
+        vedtak.status.retain(|(_, _, code)| *code != "3");
+        vedtak.end = None;
+    }
 }
 
 fn status(

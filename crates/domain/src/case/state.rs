@@ -359,11 +359,7 @@ impl Case {
         self.emergency_decisions
             .iter()
             .any(|decision| decision.made_at > lapsed_at)
-            || self.board_proposals.iter().any(|proposal| {
-                proposal
-                    .decision
-                    .is_some_and(|(_, on)| on >= calendar::oslo_date(lapsed_at))
-            })
+            || self.board_decided_since(lapsed_at)
     }
 
     pub(super) fn next_number(count: usize) -> u32 {
