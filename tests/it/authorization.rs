@@ -165,6 +165,7 @@ const WHO_MAY_CALL: &[(&str, &[&str])] = &[
         STAFF,
     ),
     ("/vern.measures.v1.MeasuresService/MakeCarePlan", STAFF),
+    ("/vern.measures.v1.MeasuresService/MakePlan", STAFF),
     (
         "/vern.measures.v1.MeasuresService/RecordCareOrderCarriedOut",
         STAFF,
@@ -510,6 +511,15 @@ fn request(method: &str, target: &Target) -> Vec<u8> {
             placed_on: day(0),
             plan: "Plan.".into(),
             in_family_network: false,
+        }
+        .encode_to_vec(),
+        "MakePlan" => measures::MakePlanRequest {
+            command_id: command_id(),
+            case_id,
+            kind: measures::PlanKind::EmergencyInvestigation as i32,
+            made_on: day(0),
+            plan: "Plan.".into(),
+            ..Default::default()
         }
         .encode_to_vec(),
         "RecordCareOrderCarriedOut" => measures::RecordCareOrderCarriedOutRequest {

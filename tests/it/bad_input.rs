@@ -530,6 +530,21 @@ async fn every_mutating_rpc_names_the_bad_field_and_writes_nothing() {
             async move { c.make_care_plan(request).await }
         }),
     ));
+    let request = measures::MakePlanRequest {
+        command_id: command_id(),
+        case_id: case(),
+        kind: 7,
+        made_on: day(0),
+        plan: "Plan.".into(),
+        ..Default::default()
+    };
+    cases.push((
+        "kind",
+        call({
+            let mut c = measures_client.clone();
+            async move { c.make_plan(request).await }
+        }),
+    ));
     let request = measures::RecordFollowUpVisitRequest {
         decided_at: None,
         late_reason: String::new(),

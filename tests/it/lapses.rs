@@ -16,7 +16,11 @@ use crate::{at, child, command_id, public_reporter, report, screen, submit, ts};
 /// A report about child `seed` received 2024-03-04, screened into an investigation with
 /// emergency action the next day, and an emergency decision of `kind` made at 2024-03-05
 /// 10:00 (Oslo): the case id.
-async fn emergency_case(app: &TestApp, seed: u32, kind: measures::EmergencyKind) -> String {
+pub(crate) async fn emergency_case(
+    app: &TestApp,
+    seed: u32,
+    kind: measures::EmergencyKind,
+) -> String {
     app.set_now(at("2024-03-04T09:00:00Z"));
     let report_id = submit(app, report(vec![child(seed)], public_reporter())).await;
     app.set_now(at("2024-03-05T08:00:00Z"));
@@ -38,7 +42,7 @@ async fn emergency_case(app: &TestApp, seed: u32, kind: measures::EmergencyKind)
 }
 
 /// The case's emergency items on the worklist at `as_of`, in the list's order: (kind,
-/// breached, legal reference).
+/// breached, legal reference). The plan an emergency decision asks for is `plans.rs`'s.
 async fn items_at(
     app: &TestApp,
     case_id: &str,
@@ -48,7 +52,11 @@ async fn items_at(
     crate::review_items(app, as_of, min_position)
         .await
         .into_iter()
-        .filter(|item| item.case_id == case_id && item.kind.starts_with("emergency_"))
+        .filter(|item| {
+            item.case_id == case_id
+                && item.kind.starts_with("emergency_")
+                && item.kind != "emergency_investigation_plan"
+        })
         .map(|item| (item.kind, item.breached, item.legal_reference))
         .collect()
 }
@@ -310,7 +318,10 @@ async fn a_child_resident_abroad_has_six_months_and_only_a_placement_may_say_so(
 
 /// A report about child `seed` received 2024-03-04, investigated, proposed to the board and a
 /// care order granted on 20 March 2024: the case id and the decision's position.
-async fn care_order_granted(app: &TestApp, seed: u32) -> (String, Option<common::Position>) {
+pub(crate) async fn care_order_granted(
+    app: &TestApp,
+    seed: u32,
+) -> (String, Option<common::Position>) {
     app.set_now(at("2024-03-04T09:00:00Z"));
     let report_id = submit(app, report(vec![child(seed)], public_reporter())).await;
     app.set_now(at("2024-03-05T08:00:00Z"));

@@ -13,6 +13,7 @@ mod lapses;
 mod lifecycle;
 mod municipalities;
 mod partner;
+mod plans;
 mod refusals;
 mod registry;
 mod roles;

@@ -1072,12 +1072,20 @@ async fn emergency_approvals_and_petitions_are_listed_until_recorded() {
         .into_inner()
         .position
         .unwrap();
-    // Approval within 48 hours, a petition within 6 weeks, the investigation from the end of
-    // the screening week (2024-05-13) + 3 months.
+    // Approval within 48 hours, a petition and the investigation plan within 6 weeks, the
+    // investigation from the end of the screening week (2024-05-13) + 3 months; items due the
+    // same moment by kind.
     assert_eq!(
         review(&app, "2024-05-06T10:30:00Z", true, "", &made).await,
         [
             row("emergency_approval", case, Red, "2024-05-08", false),
+            row(
+                "emergency_investigation_plan",
+                case,
+                Red,
+                "2024-06-17",
+                false
+            ),
             row(
                 "emergency_petition_care_order",
                 case,
@@ -1108,6 +1116,13 @@ async fn emergency_approvals_and_petitions_are_listed_until_recorded() {
     assert_eq!(
         review(&app, "2024-05-07T11:00:00Z", true, "", &approved).await,
         [
+            row(
+                "emergency_investigation_plan",
+                case,
+                Red,
+                "2024-06-17",
+                false
+            ),
             row(
                 "emergency_petition_care_order",
                 case,
@@ -1140,6 +1155,16 @@ async fn emergency_approvals_and_petitions_are_listed_until_recorded() {
         .unwrap();
     assert_eq!(
         review(&app, "2024-06-18T08:00:00Z", true, "", &sent).await,
-        [row("investigation", case, Red, "2024-08-13", false)]
+        [
+            // The petition met its deadline; the plan it asked for was never made.
+            row(
+                "emergency_investigation_plan",
+                case,
+                Red,
+                "2024-06-17",
+                true
+            ),
+            row("investigation", case, Red, "2024-08-13", false)
+        ]
     );
 }

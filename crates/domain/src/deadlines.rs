@@ -63,8 +63,9 @@ pub fn open_report_deadlines(
     }]
 }
 
-/// A case's running deadlines: investigation, emergency approvals and petitions, measure
-/// evaluations and foster home visits. A closed case has none.
+/// A case's running deadlines: investigation, emergency approvals, petitions and plans, the
+/// care order's implementation and plans, measure evaluations and foster home visits. A
+/// closed case has none.
 pub fn open_case_deadlines(
     state: &CaseState,
     rule_book: &RuleBook,
@@ -127,6 +128,14 @@ pub fn open_case_deadlines(
                 rule.legal_reference,
             );
         }
+        if decision.owes_plan(rule_book) {
+            push(
+                DeadlineKind::EmergencyInvestigationPlan,
+                subject,
+                decision.plan_due(rules),
+                rules.emergency_investigation_plan.legal_reference,
+            );
+        }
     }
     if let Some((due, rule)) = case.care_order_due(rule_book) {
         push(
@@ -151,6 +160,22 @@ pub fn open_case_deadlines(
                 .in_force_on(granted_on)
                 .care_order_lapsed
                 .legal_reference,
+        );
+    }
+    if let Some((due, rule)) = case.preliminary_care_plan_due(rule_book) {
+        push(
+            rule.kind,
+            DeadlineSubject::CareOrder,
+            due,
+            rule.legal_reference,
+        );
+    }
+    if let Some((due, rule)) = case.care_plan_due(rule_book) {
+        push(
+            rule.kind,
+            DeadlineSubject::CareOrder,
+            due,
+            rule.legal_reference,
         );
     }
     for measure in case.measures.iter().filter(|measure| measure.is_active()) {

@@ -126,6 +126,13 @@ pub enum DomainError {
     NoCareOrder,
     #[error("a care plan already exists")]
     CarePlanAlreadyMade,
+    #[error("no {plan} is owed: {why}")]
+    PlanNotOwed {
+        plan: &'static str,
+        why: &'static str,
+    },
+    #[error("the {plan} has already been made")]
+    PlanAlreadyMade { plan: &'static str },
     #[error("no care plan with a foster home placement")]
     NoFosterHomePlacement,
     #[error("case cannot be closed: {reason}")]

@@ -227,6 +227,7 @@ dated!(decided_at:
     api::measures::v1::ProposeToBoardRequest,
     api::measures::v1::RecordBoardDecisionRequest,
     api::measures::v1::MakeCarePlanRequest,
+    api::measures::v1::MakePlanRequest,
     api::measures::v1::RecordCareOrderCarriedOutRequest,
     api::measures::v1::ExtendCareOrderImplementationRequest,
     api::measures::v1::RecordFollowUpVisitRequest,

@@ -98,6 +98,7 @@ pub const RULES: &[(&str, &[MethodRule])] = &[
             ("ProposeToBoard", STAFF),
             ("RecordBoardDecision", STAFF),
             ("MakeCarePlan", STAFF),
+            ("MakePlan", STAFF),
             ("RecordFollowUpVisit", STAFF),
             ("RecordSupervisionVisit", STAFF),
             ("DecideVisitRate", STAFF),

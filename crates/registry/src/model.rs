@@ -509,6 +509,20 @@ impl Sak {
                         end: (!granted).then_some(*decided_on),
                     });
                 }
+                CaseEvent::PlanMade { kind, made_on, .. } => {
+                    let (name, plan_type) = match kind {
+                        domain::case::PlanKind::EmergencyInvestigation => ("akutt", "8"),
+                        domain::case::PlanKind::PreliminaryCare => ("forelopig-omsorg", "3"),
+                    };
+                    let n = sak.planer.len() + 1;
+                    sak.planer.push(Plan {
+                        id: id(format!("plan/{name}/{n}")),
+                        start: *made_on,
+                        plan_type,
+                        evaluations: Vec::new(),
+                        end: None,
+                    });
+                }
                 CaseEvent::CarePlanMade {
                     placement,
                     placed_on,

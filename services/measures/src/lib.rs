@@ -137,6 +137,14 @@ fn visit_kind(value: i32) -> Result<domain::case::VisitKind, Error> {
     )
 }
 
+fn plan_kind(value: i32) -> Result<domain::case::PlanKind, Error> {
+    Ok(match common::enum_value::<pb::PlanKind>("kind", value)? {
+        pb::PlanKind::EmergencyInvestigation => domain::case::PlanKind::EmergencyInvestigation,
+        pb::PlanKind::PreliminaryCare => domain::case::PlanKind::PreliminaryCare,
+        pb::PlanKind::Unspecified => return Err(Error::invalid("kind", "is required")),
+    })
+}
+
 fn board_proposal(value: i32) -> Result<BoardProposalKind, Error> {
     Ok(
         match common::enum_value::<pb::BoardProposal>("proposal", value)? {
@@ -449,6 +457,32 @@ impl MeasuresService for Measures {
                             in_family_network: r.in_family_network,
                             placement: placement?,
                             placed_on: placed_on?,
+                            plan: plan?,
+                        }))
+                    })
+                },
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "MakePlan"))]
+    async fn make_plan(
+        &self,
+        request: Request<pb::MakePlanRequest>,
+    ) -> Result<Response<WriteResult>, Status> {
+        self.handler
+            .case_rpc(
+                request,
+                |r| (&r.command_id, &r.case_id),
+                |r| {
+                    let mut fields = Fields::default();
+                    let kind = fields.take(plan_kind(r.kind));
+                    let made_on = fields.take(common::date("made_on", &r.made_on));
+                    let plan = fields.take(common::long_text("plan", &r.plan));
+                    fields.done(|| {
+                        Some(CaseCommand::Board(BoardCommand::MakePlan {
+                            kind: kind?,
+                            made_on: made_on?,
                             plan: plan?,
                         }))
                     })

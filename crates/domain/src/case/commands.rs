@@ -8,7 +8,7 @@ use super::vocabulary::{
     ActivityKind, BoardOutcome, BoardProposalKind, CarePlacement, ConclusionOutcome,
     ConsultationOutcome, ConsultationPartner, EmergencyDecisionKind, EmergencyRuling,
     EvaluationChecklist, ForensicInterviewOutcome, InvestigationPlan, MeasureKind, MeasurePlan,
-    ReportReference, VisitKind,
+    PlanKind, ReportReference, VisitKind,
 };
 use crate::ids::CaseId;
 use crate::municipality::MunicipalityNumber;
@@ -175,6 +175,13 @@ pub enum BoardCommand {
         placed_on: NaiveDate,
         plan: BoundedText,
         in_family_network: bool,
+    },
+    /// A plan the law asks for on the way to the board: after an emergency decision (new
+    /// act), or before the board decides a care order (old act).
+    MakePlan {
+        kind: PlanKind,
+        made_on: NaiveDate,
+        plan: BoundedText,
     },
     /// A follow-up visit to the foster home (care order or voluntary placement).
     RecordFollowUpVisit {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::vocabulary::{
     ActivityKind, BoardOutcome, BoardProposalKind, CarePlacement, CloseReason, ConclusionOutcome,
     ConsultationOutcome, ConsultationPartner, EmergencyDecisionKind, EvaluationChecklist,
-    InvestigationPlan, MeasureKind, MeasurePlan, ReportReference, VisitKind,
+    InvestigationPlan, MeasureKind, MeasurePlan, PlanKind, ReportReference, VisitKind,
 };
 use crate::ids::CaseId;
 use crate::municipality::MunicipalityNumber;
@@ -202,6 +202,17 @@ pub enum CaseEvent {
         in_family_network: bool,
         at: DateTime<Utc>,
     },
+    /// After an emergency decision, the plan for the investigation; before the board decides
+    /// a care order under the old act, the preliminary care plan.
+    PlanMade {
+        kind: PlanKind,
+        /// The emergency decision an investigation plan follows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision: Option<u32>,
+        made_on: NaiveDate,
+        plan: BoundedText,
+        at: DateTime<Utc>,
+    },
     SupervisionVisitRecorded {
         visited_on: NaiveDate,
         at: DateTime<Utc>,
@@ -298,6 +309,7 @@ impl CaseEvent {
             Self::CareOrderImplementationExtended { .. } => "CareOrderImplementationExtended",
             Self::CareOrderLapsed { .. } => "CareOrderLapsed",
             Self::CarePlanMade { .. } => "CarePlanMade",
+            Self::PlanMade { .. } => "PlanMade",
             Self::FollowUpVisitRecorded { .. } => "FollowUpVisitRecorded",
             Self::SupervisionVisitRecorded { .. } => "SupervisionVisitRecorded",
             Self::VisitRateDecided { .. } => "VisitRateDecided",
@@ -347,6 +359,7 @@ impl CaseEvent {
             | Self::CareOrderImplementationExtended { at, .. }
             | Self::CareOrderLapsed { at }
             | Self::CarePlanMade { at, .. }
+            | Self::PlanMade { at, .. }
             | Self::FollowUpVisitRecorded { at, .. }
             | Self::SupervisionVisitRecorded { at, .. }
             | Self::VisitRateDecided { at, .. }

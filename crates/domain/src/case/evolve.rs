@@ -6,7 +6,9 @@ use super::state::{
     BoardProposal, CareOrderImplementation, CarePlan, Case, CaseState, Consultation,
     EmergencyDecision, ForensicInterviewRecord, Investigation, LinkedReport, Measure,
 };
-use super::vocabulary::{BoardOutcome, BoardProposalKind, ForensicInterviewOutcome, VisitKind};
+use super::vocabulary::{
+    BoardOutcome, BoardProposalKind, ForensicInterviewOutcome, PlanKind, VisitKind,
+};
 use crate::report::ScreeningOutcome;
 
 /// Applies an event. Holds no rules; panics only on an event that cannot follow the state.
@@ -50,6 +52,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 care_order_granted_on: None,
                 care_order: CareOrderImplementation::default(),
                 care_plan: None,
+                preliminary_care_plan_on: None,
                 follow_up_visits: Vec::new(),
                 supervision_visits: Vec::new(),
                 follow_up_reduced_since: None,
@@ -254,6 +257,7 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 petition_sent_at: None,
                 abroad: *habitually_resident_abroad,
                 lapsed_at: None,
+                plan_made_on: None,
             });
         }
         CaseEvent::EmergencyDecisionApproved { number, at } => {
@@ -298,6 +302,10 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 .last_mut()
                 .unwrap_or_else(|| corrupt())
                 .decision = Some((*outcome, *decided_on));
+            // A preliminary plan serves the petition the board has now decided.
+            if *kind == BoardProposalKind::CareOrder {
+                case.preliminary_care_plan_on = None;
+            }
             if *kind == BoardProposalKind::CareOrder && *outcome == BoardOutcome::Granted {
                 case.care_order_granted_on = Some(*decided_on);
                 case.care_order = CareOrderImplementation::default();
@@ -328,6 +336,20 @@ pub fn evolve(state: CaseState, event: &CaseEvent) -> CaseState {
                 placed_on: *placed_on,
             });
         }
+        CaseEvent::PlanMade {
+            kind,
+            decision,
+            made_on,
+            ..
+        } => match (kind, decision) {
+            (PlanKind::EmergencyInvestigation, Some(number)) => {
+                emergency_mut(&mut case, *number)
+                    .unwrap_or_else(|| corrupt())
+                    .plan_made_on = Some(*made_on);
+            }
+            (PlanKind::EmergencyInvestigation, None) => corrupt(),
+            (PlanKind::PreliminaryCare, _) => case.preliminary_care_plan_on = Some(*made_on),
+        },
         CaseEvent::FollowUpVisitRecorded { visited_on, .. } => {
             case.follow_up_visits.push(*visited_on)
         }

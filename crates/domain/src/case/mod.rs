@@ -41,7 +41,7 @@ pub use self::vocabulary::{
     ActivityKind, AssessmentTool, BoardOutcome, BoardProposalKind, CarePlacement, CloseReason,
     ConclusionOutcome, ConsultationOutcome, ConsultationPartner, EmergencyDecisionKind,
     EmergencyRuling, EvaluationChecklist, ForensicInterviewOutcome, InvestigationPlan, MeasureKind,
-    MeasurePlan, ReportReference, VisitKind,
+    MeasurePlan, PlanKind, ReportReference, VisitKind,
 };
 pub use crate::ids::CaseId;
 

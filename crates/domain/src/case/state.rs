@@ -65,6 +65,9 @@ pub struct Case {
     /// The latest care order's implementation: carried out, extended, lapsed.
     pub care_order: CareOrderImplementation,
     pub care_plan: Option<CarePlan>,
+    /// The preliminary care plan for the care order before the board (old act § 4-15 third
+    /// paragraph), until the board decides.
+    pub preliminary_care_plan_on: Option<NaiveDate>,
     pub follow_up_visits: Vec<NaiveDate>,
     pub supervision_visits: Vec<NaiveDate>,
     /// Since when the service decided 2 follow-up visits a year are sound (`None`: 4).
@@ -173,6 +176,8 @@ pub struct EmergencyDecision {
     pub abroad: bool,
     /// When it lapsed for want of a petition (the end of the petition deadline's last day).
     pub lapsed_at: Option<DateTime<Utc>>,
+    /// The day the investigation plan after it was made (new act § 8-2 third paragraph).
+    pub plan_made_on: Option<NaiveDate>,
 }
 
 impl EmergencyDecision {
@@ -208,6 +213,19 @@ impl EmergencyDecision {
     /// Whether its petition clock still runs: not refused, no petition, not lapsed.
     pub fn awaits_petition(&self) -> bool {
         !self.is_refused() && self.petition_sent_at.is_none() && self.lapsed_at.is_none()
+    }
+
+    /// Whether it still asks for its investigation plan: made under an act that requires one,
+    /// not refused or lapsed, no plan yet.
+    pub fn owes_plan(&self, book: &RuleBook) -> bool {
+        self.rules(book).emergency_investigation_plan_required
+            && !self.is_refused()
+            && self.lapsed_at.is_none()
+            && self.plan_made_on.is_none()
+    }
+
+    pub fn plan_due(&self, rules: &RuleSet) -> Due {
+        calendar::due_from_instant(self.made_at, rules.emergency_investigation_plan.length)
     }
 }
 
@@ -248,6 +266,53 @@ impl Case {
         self.board_proposals
             .last()
             .filter(|proposal| proposal.decision.is_none())
+    }
+
+    /// The latest emergency decision still asking for its investigation plan.
+    pub fn emergency_plan_owed(&self, book: &RuleBook) -> Option<&EmergencyDecision> {
+        self.emergency_decisions
+            .iter()
+            .rev()
+            .find(|decision| decision.owes_plan(book))
+    }
+
+    /// The preliminary care plan's deadline while it runs: a care order before the board,
+    /// proposed under an act that asks for the plan, and no plan yet.
+    pub fn preliminary_care_plan_due<'r>(
+        &self,
+        book: &'r RuleBook,
+    ) -> Option<(Due, &'r DeadlineRule)> {
+        let proposal = self
+            .pending_board_proposal()
+            .filter(|proposal| proposal.kind == BoardProposalKind::CareOrder)?;
+        let rules = book.in_force_at(proposal.sent_at);
+        (rules.preliminary_care_plan_required && self.preliminary_care_plan_on.is_none()).then(
+            || {
+                let rule = &rules.preliminary_care_plan;
+                (
+                    calendar::due_from_instant(proposal.sent_at, rule.length),
+                    rule,
+                )
+            },
+        )
+    }
+
+    /// The care plan's deadline while it runs: a care order granted and not lapsed, no care
+    /// plan yet. The chair's extension of the time to carry the order out moves it too.
+    pub fn care_plan_due<'r>(&self, book: &'r RuleBook) -> Option<(Due, &'r DeadlineRule)> {
+        let granted_on = self.care_order_granted_on?;
+        if self.care_plan.is_some() || self.care_order.lapsed_at.is_some() {
+            return None;
+        }
+        let rule = &book.in_force_on(granted_on).care_plan;
+        let due = match self.care_order.extended_to {
+            Some(last_day) => Due {
+                last_day,
+                breached_from: calendar::end_of_oslo_day(last_day),
+            },
+            None => calendar::due_from_date(granted_on, rule.length),
+        };
+        Some((due, rule))
     }
 
     pub(super) fn measure(&self, number: u32) -> Result<&Measure, DomainError> {

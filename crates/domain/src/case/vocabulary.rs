@@ -252,3 +252,16 @@ pub enum VisitKind {
     /// The independent supervisor's visits (tilsynsbesøk).
     Supervision,
 }
+
+/// The plans the law asks for around the board that are not a measure's plan or the care
+/// plan, each with its registry plan type (Kodelister, Plan/Plantype).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanKind {
+    /// The plan for the investigation after an emergency decision (new act § 8-2 third
+    /// paragraph; plan type 8).
+    EmergencyInvestigation,
+    /// The preliminary care plan before the board decides a care order (old act § 4-15
+    /// third paragraph; plan type 3, which the registry closed on 2022-12-31).
+    PreliminaryCare,
+}

@@ -58,6 +58,12 @@ pub enum DeadlineKind {
     FollowUpVisit,
     /// The independent supervisor's visit to the foster home (tilsynsbesøk).
     SupervisionVisit,
+    /// The investigation plan after an emergency decision (new act § 8-2 third paragraph).
+    EmergencyInvestigationPlan,
+    /// The preliminary care plan before the board decides a care order (old act § 4-15).
+    PreliminaryCarePlan,
+    /// The care plan after a care order (new act § 8-3 fourth paragraph, old act § 4-15).
+    CarePlan,
 }
 
 /// One row of DOMAIN.md's deadline table.
@@ -129,6 +135,21 @@ pub struct RuleSet {
     pub follow_up_visit: DeadlineRule,
     /// As `follow_up_visit`, for the independent supervisor's visits.
     pub supervision_visit: DeadlineRule,
+    /// Runs from an emergency decision made under this act, when
+    /// `emergency_investigation_plan_required`.
+    pub emergency_investigation_plan: DeadlineRule,
+    /// Runs from a care order proposed to the board under this act, when
+    /// `preliminary_care_plan_required`.
+    pub preliminary_care_plan: DeadlineRule,
+    /// Runs from the board's care order; the chair's extension of the time to carry the order
+    /// out moves it too.
+    pub care_plan: DeadlineRule,
+    /// Whether an emergency decision asks for an investigation plan (the 2021 act's § 8-2
+    /// third paragraph, registry plan type 8 from 2023-01-01).
+    pub emergency_investigation_plan_required: bool,
+    /// Whether a care order proposed to the board asks for a preliminary care plan (the 1992
+    /// act's § 4-15 third paragraph; registry plan type 3, valid until 2022-12-31).
+    pub preliminary_care_plan_required: bool,
     /// How long a child must have been placed before either rate may be reduced by decision.
     pub reduced_visits_after: Length,
     /// Whether concluding an investigation requires an investigation plan (new act § 2-2
@@ -145,7 +166,7 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// The whole deadline table, for display and documentation.
-    pub fn deadlines(&self) -> [&DeadlineRule; 15] {
+    pub fn deadlines(&self) -> [&DeadlineRule; 18] {
         [
             &self.screening,
             &self.investigation,
@@ -162,6 +183,9 @@ impl RuleSet {
             &self.plan_evaluation,
             &self.follow_up_visit,
             &self.supervision_visit,
+            &self.emergency_investigation_plan,
+            &self.preliminary_care_plan,
+            &self.care_plan,
         ]
     }
 
@@ -184,6 +208,9 @@ impl RuleSet {
             DeadlineKind::PlanEvaluation => &self.plan_evaluation,
             DeadlineKind::FollowUpVisit => &self.follow_up_visit,
             DeadlineKind::SupervisionVisit => &self.supervision_visit,
+            DeadlineKind::EmergencyInvestigationPlan => &self.emergency_investigation_plan,
+            DeadlineKind::PreliminaryCarePlan => &self.preliminary_care_plan,
+            DeadlineKind::CarePlan => &self.care_plan,
         }
     }
 

@@ -196,6 +196,51 @@ pub(super) fn act_1992() -> RuleSet {
             legal_reference: "fosterhjemsforskriften 2003 §§ 8-9",
             ..supervision_visit_rule()
         },
+        emergency_investigation_plan: DeadlineRule {
+            note: Some(
+                "the 1992 act had no such plan (the registry's plan type 8 starts 2023-01-01): \
+                never opened under it",
+            ),
+            ..emergency_investigation_plan_rule()
+        },
+        // § 4-15 third paragraph: the preliminary plan for the child's care comes before the
+        // board decides a care order (Kodelister plan type 3).
+        preliminary_care_plan: DeadlineRule {
+            kind: DeadlineKind::PreliminaryCarePlan,
+            name: "preliminary care plan (foreløpig omsorgsplan)",
+            starts_at: "a care order proposed to the board",
+            length: Length::Days(0),
+            extended_length: None,
+            met_by: "the preliminary care plan made (registry plan type 3)",
+            legal_reference: "barnevernloven 1992 § 4-15 third paragraph",
+            to_confirm: Some(
+                "when: the act asks for it before the board decides and no source read here \
+                gives a day (DOMAIN.md 'At the edges': 'a preliminary plan at petition'); Vern \
+                asks for it with the petition, by the end of the day the proposal is sent",
+            ),
+            note: Some("the board decides on the petition, so the plan goes with it"),
+        },
+        care_plan: DeadlineRule {
+            kind: DeadlineKind::CarePlan,
+            name: "care plan (omsorgsplan)",
+            starts_at: "the board's care order",
+            length: Length::Weeks(6),
+            extended_length: None,
+            met_by: "the care plan made, with the placement (registry plan type 4)",
+            legal_reference: "barnevernloven 1992 § 4-15 third paragraph",
+            to_confirm: Some(
+                "when: the act asks for the plan once the board has decided a care order and no \
+                source read here gives a limit (DOMAIN.md 'At the edges'); Vern asks for it by \
+                the time the order must be carried out, as Bufdir's guidance for a move into a \
+                foster home (samhandlingsforløp, 'Tiltaksplan og omsorgsplan') has the plans \
+                made before the child moves in",
+            ),
+            note: Some(
+                "the board chair's extension of the time to carry out the order moves it too",
+            ),
+        },
+        emergency_investigation_plan_required: false,
+        preliminary_care_plan_required: true,
         reduced_visits_after: Length::Months(24),
         investigation_plan_required: false,
         investigation_counts_from_screening: true,
@@ -309,10 +354,45 @@ pub(super) fn act_2021() -> RuleSet {
             ),
             ..supervision_visit_rule()
         },
+        emergency_investigation_plan: emergency_investigation_plan_rule(),
+        preliminary_care_plan: DeadlineRule {
+            to_confirm: None,
+            note: Some(
+                "the 2021 act has no preliminary care plan of its own (the registry's plan type 3 \
+                ends 2022-12-31): never opened under it",
+            ),
+            ..old.preliminary_care_plan
+        },
+        care_plan: DeadlineRule {
+            legal_reference: "barnevernsloven 2021 § 8-3 fourth paragraph",
+            ..old.care_plan
+        },
+        emergency_investigation_plan_required: true,
+        preliminary_care_plan_required: false,
         reduced_visits_after: old.reduced_visits_after,
         investigation_plan_required: true,
         investigation_counts_from_screening: false,
         registry_investigation_rule: REGISTRY_RULE,
+    }
+}
+
+/// The plan after an emergency decision, the 2021 act's (Kodelister plan type 8, "Undersøkelsesplan
+/// etter akuttvedtak etter BVL 2021 § 8-2, 3. ledd").
+fn emergency_investigation_plan_rule() -> DeadlineRule {
+    DeadlineRule {
+        kind: DeadlineKind::EmergencyInvestigationPlan,
+        name: "investigation plan after an emergency decision (undersøkelsesplan etter akuttvedtak)",
+        starts_at: "the emergency decision",
+        length: Length::Weeks(6),
+        extended_length: None,
+        met_by: "the plan made (registry plan type 8); a decision refused or lapsed ends it",
+        legal_reference: "barnevernsloven 2021 § 8-2 third paragraph",
+        to_confirm: Some(
+            "when: the act asks for the plan (DOMAIN.md 'At the edges') and no source read here \
+            gives a limit; Vern asks for it within the six weeks in which the petition must \
+            follow a placement (§ 4-2), as the plan serves the investigation the petition rests on",
+        ),
+        note: None,
     }
 }
 

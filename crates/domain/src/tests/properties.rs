@@ -327,6 +327,12 @@ fn open_deadlines_cover_screening_investigation_measures_and_emergencies() {
                 false
             ),
             (
+                DeadlineKind::EmergencyInvestigationPlan,
+                DeadlineSubject::EmergencyDecision(1),
+                day("2024-04-15"),
+                false
+            ),
+            (
                 DeadlineKind::PlanEvaluation,
                 DeadlineSubject::Measure(1),
                 day("2024-06-04"),

@@ -7,7 +7,8 @@ use super::{check_between, check_family_network};
 use crate::Context;
 use crate::calendar;
 use crate::case::{
-    BoardCommand, CarePlacement, Case, CaseEvent, EmergencyDecisionKind, EmergencyRuling,
+    BoardCommand, BoardProposalKind, CarePlacement, Case, CaseEvent, EmergencyDecisionKind,
+    EmergencyRuling, PlanKind,
 };
 use crate::error::DomainError;
 use crate::values::check_not_after;
@@ -176,6 +177,44 @@ pub(super) fn decide(
                 at,
             }]
         }
+        BoardCommand::MakePlan {
+            kind,
+            made_on,
+            plan,
+        } => {
+            let decision = match kind {
+                PlanKind::EmergencyInvestigation => {
+                    let decision = case.emergency_plan_owed(context.rules).ok_or(
+                        DomainError::PlanNotOwed {
+                            plan: "investigation plan after an emergency decision",
+                            why: "no emergency decision made under the 2021 act awaits one \
+                                (one refused, lapsed, made under the 1992 act or already \
+                                planned needs none)",
+                        },
+                    )?;
+                    check_between(
+                        "made_on",
+                        made_on,
+                        calendar::oslo_date(decision.made_at),
+                        today,
+                        "must not be before the emergency decision",
+                    )?;
+                    Some(decision.number)
+                }
+                PlanKind::PreliminaryCare => {
+                    check_preliminary_care_plan(case, context)?;
+                    check_not_after("made_on", made_on, today)?;
+                    None
+                }
+            };
+            vec![CaseEvent::PlanMade {
+                kind,
+                decision,
+                made_on,
+                plan,
+                at,
+            }]
+        }
         BoardCommand::RecordFollowUpVisit { visited_on } => {
             let placed_on = case
                 .foster_placed_on()
@@ -246,6 +285,34 @@ pub(super) fn lapses(case: &Case, context: &Context<'_>) -> Vec<CaseEvent> {
     }
     lapses.sort_by_key(CaseEvent::occurred_at);
     lapses
+}
+
+/// A preliminary care plan is owed for a care order before the board, or about to go there,
+/// under an act that asks for one (the 1992 act), once.
+fn check_preliminary_care_plan(case: &Case, context: &Context<'_>) -> Result<(), DomainError> {
+    const PLAN: &str = "preliminary care plan";
+    if case.preliminary_care_plan_on.is_some() {
+        return Err(DomainError::PlanAlreadyMade { plan: PLAN });
+    }
+    let pending = case.pending_board_proposal();
+    if pending.is_some_and(|proposal| proposal.kind != BoardProposalKind::CareOrder) {
+        return Err(DomainError::PlanNotOwed {
+            plan: PLAN,
+            why: "the proposal before the board is not a care order",
+        });
+    }
+    let act_at = pending.map_or(context.at, |proposal| proposal.sent_at);
+    if !context
+        .rules
+        .in_force_at(act_at)
+        .preliminary_care_plan_required
+    {
+        return Err(DomainError::PlanNotOwed {
+            plan: PLAN,
+            why: "the 2021 act has none: the care plan follows the care order",
+        });
+    }
+    Ok(())
 }
 
 /// A visit happened: not after today, not before the placement.

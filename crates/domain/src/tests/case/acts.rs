@@ -213,6 +213,10 @@ fn each_deadline_names_the_act_of_the_day_its_clock_started() {
                 "barnevernsloven 2021 § 4-2 (emergency move), § 4-4 (behaviour institution)"
             ),
             ("2023-02-21".to_owned(), "barnevernsloven 2021 § 4-2"),
+            (
+                "2023-02-21".to_owned(),
+                "barnevernsloven 2021 § 8-2 third paragraph"
+            ),
         ]
     );
 }

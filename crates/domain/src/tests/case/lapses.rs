@@ -252,9 +252,7 @@ fn what_a_lapse_does_to_the_case() {
 /// new decision gives the placement a legal basis again.
 #[test]
 fn a_lapse_stays_on_the_worklist_until_a_new_decision() {
-    use crate::deadlines::open_case_deadlines;
-    use crate::rules::{DeadlineKind, RuleBook};
-    let rules = RuleBook::norwegian();
+    use crate::rules::DeadlineKind;
     let made = with(
         emergency_case(),
         [
@@ -265,24 +263,26 @@ fn a_lapse_stays_on_the_worklist_until_a_new_decision() {
             },
         ],
     );
-    let fold = |events: &[CaseEvent]| {
-        events
-            .iter()
-            .fold(crate::case::CaseState::default(), crate::case::evolve)
-    };
     let kinds = |events: &[CaseEvent], at_text: &str| {
-        open_case_deadlines(&fold(events), &rules, at(at_text))
+        open_at(events, at_text)
             .into_iter()
             .map(|deadline| (deadline.kind, deadline.breached, deadline.legal_reference))
             .collect::<Vec<_>>()
     };
     assert_eq!(
         kinds(&made, "2024-04-15T21:59:00Z"),
-        [(
-            DeadlineKind::EmergencyPetitionCareOrder,
-            false,
-            "barnevernsloven 2021 § 4-2".to_owned()
-        )]
+        [
+            (
+                DeadlineKind::EmergencyPetitionCareOrder,
+                false,
+                "barnevernsloven 2021 § 4-2".to_owned()
+            ),
+            (
+                DeadlineKind::EmergencyInvestigationPlan,
+                false,
+                "barnevernsloven 2021 § 8-2 third paragraph".to_owned()
+            )
+        ]
     );
     let lapsed = with(
         made,
@@ -317,7 +317,8 @@ fn a_lapse_stays_on_the_worklist_until_a_new_decision() {
         after,
         [
             DeadlineKind::EmergencyApproval,
-            DeadlineKind::EmergencyPetitionCareOrder
+            DeadlineKind::EmergencyPetitionCareOrder,
+            DeadlineKind::EmergencyInvestigationPlan
         ]
     );
 }
@@ -503,16 +504,9 @@ fn a_care_order_not_carried_out_in_six_weeks_lapses() {
 
 #[test]
 fn a_lapsed_care_order_is_on_the_worklist_until_the_board_decides_again() {
-    use crate::deadlines::open_case_deadlines;
-    use crate::rules::{DeadlineKind, RuleBook};
-    let rules = RuleBook::norwegian();
-    let fold = |events: &[CaseEvent]| {
-        events
-            .iter()
-            .fold(crate::case::CaseState::default(), crate::case::evolve)
-    };
+    use crate::rules::DeadlineKind;
     let kinds = |events: &[CaseEvent], at_text: &str| {
-        open_case_deadlines(&fold(events), &rules, at(at_text))
+        open_at(events, at_text)
             .into_iter()
             .map(|deadline| {
                 (
@@ -526,11 +520,18 @@ fn a_lapsed_care_order_is_on_the_worklist_until_the_board_decides_again() {
     let granted = granted_on("2022-11-01");
     assert_eq!(
         kinds(&granted, "2022-11-02T08:00:00Z"),
-        [(
-            DeadlineKind::CareOrderImplementation,
-            "2022-12-13".to_owned(),
-            "barnevernloven 1992 § 4-13".to_owned()
-        )]
+        [
+            (
+                DeadlineKind::CareOrderImplementation,
+                "2022-12-13".to_owned(),
+                "barnevernloven 1992 § 4-13".to_owned()
+            ),
+            (
+                DeadlineKind::CarePlan,
+                "2022-12-13".to_owned(),
+                "barnevernloven 1992 § 4-15 third paragraph".to_owned()
+            )
+        ]
     );
     let lapsed = with(granted, [care_order_lapsed("2022-12-13T23:00:00Z")]);
     assert_eq!(
@@ -560,10 +561,17 @@ fn a_lapsed_care_order_is_on_the_worklist_until_the_board_decides_again() {
     // The new order runs under the 2021 act, its clock started in 2023.
     assert_eq!(
         kinds(&decided_again, "2023-02-02T08:00:00Z"),
-        [(
-            DeadlineKind::CareOrderImplementation,
-            "2023-03-15".to_owned(),
-            "barnevernsloven 2021 § 5-3".to_owned()
-        )]
+        [
+            (
+                DeadlineKind::CareOrderImplementation,
+                "2023-03-15".to_owned(),
+                "barnevernsloven 2021 § 5-3".to_owned()
+            ),
+            (
+                DeadlineKind::CarePlan,
+                "2023-03-15".to_owned(),
+                "barnevernsloven 2021 § 8-3 fourth paragraph".to_owned()
+            )
+        ]
     );
 }

@@ -8,6 +8,7 @@ mod lapses;
 mod lifecycle;
 mod measures;
 mod partner;
+mod plans;
 mod visits;
 
 use super::fixtures::*;
@@ -22,6 +23,14 @@ pub(super) fn with(
 ) -> Vec<CaseEvent> {
     given.extend(more);
     given
+}
+
+/// The deadlines the worklist shows for the case `events` make, at `at_text`.
+pub(super) fn open_at(events: &[CaseEvent], at_text: &str) -> Vec<crate::deadlines::OpenDeadline> {
+    let state = events
+        .iter()
+        .fold(crate::case::CaseState::default(), crate::case::evolve);
+    crate::deadlines::open_case_deadlines(&state, &crate::rules::RuleBook::norwegian(), at(at_text))
 }
 
 pub(super) fn emergency_case() -> Vec<CaseEvent> {
