@@ -114,6 +114,25 @@ pub fn check(sak: &Sak, on: NaiveDate) -> Vec<Finding> {
             ));
         }
     }
+    // Kodelister, Plan/Plantype: each code has its days. A preliminary care plan made after
+    // the 1992 act for a petition sent under it carries a code the registry closed.
+    for plan in &sak.planer {
+        if let Some((from, until)) = plan_type_days(plan.plan_type)
+            && (plan.start < from || until.is_some_and(|until| plan.start > until))
+        {
+            found.push(finding(
+                "Plan Plantype",
+                Severity::Error,
+                format!(
+                    "plan {} of {} has plan type {}, valid {from} to {}",
+                    plan.id,
+                    plan.start,
+                    plan.plan_type,
+                    until.map_or("today".to_owned(), |until| until.to_string())
+                ),
+            ));
+        }
+    }
     for undersokelse in &sak.undersokelser {
         match &undersokelse.conclusion {
             Some(conclusion) => {
@@ -152,6 +171,18 @@ pub fn check(sak: &Sak, on: NaiveDate) -> Vec<Finding> {
     found
 }
 
+/// The days a plan type is valid (Kodelister, Plan/Plantype): 1, 2 and 4 from 2013, 3 until
+/// 2022-12-31, 5 to 8 from 2023.
+fn plan_type_days(code: &str) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+    match code {
+        "1" | "2" | "4" => Some((day(2013, 1, 1), None)),
+        "3" => Some((day(2013, 1, 1), Some(day(2022, 12, 31)))),
+        "5" | "6" | "7" | "8" => Some((day(2023, 1, 1), None)),
+        _ => None,
+    }
+}
+
 /// Whether any run of 11 digits in `text` is a valid national identity number.
 fn contains_identity_number(text: &str) -> bool {
     let digits: Vec<(usize, char)> = text.char_indices().collect();
@@ -166,6 +197,47 @@ fn contains_identity_number(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_type_outside_its_days_is_found() {
+        let day = |text: &str| text.parse::<NaiveDate>().unwrap();
+        let plan = |plan_type, start| crate::model::Plan {
+            id: uuid::Uuid::nil(),
+            start: day(start),
+            plan_type,
+            evaluations: Vec::new(),
+            end: None,
+        };
+        let sak = |planer| Sak {
+            id: uuid::Uuid::nil(),
+            start: day("2022-03-01"),
+            end: None,
+            journal_number: "1".to_owned(),
+            personalia: None,
+            meldinger: Vec::new(),
+            undersokelser: Vec::new(),
+            planer,
+            tiltak: Vec::new(),
+            vedtak: Vec::new(),
+            oversendelser: Vec::new(),
+            relasjoner: Vec::new(),
+        };
+        let plan_findings = |planer| {
+            check(&sak(planer), day("2024-01-01"))
+                .into_iter()
+                .filter(|found| found.rule == "Plan Plantype")
+                .map(|found| found.message)
+                .collect::<Vec<_>>()
+        };
+        assert!(plan_findings(vec![plan("3", "2022-12-31"), plan("8", "2023-01-01")]).is_empty());
+        assert_eq!(
+            plan_findings(vec![plan("3", "2023-01-01"), plan("8", "2022-12-31")]),
+            [
+                "plan 00000000-0000-0000-0000-000000000000 of 2023-01-01 has plan type 3, valid 2013-01-01 to 2022-12-31",
+                "plan 00000000-0000-0000-0000-000000000000 of 2022-12-31 has plan type 8, valid 2023-01-01 to today",
+            ]
+        );
+    }
 
     #[test]
     fn a_journal_number_with_an_identity_number_in_it_is_found() {
