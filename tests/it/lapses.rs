@@ -41,6 +41,26 @@ pub(crate) async fn emergency_case(
     case_id
 }
 
+/// The board approves emergency decision `decision`: the write's position.
+pub(crate) async fn approve(
+    app: &TestApp,
+    case_id: &str,
+    decision: u32,
+) -> Option<common::Position> {
+    app.measures()
+        .record_emergency_ruling(measures::RecordEmergencyRulingRequest {
+            command_id: command_id(),
+            case_id: case_id.to_owned(),
+            decision,
+            approved: true,
+            ..Default::default()
+        })
+        .await
+        .expect("approved")
+        .into_inner()
+        .position
+}
+
 /// The case's emergency items on the worklist at `as_of`, in the list's order: (kind,
 /// breached, legal reference). The plan an emergency decision asks for is `plans.rs`'s.
 async fn items_at(
@@ -98,19 +118,7 @@ async fn petition(
 async fn an_emergency_decision_without_a_petition_lapses_at_its_time_and_shows_everywhere() {
     let app = TestApp::spawn().await;
     let case_id = emergency_case(&app, 61, measures::EmergencyKind::Placement).await;
-    let approved = app
-        .measures()
-        .record_emergency_ruling(measures::RecordEmergencyRulingRequest {
-            command_id: command_id(),
-            case_id: case_id.clone(),
-            decision: 1,
-            approved: true,
-            ..Default::default()
-        })
-        .await
-        .expect("approved")
-        .into_inner()
-        .position;
+    let approved = approve(&app, &case_id, 1).await;
 
     // Six weeks from 5 March: the last day is 16 April, lapsed from midnight (Oslo, summer
     // time: 22:00 UTC).
@@ -316,20 +324,23 @@ async fn a_child_resident_abroad_has_six_months_and_only_a_placement_may_say_so(
     assert!(!abroad_item.breached);
 }
 
-/// A report about child `seed` received 2024-03-04, investigated, proposed to the board and a
-/// care order granted on 20 March 2024: the case id and the decision's position.
-pub(crate) async fn care_order_granted(
+/// A report about child `seed` received at `received`, screened into an investigation then,
+/// and a care order proposed to the board at `proposed`: the case id and the proposal's
+/// position.
+pub(crate) async fn proposed_for_care_order(
     app: &TestApp,
     seed: u32,
+    received: &str,
+    proposed: &str,
 ) -> (String, Option<common::Position>) {
-    app.set_now(at("2024-03-04T09:00:00Z"));
+    app.set_now(at(received));
     let report_id = submit(app, report(vec![child(seed)], public_reporter())).await;
-    app.set_now(at("2024-03-05T08:00:00Z"));
     let case_id = screen(app, &report_id, vec![crate::open_investigation(0)])
         .await
         .remove(0);
-    app.set_now(at("2024-03-06T08:00:00Z"));
-    app.measures()
+    app.set_now(at(proposed));
+    let position = app
+        .measures()
         .propose_to_board(measures::ProposeToBoardRequest {
             command_id: command_id(),
             case_id: case_id.clone(),
@@ -338,7 +349,20 @@ pub(crate) async fn care_order_granted(
             ..Default::default()
         })
         .await
-        .expect("proposed");
+        .expect("proposed")
+        .into_inner()
+        .position;
+    (case_id, position)
+}
+
+/// A report about child `seed` received 2024-03-04, investigated, proposed to the board and a
+/// care order granted on 20 March 2024: the case id and the decision's position.
+pub(crate) async fn care_order_granted(
+    app: &TestApp,
+    seed: u32,
+) -> (String, Option<common::Position>) {
+    let (case_id, _) =
+        proposed_for_care_order(app, seed, "2024-03-04T09:00:00Z", "2024-03-06T08:00:00Z").await;
     app.set_now(at("2024-03-20T10:00:00Z"));
     let decided = app
         .measures()

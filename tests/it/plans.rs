@@ -9,9 +9,9 @@ use api::measures::v1 as measures;
 use tests::TestApp;
 use tonic::Code;
 
-use crate::lapses::{care_order_granted, emergency_case};
+use crate::lapses::{approve, care_order_granted, emergency_case, proposed_for_care_order};
 use crate::registry::{assert_has, assert_valid, export, read, run_export, tempdir};
-use crate::{at, child, command_id, public_reporter, report, screen, submit};
+use crate::{at, command_id};
 
 /// The case's item of `kind` at `as_of`: (last day, breached, legal reference).
 async fn plan_item(
@@ -52,19 +52,7 @@ async fn an_emergency_decision_asks_for_its_investigation_plan_until_it_is_made(
     let app = TestApp::spawn().await;
     // Made 5 March 2024 at 10:00 Oslo: six weeks to 16 April, breached from midnight.
     let case_id = emergency_case(&app, 71, measures::EmergencyKind::Placement).await;
-    let position = app
-        .measures()
-        .record_emergency_ruling(measures::RecordEmergencyRulingRequest {
-            command_id: command_id(),
-            case_id: case_id.clone(),
-            decision: 1,
-            approved: true,
-            ..Default::default()
-        })
-        .await
-        .expect("approved")
-        .into_inner()
-        .position;
+    let position = approve(&app, &case_id, 1).await;
     let kind = "emergency_investigation_plan";
     let paragraph = "barnevernsloven 2021 § 8-2 third paragraph".to_owned();
     assert_eq!(
@@ -130,25 +118,8 @@ async fn an_emergency_decision_asks_for_its_investigation_plan_until_it_is_made(
 #[tokio::test]
 async fn a_care_order_petition_under_the_1992_act_takes_a_preliminary_care_plan() {
     let app = TestApp::spawn().await;
-    app.set_now(at("2022-03-01T09:00:00Z"));
-    let report_id = submit(&app, report(vec![child(72)], public_reporter())).await;
-    let case_id = screen(&app, &report_id, vec![crate::open_investigation(0)])
-        .await
-        .remove(0);
-    app.set_now(at("2022-03-08T09:00:00Z"));
-    let proposed = app
-        .measures()
-        .propose_to_board(measures::ProposeToBoardRequest {
-            command_id: command_id(),
-            case_id: case_id.clone(),
-            proposal: measures::BoardProposal::CareOrder as i32,
-            grounds: "Lasting neglect; care order needed.".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("proposed")
-        .into_inner()
-        .position;
+    let (case_id, proposed) =
+        proposed_for_care_order(&app, 72, "2022-03-01T09:00:00Z", "2022-03-08T09:00:00Z").await;
     // With the petition: to the end of its day (Oslo, winter time).
     let kind = "preliminary_care_plan";
     let paragraph = "barnevernloven 1992 § 4-15 third paragraph".to_owned();
