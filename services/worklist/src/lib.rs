@@ -122,13 +122,8 @@ impl Worklist {
                         limit,
                         offset,
                     };
-                    projections::read_your_writes(
-                        self.handler.store().pool(),
-                        "worklist",
-                        request.min_position.as_ref().map(common::position),
-                    )
-                    .await
-                    .map_err(Error::view)?;
+                    self.caught_up("worklist", request.min_position.as_ref())
+                        .await?;
                     projections::worklist::list(self.handler.store().pool(), &query)
                         .await
                         .map_err(Error::view)
@@ -185,13 +180,8 @@ impl Worklist {
         let (as_of, period, (first, after), asked, counting) =
             fields.done(|| Some((as_of?, period?, days?, asked?, counting?)))?;
         let municipalities = principal.scope("municipalities", &asked)?;
-        projections::read_your_writes(
-            self.handler.store().pool(),
-            "statistics",
-            request.min_position.as_ref().map(common::position),
-        )
-        .await
-        .map_err(Error::view)?;
+        self.caught_up("statistics", request.min_position.as_ref())
+            .await?;
         let rows = projections::statistics::statistics(
             self.handler.store().pool(),
             &municipalities,
@@ -258,13 +248,8 @@ impl Worklist {
                             &CaseId::new(case_id).stream_name(),
                         )
                         .await?;
-                    projections::read_your_writes(
-                        self.handler.store().pool(),
-                        "case_timeline",
-                        request.min_position.as_ref().map(common::position),
-                    )
-                    .await
-                    .map_err(Error::view)?;
+                    self.caught_up("case_timeline", request.min_position.as_ref())
+                        .await?;
                     projections::timeline::case_timeline(self.handler.store().pool(), case_id)
                         .await
                         .map_err(Error::view)
@@ -325,13 +310,8 @@ impl Worklist {
                 purpose.as_deref(),
                 &listed,
                 async {
-                    projections::read_your_writes(
-                        self.handler.store().pool(),
-                        "caseload",
-                        request.min_position.as_ref().map(common::position),
-                    )
-                    .await
-                    .map_err(Error::view)?;
+                    self.caught_up("caseload", request.min_position.as_ref())
+                        .await?;
                     projections::caseload::caseload(
                         self.handler.store().pool(),
                         &municipalities,
@@ -365,6 +345,21 @@ impl Worklist {
 }
 
 impl Worklist {
+    /// Waits until `view` holds the caller's own write at `min_position`, when one is named.
+    async fn caught_up(
+        &self,
+        view: &str,
+        min_position: Option<&api::common::v1::Position>,
+    ) -> Result<(), Error> {
+        projections::read_your_writes(
+            self.handler.store().pool(),
+            view,
+            min_position.map(common::position),
+        )
+        .await
+        .map_err(Error::view)
+    }
+
     async fn late_entries(
         &self,
         request: Request<pb::ListLateEntriesRequest>,
@@ -402,13 +397,8 @@ impl Worklist {
                 &listed,
                 async {
                     let municipalities = principal.scope("municipalities", &asked)?;
-                    projections::read_your_writes(
-                        self.handler.store().pool(),
-                        "statistics",
-                        request.min_position.as_ref().map(common::position),
-                    )
-                    .await
-                    .map_err(Error::view)?;
+                    self.caught_up("statistics", request.min_position.as_ref())
+                        .await?;
                     projections::statistics::late_entries(
                         self.handler.store().pool(),
                         &municipalities,
