@@ -313,7 +313,9 @@ fn login_page(dashboard: &Dashboard, problem: Option<&str>) -> Response {
            <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
            <button type=\"submit\">Logg inn</button>\
          </form>\
-         <p class=\"hint\">Operatørens nøkkel står i <code>operator.token</code> i datakatalogen til <code>vern up</code>.</p>"
+         <p class=\"hint\">Nøklene <code>vern up</code> skriver står i datakatalogen (<code>.vern</code>): \
+           operatørens i <code>operator.token</code>, og med <code>--demo</code> en tjenesteleders \
+           i <code>demo.token</code>.</p>"
     );
     let status = if problem.is_empty() {
         StatusCode::OK

@@ -217,6 +217,11 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
         "{}",
         browser.current_url()
     );
+    let login = browser.source();
+    assert!(
+        login.contains("operator.token") && login.contains("demo.token"),
+        "the login page names both token files vern up writes"
+    );
     browser.screenshot(&shots.join("login.png"));
     browser
         .find("textarea[name=token]")
