@@ -1,21 +1,8 @@
-//! The frame every page shares, and escaping: every value that comes from data goes through
-//! `escape`, so a name or a free text can never become markup.
+//! The frame every page shares. Pages are `maud` markup: the compiler checks their shape, and
+//! every value spliced into one is escaped unless it is itself markup, so a name or a free text
+//! can never become markup by a forgotten call.
 
-/// Text safe inside elements and quoted attributes.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use maud::{DOCTYPE, Markup, html};
 
 /// A query-string value.
 pub(crate) fn url_encode(text: &str) -> String {
@@ -44,32 +31,37 @@ const NAVIGATION: [(&str, &str); 5] = [
     ("/login", "Bytt bruker"),
 ];
 
-/// A whole page: `body` is markup the caller built with escaped values.
-pub(crate) fn page(title: &str, viewer: Option<&Viewer<'_>>, body: &str) -> String {
-    let navigation = match viewer {
-        Some(viewer) => {
-            let links: String = NAVIGATION
-                .iter()
-                .map(|(href, label)| format!("<a href=\"{href}\">{label}</a>"))
-                .collect();
-            format!(
-                "<nav>{links}<span class=\"who\">{} ({})</span>\
-                 <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-                 <button type=\"submit\">Logg ut</button></form></nav>",
-                escape(viewer.subject),
-                escape(viewer.role),
-                escape(viewer.csrf)
-            )
+/// A whole page around `body`; the menu and who is logged in when there is a viewer.
+pub(crate) fn page(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="nb" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Vern" }
+                link rel="stylesheet" href="/style.css";
+            }
+            body {
+                header {
+                    span.brand { "Vern" }
+                    @if let Some(viewer) = viewer {
+                        nav {
+                            @for (href, label) in NAVIGATION {
+                                a href=(href) { (label) }
+                            }
+                            span.who { (viewer.subject) " (" (viewer.role) ")" }
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(viewer.csrf);
+                                button type="submit" { "Logg ut" }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
         }
-        None => String::new(),
-    };
-    format!(
-        "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Vern</title><link rel=\"stylesheet\" href=\"/style.css\"></head>\
-         <body><header><span class=\"brand\">Vern</span>{navigation}</header><main>{body}</main></body></html>",
-        escape(title)
-    )
+    }
 }
 
 pub(crate) const STYLE: &str = "\
@@ -96,9 +88,17 @@ mod tests {
 
     #[test]
     fn markup_in_data_stays_text() {
-        assert_eq!(
-            escape("<script>\"x\" & 'y'</script>"),
-            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+        let viewer = Viewer {
+            subject: "<script>\"x\" & 'y'</script>",
+            role: "service_leader",
+            csrf: "\"><b>",
+        };
+        let page = page("<i>", Some(&viewer), html! { p { ("<script>") } }).into_string();
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(!page.contains("<i>") && !page.contains("<b>"), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;&quot;x&quot; &amp; 'y'&lt;/script&gt;"),
+            "{page}"
         );
         assert_eq!(url_encode("Mottak øst&x"), "Mottak%20%C3%B8st%26x");
     }

@@ -12,7 +12,7 @@
 //! Sessions live in memory; a restart asks everyone to log in again.
 //!
 //! Layout: this file holds the router, the sessions and the errors; `pages` renders each
-//! page; `html` the escaping and the frame every page shares.
+//! page; `html` the frame every page shares (pages are `maud` markup, escaped by default).
 
 mod html;
 mod pages;
@@ -78,11 +78,7 @@ impl IntoResponse for Error {
                 )
             }
         };
-        let body = html::page(
-            "Feil",
-            None,
-            &format!("<p class=\"error\">{}</p>", html::escape(&text)),
-        );
+        let body = html::page("Feil", None, maud::html! { p.error { (text) } }).into_string();
         (status, secure_headers(), axum::response::Html(body)).into_response()
     }
 }
@@ -302,22 +298,22 @@ async fn login_form(State(dashboard): State<Dashboard>) -> Response {
 
 fn login_page(dashboard: &Dashboard, problem: Option<&str>) -> Response {
     let csrf = random_token();
-    let problem = problem
-        .map(|text| format!("<p class=\"error\">{}</p>", html::escape(text)))
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>Logg inn</h1>{problem}\
-         <form method=\"post\" action=\"/login\" class=\"login\">\
-           <label for=\"token\">Tilgangsnøkkel (token)</label>\
-           <textarea id=\"token\" name=\"token\" rows=\"6\" required autocomplete=\"off\"></textarea>\
-           <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-           <button type=\"submit\">Logg inn</button>\
-         </form>\
-         <p class=\"hint\">Nøklene <code>vern up</code> skriver står i datakatalogen (<code>.vern</code>): \
-           operatørens i <code>operator.token</code>, og med <code>--demo</code> en tjenesteleders \
-           i <code>demo.token</code>.</p>"
-    );
-    let status = if problem.is_empty() {
+    let body = maud::html! {
+        h1 { "Logg inn" }
+        @if let Some(problem) = problem { p.error { (problem) } }
+        form.login method="post" action="/login" {
+            label for="token" { "Tilgangsnøkkel (token)" }
+            textarea #token name="token" rows="6" required autocomplete="off" {}
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { "Logg inn" }
+        }
+        p.hint {
+            "Nøklene " code { "vern up" } " skriver står i datakatalogen (" code { ".vern" } "): "
+            "operatørens i " code { "operator.token" } ", og med " code { "--demo" }
+            " en tjenesteleders i " code { "demo.token" } "."
+        }
+    };
+    let status = if problem.is_none() {
         StatusCode::OK
     } else {
         StatusCode::UNAUTHORIZED
@@ -329,7 +325,7 @@ fn login_page(dashboard: &Dashboard, problem: Option<&str>) -> Response {
             header::SET_COOKIE,
             dashboard.cookie(LOGIN_CSRF_COOKIE, &csrf, Some(600)),
         )],
-        axum::response::Html(html::page("Logg inn", None, &body)),
+        axum::response::Html(html::page("Logg inn", None, body).into_string()),
     )
         .into_response()
 }

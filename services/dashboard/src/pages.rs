@@ -2,7 +2,6 @@
 //! lists are paged (`PAGE_ROWS` rows) so a page stays small with thousands of rows behind it.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -15,20 +14,25 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use handling::policy::Page;
+use maud::{Markup, html};
 
-use crate::html::{Viewer, escape, page, url_encode};
+use crate::html::{Viewer, page, url_encode};
 use crate::{Dashboard, Error, Session, secure_headers};
 
 /// Rows on one page of a list.
 const PAGE_ROWS: i64 = 50;
 
-fn render(title: &str, session: &Session, body: &str) -> Response {
+fn render(title: &str, session: &Session, body: Markup) -> Response {
     let viewer = Viewer {
         subject: &session.principal.subject,
         role: session.principal.role.name(),
         csrf: &session.csrf,
     };
-    (secure_headers(), Html(page(title, Some(&viewer), body))).into_response()
+    (
+        secure_headers(),
+        Html(page(title, Some(&viewer), body).into_string()),
+    )
+        .into_response()
 }
 
 /// Municipality numbers to names, for every municipality.
@@ -41,8 +45,8 @@ fn municipality_names() -> BTreeMap<String, String> {
 
 fn municipality_label(names: &BTreeMap<String, String>, number: &str) -> String {
     match names.get(number) {
-        Some(name) => format!("{} {}", escape(number), escape(name)),
-        None => escape(number),
+        Some(name) => format!("{number} {name}"),
+        None => number.to_owned(),
     }
 }
 
@@ -96,7 +100,7 @@ fn whole_number<T: std::str::FromStr>(
 }
 
 /// Links to the previous and next page, keeping the other parameters.
-fn pager(path: &str, parameters: &[(&str, String)], page: i64, more: bool) -> String {
+fn pager(path: &str, parameters: &[(&str, String)], page: i64, more: bool) -> Markup {
     let link = |page: i64| {
         let mut query: Vec<String> = parameters
             .iter()
@@ -104,27 +108,29 @@ fn pager(path: &str, parameters: &[(&str, String)], page: i64, more: bool) -> St
             .map(|(key, value)| format!("{key}={}", url_encode(value)))
             .collect();
         query.push(format!("page={page}"));
-        format!("{path}?{}", query.join("&amp;"))
+        format!("{path}?{}", query.join("&"))
     };
-    let mut out = String::from("<div class=\"pager\">");
-    if page > 1 {
-        let _ = write!(out, "<a href=\"{}\">← Forrige side</a>", link(page - 1));
+    html! {
+        div.pager {
+            @if page > 1 {
+                a href=(link(page - 1)) { "← Forrige side" }
+            }
+            span { "Side " (page) }
+            @if more {
+                a href=(link(page + 1)) { "Neste side →" }
+            }
+        }
     }
-    let _ = write!(out, "<span>Side {page}</span>");
-    if more {
-        let _ = write!(out, "<a href=\"{}\">Neste side →</a>", link(page + 1));
-    }
-    out.push_str("</div>");
-    out
 }
 
-fn urgency_badge(urgency: domain::values::Urgency) -> &'static str {
+fn urgency_badge(urgency: domain::values::Urgency) -> Markup {
     use domain::values::Urgency;
-    match urgency {
-        Urgency::Red => "<span class=\"badge red\">rød</span>",
-        Urgency::Yellow => "<span class=\"badge yellow\">gul</span>",
-        Urgency::Green => "<span class=\"badge green\">grønn</span>",
-    }
+    let (class, word) = match urgency {
+        Urgency::Red => ("red", "rød"),
+        Urgency::Yellow => ("yellow", "gul"),
+        Urgency::Green => ("green", "grønn"),
+    };
+    html! { span class={ "badge " (class) } { (word) } }
 }
 
 /// Norwegian words for a case event on the timeline; an event this build does not name shows
@@ -257,13 +263,14 @@ impl Asked {
     }
 
     /// The form's fields for the two choices.
-    fn fields(&self) -> String {
-        format!(
-            "<label>Per dato (tom for nå)<input type=\"date\" name=\"as_of\" value=\"{}\"></label>\
-             <label><input type=\"checkbox\" name=\"effective_view\" value=\"on\"{}> Med alt som er registrert nå</label>",
-            escape(&self.date),
-            if self.effective { " checked" } else { "" }
-        )
+    fn fields(&self) -> Markup {
+        html! {
+            label { "Per dato (tom for nå)" input type="date" name="as_of" value=(self.date); }
+            label {
+                input type="checkbox" name="effective_view" value="on" checked[self.effective];
+                " Med alt som er registrert nå"
+            }
+        }
     }
 }
 
@@ -284,36 +291,31 @@ pub(crate) struct CasesQuery {
     effective_view: Option<String>,
 }
 
-fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> String {
-    let mut rows = String::new();
-    for item in items {
-        let subject = match (item.case_id, item.report_id) {
-            (Some(case), _) => format!(
-                "<a href=\"/cases/{case}\">sak {}</a>",
-                &case.simple().to_string()[..8]
-            ),
-            (None, Some(report)) => format!("melding {}", &report.simple().to_string()[..8]),
-            (None, None) => String::new(),
-        };
-        let _ = write!(
-            rows,
-            "<tr class=\"{}\"><td>{}</td><td>{}<br><small>{}</small></td><td>{subject}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            if item.breached { "breached" } else { "" },
-            if item.breached {
-                "<span class=\"badge breach\">fristbrudd</span>"
-            } else {
-                ""
-            },
-            escape(kind_label(&item.kind)),
-            escape(&item.legal_reference),
-            municipality_label(names, &item.municipality),
-            escape(item.team.as_deref().unwrap_or("–")),
-            escape(item.caseworker.as_deref().unwrap_or("–")),
-            urgency_badge(item.urgency),
-            item.last_day.format("%d.%m.%Y"),
-        );
+fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> Markup {
+    html! {
+        @for item in items {
+            tr.breached[item.breached] {
+                td {
+                    @if item.breached { span.badge.breach { "fristbrudd" } }
+                }
+                td { (kind_label(&item.kind)) br; small { (item.legal_reference) } }
+                td {
+                    @match (item.case_id, item.report_id) {
+                        (Some(case), _) => {
+                            a href={ "/cases/" (case) } { "sak " (&case.simple().to_string()[..8]) }
+                        }
+                        (None, Some(report)) => { "melding " (&report.simple().to_string()[..8]) }
+                        (None, None) => {}
+                    }
+                }
+                td { (municipality_label(names, &item.municipality)) }
+                td { (item.team.as_deref().unwrap_or("–")) }
+                td { (item.caseworker.as_deref().unwrap_or("–")) }
+                td { (urgency_badge(item.urgency)) }
+                td { (item.last_day.format("%d.%m.%Y")) }
+            }
+        }
     }
-    rows
 }
 
 /// Which deadlines a list shows: of which municipalities (empty: all), whose, letters only.
@@ -445,57 +447,69 @@ pub(crate) async fn cases(
         .map(|number| number.as_str())
         .collect();
     let chosen = query.municipality.clone().unwrap_or_default();
-    let options: String = served
-        .iter()
-        .map(|&number| {
-            format!(
-                "<option value=\"{}\"{}>{}</option>",
-                escape(number),
-                if *number == chosen { " selected" } else { "" },
-                municipality_label(&names, number)
-            )
-        })
-        .collect();
-    let body = format!(
-        "<h1>Saker til oppfølging</h1>\
-         <p class=\"summary\">Alle løpende frister, fristbrudd først, deretter rød, gul og grønn. {}</p>\
-         <form class=\"filters\" method=\"get\" action=\"/cases\">\
-           <label>Kommune<select name=\"municipality\"><option value=\"\">Alle</option>{options}</select></label>\
-           <label>Team<input name=\"team\" value=\"{}\"></label>\
-           <label>Saksbehandler<input name=\"caseworker\" value=\"{}\"></label>\
-           {}<button type=\"submit\">Vis</button></form>\
-         <table><thead><tr><th>Status</th><th>Frist</th><th>Gjelder</th><th>Kommune</th><th>Team</th><th>Saksbehandler</th><th>Hast</th><th>Siste dag</th></tr></thead>\
-         <tbody>{}</tbody></table>{}",
-        escape(&asked.sentence()),
-        escape(team.as_deref().unwrap_or("")),
-        escape(caseworker.as_deref().unwrap_or("")),
-        asked.fields(),
-        if items.is_empty() {
-            "<tr><td colspan=\"8\">Ingen løpende frister.</td></tr>".to_owned()
-        } else {
-            worklist_rows(&items, &names)
-        },
-        pager(
-            "/cases",
-            &[
-                ("municipality", chosen.clone()),
-                ("team", team.unwrap_or_default()),
-                ("caseworker", caseworker.unwrap_or_default()),
-                ("as_of", asked.date.clone()),
-                (
-                    "effective_view",
-                    if asked.effective {
-                        "on".to_owned()
-                    } else {
-                        String::new()
-                    },
-                ),
-            ],
-            page,
-            more
-        ),
+    let pages = pager(
+        "/cases",
+        &[
+            ("municipality", chosen.clone()),
+            ("team", team.clone().unwrap_or_default()),
+            ("caseworker", caseworker.clone().unwrap_or_default()),
+            ("as_of", asked.date.clone()),
+            (
+                "effective_view",
+                if asked.effective {
+                    "on".to_owned()
+                } else {
+                    String::new()
+                },
+            ),
+        ],
+        page,
+        more,
     );
-    Ok(render("Saker til oppfølging", &session, &body))
+    let body = html! {
+        h1 { "Saker til oppfølging" }
+        p.summary {
+            "Alle løpende frister, fristbrudd først, deretter rød, gul og grønn. "
+            (asked.sentence())
+        }
+        form.filters method="get" action="/cases" {
+            label {
+                "Kommune"
+                select name="municipality" {
+                    option value="" { "Alle" }
+                    @for number in &served {
+                        option value=(number) selected[*number == chosen] {
+                            (municipality_label(&names, number))
+                        }
+                    }
+                }
+            }
+            label { "Team" input name="team" value=(team.as_deref().unwrap_or(""));  }
+            label {
+                "Saksbehandler"
+                input name="caseworker" value=(caseworker.as_deref().unwrap_or(""));
+            }
+            (asked.fields())
+            button type="submit" { "Vis" }
+        }
+        table {
+            thead {
+                tr {
+                    th { "Status" } th { "Frist" } th { "Gjelder" } th { "Kommune" }
+                    th { "Team" } th { "Saksbehandler" } th { "Hast" } th { "Siste dag" }
+                }
+            }
+            tbody {
+                @if items.is_empty() {
+                    tr { td colspan="8" { "Ingen løpende frister." } }
+                } @else {
+                    (worklist_rows(&items, &names))
+                }
+            }
+        }
+        (pages)
+    };
+    Ok(render("Saker til oppfølging", &session, body))
 }
 
 #[derive(Deserialize, Default)]
@@ -533,34 +547,35 @@ pub(crate) async fn letters(
     .await?;
     let names = municipality_names();
     let overdue = items.iter().filter(|item| item.breached).count();
-    let body = format!(
-        "<h1>Brev til melder</h1>\
-         <p class=\"summary\">Tilbakemeldinger offentlige meldere har krav på (bvl. § 13-2), per {}. \
-         På denne siden: {} brev, {overdue} for sent.</p>\
-         <form class=\"filters\" method=\"get\" action=\"/letters\">\
-           <label>Kommune (nummer)<input name=\"municipality\" value=\"{}\" size=\"6\"></label>\
-           <button type=\"submit\">Vis</button></form>\
-         <table><thead><tr><th>Status</th><th>Brev</th><th>Gjelder</th><th>Kommune</th><th>Team</th><th>Saksbehandler</th><th>Hast</th><th>Siste dag</th></tr></thead>\
-         <tbody>{}</tbody></table>{}",
-        time(now),
-        items.len(),
-        escape(query.municipality.as_deref().unwrap_or("")),
-        if items.is_empty() {
-            "<tr><td colspan=\"8\">Ingen brev å sende.</td></tr>".to_owned()
-        } else {
-            worklist_rows(&items, &names)
-        },
-        pager(
-            "/letters",
-            &[(
-                "municipality",
-                query.municipality.clone().unwrap_or_default()
-            )],
-            page,
-            more
-        ),
-    );
-    Ok(render("Brev til melder", &session, &body))
+    let municipality = query.municipality.clone().unwrap_or_default();
+    let body = html! {
+        h1 { "Brev til melder" }
+        p.summary {
+            "Tilbakemeldinger offentlige meldere har krav på (bvl. § 13-2), per " (time(now)) ". "
+            "På denne siden: " (items.len()) " brev, " (overdue) " for sent."
+        }
+        form.filters method="get" action="/letters" {
+            label { "Kommune (nummer)" input name="municipality" value=(municipality) size="6"; }
+            button type="submit" { "Vis" }
+        }
+        table {
+            thead {
+                tr {
+                    th { "Status" } th { "Brev" } th { "Gjelder" } th { "Kommune" }
+                    th { "Team" } th { "Saksbehandler" } th { "Hast" } th { "Siste dag" }
+                }
+            }
+            tbody {
+                @if items.is_empty() {
+                    tr { td colspan="8" { "Ingen brev å sende." } }
+                } @else {
+                    (worklist_rows(&items, &names))
+                }
+            }
+        }
+        (pager("/letters", &[("municipality", municipality.clone())], page, more))
+    };
+    Ok(render("Brev til melder", &session, body))
 }
 
 #[derive(Deserialize, Default)]
@@ -658,83 +673,86 @@ pub(crate) async fn statistics(
     .await?;
     rows.sort_by(|a, b| a.municipality.cmp(&b.municipality));
     let names = municipality_names();
-    let table: String = rows
-        .iter()
-        .map(|row| {
-            format!(
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                municipality_label(&names, &row.municipality),
-                row.reports_received,
-                row.reports_dismissed,
-                row.reports_measures_active,
-                row.reports_ongoing_investigation,
-                row.screening_breaches,
-                row.investigations_concluded,
-                row.investigations_dismissed,
-                row.investigation_breaches,
-                row.letters_sent,
-                row.letters_sent_late,
-                row.steps_recorded_late,
-                row.days_late_max,
-            )
-        })
-        .collect();
-    let selected = |value: &str| if kind == value { " selected" } else { "" };
-    let body = format!(
-        "<h1>Statistikk, {}</h1>\
-         <form class=\"filters\" method=\"get\" action=\"/statistics\">\
-           <label>Kommune (nummer, tom for alle)<input name=\"municipality\" value=\"{}\" size=\"6\"></label>\
-           <label>År<input name=\"year\" value=\"{year}\" size=\"5\"></label>\
-           <label>Periode<select name=\"period\"><option value=\"quarter\"{}>Kvartal</option>\
-             <option value=\"half\"{}>Halvår</option><option value=\"year\"{}>År</option></select></label>\
-           <label>Nummer<input name=\"number\" value=\"{}\" size=\"2\"></label>\
-           <label>Telling<select name=\"counting\"><option value=\"kontrollutvalg\"{}>Kontrollutvalg</option>\
-             <option value=\"nasjonal\"{}>Nasjonal (SSB)</option></select></label>\
-           {}<button type=\"submit\">Vis</button></form>\
-         <p class=\"summary\">{}</p>\
-         <p class=\"summary\">{}</p>\
-         {}\
-         <table><thead><tr><th>Kommune</th><th>Meldinger</th><th>Henlagt (meldinger)</th>\
-         <th>Tiltak allerede i gang (kode 3)</th><th>Gjelder pågående undersøkelse (kode 4)</th><th>Fristbrudd (meldinger)</th>\
-         <th>Undersøkelser</th><th>Henlagt (undersøkelser)</th><th>Fristbrudd (undersøkelser)</th><th>Brev sendt</th><th>Brev for sent</th>\
-         <th>Registrert for sent (steg)</th><th>Lengste forsinkelse (dager)</th></tr></thead>\
-         <tbody>{}</tbody></table>",
-        escape(&label),
-        escape(query.municipality.as_deref().unwrap_or("")),
-        selected("quarter"),
-        selected("half"),
-        selected("year"),
-        number.map(|n| n.to_string()).unwrap_or_default(),
-        if counting == projections::statistics::Counting::ControlCommittee {
-            " selected"
-        } else {
-            ""
-        },
-        if counting == projections::statistics::Counting::National {
-            " selected"
-        } else {
-            ""
-        },
-        asked.fields(),
-        escape(&asked.sentence()),
-        escape(counting_sentence),
-        chart(&rows, &names),
-        if rows.is_empty() {
-            "<tr><td colspan=\"13\">Ingen tall for perioden.</td></tr>".to_owned()
-        } else {
-            table
-        },
-    );
-    Ok(render("Statistikk", &session, &body))
+    let national = counting == projections::statistics::Counting::National;
+    let body = html! {
+        h1 { "Statistikk, " (label) }
+        form.filters method="get" action="/statistics" {
+            label {
+                "Kommune (nummer, tom for alle)"
+                input name="municipality" value=(query.municipality.as_deref().unwrap_or("")) size="6";
+            }
+            label { "År" input name="year" value=(year) size="5"; }
+            label {
+                "Periode"
+                select name="period" {
+                    option value="quarter" selected[kind == "quarter"] { "Kvartal" }
+                    option value="half" selected[kind == "half"] { "Halvår" }
+                    option value="year" selected[kind == "year"] { "År" }
+                }
+            }
+            label {
+                "Nummer"
+                input name="number" value=(number.map(|n| n.to_string()).unwrap_or_default()) size="2";
+            }
+            label {
+                "Telling"
+                select name="counting" {
+                    option value="kontrollutvalg" selected[!national] { "Kontrollutvalg" }
+                    option value="nasjonal" selected[national] { "Nasjonal (SSB)" }
+                }
+            }
+            (asked.fields())
+            button type="submit" { "Vis" }
+        }
+        p.summary { (asked.sentence()) }
+        p.summary { (counting_sentence) }
+        (chart(&rows, &names))
+        table {
+            thead {
+                tr {
+                    th { "Kommune" } th { "Meldinger" } th { "Henlagt (meldinger)" }
+                    th { "Tiltak allerede i gang (kode 3)" }
+                    th { "Gjelder pågående undersøkelse (kode 4)" } th { "Fristbrudd (meldinger)" }
+                    th { "Undersøkelser" } th { "Henlagt (undersøkelser)" }
+                    th { "Fristbrudd (undersøkelser)" } th { "Brev sendt" } th { "Brev for sent" }
+                    th { "Registrert for sent (steg)" } th { "Lengste forsinkelse (dager)" }
+                }
+            }
+            tbody {
+                @if rows.is_empty() {
+                    tr { td colspan="13" { "Ingen tall for perioden." } }
+                }
+                @for row in &rows {
+                    tr {
+                        td { (municipality_label(&names, &row.municipality)) }
+                        @for value in [
+                            row.reports_received,
+                            row.reports_dismissed,
+                            row.reports_measures_active,
+                            row.reports_ongoing_investigation,
+                            row.screening_breaches,
+                            row.investigations_concluded,
+                            row.investigations_dismissed,
+                            row.investigation_breaches,
+                            row.letters_sent,
+                            row.letters_sent_late,
+                            row.steps_recorded_late,
+                            row.days_late_max,
+                        ] {
+                            td.num { (value) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(render("Statistikk", &session, body))
 }
 
 /// Reports received and investigations concluded per municipality, as grouped bars.
-fn chart(rows: &[StatisticsRow], names: &BTreeMap<String, String>) -> String {
+fn chart(rows: &[StatisticsRow], names: &BTreeMap<String, String>) -> Markup {
     if rows.is_empty() {
-        return String::new();
+        return html! {};
     }
     let max = rows
         .iter()
@@ -744,44 +762,29 @@ fn chart(rows: &[StatisticsRow], names: &BTreeMap<String, String>) -> String {
         .max(1);
     let (bar, gap, height) = (18i64, 30i64, 160i64);
     let width = rows.len() as i64 * (2 * bar + gap) + gap;
-    let mut svg = format!(
-        "<svg role=\"img\" aria-label=\"Meldinger og undersøkelser per kommune\" width=\"{width}\" height=\"{}\" viewBox=\"0 0 {width} {}\">",
-        height + 40,
-        height + 40
-    );
-    for (index, row) in rows.iter().enumerate() {
-        let x = gap + index as i64 * (2 * bar + gap);
-        for (offset, value, colour) in [
-            (0, row.reports_received, "#0b3954"),
-            (bar, row.investigations_concluded, "#f9a825"),
-        ] {
-            let h = value * height / max;
-            let _ = write!(
-                svg,
-                "<rect x=\"{}\" y=\"{}\" width=\"{bar}\" height=\"{h}\" fill=\"{colour}\"><title>{value}</title></rect>\
-                 <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{value}</text>",
-                x + offset,
-                height - h + 14,
-                x + offset + bar / 2,
-                height - h + 10,
-            );
+    let x_of = |index: usize| gap + index as i64 * (2 * bar + gap);
+    html! {
+        svg role="img" aria-label="Meldinger og undersøkelser per kommune" width=(width)
+            height=(height + 40) viewBox={ "0 0 " (width) " " (height + 40) } {
+            @for (index, row) in rows.iter().enumerate() {
+                @for (offset, value, colour) in [
+                    (0, row.reports_received, "#0b3954"),
+                    (bar, row.investigations_concluded, "#f9a825"),
+                ] {
+                    @let h = value * height / max;
+                    @let x = x_of(index) + offset;
+                    rect x=(x) y=(height - h + 14) width=(bar) height=(h) fill=(colour) {
+                        title { (value) }
+                    }
+                    text x=(x + bar / 2) y=(height - h + 10) text-anchor="middle" { (value) }
+                }
+                text x=(x_of(index) + bar) y=(height + 32) text-anchor="middle" {
+                    (names.get(&row.municipality).unwrap_or(&row.municipality))
+                }
+            }
         }
-        let name = names
-            .get(&row.municipality)
-            .cloned()
-            .unwrap_or_else(|| row.municipality.clone());
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            x + bar,
-            height + 32,
-            escape(&name)
-        );
+        p.hint { "Mørk: meldinger mottatt. Gul: undersøkelser avsluttet." }
     }
-    svg.push_str(
-        "</svg><p class=\"hint\">Mørk: meldinger mottatt. Gul: undersøkelser avsluttet.</p>",
-    );
-    svg
 }
 
 /// Tidslinje: a case's events, oldest first.
@@ -830,43 +833,42 @@ pub(crate) async fn timeline(
     }
     record(handling::audit::Outcome::Read).await?;
     let entries = projections::timeline::case_timeline(dashboard.store.pool(), case_id).await?;
-    let rows: String = entries
-        .iter()
-        .map(|entry| {
-            format!(
-                "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}{}</td></tr>",
-                entry.stream_version,
-                time(entry.occurred_at),
-                escape(event_label(&entry.event_type)),
-                escape(&entry.actor_subject),
-                escape(&entry.actor_role),
-                time(entry.recorded_at),
-                match entry.days_late() {
-                    0 => String::new(),
-                    1 => " <span class=\"late\">registrert 1 dag etter</span>".to_owned(),
-                    days => format!(" <span class=\"late\">registrert {days} dager etter</span>"),
-                },
-            )
-        })
-        .collect();
     let names = municipality_names();
-    let body = format!(
-        "<h1>Tidslinje for sak {}</h1><p class=\"summary\">Kommune {}. {} hendelser.</p>\
-         <table><thead><tr><th>Nr.</th><th>Skjedde</th><th>Hendelse</th><th>Av</th><th>Registrert</th></tr></thead>\
-         <tbody>{}</tbody></table>",
-        case_id,
-        municipality
-            .as_deref()
-            .map(|m| municipality_label(&names, m))
-            .unwrap_or_else(|| "ukjent".into()),
-        entries.len(),
-        if rows.is_empty() {
-            "<tr><td colspan=\"5\">Tidslinjen er ikke bygget ennå.</td></tr>".to_owned()
-        } else {
-            rows
+    let body = html! {
+        h1 { "Tidslinje for sak " (case_id) }
+        p.summary {
+            "Kommune "
+            (municipality.as_deref().map(|m| municipality_label(&names, m)).unwrap_or_else(|| "ukjent".into()))
+            ". " (entries.len()) " hendelser."
         }
-    );
-    Ok(render("Tidslinje", &session, &body))
+        table {
+            thead {
+                tr { th { "Nr." } th { "Skjedde" } th { "Hendelse" } th { "Av" } th { "Registrert" } }
+            }
+            tbody {
+                @if entries.is_empty() {
+                    tr { td colspan="5" { "Tidslinjen er ikke bygget ennå." } }
+                }
+                @for entry in &entries {
+                    tr {
+                        td.num { (entry.stream_version) }
+                        td { (time(entry.occurred_at)) }
+                        td { (event_label(&entry.event_type)) }
+                        td { (entry.actor_subject) " (" (entry.actor_role) ")" }
+                        td {
+                            (time(entry.recorded_at))
+                            @match entry.days_late() {
+                                0 => {}
+                                1 => { " " span.late { "registrert 1 dag etter" } }
+                                days => { " " span.late { "registrert " (days) " dager etter" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(render("Tidslinje", &session, body))
 }
 
 /// Systemstatus: each view's lag, the horizon, the log's size, the versions.
@@ -877,34 +879,33 @@ pub(crate) async fn system(
     use projections::Projection as _;
     let session = dashboard.session_for(&headers, Page::System).await?;
     let store = &dashboard.store;
-    let mut views = String::new();
     let failures = projections::failures::failures(store.pool()).await?;
+    let mut views = Vec::new();
     for view in projections::views(&domain::rules::RuleBook::norwegian()) {
         let status = projections::status(store, view.name()).await?;
-        let stopped = match failures
+        let failure = failures
             .iter()
-            .find(|failure| failure.projection == view.name())
-        {
-            Some(failure) => format!(
-                "<span class=\"badge breach\">stoppet</span> ved hendelse {} ({}) siden {}, \
-                 {} forsøk: {}",
-                failure.position,
-                escape(&failure.event_type),
-                time(failure.failed_at),
-                failure.attempts,
-                escape(&failure.error)
-            ),
-            None => "i gang".to_owned(),
-        };
-        let _ = write!(
-            views,
-            "<tr><td>{}</td><td>{stopped}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td></tr>",
-            view.name(),
-            status.checkpoint,
-            status.events_behind,
-            status.seconds_behind,
-            status.events_waiting
-        );
+            .find(|failure| failure.projection == view.name());
+        views.push(html! {
+            tr {
+                td { (view.name()) }
+                td {
+                    @match failure {
+                        Some(failure) => {
+                            span.badge.breach { "stoppet" }
+                            " ved hendelse " (failure.position) " (" (failure.event_type) ") siden "
+                            (time(failure.failed_at)) ", " (failure.attempts) " forsøk: "
+                            (failure.error)
+                        }
+                        None => { "i gang" }
+                    }
+                }
+                td { (status.checkpoint) }
+                td.num { (status.events_behind) }
+                td.num { (format!("{:.1}", status.seconds_behind)) }
+                td.num { (status.events_waiting) }
+            }
+        });
     }
     let horizon = store.horizon().await?;
     let eventstore::Counts { events, streams } = store.counts().await?;
@@ -922,29 +923,37 @@ pub(crate) async fn system(
         (Some(age), None) => format!("{:.1} s (forberedt transaksjon)", age.as_secs_f64()),
         _ => "ingen åpen transaksjon holder leserne tilbake".to_owned(),
     };
-    let body = format!(
-        "<h1>Systemstatus</h1>\
-         <h2>Lesemodeller</h2>\
-         <table><thead><tr><th>Visning</th><th>Tilstand</th><th>Sjekkpunkt</th><th>Hendelser bak</th><th>Sekunder bak</th><th>Venter på horisonten</th></tr></thead>\
-         <tbody>{views}</tbody></table>\
-         <h2>Hendelseslogg</h2>\
-         <table><tbody>\
-         <tr><th>Hendelser</th><td class=\"num\">{events}</td></tr>\
-         <tr><th>Strømmer</th><td class=\"num\">{streams}</td></tr>\
-         <tr><th>Eldste åpne transaksjon (horisont)</th><td>{}</td></tr>\
-         </tbody></table>\
-         <h2>Versjoner</h2>\
-         <table><tbody>\
-         <tr><th>Vern</th><td>{}</td></tr>\
-         <tr><th>PostgreSQL</th><td>{}</td></tr>\
-         <tr><th>Siste migrering</th><td>{}</td></tr>\
-         </tbody></table>",
-        escape(&horizon_text),
-        escape(dashboard.version),
-        escape(&postgres),
-        migration
-            .map(|m| m.to_string())
-            .unwrap_or_else(|| "–".into()),
-    );
-    Ok(render("Systemstatus", &session, &body))
+    let body = html! {
+        h1 { "Systemstatus" }
+        h2 { "Lesemodeller" }
+        table {
+            thead {
+                tr {
+                    th { "Visning" } th { "Tilstand" } th { "Sjekkpunkt" } th { "Hendelser bak" }
+                    th { "Sekunder bak" } th { "Venter på horisonten" }
+                }
+            }
+            tbody { @for row in &views { (row) } }
+        }
+        h2 { "Hendelseslogg" }
+        table {
+            tbody {
+                tr { th { "Hendelser" } td.num { (events) } }
+                tr { th { "Strømmer" } td.num { (streams) } }
+                tr { th { "Eldste åpne transaksjon (horisont)" } td { (horizon_text) } }
+            }
+        }
+        h2 { "Versjoner" }
+        table {
+            tbody {
+                tr { th { "Vern" } td { (dashboard.version) } }
+                tr { th { "PostgreSQL" } td { (postgres) } }
+                tr {
+                    th { "Siste migrering" }
+                    td { (migration.map(|m| m.to_string()).unwrap_or_else(|| "–".into())) }
+                }
+            }
+        }
+    };
+    Ok(render("Systemstatus", &session, body))
 }

@@ -930,7 +930,7 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
         .cases
         .remove(0)
         .case_id;
-    measures::measures_service_client::MeasuresServiceClient::new(channel)
+    measures::measures_service_client::MeasuresServiceClient::new(channel.clone())
         .make_emergency_decision(with_token(
             &token,
             measures::MakeEmergencyDecisionRequest {
@@ -997,4 +997,69 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
         refused.starts_with("HTTP/1.1 400") && refused.contains("year: must be a whole number"),
         "{refused}"
     );
+
+    // Markup in data stays text on every page: a team and a caseworker named with a script,
+    // and a token whose subject is one (the header, the timeline's actor).
+    let script = "<script>alert(1)</script>";
+    api::investigation::v1::investigation_service_client::InvestigationServiceClient::new(channel)
+        .assign_case(with_token(
+            &token,
+            api::investigation::v1::AssignCaseRequest {
+                command_id: Uuid::new_v4().to_string(),
+                case_id: case_id.clone(),
+                team: script.into(),
+                caseworker: script.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("assigned");
+    let issued = Command::new(VERN)
+        .args([
+            "token",
+            "issue",
+            "--role",
+            "service_leader",
+            "--municipality",
+            "5035",
+            "--subject",
+            script,
+            "--data-dir",
+        ])
+        .arg(&data_dir.0)
+        .env_remove("DATABASE_URL")
+        .env_remove("VERN_TOKEN_LIFETIMES")
+        .output()
+        .unwrap();
+    assert!(issued.status.success(), "{issued:?}");
+    let scripted = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    let session = shared::dashboard_login(&dashboard, &scripted);
+    let escaped = "&lt;script&gt;alert(1)&lt;/script&gt;";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let cases = loop {
+        let page = shared::dashboard_get(&dashboard, &session, "/cases");
+        // Header, team and caseworker: three times once the assignment is in the view.
+        if page.matches(escaped).count() >= 3 || Instant::now() > deadline {
+            break page;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(cases.matches(escaped).count() >= 3, "{cases}");
+    for path in [
+        "/cases".to_owned(),
+        "/letters".to_owned(),
+        "/statistics".to_owned(),
+        format!("/cases/{case_id}"),
+    ] {
+        let page = shared::dashboard_get(&dashboard, &session, &path);
+        assert!(page.starts_with("HTTP/1.1 200"), "{path}: {page}");
+        assert!(
+            !page.contains(script),
+            "{path} carries the script as markup: {page}"
+        );
+        assert!(
+            page.contains(escaped),
+            "{path} shows the subject as text: {page}"
+        );
+    }
 }
