@@ -291,6 +291,33 @@ pub(crate) struct CasesQuery {
     effective_view: Option<String>,
 }
 
+/// The worklist's and the letters page's table: `kind` heads the deadline's column, `empty`
+/// stands in for no rows.
+fn worklist_table(
+    kind: &str,
+    empty: &str,
+    items: &[WorklistItem],
+    names: &BTreeMap<String, String>,
+) -> Markup {
+    html! {
+        table {
+            thead {
+                tr {
+                    th { "Status" } th { (kind) } th { "Gjelder" } th { "Kommune" }
+                    th { "Team" } th { "Saksbehandler" } th { "Hast" } th { "Siste dag" }
+                }
+            }
+            tbody {
+                @if items.is_empty() {
+                    tr { td colspan="8" { (empty) } }
+                } @else {
+                    (worklist_rows(items, names))
+                }
+            }
+        }
+    }
+}
+
 fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> Markup {
     html! {
         @for item in items {
@@ -492,21 +519,7 @@ pub(crate) async fn cases(
             (asked.fields())
             button type="submit" { "Vis" }
         }
-        table {
-            thead {
-                tr {
-                    th { "Status" } th { "Frist" } th { "Gjelder" } th { "Kommune" }
-                    th { "Team" } th { "Saksbehandler" } th { "Hast" } th { "Siste dag" }
-                }
-            }
-            tbody {
-                @if items.is_empty() {
-                    tr { td colspan="8" { "Ingen løpende frister." } }
-                } @else {
-                    (worklist_rows(&items, &names))
-                }
-            }
-        }
+        (worklist_table("Frist", "Ingen løpende frister.", &items, &names))
         (pages)
     };
     Ok(render("Saker til oppfølging", &session, body))
@@ -558,21 +571,7 @@ pub(crate) async fn letters(
             label { "Kommune (nummer)" input name="municipality" value=(municipality) size="6"; }
             button type="submit" { "Vis" }
         }
-        table {
-            thead {
-                tr {
-                    th { "Status" } th { "Brev" } th { "Gjelder" } th { "Kommune" }
-                    th { "Team" } th { "Saksbehandler" } th { "Hast" } th { "Siste dag" }
-                }
-            }
-            tbody {
-                @if items.is_empty() {
-                    tr { td colspan="8" { "Ingen brev å sende." } }
-                } @else {
-                    (worklist_rows(&items, &names))
-                }
-            }
-        }
+        (worklist_table("Brev", "Ingen brev å sende.", &items, &names))
         (pager("/letters", &[("municipality", municipality.clone())], page, more))
     };
     Ok(render("Brev til melder", &session, body))

@@ -841,25 +841,29 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
     let up_line = up.wait_for("vern is up");
     let address = listening_on(&up_line);
     let dashboard = shared::log_field(&up_line, "dashboard");
-    let issued = Command::new(VERN)
-        .args([
-            "token",
-            "issue",
-            "--role",
-            "service_leader",
-            "--municipality",
-            "5035",
-            "--subject",
-            "leder-3",
-            "--data-dir",
-        ])
-        .arg(&data_dir.0)
-        .env_remove("DATABASE_URL")
-        .env_remove("VERN_TOKEN_LIFETIMES")
-        .output()
-        .unwrap();
-    assert!(issued.status.success());
-    let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    // A service leader's token for Stjørdal, issued by the binary.
+    let leader = |subject: &str| {
+        let issued = Command::new(VERN)
+            .args([
+                "token",
+                "issue",
+                "--role",
+                "service_leader",
+                "--municipality",
+                "5035",
+                "--subject",
+                subject,
+                "--data-dir",
+            ])
+            .arg(&data_dir.0)
+            .env_remove("DATABASE_URL")
+            .env_remove("VERN_TOKEN_LIFETIMES")
+            .output()
+            .unwrap();
+        assert!(issued.status.success(), "{issued:?}");
+        String::from_utf8(issued.stdout).unwrap().trim().to_owned()
+    };
+    let token = leader("leder-3");
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
         .unwrap()
         .connect()
@@ -1014,25 +1018,7 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
         ))
         .await
         .expect("assigned");
-    let issued = Command::new(VERN)
-        .args([
-            "token",
-            "issue",
-            "--role",
-            "service_leader",
-            "--municipality",
-            "5035",
-            "--subject",
-            script,
-            "--data-dir",
-        ])
-        .arg(&data_dir.0)
-        .env_remove("DATABASE_URL")
-        .env_remove("VERN_TOKEN_LIFETIMES")
-        .output()
-        .unwrap();
-    assert!(issued.status.success(), "{issued:?}");
-    let scripted = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    let scripted = leader(script);
     let session = shared::dashboard_login(&dashboard, &scripted);
     let escaped = "&lt;script&gt;alert(1)&lt;/script&gt;";
     let deadline = Instant::now() + Duration::from_secs(10);
