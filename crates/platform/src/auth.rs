@@ -359,45 +359,42 @@ impl Jwks {
         let document: Document = serde_json::from_str(document)
             .map_err(|error| format!("not a JWKS document: {error}"))?;
         let mut keys = Vec::new();
-        for (index, key) in document.keys.iter().enumerate() {
+        for (index, key) in document.keys.into_iter().enumerate() {
+            // What is wrong is named before the library reads the key: which key, which member.
             let text = |name: &str| {
                 key.get(name)
                     .and_then(|value| value.as_str())
                     .ok_or_else(|| format!("keys[{index}].{name}: missing"))
             };
-            let bytes = |name: &str| {
-                URL_SAFE_NO_PAD
-                    .decode(text(name)?)
-                    .map_err(|_| format!("keys[{index}].{name}: not base64url"))
-            };
             let kid = text("kid")?.to_owned();
-            let unusable = |error: jsonwebtoken::errors::Error| format!("keys[{index}]: {error}");
-            let (algorithm, decoding) = match (
-                text("kty")?,
-                key.get("crv").and_then(|v| v.as_str()),
-            ) {
-                ("EC", Some("P-256")) => {
-                    let (x, y) = (bytes("x")?, bytes("y")?);
-                    if x.len() != 32 || y.len() != 32 {
-                        return Err(format!("keys[{index}]: x and y must be 32 bytes each"));
-                    }
-                    let key = DecodingKey::from_ec_components(text("x")?, text("y")?)
-                        .map_err(unusable)?;
-                    (Algorithm::ES256, key)
-                }
-                ("RSA", _) => {
-                    bytes("n")?;
-                    bytes("e")?;
-                    let key = DecodingKey::from_rsa_components(text("n")?, text("e")?)
-                        .map_err(unusable)?;
-                    (Algorithm::RS256, key)
-                }
+            let algorithm = match (text("kty")?, key.get("crv").and_then(|v| v.as_str())) {
+                ("EC", Some("P-256")) => Algorithm::ES256,
+                ("RSA", _) => Algorithm::RS256,
                 (kty, crv) => {
                     return Err(format!(
                         "keys[{index}]: kty {kty:?} crv {crv:?} is not supported (EC P-256 or RSA)"
                     ));
                 }
             };
+            let members = if algorithm == Algorithm::ES256 {
+                ["x", "y"]
+            } else {
+                ["n", "e"]
+            };
+            for name in members {
+                let bytes = URL_SAFE_NO_PAD
+                    .decode(text(name)?)
+                    .map_err(|_| format!("keys[{index}].{name}: not base64url"))?;
+                // The library takes a point of any length and fails only when a token is checked.
+                if algorithm == Algorithm::ES256 && bytes.len() != 32 {
+                    return Err(format!("keys[{index}]: x and y must be 32 bytes each"));
+                }
+            }
+            let jwk: jsonwebtoken::jwk::Jwk =
+                serde_json::from_value(serde_json::Value::Object(key))
+                    .map_err(|error| format!("keys[{index}]: {error}"))?;
+            let decoding =
+                DecodingKey::from_jwk(&jwk).map_err(|error| format!("keys[{index}]: {error}"))?;
             keys.push((kid, algorithm, decoding));
         }
         if keys.is_empty() {
