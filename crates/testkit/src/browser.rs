@@ -314,6 +314,12 @@ impl Element<'_> {
         );
     }
 
+    /// Empties a text field, as selecting its text and deleting it would.
+    pub fn clear(&self) {
+        self.browser
+            .run(&format!("clear {:?}", self.css), self.element.clear());
+    }
+
     /// The rendered text, as a user sees it (hidden parts left out).
     pub fn text(&self) -> String {
         self.browser

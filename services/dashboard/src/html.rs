@@ -2,7 +2,9 @@
 //! every value spliced into one is escaped unless it is itself markup, so a name or a free text
 //! can never become markup by a forgotten call.
 
+use handling::policy::{Page, permits_page};
 use maud::{DOCTYPE, Markup, html};
+use platform::auth::Role;
 
 /// A query-string value.
 pub(crate) fn url_encode(text: &str) -> String {
@@ -19,17 +21,28 @@ pub(crate) fn url_encode(text: &str) -> String {
 /// Who is logged in, for the header: subject, role and the logout form's CSRF token.
 pub(crate) struct Viewer<'a> {
     pub(crate) subject: &'a str,
-    pub(crate) role: &'a str,
+    pub(crate) role: Role,
     pub(crate) csrf: &'a str,
 }
 
-const NAVIGATION: [(&str, &str); 5] = [
-    ("/cases", "Saker til oppfølging"),
-    ("/letters", "Brev til melder"),
-    ("/statistics", "Statistikk"),
-    ("/system", "Systemstatus"),
-    ("/login", "Bytt bruker"),
+/// The menu: a page shows in it only for a role that may open it (`handling::policy`), so
+/// nobody is offered a link that answers with a refusal.
+const NAVIGATION: [(&str, &str, Option<Page>); 6] = [
+    ("/cases", "Saker til oppfølging", Some(Page::Cases)),
+    ("/letters", "Brev til melder", Some(Page::Letters)),
+    ("/statistics", "Statistikk", Some(Page::Statistics)),
+    ("/report", "Kvartalsrapport", Some(Page::Statistics)),
+    ("/system", "Systemstatus", Some(Page::System)),
+    ("/login", "Bytt bruker", None),
 ];
+
+/// The menu's entries for `role`.
+pub(crate) fn menu(role: Role) -> impl Iterator<Item = (&'static str, &'static str)> {
+    NAVIGATION
+        .into_iter()
+        .filter(move |(_, _, page)| page.is_none_or(|page| permits_page(role, page)))
+        .map(|(href, label, _)| (href, label))
+}
 
 /// A whole page around `body`; the menu and who is logged in when there is a viewer.
 pub(crate) fn page(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup {
@@ -47,10 +60,10 @@ pub(crate) fn page(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Ma
                     span.brand { "Vern" }
                     @if let Some(viewer) = viewer {
                         nav {
-                            @for (href, label) in NAVIGATION {
+                            @for (href, label) in menu(viewer.role) {
                                 a href=(href) { (label) }
                             }
-                            span.who { (viewer.subject) " (" (viewer.role) ")" }
+                            span.who { (viewer.subject) " (" (viewer.role.name()) ")" }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(viewer.csrf);
                                 button type="submit" { "Logg ut" }
@@ -80,7 +93,14 @@ label{display:flex;flex-direction:column;font-size:.85rem;gap:.2rem}\
 .login{display:flex;flex-direction:column;gap:.6rem;max-width:40rem}textarea{font-family:monospace}\
 .error{color:#b71c1c;font-weight:600}.hint{color:#555;font-size:.9rem}\
 .pager{display:flex;gap:1rem;margin-top:.8rem}.summary{color:#333}\
-svg text{font-size:12px}";
+svg text{font-size:12px}\
+tfoot th,tfoot td{border-top:2px solid #1b1b1b;font-weight:700;background:#eef2f5}\
+dl.report{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.report dt{font-weight:600}\
+dl.report dd{margin:0}a.button{font-weight:600}\
+.invalid input,.invalid select{outline:2px solid #b71c1c}.invalid{color:#b71c1c}\
+@media print{header,.no-print,form.filters,.pager{display:none}body{background:#fff}\
+main{padding:0;max-width:none}table{font-size:9pt}th,td{padding:.15rem .3rem}\
+@page{size:A4 landscape;margin:12mm}}";
 
 #[cfg(test)]
 mod tests {
@@ -90,7 +110,7 @@ mod tests {
     fn markup_in_data_stays_text() {
         let viewer = Viewer {
             subject: "<script>\"x\" & 'y'</script>",
-            role: "service_leader",
+            role: Role::ServiceLeader,
             csrf: "\"><b>",
         };
         let page = page("<i>", Some(&viewer), html! { p { ("<script>") } }).into_string();
@@ -101,5 +121,26 @@ mod tests {
             "{page}"
         );
         assert_eq!(url_encode("Mottak øst&x"), "Mottak%20%C3%B8st%26x");
+    }
+
+    #[test]
+    fn the_menu_offers_only_the_pages_a_role_may_open() {
+        let hrefs = |role| menu(role).map(|(href, _)| href).collect::<Vec<_>>();
+        assert_eq!(
+            hrefs(Role::ServiceLeader),
+            [
+                "/cases",
+                "/letters",
+                "/statistics",
+                "/report",
+                "/system",
+                "/login"
+            ]
+        );
+        assert_eq!(hrefs(Role::Operator), ["/system", "/login"]);
+        assert_eq!(
+            hrefs(Role::Supervisor),
+            ["/statistics", "/report", "/system", "/login"]
+        );
     }
 }

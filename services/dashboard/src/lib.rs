@@ -12,10 +12,14 @@
 //! Sessions live in memory; a restart asks everyone to log in again.
 //!
 //! Layout: this file holds the router, the sessions and the errors; `pages` renders each
-//! page; `html` the frame every page shares (pages are `maud` markup, escaped by default).
+//! page but the quarterly report, which `report` draws as a page and a CSV file from the
+//! table `figures` defines once; `html` the frame every page shares (pages are `maud` markup,
+//! escaped by default).
 
+mod figures;
 mod html;
 mod pages;
+mod report;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -58,29 +62,80 @@ pub enum Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let (status, text) = match &self {
+        let (status, title, text) = match &self {
             Error::NotLoggedIn => return Redirect::to("/login").into_response(),
             Error::Csrf => (
                 StatusCode::FORBIDDEN,
+                "Skjemaet er utløpt",
                 "Skjemaet er utløpt. Last siden på nytt.".to_owned(),
             ),
             Error::Forbidden => (
                 StatusCode::FORBIDDEN,
+                "Ingen tilgang",
                 "Rollen din gir ikke tilgang til denne siden.".to_owned(),
             ),
-            Error::BadParameter { .. } => (StatusCode::BAD_REQUEST, self.to_string()),
-            Error::NotFound => (StatusCode::NOT_FOUND, "Fant ikke siden.".to_owned()),
+            Error::BadParameter { field, reason } => (
+                StatusCode::BAD_REQUEST,
+                "Ugyldig verdi",
+                format!(
+                    "Siden kunne ikke vises: {}: {reason}",
+                    pages::field_label(field)
+                ),
+            ),
+            Error::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Fant ikke siden",
+                "Fant ikke siden. Velg en side i menyen.".to_owned(),
+            ),
             Error::Views(_) | Error::Store(_) | Error::Database(_) | Error::Audit(_) => {
                 tracing::error!(error = %self, "dashboard page failed");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
+                    "Midlertidig feil",
                     "Kunne ikke lese dataene akkurat nå. Prøv igjen.".to_owned(),
                 )
             }
         };
-        let body = html::page("Feil", None, maud::html! { p.error { (text) } }).into_string();
-        (status, secure_headers(), axum::response::Html(body)).into_response()
+        let failure = Failure { title, text };
+        let mut response = (status, secure_headers(), failure.page(None)).into_response();
+        response.extensions_mut().insert(failure);
+        response
     }
+}
+
+/// What an error page says; kept on the response so [`with_menu`] can draw it again inside
+/// the reader's menu.
+#[derive(Clone)]
+struct Failure {
+    title: &'static str,
+    text: String,
+}
+
+impl Failure {
+    fn page(&self, viewer: Option<&html::Viewer<'_>>) -> axum::response::Html<String> {
+        let body = maud::html! {
+            h1 { (self.title) }
+            p.error { (self.text) }
+        };
+        axum::response::Html(html::page(self.title, viewer, body).into_string())
+    }
+}
+
+/// An error or refusal page keeps the menu of whoever is logged in, so a reader is never
+/// stranded on it.
+async fn with_menu(
+    State(dashboard): State<Dashboard>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let session = dashboard.session(request.headers()).ok();
+    let mut response = next.run(request).await;
+    if let (Some(failure), Some(session)) = (response.extensions().get::<Failure>(), session) {
+        let page = failure.page(Some(&session.viewer())).into_response();
+        *response.body_mut() = page.into_body();
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+    }
+    response
 }
 
 /// How the dashboard is set up.
@@ -109,6 +164,15 @@ impl Session {
     /// The session's holder, as the read audit names a reader.
     fn principal(&self) -> handling::principal::Principal {
         self.principal.clone()
+    }
+
+    /// Who is logged in, for the page's header and menu.
+    fn viewer(&self) -> html::Viewer<'_> {
+        html::Viewer {
+            subject: &self.principal.subject,
+            role: self.principal.role,
+            csrf: &self.csrf,
+        }
     }
 }
 
@@ -145,8 +209,14 @@ impl Dashboard {
             .route("/cases/{case_id}", get(pages::timeline))
             .route("/letters", get(pages::letters))
             .route("/statistics", get(pages::statistics))
+            .route("/report", get(report::page))
+            .route("/report.csv", get(report::csv))
             .route("/system", get(pages::system))
             .fallback(|| async { Error::NotFound })
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                with_menu,
+            ))
             .with_state(self)
     }
 

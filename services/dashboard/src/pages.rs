@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Datelike as _, Utc};
 use domain::calendar::oslo_date;
-use projections::statistics::{Period, StatisticsRow};
+use projections::statistics::StatisticsRow;
 use projections::worklist::{WorklistItem, WorklistQuery};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -16,43 +16,64 @@ use uuid::Uuid;
 use handling::policy::Page;
 use maud::{Markup, html};
 
-use crate::html::{Viewer, page, url_encode};
+use crate::figures;
+use crate::html::{page, url_encode};
 use crate::{Dashboard, Error, Session, secure_headers};
 
 /// Rows on one page of a list.
 const PAGE_ROWS: i64 = 50;
 
-fn render(title: &str, session: &Session, body: Markup) -> Response {
-    let viewer = Viewer {
-        subject: &session.principal.subject,
-        role: session.principal.role.name(),
-        csrf: &session.csrf,
-    };
+pub(crate) fn render(title: &str, session: &Session, body: Markup) -> Response {
     (
         secure_headers(),
-        Html(page(title, Some(&viewer), body).into_string()),
+        Html(page(title, Some(&session.viewer()), body).into_string()),
     )
         .into_response()
 }
 
 /// Municipality numbers to names, for every municipality.
-fn municipality_names() -> BTreeMap<String, String> {
+pub(crate) fn municipality_names() -> BTreeMap<String, String> {
     domain::municipality::MunicipalityRegistry::norway_2024()
         .iter()
         .map(|(number, name)| (number.as_str().to_owned(), name.to_owned()))
         .collect()
 }
 
-fn municipality_label(names: &BTreeMap<String, String>, number: &str) -> String {
+pub(crate) fn municipality_label(names: &BTreeMap<String, String>, number: &str) -> String {
     match names.get(number) {
         Some(name) => format!("{number} {name}"),
         None => number.to_owned(),
     }
 }
 
+/// The filters' municipality control, the same on every page: the session's municipalities
+/// by number and name, or all of them.
+pub(crate) fn municipality_select(
+    session: &Session,
+    chosen: &str,
+    names: &BTreeMap<String, String>,
+    invalid: &str,
+) -> Markup {
+    let chosen = chosen.trim();
+    html! {
+        label.invalid[invalid == "municipality"] {
+            "Kommune"
+            select name="municipality" {
+                option value="" { "Alle" }
+                @for number in &session.principal.municipalities {
+                    @let number = number.as_str();
+                    option value=(number) selected[number == chosen] {
+                        (municipality_label(names, number))
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The municipalities a query may cover: the one asked for, if the session serves it; else
 /// every one the session serves. The rule is the API's (`handling::policy::scope`).
-fn scope(
+pub(crate) fn scope(
     session: &Session,
     asked: Option<&str>,
 ) -> Result<Vec<domain::municipality::MunicipalityNumber>, Error> {
@@ -64,7 +85,7 @@ fn scope(
             domain::municipality::MunicipalityNumber::parse("municipality", number, &registry)
                 .map_err(|_| Error::BadParameter {
                     field: "municipality",
-                    reason: "must be a four-digit municipality number".into(),
+                    reason: "må være et kommunenummer med fire sifre".into(),
                 })
         })
         .transpose()?;
@@ -72,7 +93,17 @@ fn scope(
     handling::policy::scope(&session.principal.municipalities, &asked).map_err(|refused| {
         Error::BadParameter {
             field: "municipality",
-            reason: refused.to_string(),
+            reason: match refused {
+                handling::policy::OutOfScope::NotServed(number) => {
+                    format!(
+                        "{} er ikke en kommune nøkkelen din gjelder",
+                        number.as_str()
+                    )
+                }
+                handling::policy::OutOfScope::ServesNone => {
+                    "nøkkelen din gjelder ingen kommune".to_owned()
+                }
+            },
         }
     })
 }
@@ -86,7 +117,7 @@ fn page_number(page: Option<&str>) -> Result<i64, Error> {
 /// A number from a form field: empty (a form sends its empty fields) means "the default", and
 /// anything else that is not a whole number is refused naming the field, never with the
 /// query parser's own text.
-fn whole_number<T: std::str::FromStr>(
+pub(crate) fn whole_number<T: std::str::FromStr>(
     field: &'static str,
     value: Option<&str>,
 ) -> Result<Option<T>, Error> {
@@ -94,7 +125,7 @@ fn whole_number<T: std::str::FromStr>(
         None => Ok(None),
         Some(value) => value.parse().map(Some).map_err(|_| Error::BadParameter {
             field,
-            reason: "must be a whole number".into(),
+            reason: "må være et helt tall".into(),
         }),
     }
 }
@@ -226,12 +257,12 @@ impl Asked {
                 let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
                     Error::BadParameter {
                         field: "as_of",
-                        reason: "must be a date, YYYY-MM-DD".into(),
+                        reason: "må være en dato (åååå-mm-dd)".into(),
                     }
                 })?;
                 let next = day.succ_opt().ok_or(Error::BadParameter {
                     field: "as_of",
-                    reason: "is out of range".into(),
+                    reason: "er utenfor kalenderen".into(),
                 })?;
                 let end =
                     domain::calendar::start_of_oslo_day(next) - chrono::Duration::microseconds(1);
@@ -261,16 +292,61 @@ impl Asked {
             )
         }
     }
+}
 
-    /// The form's fields for the two choices.
-    fn fields(&self) -> Markup {
-        html! {
-            label { "Per dato (tom for nå)" input type="date" name="as_of" value=(self.date); }
-            label {
-                input type="checkbox" name="effective_view" value="on" checked[self.effective];
-                " Med alt som er registrert nå"
-            }
+/// The form's fields for the two questions a page can answer, as sent; `invalid` names the
+/// field to mark.
+fn as_of_fields(as_of: Option<&str>, effective_view: Option<&str>, invalid: &str) -> Markup {
+    let effective = effective_view.is_some_and(|value| !value.is_empty());
+    html! {
+        label.invalid[invalid == "as_of"] {
+            "Per dato (tom for nå)"
+            input type="date" name="as_of" value=(as_of.unwrap_or(""));
         }
+        label {
+            input type="checkbox" name="effective_view" value="on" checked[effective];
+            " Med alt som er registrert nå"
+        }
+    }
+}
+
+/// A form field's name in the form's own words.
+pub(crate) fn field_label(field: &str) -> &str {
+    match field {
+        "municipality" => "Kommune",
+        "team" => "Team",
+        "caseworker" => "Saksbehandler",
+        "as_of" => "Per dato",
+        "year" => "År",
+        "period" => "Periode",
+        "number" => "Nummer",
+        "quarter" => "Kvartal",
+        "counting" => "Telling",
+        "page" => "Side",
+        other => other,
+    }
+}
+
+/// A page whose form was sent with a value it cannot use: the form again as it was sent, the
+/// field marked and what is wrong with it in words, and nothing read (400). Other errors pass.
+pub(crate) fn reshown(
+    title: &str,
+    session: &Session,
+    result: Result<Response, Error>,
+    form: impl FnOnce(&str) -> Markup,
+) -> Result<Response, Error> {
+    match result {
+        Err(Error::BadParameter { field, reason }) => {
+            let body = html! {
+                h1 { (title) }
+                p.error role="alert" { (field_label(field)) ": " (reason) }
+                (form(field))
+            };
+            let mut response = render(title, session, body);
+            *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            Ok(response)
+        }
+        other => other,
     }
 }
 
@@ -279,7 +355,7 @@ fn time(moment: DateTime<Utc>) -> String {
     oslo.format("%d.%m.%Y %H:%M").to_string()
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Clone, Deserialize, Default)]
 pub(crate) struct CasesQuery {
     municipality: Option<String>,
     team: Option<String>,
@@ -427,7 +503,42 @@ pub(crate) async fn cases(
     Query(query): Query<CasesQuery>,
 ) -> Result<Response, Error> {
     let session = dashboard.session_for(&headers, Page::Cases).await?;
-    let municipalities = scope(&session, query.municipality.as_deref())?;
+    let names = municipality_names();
+    let shown = cases_page(&dashboard, &session, &query, &names).await;
+    reshown("Saker til oppfølging", &session, shown, |invalid| {
+        cases_form(&session, &query, &names, invalid)
+    })
+}
+
+fn cases_form(
+    session: &Session,
+    query: &CasesQuery,
+    names: &BTreeMap<String, String>,
+    invalid: &str,
+) -> Markup {
+    html! {
+        form.filters method="get" action="/cases" {
+            (municipality_select(session, query.municipality.as_deref().unwrap_or(""), names, invalid))
+            label.invalid[invalid == "team"] {
+                "Team" input name="team" value=(query.team.as_deref().unwrap_or(""));
+            }
+            label.invalid[invalid == "caseworker"] {
+                "Saksbehandler"
+                input name="caseworker" value=(query.caseworker.as_deref().unwrap_or(""));
+            }
+            (as_of_fields(query.as_of.as_deref(), query.effective_view.as_deref(), invalid))
+            button type="submit" { "Vis" }
+        }
+    }
+}
+
+async fn cases_page(
+    dashboard: &Dashboard,
+    session: &Session,
+    query: &CasesQuery,
+    names: &BTreeMap<String, String>,
+) -> Result<Response, Error> {
+    let municipalities = scope(session, query.municipality.as_deref())?;
     let page = page_number(query.page.as_deref())?;
     // Names as the lifecycle accepts them: no control characters, at most 200 characters.
     let clean = |field: &'static str, text: &Option<String>| -> Result<Option<String>, Error> {
@@ -457,8 +568,8 @@ pub(crate) async fn cases(
         letters_only: false,
     };
     let (items, more) = worklist_page(
-        &dashboard,
-        &session,
+        dashboard,
+        session,
         "/cases",
         filter,
         asked.as_of,
@@ -466,13 +577,6 @@ pub(crate) async fn cases(
         page,
     )
     .await?;
-    let names = municipality_names();
-    let served: Vec<&str> = session
-        .principal
-        .municipalities
-        .iter()
-        .map(|number| number.as_str())
-        .collect();
     let chosen = query.municipality.clone().unwrap_or_default();
     let pages = pager(
         "/cases",
@@ -499,33 +603,14 @@ pub(crate) async fn cases(
             "Alle løpende frister, fristbrudd først, deretter rød, gul og grønn. "
             (asked.sentence())
         }
-        form.filters method="get" action="/cases" {
-            label {
-                "Kommune"
-                select name="municipality" {
-                    option value="" { "Alle" }
-                    @for number in &served {
-                        option value=(number) selected[*number == chosen] {
-                            (municipality_label(&names, number))
-                        }
-                    }
-                }
-            }
-            label { "Team" input name="team" value=(team.as_deref().unwrap_or(""));  }
-            label {
-                "Saksbehandler"
-                input name="caseworker" value=(caseworker.as_deref().unwrap_or(""));
-            }
-            (asked.fields())
-            button type="submit" { "Vis" }
-        }
-        (worklist_table("Frist", "Ingen løpende frister.", &items, &names))
+        (cases_form(session, query, names, ""))
+        (worklist_table("Frist", "Ingen løpende frister.", &items, names))
         (pages)
     };
-    Ok(render("Saker til oppfølging", &session, body))
+    Ok(render("Saker til oppfølging", session, body))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Clone, Deserialize, Default)]
 pub(crate) struct LettersQuery {
     municipality: Option<String>,
     page: Option<String>,
@@ -538,7 +623,34 @@ pub(crate) async fn letters(
     Query(query): Query<LettersQuery>,
 ) -> Result<Response, Error> {
     let session = dashboard.session_for(&headers, Page::Letters).await?;
-    let municipalities = scope(&session, query.municipality.as_deref())?;
+    let names = municipality_names();
+    let shown = letters_page(&dashboard, &session, &query, &names).await;
+    reshown("Brev til melder", &session, shown, |invalid| {
+        letters_form(&session, &query, &names, invalid)
+    })
+}
+
+fn letters_form(
+    session: &Session,
+    query: &LettersQuery,
+    names: &BTreeMap<String, String>,
+    invalid: &str,
+) -> Markup {
+    html! {
+        form.filters method="get" action="/letters" {
+            (municipality_select(session, query.municipality.as_deref().unwrap_or(""), names, invalid))
+            button type="submit" { "Vis" }
+        }
+    }
+}
+
+async fn letters_page(
+    dashboard: &Dashboard,
+    session: &Session,
+    query: &LettersQuery,
+    names: &BTreeMap<String, String>,
+) -> Result<Response, Error> {
+    let municipalities = scope(session, query.municipality.as_deref())?;
     let page = page_number(query.page.as_deref())?;
     let now = Utc::now();
     let filter = Filter {
@@ -549,8 +661,8 @@ pub(crate) async fn letters(
     };
     // Now: the two questions have one answer.
     let (items, more) = worklist_page(
-        &dashboard,
-        &session,
+        dashboard,
+        session,
         "/letters",
         filter,
         now,
@@ -558,7 +670,6 @@ pub(crate) async fn letters(
         page,
     )
     .await?;
-    let names = municipality_names();
     let overdue = items.iter().filter(|item| item.breached).count();
     let municipality = query.municipality.clone().unwrap_or_default();
     let body = html! {
@@ -567,17 +678,14 @@ pub(crate) async fn letters(
             "Tilbakemeldinger offentlige meldere har krav på (bvl. § 13-2), per " (time(now)) ". "
             "På denne siden: " (items.len()) " brev, " (overdue) " for sent."
         }
-        form.filters method="get" action="/letters" {
-            label { "Kommune (nummer)" input name="municipality" value=(municipality) size="6"; }
-            button type="submit" { "Vis" }
-        }
-        (worklist_table("Brev", "Ingen brev å sende.", &items, &names))
+        (letters_form(session, query, names, ""))
+        (worklist_table("Brev", "Ingen brev å sende.", &items, names))
         (pager("/letters", &[("municipality", municipality.clone())], page, more))
     };
-    Ok(render("Brev til melder", &session, body))
+    Ok(render("Brev til melder", session, body))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Clone, Deserialize, Default)]
 pub(crate) struct StatisticsQuery {
     municipality: Option<String>,
     year: Option<String>,
@@ -600,67 +708,71 @@ pub(crate) async fn statistics(
     Query(query): Query<StatisticsQuery>,
 ) -> Result<Response, Error> {
     let session = dashboard.session_for(&headers, Page::Statistics).await?;
-    let municipalities = scope(&session, query.municipality.as_deref())?;
+    let names = municipality_names();
+    let shown = statistics_page(&dashboard, &session, &query, &names).await;
+    reshown("Statistikk", &session, shown, |invalid| {
+        statistics_form(&session, &query, &names, invalid)
+    })
+}
+
+fn statistics_form(
+    session: &Session,
+    query: &StatisticsQuery,
+    names: &BTreeMap<String, String>,
+    invalid: &str,
+) -> Markup {
+    let kind = query.period.as_deref().unwrap_or("quarter");
+    let national = query.counting.as_deref() == Some("nasjonal");
+    html! {
+        form.filters method="get" action="/statistics" {
+            (municipality_select(session, query.municipality.as_deref().unwrap_or(""), names, invalid))
+            label.invalid[invalid == "year"] {
+                "År" input name="year" value=(query.year.as_deref().unwrap_or("")) size="5";
+            }
+            label.invalid[invalid == "period"] {
+                "Periode"
+                select name="period" {
+                    option value="quarter" selected[kind == "quarter"] { "Kvartal" }
+                    option value="half" selected[kind == "half"] { "Halvår" }
+                    option value="year" selected[kind == "year"] { "År" }
+                }
+            }
+            label.invalid[invalid == "number"] {
+                "Nummer (kvartal eller halvår)"
+                input name="number" value=(query.number.as_deref().unwrap_or("")) size="2";
+            }
+            label.invalid[invalid == "counting"] {
+                "Telling"
+                select name="counting" {
+                    option value="kontrollutvalg" selected[!national] { "Kontrollutvalg" }
+                    option value="nasjonal" selected[national] { "Nasjonal (SSB)" }
+                }
+            }
+            (as_of_fields(query.as_of.as_deref(), query.effective_view.as_deref(), invalid))
+            button type="submit" { "Vis" }
+        }
+    }
+}
+
+async fn statistics_page(
+    dashboard: &Dashboard,
+    session: &Session,
+    query: &StatisticsQuery,
+    names: &BTreeMap<String, String>,
+) -> Result<Response, Error> {
+    let municipalities = scope(session, query.municipality.as_deref())?;
     let now = Utc::now();
     let today = oslo_date(now);
     let year = whole_number::<i32>("year", query.year.as_deref())?.unwrap_or(today.year());
     let number = whole_number::<u32>("number", query.number.as_deref())?;
-    if !(1993..=2100).contains(&year) {
-        return Err(Error::BadParameter {
-            field: "year",
-            reason: "must be between 1993 and 2100".into(),
-        });
-    }
-    let kind = query.period.as_deref().unwrap_or("quarter");
-    let (period, label) = match kind {
-        "quarter" => {
-            let quarter = number.unwrap_or((today.month() - 1) / 3 + 1);
-            (
-                Period::Quarter { year, quarter },
-                format!("{quarter}. kvartal {year}"),
-            )
-        }
-        "half" => {
-            let half = number.unwrap_or(if today.month() <= 6 { 1 } else { 2 });
-            (
-                Period::HalfYear { year, half },
-                format!("{half}. halvår {year}"),
-            )
-        }
-        "year" => (Period::Year { year }, format!("året {year}")),
-        _ => {
-            return Err(Error::BadParameter {
-                field: "period",
-                reason: "must be quarter, half or year".into(),
-            });
-        }
-    };
-    if period.days().is_none() {
-        return Err(Error::BadParameter {
-            field: "number",
-            reason: "a quarter is 1 to 4, a half-year 1 or 2".into(),
-        });
-    }
+    let (period, kind, label) =
+        figures::period(query.period.as_deref(), year, number, |kind| match kind {
+            "half" if today.month() > 6 => 2,
+            "half" => 1,
+            _ => (today.month() - 1) / 3 + 1,
+        })?;
     let asked = Asked::parse(query.as_of.as_deref(), query.effective_view.as_deref())?;
-    let (counting, counting_sentence) = match query.counting.as_deref() {
-        None | Some("") | Some("kontrollutvalg") => (
-            projections::statistics::Counting::ControlCommittee,
-            "Telling som kontrollutvalgets tabell: per melding, etter mottaksdato; fristbrudd \
-             i undersøkelser etter lovens måneder.",
-        ),
-        Some("nasjonal") => (
-            projections::statistics::Counting::National,
-            "Nasjonal telling (SSB og Barnevernsregisteret): per barn, etter gjennomgangsdato; \
-             meldinger = henlagt + til undersøkelse, kode 3 og 4 telt for seg; fristbrudd i \
-             undersøkelser etter mottatt + 7 + 90 (+ 7 + 180) dager.",
-        ),
-        Some(_) => {
-            return Err(Error::BadParameter {
-                field: "counting",
-                reason: "must be kontrollutvalg or nasjonal".into(),
-            });
-        }
-    };
+    let (counting, counting_sentence) = figures::counting(query.counting.as_deref())?;
     let mut rows = projections::statistics::statistics(
         dashboard.store.pool(),
         &municipalities,
@@ -671,81 +783,27 @@ pub(crate) async fn statistics(
     )
     .await?;
     rows.sort_by(|a, b| a.municipality.cmp(&b.municipality));
-    let names = municipality_names();
-    let national = counting == projections::statistics::Counting::National;
+    // The form shows the year and the number the figures are for.
+    let number = match period {
+        projections::statistics::Period::Quarter { quarter, .. } => Some(quarter),
+        projections::statistics::Period::HalfYear { half, .. } => Some(half),
+        projections::statistics::Period::Year { .. } => None,
+    };
+    let shown = StatisticsQuery {
+        year: Some(year.to_string()),
+        period: Some(kind.to_owned()),
+        number: number.map(|number| number.to_string()),
+        ..query.clone()
+    };
     let body = html! {
         h1 { "Statistikk, " (label) }
-        form.filters method="get" action="/statistics" {
-            label {
-                "Kommune (nummer, tom for alle)"
-                input name="municipality" value=(query.municipality.as_deref().unwrap_or("")) size="6";
-            }
-            label { "År" input name="year" value=(year) size="5"; }
-            label {
-                "Periode"
-                select name="period" {
-                    option value="quarter" selected[kind == "quarter"] { "Kvartal" }
-                    option value="half" selected[kind == "half"] { "Halvår" }
-                    option value="year" selected[kind == "year"] { "År" }
-                }
-            }
-            label {
-                "Nummer"
-                input name="number" value=(number.map(|n| n.to_string()).unwrap_or_default()) size="2";
-            }
-            label {
-                "Telling"
-                select name="counting" {
-                    option value="kontrollutvalg" selected[!national] { "Kontrollutvalg" }
-                    option value="nasjonal" selected[national] { "Nasjonal (SSB)" }
-                }
-            }
-            (asked.fields())
-            button type="submit" { "Vis" }
-        }
+        (statistics_form(session, &shown, names, ""))
         p.summary { (asked.sentence()) }
         p.summary { (counting_sentence) }
-        (chart(&rows, &names))
-        table {
-            thead {
-                tr {
-                    th { "Kommune" } th { "Meldinger" } th { "Henlagt (meldinger)" }
-                    th { "Tiltak allerede i gang (kode 3)" }
-                    th { "Gjelder pågående undersøkelse (kode 4)" } th { "Fristbrudd (meldinger)" }
-                    th { "Undersøkelser" } th { "Henlagt (undersøkelser)" }
-                    th { "Fristbrudd (undersøkelser)" } th { "Brev sendt" } th { "Brev for sent" }
-                    th { "Registrert for sent (steg)" } th { "Lengste forsinkelse (dager)" }
-                }
-            }
-            tbody {
-                @if rows.is_empty() {
-                    tr { td colspan="13" { "Ingen tall for perioden." } }
-                }
-                @for row in &rows {
-                    tr {
-                        td { (municipality_label(&names, &row.municipality)) }
-                        @for value in [
-                            row.reports_received,
-                            row.reports_dismissed,
-                            row.reports_measures_active,
-                            row.reports_ongoing_investigation,
-                            row.screening_breaches,
-                            row.investigations_concluded,
-                            row.investigations_dismissed,
-                            row.investigation_breaches,
-                            row.letters_sent,
-                            row.letters_sent_late,
-                            row.steps_recorded_late,
-                            row.days_late_max,
-                        ] {
-                            td.num { (value) }
-                        }
-                    }
-                }
-            }
-        }
+        (chart(&rows, names))
+        (figures::table(&rows, names))
     };
-    Ok(render("Statistikk", &session, body))
+    Ok(render("Statistikk", session, body))
 }
 
 /// Reports received and investigations concluded per municipality, as grouped bars.

@@ -45,6 +45,7 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         channel.clone(),
         authed.clone(),
     );
+    let (channel_again, authed_again) = (channel.clone(), authed.clone());
     let mut letters =
         feedback::feedback_service_client::FeedbackServiceClient::with_interceptor(channel, authed);
 
@@ -123,11 +124,105 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         .expect("a case in the worklist");
     let operator = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
     let case_id = newest_case.clone();
-    tokio::task::spawn_blocking(move || {
+    let report = tokio::task::spawn_blocking(move || {
         in_the_browser(&dashboard, token.trim(), operator.trim(), &newest_case)
     })
     .await
     .unwrap();
+
+    // The quarterly report the leader downloaded is GetStatistics' table for that quarter:
+    // each municipality's row and the total row.
+    let mut views = worklist::worklist_service_client::WorklistServiceClient::with_interceptor(
+        channel_again.clone(),
+        authed_again.clone(),
+    );
+    let quarter = views
+        .get_statistics(worklist::GetStatisticsRequest {
+            year: this_year - 1,
+            period: worklist::PeriodKind::Quarter as i32,
+            number: 4,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut csv = csv::ReaderBuilder::new().delimiter(b';').from_reader(
+        report
+            .strip_prefix('\u{feff}')
+            .expect("a byte order mark")
+            .as_bytes(),
+    );
+    let header = csv.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    let figures =
+        |record: &csv::StringRecord, name: &str| -> i64 { record[column(name)].parse().unwrap() };
+    assert_eq!(
+        records.len(),
+        quarter.rows.len() + 1,
+        "a row per municipality and the sum"
+    );
+    for (record, row) in records.iter().zip(&quarter.rows) {
+        assert_eq!(&record[column("kommune")], row.municipality);
+        assert_eq!(&record[column("periode")], format!("{}-K4", this_year - 1));
+        assert_eq!(figures(record, "meldinger"), row.reports_received);
+        assert_eq!(
+            figures(record, "undersokelser"),
+            row.investigations_concluded
+        );
+        assert_eq!(figures(record, "brev_for_sent"), row.letters_sent_late);
+    }
+    let sum = records.last().unwrap();
+    assert_eq!(&sum[column("kommune")], "Sum");
+    for (name, value) in [
+        (
+            "meldinger",
+            quarter
+                .rows
+                .iter()
+                .map(|row| row.reports_received)
+                .sum::<i64>(),
+        ),
+        (
+            "henlagt_meldinger",
+            quarter.rows.iter().map(|row| row.reports_dismissed).sum(),
+        ),
+        (
+            "fristbrudd_meldinger",
+            quarter.rows.iter().map(|row| row.screening_breaches).sum(),
+        ),
+        (
+            "undersokelser",
+            quarter
+                .rows
+                .iter()
+                .map(|row| row.investigations_concluded)
+                .sum(),
+        ),
+        (
+            "fristbrudd_undersokelser",
+            quarter
+                .rows
+                .iter()
+                .map(|row| row.investigation_breaches)
+                .sum(),
+        ),
+        (
+            "brev_sendt",
+            quarter.rows.iter().map(|row| row.letters_sent).sum(),
+        ),
+        (
+            "brev_for_sent",
+            quarter.rows.iter().map(|row| row.letters_sent_late).sum(),
+        ),
+    ] {
+        assert_eq!(figures(sum, name), value, "{name}");
+    }
+    assert!(
+        figures(sum, "meldinger") > 0,
+        "the demo's last quarter of last year has reports"
+    );
+    drop(views);
     // The leader's look at the case's timeline is in the read audit, once.
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
@@ -203,9 +298,10 @@ fn artefacts() -> PathBuf {
     target.join("test-artefacts/dashboard")
 }
 
-/// Every page, logged in with the operator's token: the content each must show, the session
-/// cookie's protection, paging, filters, the CSRF check and logging out.
-fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
+/// Every page, logged in with the leader's token: the content each must show, the menu, the
+/// session cookie's protection, paging, every form submitted by its own button, the quarterly
+/// report, the CSRF check and logging out; then the operator's. Returns the report's CSV.
+fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -> String {
     let shots = artefacts();
     let browser = Browser::start();
 
@@ -264,11 +360,37 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
     assert_eq!(session["httpOnly"], true, "{session}");
     assert_eq!(session["sameSite"], "Strict", "{session}");
 
-    // Paging keeps the filter; a filter shows only its municipality.
+    // The leader's menu: every page.
+    let menu: Vec<String> = browser
+        .find_all("nav a")
+        .iter()
+        .map(|link| link.attribute("href").unwrap_or_default())
+        .collect();
+    assert_eq!(
+        menu,
+        [
+            "/cases",
+            "/letters",
+            "/statistics",
+            "/report",
+            "/system",
+            "/login"
+        ]
+    );
+
+    // Paging keeps the filter; the form, sent by its button, shows only its municipality.
     browser.find(".pager a").click();
     browser.wait_for_text("Side 2");
-    browser.goto(&format!("{dashboard}/cases?municipality=5034"));
+    browser
+        .find("select[name=municipality] option[value='5034']")
+        .click();
+    browser.find("form.filters button").click();
     browser.wait_for_text("Saker til oppfølging");
+    assert!(
+        browser.current_url().contains("municipality=5034"),
+        "{}",
+        browser.current_url()
+    );
     let municipalities: Vec<String> = browser
         .find_all("tbody tr td:nth-child(4)")
         .iter()
@@ -280,20 +402,51 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
         "{municipalities:?}"
     );
 
-    // Letters owed, some overdue.
-    browser.goto(&format!("{dashboard}/letters"));
+    // Letters owed, some overdue; the form by its button.
+    browser.find("nav a[href='/letters']").click();
     browser.wait_for_text("Brev til melder");
     assert!(browser.source().contains("fristbrudd"), "no overdue letter");
     browser.screenshot(&shots.join("letters.png"));
+    browser
+        .find("select[name=municipality] option[value='5035']")
+        .click();
+    browser.find("form.filters button").click();
+    browser.wait_for_text("Brev til melder");
+    let municipalities: Vec<String> = browser
+        .find_all("tbody tr td:nth-child(4)")
+        .iter()
+        .map(|cell| cell.text())
+        .collect();
+    assert!(
+        municipalities.iter().all(|m| m == "5035 Stjørdal"),
+        "{municipalities:?}"
+    );
 
-    // Statistics for last year, with the chart.
+    // Statistics: the form with each kind of period, sent by its button.
     let last_year = chrono::Utc::now().year() - 1;
-    browser.goto(&format!(
-        "{dashboard}/statistics?period=year&year={last_year}"
-    ));
-    browser.wait_for_text(&format!("året {last_year}"));
+    browser.find("nav a[href='/statistics']").click();
+    browser.wait_for_text("Statistikk");
+    for (kind, number, heading) in [
+        ("quarter", "4", format!("4. kvartal {last_year}")),
+        ("half", "1", format!("1. halvår {last_year}")),
+        ("year", "", format!("året {last_year}")),
+    ] {
+        browser.find("input[name=year]").clear();
+        browser
+            .find("input[name=year]")
+            .type_text(&last_year.to_string());
+        browser
+            .find(&format!("select[name=period] option[value={kind}]"))
+            .click();
+        browser.find("input[name=number]").clear();
+        browser.find("input[name=number]").type_text(number);
+        browser.find("form.filters button").click();
+        browser.wait_for_text(&heading);
+        assert!(browser.current_url().contains(&format!("period={kind}")));
+    }
     let rows = browser.find_all("tbody tr");
     assert_eq!(rows.len(), 5, "one row per municipality");
+    assert_eq!(browser.find("tfoot th").text(), "Sum");
     assert_eq!(
         browser.find_all("svg rect").len(),
         10,
@@ -311,6 +464,58 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
         "{dashboard}/statistics?period=year&year={last_year}&counting=kommunal"
     ));
     browser.wait_for_text("counting");
+
+    // A year that is not a number: the form again, the field marked, nothing counted.
+    browser.find("input[name=year]").clear();
+    browser.find("input[name=year]").type_text("tjue");
+    browser.find("form.filters button").click();
+    browser.wait_for_text("År: må være et helt tall");
+    assert_eq!(
+        browser
+            .find("label.invalid input")
+            .attribute("name")
+            .as_deref(),
+        Some("year")
+    );
+    assert!(browser.find_all("table").is_empty());
+    browser.screenshot(&shots.join("statistics-refused.png"));
+
+    // The quarterly report: last year's fourth quarter, with its totals, and its download.
+    browser.find("nav a[href='/report']").click();
+    browser.wait_for_text("Kvartalsrapport til kontrollutvalget");
+    browser.find("input[name=year]").clear();
+    browser
+        .find("input[name=year]")
+        .type_text(&last_year.to_string());
+    browser
+        .find("select[name=quarter] option[value='4']")
+        .click();
+    browser.find("form.filters button").click();
+    browser.wait_for_text(&format!(
+        "4. kvartal {last_year} (01.10.{last_year}–31.12.{last_year})"
+    ));
+    assert_eq!(browser.find_all("tbody tr").len(), 5);
+    assert_eq!(browser.find("tfoot th").text(), "Sum");
+    assert!(browser.source().contains("Tatt ut"));
+    browser.screenshot(&shots.join("report.png"));
+    let download = browser
+        .find("a[download]")
+        .attribute("href")
+        .expect("the CSV link");
+    let session_id = browser
+        .cookies()
+        .into_iter()
+        .find(|cookie| cookie["name"] == "vern_session")
+        .and_then(|cookie| cookie["value"].as_str().map(str::to_owned))
+        .unwrap();
+    let answer = get(dashboard, &download, &session_id);
+    let (head, csv) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.contains("text/csv") && head.contains(&format!("kvartalsrapport-{last_year}-K4.csv")),
+        "{head}"
+    );
+    let csv = csv.to_owned();
 
     // A case's timeline.
     browser.goto(&format!("{dashboard}/cases/{case_id}"));
@@ -364,11 +569,19 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
         "{}",
         browser.current_url()
     );
+    // The operator's menu has only what the role may open; a refusal keeps it.
+    let menu: Vec<String> = browser
+        .find_all("nav a")
+        .iter()
+        .map(|link| link.attribute("href").unwrap_or_default())
+        .collect();
+    assert_eq!(menu, ["/system", "/login"]);
     for page in [
         "/cases",
         "/letters",
         &format!("/cases/{case_id}"),
         "/statistics",
+        "/report",
     ] {
         browser.goto(&format!("{dashboard}{page}"));
         browser.wait_for_text("Rollen din gir ikke tilgang");
@@ -376,7 +589,26 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) {
             !browser.source().contains("5035 Stjørdal"),
             "{page} showed case content"
         );
+        assert_eq!(browser.find_all("nav a").len(), 2, "{page} keeps the menu");
     }
+    browser.screenshot(&shots.join("refused.png"));
+    csv
+}
+
+/// A GET with the session cookie; the whole answer, head and body.
+fn get(dashboard: &str, path: &str, session: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let address = dashboard.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: vern_session={session}\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
 }
 
 /// A form POST with the session cookie, as another site's page would send it; the status line

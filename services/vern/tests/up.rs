@@ -989,17 +989,40 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
     );
 
     // The statistics form as a browser submits it, its empty fields meaning "the default";
-    // a value that is not a number is refused naming its field.
+    // a value that is not a number re-shows the form as sent, the field marked and named in
+    // Norwegian, with the menu; nothing else is shown.
     let submitted = shared::dashboard_get(
         &dashboard,
         &session,
         "/statistics?municipality=&year=&period=quarter&number=&counting=kontrollutvalg&as_of=",
     );
     assert!(submitted.starts_with("HTTP/1.1 200"), "{submitted}");
-    let refused = shared::dashboard_get(&dashboard, &session, "/statistics?year=twenty");
+    let refused =
+        shared::dashboard_get(&dashboard, &session, "/statistics?year=twenty&period=half");
     assert!(
-        refused.starts_with("HTTP/1.1 400") && refused.contains("year: must be a whole number"),
+        refused.starts_with("HTTP/1.1 400")
+            && refused.contains("År: må være et helt tall")
+            && refused.contains(r#"<label class="invalid">År<input name="year" value="twenty""#)
+            && refused.contains(r#"<option value="half" selected>"#)
+            && refused.contains(r#"href="/report""#)
+            && !refused.contains("<table"),
         "{refused}"
+    );
+    // The same for a bad date on the worklist, and a page that does not exist keeps the menu.
+    let refused =
+        shared::dashboard_get(&dashboard, &session, "/cases?as_of=2026-13-01&team=Mottak");
+    assert!(
+        refused.starts_with("HTTP/1.1 400")
+            && refused.contains("Per dato: må være en dato")
+            && refused.contains(r#"value="Mottak""#),
+        "{refused}"
+    );
+    let missing = shared::dashboard_get(&dashboard, &session, "/nowhere");
+    assert!(
+        missing.starts_with("HTTP/1.1 404")
+            && missing.contains("Fant ikke siden")
+            && missing.contains(r#"href="/statistics""#),
+        "{missing}"
     );
 
     // Markup in data stays text on every page: a team and a caseworker named with a script,
@@ -1035,10 +1058,20 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
         "/cases".to_owned(),
         "/letters".to_owned(),
         "/statistics".to_owned(),
+        "/report".to_owned(),
         format!("/cases/{case_id}"),
+        // An error page keeps the menu and who is logged in.
+        "/nowhere".to_owned(),
     ] {
         let page = shared::dashboard_get(&dashboard, &session, &path);
-        assert!(page.starts_with("HTTP/1.1 200"), "{path}: {page}");
+        assert!(
+            page.starts_with(if path == "/nowhere" {
+                "HTTP/1.1 404"
+            } else {
+                "HTTP/1.1 200"
+            }),
+            "{path}: {page}"
+        );
         assert!(
             !page.contains(script),
             "{path} carries the script as markup: {page}"
