@@ -374,6 +374,47 @@ const LETTER_KINDS: [DeadlineKind; 3] = [
     DeadlineKind::ConclusionLetter,
 ];
 
+/// The kind a row shows as (a lapsing deadline past its day as the lapse it became), and the
+/// filter a list and its totals share. Parameters: $1 as_of, $2 the last day listed, $3
+/// municipalities, $4 team, $5 caseworker, $6 letters only, $7 the letters' kinds, $8 with all
+/// known now, $9 the lapsing kinds, $10 what each becomes.
+const SHOWN_KIND: &str = "case when kind = any($9) and breached_from <= $1 \
+     then ($10::text[])[array_position($9::text[], kind)] else kind end";
+
+fn filtered() -> String {
+    format!(
+        "{} and ($2::date is null or last_day <= $2) \
+            and (cardinality($3::text[]) = 0 or municipality = any($3)) \
+            and ($4::text is null or team = $4) \
+            and ($5::text is null or caseworker = $5) \
+            and (not $6 or kind = any($7))",
+        intervals::holds("$1", "$8")
+    )
+}
+
+/// Binds [`filtered`]'s ten parameters.
+fn bind_filter<'q, O>(
+    statement: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    query: &'q WorklistQuery,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    let letter_kinds: Vec<String> = LETTER_KINDS.into_iter().map(kind_name).collect();
+    let (lapsing, lapsed) = lapsing_kinds();
+    let horizon = query.due_within_days.and_then(|days| {
+        domain::calendar::oslo_date(query.as_of).checked_add_days(chrono::Days::new(days.into()))
+    });
+    statement
+        .bind(query.as_of)
+        .bind(horizon)
+        .bind(crate::numbers(&query.municipalities))
+        .bind(&query.team)
+        .bind(&query.caseworker)
+        .bind(query.letters_only)
+        .bind(letter_kinds)
+        .bind(query.knowledge == Knowledge::Now)
+        .bind(lapsing)
+        .bind(lapsed)
+}
+
 /// The deadlines running at `as_of`: lapsed emergency decisions first (a child placed without
 /// legal basis), then the breached, then red before yellow before green, then the earliest
 /// due.
@@ -392,42 +433,22 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
         String,
         DateTime<Utc>,
     );
-    let letter_kinds: Vec<String> = LETTER_KINDS.into_iter().map(kind_name).collect();
-    let (lapsing, lapsed) = lapsing_kinds();
-    let horizon = query.due_within_days.and_then(|days| {
-        domain::calendar::oslo_date(query.as_of).checked_add_days(chrono::Days::new(days.into()))
-    });
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "select case when kind = any($11) and breached_from <= $1 \
-                     then ($12::text[])[array_position($11::text[], kind)] else kind end, \
+    let sql = format!(
+        "select {SHOWN_KIND}, \
                 report_id, case_id, municipality, team, caseworker, urgency, last_day, \
                 breached_from, breached_from <= $1 as breached, legal_reference, opened_at \
            from worklist_items \
           where {} \
-            and ($2::date is null or last_day <= $2) \
-            and (cardinality($3::text[]) = 0 or municipality = any($3)) \
-            and ($4::text is null or team = $4) \
-            and ($5::text is null or caseworker = $5) \
-            and (not $6 or kind = any($7)) \
-          order by (kind = any($12) or (kind = any($11) and breached_from <= $1)) desc, \
+          order by (kind = any($10) or (kind = any($9) and breached_from <= $1)) desc, \
                    breached desc, urgency, breached_from, item_id \
-          limit $8 offset $9",
-        intervals::holds("$1", "$10")
-    ))
-    .bind(query.as_of)
-    .bind(horizon)
-    .bind(crate::numbers(&query.municipalities))
-    .bind(&query.team)
-    .bind(&query.caseworker)
-    .bind(query.letters_only)
-    .bind(&letter_kinds)
-    .bind(query.limit)
-    .bind(query.offset)
-    .bind(query.knowledge == Knowledge::Now)
-    .bind(&lapsing)
-    .bind(&lapsed)
-    .fetch_all(pool)
-    .await?;
+          limit $11 offset $12",
+        filtered()
+    );
+    let rows: Vec<Row> = bind_filter(sqlx::query_as(&sql), query)
+        .bind(query.limit)
+        .bind(query.offset)
+        .fetch_all(pool)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|row| WorklistItem {
@@ -443,6 +464,48 @@ pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<Work
             breached: row.9,
             legal_reference: row.10,
             opened_at: row.11,
+        })
+        .collect())
+}
+
+/// How many of one kind of deadline a filter holds: all, breached, and due soon (not breached,
+/// its last day within `soon_days` of `as_of`'s day).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindTotal {
+    pub kind: String,
+    pub running: i64,
+    pub breached: i64,
+    pub due_soon: i64,
+}
+
+/// The whole filter's counts by kind (as its rows show: a lapsed deadline as its lapse), not
+/// one page's; `limit` and `offset` are not used.
+pub async fn totals(
+    pool: &sqlx::PgPool,
+    query: &WorklistQuery,
+    soon_days: u32,
+) -> Result<Vec<KindTotal>, Error> {
+    let soon = domain::calendar::oslo_date(query.as_of)
+        .checked_add_days(chrono::Days::new(soon_days.into()));
+    let sql = format!(
+        "select {SHOWN_KIND}, count(*), count(*) filter (where breached_from <= $1), \
+                count(*) filter (where breached_from > $1 and last_day <= $11) \
+           from worklist_items \
+          where {} \
+          group by 1 order by 3 desc, 2 desc, 1",
+        filtered()
+    );
+    let rows: Vec<(String, i64, i64, i64)> = bind_filter(sqlx::query_as(&sql), query)
+        .bind(soon)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, running, breached, due_soon)| KindTotal {
+            kind,
+            running,
+            breached,
+            due_soon,
         })
         .collect())
 }

@@ -94,6 +94,7 @@ label{display:flex;flex-direction:column;font-size:.85rem;gap:.2rem}\
 .error{color:#b71c1c;font-weight:600}.hint{color:#555;font-size:.9rem}\
 .pager{display:flex;gap:1rem;margin-top:.8rem}.summary{color:#333}\
 svg text{font-size:12px}\
+table.totals{width:auto;margin-bottom:1rem}table.totals caption{text-align:left;font-size:.85rem;color:#555}\
 tfoot th,tfoot td{border-top:2px solid #1b1b1b;font-weight:700;background:#eef2f5}\
 dl.report{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.report dt{font-weight:600}\
 dl.report dd{margin:0}a.button{font-weight:600}\

@@ -376,7 +376,7 @@ fn worklist_table(
     names: &BTreeMap<String, String>,
 ) -> Markup {
     html! {
-        table {
+        table.worklist {
             thead {
                 tr {
                     th { "Status" } th { (kind) } th { "Gjelder" } th { "Kommune" }
@@ -440,7 +440,7 @@ async fn worklist_page(
     as_of: DateTime<Utc>,
     knowledge: projections::Knowledge,
     page: i64,
-) -> Result<(Vec<WorklistItem>, bool), Error> {
+) -> Result<Listed, Error> {
     let listed = handling::audit::describe_list(&[
         (
             "municipalities",
@@ -470,6 +470,7 @@ async fn worklist_page(
         offset: (page - 1) * PAGE_ROWS,
     };
     let mut items = projections::worklist::list(dashboard.store.pool(), &query).await?;
+    let totals = projections::worklist::totals(dashboard.store.pool(), &query, SOON_DAYS).await?;
     let more = items.len() > PAGE_ROWS as usize;
     items.truncate(PAGE_ROWS as usize);
     let entry = handling::audit::Entry::new(
@@ -493,7 +494,57 @@ async fn worklist_page(
         &handling::audit::list_entries(&entry, named),
     )
     .await?;
-    Ok((items, more))
+    Ok(Listed {
+        items,
+        more,
+        totals,
+    })
+}
+
+/// One page of a list, and the counts of the whole filter behind it.
+struct Listed {
+    items: Vec<WorklistItem>,
+    more: bool,
+    totals: Vec<projections::worklist::KindTotal>,
+}
+
+/// "Due soon" on the lists' totals: a last day within a week.
+const SOON_DAYS: u32 = 7;
+
+/// The whole filter's counts, by kind and in all: what the list holds beyond its page.
+fn totals_table(what: &str, totals: &[projections::worklist::KindTotal]) -> Markup {
+    let sum = |field: fn(&projections::worklist::KindTotal) -> i64| -> i64 {
+        totals.iter().map(field).sum()
+    };
+    html! {
+        table.totals {
+            caption { "Hele utvalget, ikke bare denne siden" }
+            thead {
+                tr {
+                    th { (what) } th { "Løpende" } th { "Fristbrudd" }
+                    th { "Siste dag innen " (SOON_DAYS) " dager" }
+                }
+            }
+            tbody {
+                @for total in totals {
+                    tr {
+                        td { (kind_label(&total.kind)) }
+                        td.num { (total.running) }
+                        td.num { (total.breached) }
+                        td.num { (total.due_soon) }
+                    }
+                }
+            }
+            tfoot {
+                tr.total {
+                    th { "Sum" }
+                    td.num { (sum(|total| total.running)) }
+                    td.num { (sum(|total| total.breached)) }
+                    td.num { (sum(|total| total.due_soon)) }
+                }
+            }
+        }
+    }
 }
 
 /// Saker til oppfølging: every running deadline, breached first.
@@ -567,7 +618,11 @@ async fn cases_page(
         caseworker: caseworker.clone(),
         letters_only: false,
     };
-    let (items, more) = worklist_page(
+    let Listed {
+        items,
+        more,
+        totals,
+    } = worklist_page(
         dashboard,
         session,
         "/cases",
@@ -604,6 +659,7 @@ async fn cases_page(
             (asked.sentence())
         }
         (cases_form(session, query, names, ""))
+        (totals_table("Frist", &totals))
         (worklist_table("Frist", "Ingen løpende frister.", &items, names))
         (pages)
     };
@@ -660,7 +716,11 @@ async fn letters_page(
         letters_only: true,
     };
     // Now: the two questions have one answer.
-    let (items, more) = worklist_page(
+    let Listed {
+        items,
+        more,
+        totals,
+    } = worklist_page(
         dashboard,
         session,
         "/letters",
@@ -670,15 +730,17 @@ async fn letters_page(
         page,
     )
     .await?;
-    let overdue = items.iter().filter(|item| item.breached).count();
+    let owed: i64 = totals.iter().map(|total| total.running).sum();
+    let overdue: i64 = totals.iter().map(|total| total.breached).sum();
     let municipality = query.municipality.clone().unwrap_or_default();
     let body = html! {
         h1 { "Brev til melder" }
         p.summary {
             "Tilbakemeldinger offentlige meldere har krav på (bvl. § 13-2), per " (time(now)) ". "
-            "På denne siden: " (items.len()) " brev, " (overdue) " for sent."
+            "I alt: " (owed) " brev, " (overdue) " for sent."
         }
         (letters_form(session, query, names, ""))
+        (totals_table("Brev", &totals))
         (worklist_table("Brev", "Ingen brev å sende.", &items, names))
         (pager("/letters", &[("municipality", municipality.clone())], page, more))
     };

@@ -124,11 +124,12 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         .expect("a case in the worklist");
     let operator = std::fs::read_to_string(data_dir.0.join("operator.token")).unwrap();
     let case_id = newest_case.clone();
-    let report = tokio::task::spawn_blocking(move || {
+    let seen = tokio::task::spawn_blocking(move || {
         in_the_browser(&dashboard, token.trim(), operator.trim(), &newest_case)
     })
     .await
     .unwrap();
+    let report = seen.csv;
 
     // The quarterly report the leader downloaded is GetStatistics' table for that quarter:
     // each municipality's row and the total row.
@@ -222,7 +223,38 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         figures(sum, "meldinger") > 0,
         "the demo's last quarter of last year has reports"
     );
-    drop(views);
+
+    // The lists' totals are the whole filter's, as the API lists it: every running deadline and
+    // every letter owed, and how many are breached.
+    let review = views
+        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+            all_running: true,
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(review.next_page_token.is_empty(), "fewer than 1000 running");
+    let breached = review.items.iter().filter(|item| item.breached).count();
+    assert_eq!(seen.cases, (review.items.len(), breached));
+    assert!(review.items.len() > 50, "more than the page shows");
+    let mut letters = feedback::feedback_service_client::FeedbackServiceClient::with_interceptor(
+        channel_again.clone(),
+        authed_again.clone(),
+    );
+    let owed = letters
+        .list_letters_owed(feedback::ListLettersOwedRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(owed.next_page_token.is_empty(), "fewer than 1000 owed");
+    let overdue = owed.letters.iter().filter(|letter| letter.overdue).count();
+    assert_eq!(seen.letters, (owed.letters.len(), overdue));
+    drop((views, letters));
     // The leader's look at the case's timeline is in the read audit, once.
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
@@ -298,10 +330,30 @@ fn artefacts() -> PathBuf {
     target.join("test-artefacts/dashboard")
 }
 
+/// What the browser saw that the test checks against the API afterwards.
+struct Seen {
+    /// The quarterly report's CSV.
+    csv: String,
+    /// The worklist's totals, unfiltered: running and breached.
+    cases: (usize, usize),
+    /// The letters page's totals: owed and overdue.
+    letters: (usize, usize),
+}
+
+/// The "Sum" row of the totals table on the current page: running and breached.
+fn totals(browser: &Browser) -> (usize, usize) {
+    let cells: Vec<usize> = browser
+        .find_all("table.totals tfoot td")
+        .iter()
+        .map(|cell| cell.text().parse().unwrap())
+        .collect();
+    (cells[0], cells[1])
+}
+
 /// Every page, logged in with the leader's token: the content each must show, the menu, the
-/// session cookie's protection, paging, every form submitted by its own button, the quarterly
-/// report, the CSRF check and logging out; then the operator's. Returns the report's CSV.
-fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -> String {
+/// session cookie's protection, paging, the lists' totals, every form submitted by its own
+/// button, the quarterly report, the CSRF check and logging out; then the operator's.
+fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -> Seen {
     let shots = artefacts();
     let browser = Browser::start();
 
@@ -337,7 +389,7 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
         );
     }
     let statuses: Vec<String> = browser
-        .find_all("tbody tr td:first-child")
+        .find_all("table.worklist tbody tr td:first-child")
         .iter()
         .map(|cell| cell.text())
         .collect();
@@ -360,6 +412,7 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
     assert_eq!(session["httpOnly"], true, "{session}");
     assert_eq!(session["sameSite"], "Strict", "{session}");
 
+    let cases = totals(&browser);
     // The leader's menu: every page.
     let menu: Vec<String> = browser
         .find_all("nav a")
@@ -392,7 +445,7 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
         browser.current_url()
     );
     let municipalities: Vec<String> = browser
-        .find_all("tbody tr td:nth-child(4)")
+        .find_all("table.worklist tbody tr td:nth-child(4)")
         .iter()
         .map(|cell| cell.text())
         .collect();
@@ -405,6 +458,7 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
     // Letters owed, some overdue; the form by its button.
     browser.find("nav a[href='/letters']").click();
     browser.wait_for_text("Brev til melder");
+    let letters = totals(&browser);
     assert!(browser.source().contains("fristbrudd"), "no overdue letter");
     browser.screenshot(&shots.join("letters.png"));
     browser
@@ -413,7 +467,7 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
     browser.find("form.filters button").click();
     browser.wait_for_text("Brev til melder");
     let municipalities: Vec<String> = browser
-        .find_all("tbody tr td:nth-child(4)")
+        .find_all("table.worklist tbody tr td:nth-child(4)")
         .iter()
         .map(|cell| cell.text())
         .collect();
@@ -444,7 +498,7 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
         browser.wait_for_text(&heading);
         assert!(browser.current_url().contains(&format!("period={kind}")));
     }
-    let rows = browser.find_all("tbody tr");
+    let rows = browser.find_all("table.figures tbody tr");
     assert_eq!(rows.len(), 5, "one row per municipality");
     assert_eq!(browser.find("tfoot th").text(), "Sum");
     assert_eq!(
@@ -459,7 +513,7 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
         "{dashboard}/statistics?period=year&year={last_year}&counting=nasjonal"
     ));
     browser.wait_for_text("Nasjonal telling");
-    assert_eq!(browser.find_all("tbody tr").len(), 5);
+    assert_eq!(browser.find_all("table.figures tbody tr").len(), 5);
     browser.goto(&format!(
         "{dashboard}/statistics?period=year&year={last_year}&counting=kommunal"
     ));
@@ -494,7 +548,7 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
     browser.wait_for_text(&format!(
         "4. kvartal {last_year} (01.10.{last_year}–31.12.{last_year})"
     ));
-    assert_eq!(browser.find_all("tbody tr").len(), 5);
+    assert_eq!(browser.find_all("table.figures tbody tr").len(), 5);
     assert_eq!(browser.find("tfoot th").text(), "Sum");
     assert!(browser.source().contains("Tatt ut"));
     browser.screenshot(&shots.join("report.png"));
@@ -592,7 +646,11 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
         assert_eq!(browser.find_all("nav a").len(), 2, "{page} keeps the menu");
     }
     browser.screenshot(&shots.join("refused.png"));
-    csv
+    Seen {
+        csv,
+        cases,
+        letters,
+    }
 }
 
 /// A GET with the session cookie; the whole answer, head and body.
