@@ -76,6 +76,19 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
             .map(|(m, _)| m.as_str()),
         Some("5035")
     );
+    // Most letters go out on time, some late.
+    let last_year = views
+        .get_statistics(worklist::GetStatisticsRequest {
+            year: this_year - 1,
+            period: worklist::PeriodKind::Year as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let sent: i64 = last_year.rows.iter().map(|row| row.letters_sent).sum();
+    let late: i64 = last_year.rows.iter().map(|row| row.letters_sent_late).sum();
+    assert!(late > 0 && late * 5 < sent, "{late} of {sent} letters sent late");
     // About 356 reports a year.
     let total: i64 = received.values().sum();
     assert!((600..=820).contains(&total), "{total} reports");

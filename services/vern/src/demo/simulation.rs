@@ -227,19 +227,32 @@ async fn run_day(
 
 /// A history's steps with their day offsets from the report: screened within the week, some
 /// dismissed there; investigations of 20–100 days (some past the 90-day deadline), concluded
-/// with measures or dismissed; measures evaluated, some ended and the case closed; most
-/// public reporters sent their letters, some not (letters overdue).
+/// with measures or dismissed; measures evaluated, some ended and the case closed. A public
+/// reporter's letters (three weeks from the report, and from the conclusion) go out a few days
+/// after the step that owes them in most histories, weeks late in some, never in a few: a
+/// service mostly on time, with some letters overdue.
 fn plan(rng: &mut Rng, public_reporter: bool) -> Vec<(i64, Step)> {
     let mut steps = vec![(0, Step::Submit)];
+    let letters = |rng: &mut Rng, steps: &mut Vec<(i64, Step)>, owed_from: i64| {
+        if !public_reporter {
+            return;
+        }
+        let draw = rng.below(100);
+        if draw < 85 {
+            steps.push((owed_from + 1 + rng.below(5) as i64, Step::SendLetters));
+        } else if draw < 95 {
+            steps.push((owed_from + 25 + rng.below(20) as i64, Step::SendLetters));
+        }
+    };
     let mut day = 1 + rng.below(6) as i64;
     if rng.chance(0.3) {
         steps.push((day, Step::ScreenDismissed));
-        if public_reporter && rng.chance(0.8) {
-            steps.push((day + 5, Step::SendLetters));
-        }
+        letters(rng, &mut steps, day);
+        steps.sort_by_key(|(offset, _)| *offset);
         return steps;
     }
     steps.push((day, Step::ScreenIntoInvestigation));
+    letters(rng, &mut steps, day);
     day += 1 + rng.below(4) as i64;
     steps.push((day, Step::StartInvestigation));
     let started = day;
@@ -257,9 +270,7 @@ fn plan(rng: &mut Rng, public_reporter: bool) -> Vec<(i64, Step)> {
             Step::ConcludeDismissed
         },
     ));
-    if public_reporter && rng.chance(0.8) {
-        steps.push((day + 3, Step::SendLetters));
-    }
+    letters(rng, &mut steps, day);
     if measures {
         day += 1 + rng.below(10) as i64;
         steps.push((day, Step::StartMeasure));
