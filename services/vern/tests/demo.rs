@@ -88,7 +88,10 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         .into_inner();
     let sent: i64 = last_year.rows.iter().map(|row| row.letters_sent).sum();
     let late: i64 = last_year.rows.iter().map(|row| row.letters_sent_late).sum();
-    assert!(late > 0 && late * 5 < sent, "{late} of {sent} letters sent late");
+    assert!(
+        late > 0 && late * 5 < sent,
+        "{late} of {sent} letters sent late"
+    );
     // About 356 reports a year.
     let total: i64 = received.values().sum();
     assert!((600..=820).contains(&total), "{total} reports");
@@ -324,6 +327,30 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         ]
     );
     pool.close().await;
+
+    // The demo's history carries the registry's codes: an export of Stjørdal writes its cases
+    // with findings for a few (children reported without an identity number), not a wall.
+    let out = data_dir.0.join("registry-5035");
+    let export = std::process::Command::new(shared::VERN)
+        .args(["registry", "export", "--municipality", "5035"])
+        .args(["--organisation-number", "123456785", "--out"])
+        .arg(&out)
+        .arg("--data-dir")
+        .arg(&data_dir.0)
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{export:?}");
+    let printed = String::from_utf8_lossy(&export.stdout);
+    let written = std::fs::read_dir(&out).unwrap().count();
+    let errors = printed
+        .lines()
+        .filter(|line| line.starts_with("ERROR"))
+        .count();
+    assert!(written > 100, "{written} documents");
+    assert!(
+        errors * 5 < written,
+        "{errors} errors for {written} documents:\n{printed}"
+    );
 
     let (status, log) = up.terminate();
     assert!(status.success(), "exit {status}:\n{}", log.join("\n"));

@@ -191,11 +191,17 @@ pub async fn send(
                     late_reason: String::new(),
                     command_id: command_id(),
                     report_id: lifecycle.report_id.clone(),
-                    reporter_code: String::new(),
+                    // A kindergarten's head (`submit`'s public reporter); an anonymous
+                    // reporter's code follows by itself.
+                    reporter_code: if lifecycle.public_reporter {
+                        "9".into()
+                    } else {
+                        String::new()
+                    },
                     children: vec![intake::ChildScreening {
                         child_index: 0,
                         existing_case_id: String::new(),
-                        case_content: Vec::new(),
+                        case_content: vec![case_content(today, rng)],
                         outcome: Some(outcome),
                         emergency_action: false,
                         urgency: common::Urgency::Yellow as i32,
@@ -263,6 +269,11 @@ pub async fn send(
                     case_id,
                     outcome: outcome as i32,
                     reasons: "Synthetic conclusion.".into(),
+                    grounds: if step == Step::ConcludeWithMeasures {
+                        vec![case_content(today, rng)]
+                    } else {
+                        Vec::new()
+                    },
                     ..Default::default()
                 })
                 .await?
@@ -377,6 +388,19 @@ pub async fn send(
         }
     };
     Ok(result.context("the answer has a write result")?.position)
+}
+
+/// A case-content code (Saksinnhold, Kodelister.md) valid on `day`: the registry's old list
+/// until 2025, its new one (Kunnskapsmodellen) from 2026.
+fn case_content(day: NaiveDate, rng: &mut Rng) -> String {
+    const OLD: [&str; 5] = ["8", "21", "6", "3", "23"];
+    const NEW: [&str; 5] = ["1.1.02", "1.2.01", "1.3.01", "1.3.04", "1.4.02"];
+    let codes = if day < NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or(NaiveDate::MAX) {
+        OLD
+    } else {
+        NEW
+    };
+    codes[rng.below(codes.len() as u64) as usize].to_owned()
 }
 
 pub fn submit(

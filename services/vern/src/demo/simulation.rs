@@ -346,13 +346,13 @@ const TEAMS: [&str; 2] = ["Mottak", "Undersøkelse"];
 const CASEWORKERS: u64 = 6;
 
 impl People {
-    /// Gives the history's child a name, two in three of them a synthetic identity number,
+    /// Gives the history's child a name, nine in ten of them a synthetic identity number,
     /// and hands the report to a team and a caseworker.
     fn dress(&mut self, lifecycle: &mut Lifecycle, today: NaiveDate, rng: &mut Rng) {
         let first = FIRST_NAMES[rng.below(FIRST_NAMES.len() as u64) as usize];
         let last = SURNAMES[rng.below(SURNAMES.len() as u64) as usize];
         lifecycle.child_name = format!("{first} {last}");
-        if rng.chance(2.0 / 3.0) {
+        if rng.chance(0.9) {
             let born = today - chrono::Duration::days(365 + rng.below(15 * 365) as i64);
             let seed = rng.below(400) as u32;
             if let Some(number) = NationalIdentityNumber::synthetic(born, seed)
