@@ -419,53 +419,99 @@ fn bind_filter<'q, O>(
 /// legal basis), then the breached, then red before yellow before green, then the earliest
 /// due.
 pub async fn list(pool: &sqlx::PgPool, query: &WorklistQuery) -> Result<Vec<WorklistItem>, Error> {
-    type Row = (
-        String,
-        Option<Uuid>,
-        Option<Uuid>,
-        String,
-        Option<String>,
-        Option<String>,
-        i16,
-        NaiveDate,
-        DateTime<Utc>,
-        bool,
-        String,
-        DateTime<Utc>,
-    );
     let sql = format!(
-        "select {SHOWN_KIND}, \
-                report_id, case_id, municipality, team, caseworker, urgency, last_day, \
-                breached_from, breached_from <= $1 as breached, legal_reference, opened_at \
-           from worklist_items \
-          where {} \
-          order by (kind = any($10) or (kind = any($9) and breached_from <= $1)) desc, \
-                   breached desc, urgency, breached_from, item_id \
-          limit $11 offset $12",
+        "select {SHOWN_KIND}, {ITEM_COLUMNS} from worklist_items where {} {ORDER} \
+         limit $11 offset $12",
         filtered()
     );
-    let rows: Vec<Row> = bind_filter(sqlx::query_as(&sql), query)
+    let rows: Vec<ItemRow> = bind_filter(sqlx::query_as(&sql), query)
         .bind(query.limit)
         .bind(query.offset)
         .fetch_all(pool)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| WorklistItem {
-            kind: row.0,
-            report_id: row.1,
-            case_id: row.2,
-            municipality: row.3,
-            team: row.4,
-            caseworker: row.5,
-            urgency: urgency_from_rank(row.6),
-            last_day: row.7,
-            breached_from: row.8,
-            breached: row.9,
-            legal_reference: row.10,
-            opened_at: row.11,
-        })
-        .collect())
+    Ok(rows.into_iter().map(item).collect())
+}
+
+/// The deadlines running at `as_of` for one case (`Subject::Case`) or one report, in the list's
+/// order: what a case's or a report's page shows, and what a breach is explained from.
+pub async fn for_subject(
+    pool: &sqlx::PgPool,
+    subject: Subject,
+    as_of: DateTime<Utc>,
+) -> Result<Vec<WorklistItem>, Error> {
+    let query = WorklistQuery {
+        municipalities: Vec::new(),
+        team: None,
+        caseworker: None,
+        as_of,
+        knowledge: Knowledge::Then,
+        due_within_days: None,
+        letters_only: false,
+        limit: 0,
+        offset: 0,
+    };
+    let (column, id) = match subject {
+        Subject::Case(id) => ("case_id", id),
+        Subject::Report(id) => ("report_id", id),
+    };
+    let sql = format!(
+        "select {SHOWN_KIND}, {ITEM_COLUMNS} from worklist_items \
+         where {} and {column} = $11 {ORDER}",
+        filtered()
+    );
+    let rows: Vec<ItemRow> = bind_filter(sqlx::query_as(&sql), &query)
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(item).collect())
+}
+
+/// Whose deadlines [`for_subject`] lists.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject {
+    Case(Uuid),
+    Report(Uuid),
+}
+
+/// A row as [`item`] reads it.
+const ITEM_COLUMNS: &str = "report_id, case_id, municipality, team, caseworker, urgency, \
+     last_day, breached_from, breached_from <= $1 as breached, legal_reference, opened_at";
+
+/// Lapsed decisions first (a child placed without legal basis), then the breached, then red
+/// before yellow before green, then the earliest due.
+const ORDER: &str = "order by (kind = any($10) or (kind = any($9) and breached_from <= $1)) desc, \
+     breached desc, urgency, breached_from, item_id";
+
+type ItemRow = (
+    String,
+    Option<Uuid>,
+    Option<Uuid>,
+    String,
+    Option<String>,
+    Option<String>,
+    i16,
+    NaiveDate,
+    DateTime<Utc>,
+    bool,
+    String,
+    DateTime<Utc>,
+);
+
+fn item(row: ItemRow) -> WorklistItem {
+    WorklistItem {
+        kind: row.0,
+        report_id: row.1,
+        case_id: row.2,
+        municipality: row.3,
+        team: row.4,
+        caseworker: row.5,
+        urgency: urgency_from_rank(row.6),
+        last_day: row.7,
+        breached_from: row.8,
+        breached: row.9,
+        legal_reference: row.10,
+        opened_at: row.11,
+    }
 }
 
 /// How many of one kind of deadline a filter holds: all, breached, and due soon (not breached,

@@ -97,7 +97,9 @@ svg text{font-size:12px}\
 table.totals{width:auto;margin-bottom:1rem}table.totals caption{text-align:left;font-size:.85rem;color:#555}\
 tfoot th,tfoot td{border-top:2px solid #1b1b1b;font-weight:700;background:#eef2f5}\
 dl.report{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.report dt{font-weight:600}\
-dl.report dd{margin:0}a.button{font-weight:600}\
+dl.report dd{margin:0}\
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:0 .6rem;margin:0;font-size:.88rem}\
+dl.facts dt{color:#555}dl.facts dd{margin:0}a.button{font-weight:600}\
 .invalid input,.invalid select{outline:2px solid #b71c1c}.invalid{color:#b71c1c}\
 @media print{header,.no-print,form.filters,.pager{display:none}body{background:#fff}\
 main{padding:0;max-width:none}table{font-size:9pt}th,td{padding:.15rem .3rem}\

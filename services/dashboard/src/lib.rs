@@ -2,7 +2,8 @@
 //!
 //! No JavaScript and no build step, so there is nothing to bundle and nothing a page can run:
 //! the Content-Security-Policy forbids scripts outright. It reads the same views the worklist
-//! service reads (through `projections`), and writes nothing.
+//! service reads (through `projections`), and a case's or report's own events from the store
+//! for their key facts, and writes nothing but the read audit.
 //!
 //! Authentication is the gRPC API's: an operator logs in with a bearer token signed with the
 //! installation's key. The token is checked once and exchanged for a random session id in a
@@ -12,14 +13,17 @@
 //! Sessions live in memory; a restart asks everyone to log in again.
 //!
 //! Layout: this file holds the router, the sessions and the errors; `pages` renders each
-//! page but the quarterly report, which `report` draws as a page and a CSV file from the
-//! table `figures` defines once; `html` the frame every page shares (pages are `maud` markup,
+//! list page but the quarterly report, which `report` draws as a page and a CSV file from the
+//! table `figures` defines once; `subjects` a case's and a report's pages and why a deadline
+//! was breached, with each event's facts from `facts`; `html` the frame every page shares (pages are `maud` markup,
 //! escaped by default).
 
+mod facts;
 mod figures;
 mod html;
 mod pages;
 mod report;
+mod subjects;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -206,7 +210,10 @@ impl Dashboard {
             .route("/logout", post(logout))
             .route("/style.css", get(style))
             .route("/cases", get(pages::cases))
-            .route("/cases/{case_id}", get(pages::timeline))
+            .route("/cases/{case_id}", get(subjects::case))
+            .route("/cases/{case_id}/why/{kind}", get(subjects::case_why))
+            .route("/reports/{report_id}", get(subjects::report))
+            .route("/reports/{report_id}/why/{kind}", get(subjects::report_why))
             .route("/letters", get(pages::letters))
             .route("/statistics", get(pages::statistics))
             .route("/report", get(report::page))

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Datelike as _, Utc};
@@ -11,7 +11,6 @@ use domain::calendar::oslo_date;
 use projections::statistics::StatisticsRow;
 use projections::worklist::{WorklistItem, WorklistQuery};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use handling::policy::Page;
 use maud::{Markup, html};
@@ -166,7 +165,7 @@ fn urgency_badge(urgency: domain::values::Urgency) -> Markup {
 
 /// Norwegian words for a case event on the timeline; an event this build does not name shows
 /// its internal name rather than nothing.
-fn event_label(event_type: &str) -> &str {
+pub(crate) fn event_label(event_type: &str) -> &str {
     match event_type {
         "CaseOpenedFromReport" => "Sak opprettet fra melding",
         "ReportLinkedToCase" => "Ny melding lagt til saken",
@@ -208,12 +207,17 @@ fn event_label(event_type: &str) -> &str {
         "PartnerInterviewDecided" => "Avgjørelse om tilrettelagt avhør",
         "PoliceReportDecided" => "Avgjørelse om anmeldelse",
         "PartnerConsultationClosed" => "Samråd med politi eller barnehus avsluttet",
+        "ReportReceived" => "Melding mottatt",
+        "ReportUrgencyChanged" => "Meldingens hastegrad endret",
+        "ReportScreened" => "Melding gjennomgått",
+        "FeedbackLetterSent" => "Brev til melder sendt",
+        "ReportAssigned" => "Melding tildelt",
         other => other,
     }
 }
 
 /// Norwegian names of the worklist's deadline kinds.
-fn kind_label(kind: &str) -> &str {
+pub(crate) fn kind_label(kind: &str) -> &str {
     match kind {
         "screening" => "Gjennomgang av melding (1 uke)",
         "investigation" => "Undersøkelse",
@@ -350,7 +354,7 @@ pub(crate) fn reshown(
     }
 }
 
-fn time(moment: DateTime<Utc>) -> String {
+pub(crate) fn time(moment: DateTime<Utc>) -> String {
     let oslo = moment.with_timezone(&chrono_tz::Europe::Oslo);
     oslo.format("%d.%m.%Y %H:%M").to_string()
 }
@@ -399,7 +403,11 @@ fn worklist_rows(items: &[WorklistItem], names: &BTreeMap<String, String>) -> Ma
         @for item in items {
             tr.breached[item.breached] {
                 td {
-                    @if item.breached { span.badge.breach { "fristbrudd" } }
+                    @if item.breached {
+                        a.badge.breach href=(crate::subjects::why_path(item)) title="Hvorfor?" {
+                            "fristbrudd"
+                        }
+                    }
                 }
                 td { (kind_label(&item.kind)) br; small { (item.legal_reference) } }
                 td {
@@ -904,90 +912,6 @@ fn chart(rows: &[StatisticsRow], names: &BTreeMap<String, String>) -> Markup {
         }
         p.hint { "Mørk: meldinger mottatt. Gul: undersøkelser avsluttet." }
     }
-}
-
-/// Tidslinje: a case's events, oldest first.
-pub(crate) async fn timeline(
-    State(dashboard): State<Dashboard>,
-    headers: HeaderMap,
-    Path(case_id): Path<String>,
-) -> Result<Response, Error> {
-    let session = dashboard.session_for(&headers, Page::Cases).await?;
-    let case_id = Uuid::parse_str(&case_id).map_err(|_| Error::NotFound)?;
-    // The case's municipality, to keep a restricted token to its own.
-    let municipality = dashboard
-        .store
-        .stream_municipality(&format!("case-{case_id}"))
-        .await?;
-    // Every look at a case is in the read audit, a refused one too.
-    let reader = session.principal();
-    let method = format!("dashboard /cases/{case_id}");
-    let pool = dashboard.store.pool();
-    let record = |outcome| {
-        let entry = handling::audit::Entry::new(
-            &reader,
-            &method,
-            handling::audit::Subject::Case(case_id),
-            None,
-            outcome,
-            Utc::now(),
-        );
-        async move { handling::audit::record(pool, &[entry]).await }
-    };
-    // As numbered now: a case recorded under a number the 2024 reform retired is its
-    // successor's.
-    let reachable = municipality
-        .as_deref()
-        .and_then(|m| domain::municipality::MunicipalityNumber::try_from(m.to_owned()).ok())
-        .is_some_and(|m| {
-            session
-                .principal
-                .municipalities
-                .contains(&domain::municipality::current(m))
-        });
-    if !reachable {
-        record(handling::audit::Outcome::Denied).await?;
-        // Not found, whether it exists elsewhere or not.
-        return Err(Error::NotFound);
-    }
-    record(handling::audit::Outcome::Read).await?;
-    let entries = projections::timeline::case_timeline(dashboard.store.pool(), case_id).await?;
-    let names = municipality_names();
-    let body = html! {
-        h1 { "Tidslinje for sak " (case_id) }
-        p.summary {
-            "Kommune "
-            (municipality.as_deref().map(|m| municipality_label(&names, m)).unwrap_or_else(|| "ukjent".into()))
-            ". " (entries.len()) " hendelser."
-        }
-        table {
-            thead {
-                tr { th { "Nr." } th { "Skjedde" } th { "Hendelse" } th { "Av" } th { "Registrert" } }
-            }
-            tbody {
-                @if entries.is_empty() {
-                    tr { td colspan="5" { "Tidslinjen er ikke bygget ennå." } }
-                }
-                @for entry in &entries {
-                    tr {
-                        td.num { (entry.stream_version) }
-                        td { (time(entry.occurred_at)) }
-                        td { (event_label(&entry.event_type)) }
-                        td { (entry.actor_subject) " (" (entry.actor_role) ")" }
-                        td {
-                            (time(entry.recorded_at))
-                            @match entry.days_late() {
-                                0 => {}
-                                1 => { " " span.late { "registrert 1 dag etter" } }
-                                days => { " " span.late { "registrert " (days) " dager etter" } }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(render("Tidslinje", &session, body))
 }
 
 /// Systemstatus: each view's lag, the horizon, the log's size, the versions.

@@ -271,7 +271,8 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
     let overdue = owed.letters.iter().filter(|letter| letter.overdue).count();
     assert_eq!(seen.letters, (owed.letters.len(), overdue));
     drop((views, letters));
-    // The leader's look at the case's timeline is in the read audit, once.
+    // Each of the leader's two looks at the case's timeline is in the read audit, and so is
+    // the look at its report.
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(&embedded_url(&data_dir.0))
@@ -279,16 +280,22 @@ async fn the_demo_seeds_a_living_service_that_the_dashboard_shows_in_a_browser()
         .unwrap();
     let recorded: Vec<(String, String)> = sqlx::query_as(
         "select method, outcome from read_audit where case_id = $1::uuid \
-         and method like 'dashboard /cases/%'",
+         and method like 'dashboard /cases/%' and method not like '%/why'",
     )
     .bind(&case_id)
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(
-        recorded,
-        [(format!("dashboard /cases/{case_id}"), "read".to_owned())]
-    );
+    let look = (format!("dashboard /cases/{case_id}"), "read".to_owned());
+    assert_eq!(recorded, [look.clone(), look]);
+    let report_looks: i64 = sqlx::query_scalar(
+        "select count(*) from read_audit where report_id is not null \
+         and method like 'dashboard /reports/%' and outcome = 'read'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(report_looks >= 1, "the report page's look is recorded");
     // The leader's pages of the worklist and the letters are list reads: each case or report
     // a page showed is recorded with what the page was asked for.
     let listed: Vec<(String, i64)> = sqlx::query_as(
@@ -611,7 +618,7 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
     );
     let csv = csv.to_owned();
 
-    // A case's timeline.
+    // A case's timeline: its events with their facts, its running deadlines, its reports.
     browser.goto(&format!("{dashboard}/cases/{case_id}"));
     browser.wait_for_text("Tidslinje for sak");
     assert!(
@@ -619,7 +626,34 @@ fn in_the_browser(dashboard: &str, token: &str, operator: &str, case_id: &str) -
             && !browser.source().contains("CaseOpenedFromReport"),
         "the timeline starts with the opening, in Norwegian"
     );
+    assert!(browser.source().contains("Løpende frister"));
+    assert!(
+        !browser.find_all("table.events dl.facts").is_empty(),
+        "no facts"
+    );
     browser.screenshot(&shots.join("timeline.png"));
+    // Its report's page, and back to the case from it.
+    browser.find("p.summary a[href^='/reports/']").click();
+    browser.wait_for_text("Barnas saker");
+    assert!(browser.source().contains("Melding mottatt"));
+    browser.screenshot(&shots.join("report-page.png"));
+    browser
+        .find(&format!("p.summary a[href='/cases/{case_id}']"))
+        .click();
+    browser.wait_for_text("Tidslinje for sak");
+
+    // From a breached item on the worklist, one click to why: the step that started its
+    // clock and what is missing.
+    browser.find("nav a[href='/cases']").click();
+    browser.wait_for_text("Saker til oppfølging");
+    browser.find("table.worklist a.breach").click();
+    browser.wait_for_text("Hvorfor fristen er brutt");
+    let why = browser.source();
+    assert!(
+        why.contains("startet klokken") && why.contains("Mangler") && why.contains("Brutt fra"),
+        "{why}"
+    );
+    browser.screenshot(&shots.join("why.png"));
 
     // System health.
     browser.goto(&format!("{dashboard}/system"));

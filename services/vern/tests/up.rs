@@ -914,7 +914,7 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
             &token,
             intake::ScreenReportRequest {
                 command_id: Uuid::new_v4().to_string(),
-                report_id,
+                report_id: report_id.clone(),
                 decided_at: Some(stamp("2024-03-05T08:00:00Z")),
                 late_reason: late.clone(),
                 children: vec![intake::ChildScreening {
@@ -981,12 +981,65 @@ async fn the_dashboard_shows_a_lapsed_emergency_decision_from_its_moment_and_tak
     let investigation = after.find("Undersøkelse").unwrap_or(usize::MAX);
     assert!(lapsed < investigation, "{after}");
 
-    // The case's timeline in Norwegian words, not the events' internal names.
+    // The case's timeline in Norwegian words with each event's key facts, not the events'
+    // internal names; its running deadlines with their paragraphs; a link to its report; no
+    // free text and no identity.
     let timeline = shared::dashboard_get(&dashboard, &session, &format!("/cases/{case_id}"));
+    let never_shown = [
+        "Acute danger at home.",
+        "Synthetic report",
+        "Synthetic Child",
+        "2019-05-17",
+        "Entered from the paper file.",
+    ];
     assert!(
-        timeline.contains("Akuttvedtak fattet") && !timeline.contains("EmergencyDecisionMade"),
+        timeline.contains("Akuttvedtak fattet")
+            && !timeline.contains("EmergencyDecisionMade")
+            && timeline.contains("nr. 1, plassering utenfor hjemmet")
+            && timeline.contains("undersøkelse åpnet (kode 2)")
+            && timeline.contains("Løpende frister")
+            && timeline.contains("barnevernsloven 2021 § 4-2")
+            && timeline.contains("registrert ")
+            && timeline.contains(&format!(r#"href="/reports/{report_id}""#))
+            && timeline.contains(&format!(
+                r#"href="/cases/{case_id}/why/emergency_decision_lapsed""#
+            )),
         "{timeline}"
     );
+    // Why the decision lapsed: the decision that started the clock, and what is missing.
+    let why = shared::dashboard_get(
+        &dashboard,
+        &session,
+        &format!("/cases/{case_id}/why/emergency_decision_lapsed"),
+    );
+    assert!(
+        why.starts_with("HTTP/1.1 200")
+            && why.contains("Hvorfor fristen er brutt")
+            && why.contains("Akuttvedtak fattet")
+            && why.contains("startet klokken")
+            && why.contains("16.04.2024")
+            && why.contains("Mangler"),
+        "{why}"
+    );
+    // The report's own page: its screening, the case it opened.
+    let report = shared::dashboard_get(&dashboard, &session, &format!("/reports/{report_id}"));
+    assert!(
+        report.starts_with("HTTP/1.1 200")
+            && report.contains("Melding gjennomgått")
+            && report.contains(&format!(r#"href="/cases/{case_id}""#)),
+        "{report}"
+    );
+    for page in [&timeline, &why, &report] {
+        for text in never_shown {
+            assert!(!page.contains(text), "{text:?} shown:\n{page}");
+        }
+    }
+    let unknown = shared::dashboard_get(
+        &dashboard,
+        &session,
+        &format!("/reports/{}", Uuid::new_v4()),
+    );
+    assert!(unknown.starts_with("HTTP/1.1 404"), "{unknown}");
 
     // The statistics form as a browser submits it, its empty fields meaning "the default";
     // a value that is not a number re-shows the form as sent, the field marked and named in
