@@ -236,6 +236,20 @@ impl Browser {
             .unwrap_or_else(|e| panic!("browser: writing {}: {e}", path.display()));
     }
 
+    /// After a click that navigates: waits up to 20 s for the address to contain `part`, so
+    /// what follows reads the new page, not the one the click left.
+    pub fn wait_for_url(&self, part: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.current_url().contains(part) {
+            assert!(
+                Instant::now() < deadline,
+                "browser: the address did not come to contain {part:?} within 20 s: {}",
+                self.current_url()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// For pages that change after they load: waits up to 20 s for `text` to appear in the
     /// page source.
     pub fn wait_for_text(&self, text: &str) {

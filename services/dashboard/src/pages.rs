@@ -331,6 +331,25 @@ pub(crate) fn field_label(field: &str) -> &str {
     }
 }
 
+/// A page with a filter form: the session for `page`, then `body`'s page, or, when a field of
+/// the form cannot be used, the form again as it was sent with that field marked.
+pub(crate) async fn filtered_page<Q>(
+    dashboard: &Dashboard,
+    headers: &HeaderMap,
+    page: Page,
+    title: &str,
+    query: &Q,
+    form: fn(&Session, &Q, &BTreeMap<String, String>, &str) -> Markup,
+    body: impl AsyncFn(&Dashboard, &Session, &Q, &BTreeMap<String, String>) -> Result<Response, Error>,
+) -> Result<Response, Error> {
+    let session = dashboard.session_for(headers, page).await?;
+    let names = municipality_names();
+    let shown = body(dashboard, &session, query, &names).await;
+    reshown(title, &session, shown, |invalid| {
+        form(&session, query, &names, invalid)
+    })
+}
+
 /// A page whose form was sent with a value it cannot use: the form again as it was sent, the
 /// field marked and what is wrong with it in words, and nothing read (400). Other errors pass.
 pub(crate) fn reshown(
@@ -561,12 +580,16 @@ pub(crate) async fn cases(
     headers: HeaderMap,
     Query(query): Query<CasesQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session_for(&headers, Page::Cases).await?;
-    let names = municipality_names();
-    let shown = cases_page(&dashboard, &session, &query, &names).await;
-    reshown("Saker til oppfølging", &session, shown, |invalid| {
-        cases_form(&session, &query, &names, invalid)
-    })
+    filtered_page(
+        &dashboard,
+        &headers,
+        Page::Cases,
+        "Saker til oppfølging",
+        &query,
+        cases_form,
+        cases_page,
+    )
+    .await
 }
 
 fn cases_form(
@@ -686,12 +709,16 @@ pub(crate) async fn letters(
     headers: HeaderMap,
     Query(query): Query<LettersQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session_for(&headers, Page::Letters).await?;
-    let names = municipality_names();
-    let shown = letters_page(&dashboard, &session, &query, &names).await;
-    reshown("Brev til melder", &session, shown, |invalid| {
-        letters_form(&session, &query, &names, invalid)
-    })
+    filtered_page(
+        &dashboard,
+        &headers,
+        Page::Letters,
+        "Brev til melder",
+        &query,
+        letters_form,
+        letters_page,
+    )
+    .await
 }
 
 fn letters_form(
@@ -777,12 +804,16 @@ pub(crate) async fn statistics(
     headers: HeaderMap,
     Query(query): Query<StatisticsQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session_for(&headers, Page::Statistics).await?;
-    let names = municipality_names();
-    let shown = statistics_page(&dashboard, &session, &query, &names).await;
-    reshown("Statistikk", &session, shown, |invalid| {
-        statistics_form(&session, &query, &names, invalid)
-    })
+    filtered_page(
+        &dashboard,
+        &headers,
+        Page::Statistics,
+        "Statistikk",
+        &query,
+        statistics_form,
+        statistics_page,
+    )
+    .await
 }
 
 fn statistics_form(

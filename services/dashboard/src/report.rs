@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::figures::{self, COLUMNS};
 use crate::pages::{
-    municipality_label, municipality_names, municipality_select, render, reshown, scope,
+    filtered_page, municipality_label, municipality_names, municipality_select, render, scope,
 };
 use crate::{Dashboard, Error, Session, html::url_encode, secure_headers};
 
@@ -120,12 +120,16 @@ pub(crate) async fn page(
     headers: HeaderMap,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, Error> {
-    let session = dashboard.session_for(&headers, Page::Statistics).await?;
-    let names = municipality_names();
-    let shown = report_page(&dashboard, &session, &query, &names).await;
-    reshown("Kvartalsrapport", &session, shown, |invalid| {
-        report_form(&session, &query, &names, invalid)
-    })
+    filtered_page(
+        &dashboard,
+        &headers,
+        Page::Statistics,
+        "Kvartalsrapport",
+        &query,
+        report_form,
+        report_page,
+    )
+    .await
 }
 
 fn report_form(

@@ -199,6 +199,49 @@ fn deadlines_table(items: &[WorklistItem]) -> Markup {
     }
 }
 
+/// A case or report as its pages show it, read once the session is found to reach it.
+struct Opened {
+    municipality: String,
+    events: Vec<Shown>,
+    /// The cases a report's screening named.
+    cases: Vec<domain::case::CaseId>,
+    /// The reports a case was opened from or given.
+    reports: Vec<Uuid>,
+    running: Vec<WorklistItem>,
+}
+
+/// `page` names the page in the read audit after the subject's path ("" or "/why").
+async fn open(
+    dashboard: &Dashboard,
+    session: &Session,
+    subject: worklist::Subject,
+    page: &str,
+) -> Result<Opened, Error> {
+    let (stream, audited, method) = match subject {
+        worklist::Subject::Case(id) => (
+            format!("case-{id}"),
+            Subject::Case(id),
+            format!("dashboard /cases/{id}{page}"),
+        ),
+        worklist::Subject::Report(id) => (
+            format!("report-{id}"),
+            Subject::Report(id),
+            format!("dashboard /reports/{id}{page}"),
+        ),
+    };
+    let municipality = reach(dashboard, session, &stream, audited, &method).await?;
+    let (mut cases, mut reports) = (Vec::new(), Vec::new());
+    let events = events(dashboard, &stream, &mut cases, &mut reports).await?;
+    let running = worklist::for_subject(dashboard.store.pool(), subject, Utc::now()).await?;
+    Ok(Opened {
+        municipality,
+        events,
+        cases,
+        reports,
+        running,
+    })
+}
+
 fn short(id: Uuid) -> String {
     id.simple().to_string()[..8].to_owned()
 }
@@ -211,25 +254,14 @@ pub(crate) async fn case(
 ) -> Result<Response, Error> {
     let session = dashboard.session_for(&headers, Page::Cases).await?;
     let case_id = Uuid::parse_str(&case_id).map_err(|_| Error::NotFound)?;
-    let stream = format!("case-{case_id}");
-    let method = format!("dashboard /cases/{case_id}");
-    let municipality = reach(
-        &dashboard,
-        &session,
-        &stream,
-        Subject::Case(case_id),
-        &method,
-    )
-    .await?;
-    let (mut cases, mut reports) = (Vec::new(), Vec::new());
-    let events = events(&dashboard, &stream, &mut cases, &mut reports).await?;
+    let Opened {
+        municipality,
+        events,
+        mut reports,
+        running,
+        ..
+    } = open(&dashboard, &session, worklist::Subject::Case(case_id), "").await?;
     reports.dedup();
-    let running = worklist::for_subject(
-        dashboard.store.pool(),
-        worklist::Subject::Case(case_id),
-        Utc::now(),
-    )
-    .await?;
     let names = municipality_names();
     let body = html! {
         h1 { "Tidslinje for sak " (short(case_id)) }
@@ -262,25 +294,20 @@ pub(crate) async fn report(
 ) -> Result<Response, Error> {
     let session = dashboard.session_for(&headers, Page::Cases).await?;
     let report_id = Uuid::parse_str(&report_id).map_err(|_| Error::NotFound)?;
-    let stream = format!("report-{report_id}");
-    let method = format!("dashboard /reports/{report_id}");
-    let municipality = reach(
+    let Opened {
+        municipality,
+        events,
+        mut cases,
+        running,
+        ..
+    } = open(
         &dashboard,
         &session,
-        &stream,
-        Subject::Report(report_id),
-        &method,
-    )
-    .await?;
-    let (mut cases, mut reports) = (Vec::new(), Vec::new());
-    let events = events(&dashboard, &stream, &mut cases, &mut reports).await?;
-    cases.dedup();
-    let running = worklist::for_subject(
-        dashboard.store.pool(),
         worklist::Subject::Report(report_id),
-        Utc::now(),
+        "",
     )
     .await?;
+    cases.dedup();
     let names = municipality_names();
     let body = html! {
         h1 { "Melding " (short(report_id)) }
@@ -479,25 +506,23 @@ async fn explain(
     kind: &str,
 ) -> Result<Response, Error> {
     let why = why(kind).ok_or(Error::NotFound)?;
-    let (stream, audited, path) = match subject {
-        worklist::Subject::Case(id) => (format!("case-{id}"), Subject::Case(id), "cases"),
-        worklist::Subject::Report(id) => (format!("report-{id}"), Subject::Report(id), "reports"),
+    let (path, id) = match subject {
+        worklist::Subject::Case(id) => ("cases", id),
+        worklist::Subject::Report(id) => ("reports", id),
     };
-    let id = match subject {
-        worklist::Subject::Case(id) | worklist::Subject::Report(id) => id,
-    };
-    let method = format!("dashboard /{path}/{id}/why");
-    reach(dashboard, session, &stream, audited, &method).await?;
-    let items: Vec<WorklistItem> =
-        worklist::for_subject(dashboard.store.pool(), subject, Utc::now())
-            .await?
-            .into_iter()
-            .filter(|item| item.kind == kind)
-            .collect();
+    let Opened {
+        events: mut all,
+        cases,
+        reports,
+        running,
+        ..
+    } = open(dashboard, session, subject, "/why").await?;
+    let items: Vec<WorklistItem> = running
+        .into_iter()
+        .filter(|item| item.kind == kind)
+        .collect();
     // The case's own events and its reports' (a letter's clock starts on the report), or
     // the report's and its children's cases'.
-    let (mut cases, mut reports) = (Vec::new(), Vec::new());
-    let mut all = events(dashboard, &stream, &mut cases, &mut reports).await?;
     let mut other_streams: Vec<String> = reports
         .iter()
         .map(|report| format!("report-{report}"))
