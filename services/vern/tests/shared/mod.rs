@@ -139,6 +139,12 @@ impl Running {
         panic!("no {text:?} from vern; it said:\n{}", self.log.join("\n"));
     }
 
+    /// What it has said so far, without waiting.
+    pub(crate) fn said(&mut self) -> &[String] {
+        self.log.extend(self.lines.try_iter());
+        &self.log
+    }
+
     /// Its process id.
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
