@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::append::{self, ratio, round};
 use crate::load::{Recorder, Rng, Zipf, workers};
 use crate::pg::{Postgres, connect};
-use crate::report::{Report, Throughput, peak_rss_mib};
+use crate::report::{Report, Throughput};
 use crate::vern::{Clients, Vern};
 use vern::demo::{Lifecycle, Step};
 
@@ -29,6 +29,8 @@ pub(crate) const COMMAND_MIX: [Step; 6] = [
 pub(crate) struct Options {
     pub(crate) callers: Vec<usize>,
     pub(crate) seconds: u64,
+    /// `vern up` processes on the one database; the callers are spread over them.
+    pub(crate) instances: usize,
 }
 
 /// A command the server acknowledged: the position of its last event, and when the answer
@@ -130,15 +132,16 @@ pub(crate) fn municipalities(count: usize) -> Arc<Vec<String>> {
     Arc::new(all.into_iter().step_by(step).take(count).collect())
 }
 
-/// Runs `callers` mix workers, each on its own connection, for `duration`.
+/// Runs `callers` mix workers, each on its own connection, for `duration`; caller `i` talks
+/// to instance `i % verns.len()`.
 pub(crate) async fn run_mix(
-    vern: &Vern,
+    verns: &[Vern],
     callers: usize,
     duration: Duration,
     plan: Plan,
 ) -> anyhow::Result<Throughput> {
     let clients: Vec<Clients> = (0..callers)
-        .map(|_| vern.clients())
+        .map(|caller| verns[caller % verns.len()].clients())
         .collect::<anyhow::Result<_>>()?;
     let clients = Arc::new(clients);
     Ok(workers(callers, duration, move |worker, recorder| {
@@ -158,7 +161,8 @@ pub(crate) async fn run(
     out: &Path,
     options: Options,
 ) -> anyhow::Result<()> {
-    let (url, vern) = Vern::start_fresh(postgres, data_dir, "commands").await?;
+    let (url, verns) =
+        Vern::start_instances(postgres, data_dir, "commands", options.instances.max(1)).await?;
     let municipalities = municipalities(20);
     let max_callers = options.callers.iter().copied().max().unwrap_or(1);
     let pool = connect(&url, u32::try_from(max_callers)?.saturating_add(2)).await?;
@@ -176,7 +180,7 @@ pub(crate) async fn run(
         acks: None,
     };
     // Warm up: connections, prepared statements, the views' first batches.
-    run_mix(&vern, 4, Duration::from_secs(2), plan(&COMMAND_MIX)).await?;
+    run_mix(&verns, 4, Duration::from_secs(2), plan(&COMMAND_MIX)).await?;
 
     let mut report = Report::new(
         "commands",
@@ -185,6 +189,7 @@ pub(crate) async fn run(
             "mix": COMMAND_MIX.iter().map(|step| step.name()).collect::<Vec<_>>(),
             "municipalities": municipalities.len(),
             "server": "vern up (every service and the four views' runners) on its own process",
+            "instances": verns.len(),
             "connections": "one HTTP/2 connection per caller",
         }),
         vec![
@@ -204,8 +209,8 @@ pub(crate) async fn run(
             "commands: {callers} callers, {} s per load",
             options.seconds
         ));
-        let submit = run_mix(&vern, callers, duration, plan(&[Step::Submit])).await?;
-        let lifecycle = run_mix(&vern, callers, duration, plan(&COMMAND_MIX)).await?;
+        let submit = run_mix(&verns, callers, duration, plan(&[Step::Submit])).await?;
+        let lifecycle = run_mix(&verns, callers, duration, plan(&COMMAND_MIX)).await?;
         let raw =
             append::raw_inserts(&pool, callers, duration, &payload, &metadata, &zipf, &names).await;
         for (load, measured) in [("SubmitReport", &submit), ("mix", &lifecycle)] {
@@ -226,12 +231,8 @@ pub(crate) async fn run(
             );
         }
     }
-    report.summary(
-        "peak_rss_mib_of_vern",
-        json!(vern.pid().and_then(peak_rss_mib).map(|m| round(m, 1))),
-    );
+    report.summary("peak_rss_mib_of_vern", Vern::peak_rss(&verns));
     report.finish(out)?;
     pool.close().await;
-    vern.stop().await?;
-    Ok(())
+    Vern::stop_all(verns).await
 }

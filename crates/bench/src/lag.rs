@@ -13,7 +13,7 @@ use crate::append::round;
 use crate::commands::COMMAND_MIX;
 use crate::commands::{Ack, Plan, municipalities, run_mix};
 use crate::pg::{Postgres, connect};
-use crate::report::{Report, Throughput, peak_rss_mib};
+use crate::report::{Report, Throughput};
 use crate::vern::Vern;
 use crate::views::VIEWS;
 
@@ -27,6 +27,8 @@ pub(crate) struct Options {
     pub(crate) callers: usize,
     pub(crate) seconds: u64,
     pub(crate) calibrate_seconds: u64,
+    /// `vern up` processes on the one database; the callers are spread over them.
+    pub(crate) instances: usize,
 }
 
 pub(crate) async fn run(
@@ -35,7 +37,8 @@ pub(crate) async fn run(
     out: &Path,
     options: Options,
 ) -> anyhow::Result<()> {
-    let (url, vern) = Vern::start_fresh(postgres, data_dir, "lag").await?;
+    let (url, verns) =
+        Vern::start_instances(postgres, data_dir, "lag", options.instances.max(1)).await?;
     let municipalities = municipalities(20);
     let plan = Plan {
         steps: COMMAND_MIX.to_vec(),
@@ -48,7 +51,7 @@ pub(crate) async fn run(
         options.callers, options.calibrate_seconds
     ));
     let maximum = run_mix(
-        &vern,
+        &verns,
         options.callers,
         Duration::from_secs(options.calibrate_seconds),
         plan.clone(),
@@ -126,7 +129,7 @@ pub(crate) async fn run(
         ..plan
     };
     let steady = run_mix(
-        &vern,
+        &verns,
         options.callers,
         Duration::from_secs(options.seconds),
         paced,
@@ -150,6 +153,7 @@ pub(crate) async fn run(
         "lag",
         json!({
             "callers": options.callers,
+            "instances": verns.len(),
             "seconds": options.seconds,
             "calibration_seconds": options.calibrate_seconds,
             "mix": COMMAND_MIX.iter().map(|step| step.name()).collect::<Vec<_>>(),
@@ -191,12 +195,8 @@ pub(crate) async fn run(
         "commands_p99_ms_at_half_rate",
         json!(round(steady.p99_ms, 2)),
     );
-    report.summary(
-        "peak_rss_mib_of_vern",
-        json!(vern.pid().and_then(peak_rss_mib).map(|m| round(m, 1))),
-    );
+    report.summary("peak_rss_mib_of_vern", Vern::peak_rss(&verns));
     report.finish(out)?;
     pool.close().await;
-    vern.stop().await?;
-    Ok(())
+    Vern::stop_all(verns).await
 }

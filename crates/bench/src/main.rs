@@ -65,6 +65,9 @@ enum Scenario {
         /// Seconds of load per concurrency and load.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// `vern up` processes on the one database, the callers spread over them.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
     },
     /// Projection lag (answer to visible in every view) at half the maximum command rate.
     Lag {
@@ -76,6 +79,9 @@ enum Scenario {
         /// Seconds of full load that find the maximum first.
         #[arg(long, default_value_t = 5)]
         calibrate_seconds: u64,
+        /// `vern up` processes on the one database, the callers spread over them.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
     },
     /// What the read audit costs a read: GetCase against `vern up`, and the audit's insert
     /// alone at the same concurrency.
@@ -178,12 +184,20 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
         Scenario::Import { lines } => {
             import::run(postgres, &cli.data_dir, &cli.out, import::Options { lines }).await
         }
-        Scenario::Commands { callers, seconds } => {
+        Scenario::Commands {
+            callers,
+            seconds,
+            instances,
+        } => {
             commands::run(
                 postgres,
                 &cli.data_dir,
                 &cli.out,
-                commands::Options { callers, seconds },
+                commands::Options {
+                    callers,
+                    seconds,
+                    instances,
+                },
             )
             .await
         }
@@ -191,6 +205,7 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
             callers,
             seconds,
             calibrate_seconds,
+            instances,
         } => {
             lag::run(
                 postgres,
@@ -200,6 +215,7 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
                     callers,
                     seconds,
                     calibrate_seconds,
+                    instances,
                 },
             )
             .await

@@ -39,7 +39,7 @@ pub(crate) async fn run(
     // Cases to read: reports screened into investigations, for a few seconds.
     crate::say("reads: opening cases to read");
     run_mix(
-        &vern,
+        std::slice::from_ref(&vern),
         4,
         Duration::from_secs(4),
         Plan {

@@ -68,6 +68,47 @@ impl Vern {
         Ok((url, vern))
     }
 
+    /// `instances` processes of `vern up` on one new database `bench_<name>`, as the replicas of
+    /// deploy/kubernetes run: the first makes the installation's signing key, the others
+    /// serve with a copy of it, each with its own data directory and address.
+    pub(crate) async fn start_instances(
+        postgres: &crate::pg::Postgres,
+        data_dir: &Path,
+        name: &str,
+        instances: usize,
+    ) -> anyhow::Result<(String, Vec<Self>)> {
+        let (url, first) = Self::start_fresh(postgres, data_dir, name).await?;
+        let key = first.data_dir.join("signing.key");
+        let mut all = vec![first];
+        for instance in 2..=instances {
+            let dir = data_dir.join(format!("vern-{name}-{instance}"));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir)?;
+            std::fs::copy(&key, dir.join("signing.key"))?;
+            all.push(Self::start(&binary()?, &url, &dir).await?);
+        }
+        Ok((url, all))
+    }
+
+    /// Each instance's peak resident memory (MiB), for a report's summary.
+    pub(crate) fn peak_rss(verns: &[Self]) -> serde_json::Value {
+        serde_json::json!(
+            verns
+                .iter()
+                .filter_map(|vern| vern.pid().and_then(crate::report::peak_rss_mib))
+                .map(|mib| crate::append::round(mib, 1))
+                .collect::<Vec<_>>()
+        )
+    }
+
+    /// Stops every instance, as [`Vern::stop`] stops one.
+    pub(crate) async fn stop_all(verns: Vec<Self>) -> anyhow::Result<()> {
+        for vern in verns {
+            vern.stop().await?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn binary(&self) -> &Path {
         &self.binary
     }
