@@ -178,11 +178,7 @@ async fn two_instances_share_one_database_and_one_takes_over_when_the_other_is_k
             }
         });
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while acknowledged.lock().unwrap().len() < 200 {
-        assert!(Instant::now() < deadline, "the load never got going");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    shared::load_going(&acknowledged, 200).await;
     killed.store(true, Ordering::SeqCst);
     first.kill();
     let killed_at = Instant::now();
@@ -217,14 +213,7 @@ async fn two_instances_share_one_database_and_one_takes_over_when_the_other_is_k
         .connect(db.url())
         .await
         .unwrap();
-    let stored: Vec<(String, i64)> = sqlx::query_as(
-        "select stream_id, count(*) from events \
-          where stream_id = any($1) and event_type = 'ReportReceived' group by stream_id",
-    )
-    .bind(&streams)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let stored = shared::reports_received(&pool, &streams).await;
     assert_eq!(
         stored.len(),
         acknowledged.len(),

@@ -428,11 +428,7 @@ async fn sigterm_under_load_loses_no_acknowledged_command_and_leaves_the_views_c
             }
         });
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while acknowledged.lock().unwrap().len() < 200 {
-        assert!(Instant::now() < deadline, "the load never got going");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    shared::load_going(&acknowledged, 200).await;
     signalled.store(true, Ordering::SeqCst);
     let (status, log) = up.terminate();
     assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
@@ -465,14 +461,7 @@ async fn sigterm_under_load_loses_no_acknowledged_command_and_leaves_the_views_c
         .connect(&embedded_url(&data_dir.0))
         .await
         .unwrap();
-    let received: Vec<(String, i64)> = sqlx::query_as(
-        "select stream_id, count(*) from events \
-          where stream_id = any($1) and event_type = 'ReportReceived' group by stream_id",
-    )
-    .bind(&acknowledged)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let received = shared::reports_received(&pool, &acknowledged).await;
     let stored: i64 =
         sqlx::query_scalar("select count(*) from events where event_type = 'ReportReceived'")
             .fetch_one(&pool)

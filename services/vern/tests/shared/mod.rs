@@ -300,3 +300,27 @@ pub(crate) fn dashboard_get(dashboard: &str, session: &str, path: &str) -> Strin
 pub(crate) fn dashboard_page(dashboard: &str, token: &str, path: &str) -> String {
     dashboard_get(dashboard, &dashboard_login(dashboard, token), path)
 }
+
+/// Waits (at most 60 s) until the callers have had `count` commands acknowledged.
+pub(crate) async fn load_going<T>(acknowledged: &std::sync::Mutex<Vec<T>>, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < count {
+        assert!(Instant::now() < deadline, "the load never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// How many `ReportReceived` events each of `streams` holds, for those that hold any.
+pub(crate) async fn reports_received(
+    pool: &sqlx::PgPool,
+    streams: &[String],
+) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "select stream_id, count(*) from events \
+          where stream_id = any($1) and event_type = 'ReportReceived' group by stream_id",
+    )
+    .bind(streams)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
