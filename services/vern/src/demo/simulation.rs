@@ -227,7 +227,8 @@ async fn run_day(
 
 /// A history's steps with their day offsets from the report: screened within the week, some
 /// dismissed there; investigations of 20–100 days (some past the 90-day deadline), concluded
-/// with measures or dismissed; measures evaluated, some ended and the case closed. A public
+/// with measures or dismissed; measures evaluated every three months, half ended and the case
+/// closed. A public
 /// reporter's letters (three weeks from the report, and from the conclusion) go out a few days
 /// after the step that owes them in most histories, weeks late in some, never in a few: a
 /// service mostly on time, with some letters overdue.
@@ -274,12 +275,25 @@ fn plan(rng: &mut Rng, public_reporter: bool) -> Vec<(i64, Step)> {
     if measures {
         day += 1 + rng.below(10) as i64;
         steps.push((day, Step::StartMeasure));
-        if rng.chance(0.7) {
-            steps.push((day + 90, Step::EvaluateMeasure));
-            if rng.chance(0.7) {
-                steps.push((day + 180, Step::EndMeasure));
-                steps.push((day + 181, Step::CloseCase));
+        // Half the measures end after about half a year and the case closes; the others run
+        // on past the simulation's end. The plan is evaluated every three months while the
+        // measure runs (DOMAIN.md), mostly in time, now and then weeks late.
+        let ends = rng.chance(0.5).then_some(day + 170 + rng.below(30) as i64);
+        let mut evaluated = day;
+        loop {
+            evaluated += if rng.chance(0.9) {
+                70 + rng.below(15) as i64
+            } else {
+                95 + rng.below(20) as i64
+            };
+            if ends.is_some_and(|end| evaluated >= end) || evaluated > day + 800 {
+                break;
             }
+            steps.push((evaluated, Step::EvaluateMeasure));
+        }
+        if let Some(end) = ends {
+            steps.push((end, Step::EndMeasure));
+            steps.push((end + 1, Step::CloseCase));
         }
     }
     steps.sort_by_key(|(offset, _)| *offset);
