@@ -15,8 +15,8 @@
 //! Layout: this file holds the router, the sessions and the errors; `pages` renders each
 //! list page but the quarterly report, which `report` draws as a page and a CSV file from the
 //! table `figures` defines once; `subjects` a case's and a report's pages and why a deadline
-//! was breached, with each event's facts from `facts`; `html` the frame every page shares (pages are `maud` markup,
-//! escaped by default).
+//! was breached, with each event's facts from `facts`; `html` the frame every page shares
+//! (pages are `maud` markup, escaped by default).
 
 mod facts;
 mod figures;
