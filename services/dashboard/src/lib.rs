@@ -132,9 +132,18 @@ async fn with_menu(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let session = dashboard.session(request.headers()).ok();
+    // The session is looked up only for a failure: a page that succeeds has done so already.
+    let cookies: HeaderMap = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|value| (header::COOKIE, value.clone()))
+        .collect();
     let mut response = next.run(request).await;
-    if let (Some(failure), Some(session)) = (response.extensions().get::<Failure>(), session) {
+    let failure = response.extensions().get::<Failure>();
+    if let Some((failure, session)) =
+        failure.and_then(|failure| Some((failure, dashboard.session(&cookies).ok()?)))
+    {
         let page = failure.page(Some(&session.viewer())).into_response();
         *response.body_mut() = page.into_body();
         response.headers_mut().remove(header::CONTENT_LENGTH);
