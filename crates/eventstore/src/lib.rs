@@ -18,6 +18,11 @@
 //! - **What is stored reads back.** An event whose payload nests past [`MAX_PAYLOAD_DEPTH`]
 //!   or holds a NUL character is refused before anything is written: the readers could not
 //!   decode it, and every subscriber would stop at it.
+//! - **Group commit keeps each command's answer.** Appends that queue while a batch commits
+//!   are committed together in one transaction (`group`): each is checked as if it came alone,
+//!   in arrival order, and gets its own result (written, replayed, conflict); a batch that
+//!   fails as a whole is retried command by command. [`EventStore::with_single_appends`]
+//!   commits each append alone; the store's tests run on both paths.
 //! - **Per-stream order in the global log.** An append takes advisory locks on its streams
 //!   before its first write, so its transaction id is assigned after the previous writer of
 //!   those streams committed, and is larger. That is why an append must be the first write of
@@ -26,12 +31,14 @@
 //! # Layout
 //! - `model`: the envelopes, positions and results.
 //! - `store`: [`EventStore`]: append, read, horizon, checkpoints.
+//! - `group`: the committer that gathers concurrent appends into one transaction.
 //! - `subscription`: catch up from a checkpoint, then follow live (LISTEN/NOTIFY + polling).
 //! - `upcast`: old schema versions of an event brought up to date on read.
 //! - `migrations/`: the schema, including the `vern_append` function that makes one append one
-//!   round trip.
+//!   round trip, and `vern_append_many` that makes a batch of them one.
 
 mod error;
+mod group;
 mod model;
 mod store;
 mod subscription;

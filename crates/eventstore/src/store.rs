@@ -7,6 +7,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row as _};
 use uuid::Uuid;
 
+use crate::group::GroupCommit;
 use crate::{
     AppendRequest, AppendResult, Error, EventMetadata, ExpectedVersion, Position, RecordedEvent,
     StreamVersion, Subscription, Upcasters,
@@ -22,6 +23,8 @@ pub struct EventStore {
     pool: PgPool,
     upcasters: Upcasters,
     notifier: Notifier,
+    /// `None`: each append commits in a transaction of its own.
+    group: Option<GroupCommit>,
 }
 
 /// Wakes subscribers after an append commits: `NOTIFY` from a task of its own, so that no
@@ -29,7 +32,7 @@ pub struct EventStore {
 /// see migration 0002). Wake-ups asked for while one is being sent are coalesced into the
 /// next, so a burst of appends costs one or two notifications, not one each.
 #[derive(Clone, Debug)]
-struct Notifier {
+pub(crate) struct Notifier {
     wake: tokio::sync::mpsc::Sender<()>,
 }
 
@@ -54,7 +57,7 @@ impl Notifier {
         Self { wake }
     }
 
-    fn committed(&self) {
+    pub(crate) fn committed(&self) {
         // Full means a wake-up is already waiting to be sent: this one rides along.
         let _ = self.wake.try_send(());
     }
@@ -91,13 +94,28 @@ pub struct Horizon {
 }
 
 impl EventStore {
-    /// Within a Tokio runtime: the store's notifier runs as a task on it.
+    /// Within a Tokio runtime: the store's notifier and its committer (group commit, see
+    /// `group`) run as tasks on it. Outside one, each append commits alone.
     pub fn new(pool: PgPool) -> Self {
+        let notifier = Notifier::spawn(pool.clone());
         Self {
-            notifier: Notifier::spawn(pool.clone()),
+            group: GroupCommit::spawn(pool.clone(), notifier.clone()),
+            notifier,
             pool,
             upcasters: Upcasters::default(),
         }
+    }
+
+    /// Each append from now on commits in a transaction of its own (the single path), not
+    /// gathered with others: for tests of that path and for comparing the two.
+    pub fn with_single_appends(mut self) -> Self {
+        self.group = None;
+        self
+    }
+
+    /// Whether appends are gathered into group commits.
+    pub fn groups_appends(&self) -> bool {
+        self.group.is_some()
     }
 
     /// Events read from now on are brought to their newest schema version by these steps.
@@ -120,15 +138,36 @@ impl EventStore {
         Ok(())
     }
 
-    /// Appends in a transaction of its own, then wakes the subscribers.
+    /// Appends, then wakes the subscribers. With group commit (the default) the append is
+    /// committed with whatever other appends queued meanwhile, in one transaction, and gets
+    /// its own result; a malformed request is refused here, before it queues.
     #[tracing::instrument(skip_all, fields(command_id = %request.metadata.command_id, streams = request.streams.len()))]
     pub async fn append(&self, request: &AppendRequest) -> Result<AppendResult, Error> {
-        let mut connection = self.pool.acquire().await?;
-        let result = self.append_in(&mut connection, request).await?;
-        if !result.replayed {
+        let append = PreparedAppend::from_request(request)?;
+        match &self.group {
+            Some(group) => group.append(append).await,
+            None => append_alone(&self.pool, &self.notifier, &append).await,
+        }
+    }
+
+    /// Several appends in one transaction, each with its own result in the order given:
+    /// what the committer sends as one batch, callable directly where a caller holds many
+    /// commands at once. One command's conflict or replay does not touch another's; a
+    /// malformed request refuses the whole call before anything is sent, and an error of the
+    /// transaction as a whole is returned as the call's error with nothing written.
+    pub async fn append_batch(
+        &self,
+        requests: &[AppendRequest],
+    ) -> Result<Vec<Result<AppendResult, Error>>, Error> {
+        let appends = requests
+            .iter()
+            .map(PreparedAppend::from_request)
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = crate::group::commit_batch(&self.pool, &appends).await?;
+        if results.iter().any(crate::group::wrote) {
             self.notifier.committed();
         }
-        Ok(result)
+        Ok(results)
     }
 
     /// Appends inside the caller's transaction, which must not have written yet (the append
@@ -140,26 +179,7 @@ impl EventStore {
         connection: &mut PgConnection,
         request: &AppendRequest,
     ) -> Result<AppendResult, Error> {
-        let arguments = AppendArguments::from_request(request)?;
-        let metadata = serde_json::to_value(&request.metadata)
-            .map_err(|e| Error::InvalidAppend(format!("metadata: {e}")))?;
-        let outcome: Value =
-            sqlx::query_scalar("select vern_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-                .bind(request.metadata.command_id)
-                .bind(request.command_fingerprint.as_deref())
-                .bind(metadata)
-                .bind(&arguments.streams)
-                .bind(&arguments.expected)
-                .bind(&arguments.municipalities)
-                .bind(&arguments.event_stream)
-                .bind(&arguments.event_ids)
-                .bind(&arguments.event_types)
-                .bind(&arguments.schema_versions)
-                .bind(&arguments.payloads)
-                .fetch_one(&mut *connection)
-                .await
-                .map_err(append_error)?;
-        decode_outcome(outcome, request.metadata.command_id)
+        append_on(connection, &PreparedAppend::from_request(request)?).await
     }
 
     /// The result of a command already appended, if any: a service looks here when deciding a
@@ -395,6 +415,44 @@ impl EventStore {
     }
 }
 
+/// One append in a transaction of its own (the single path, and a batch's retry of each
+/// command alone), then the subscribers woken.
+pub(crate) async fn append_alone(
+    pool: &PgPool,
+    notifier: &Notifier,
+    append: &PreparedAppend,
+) -> Result<AppendResult, Error> {
+    let mut connection = pool.acquire().await?;
+    let result = append_on(&mut connection, append).await?;
+    if !result.replayed {
+        notifier.committed();
+    }
+    Ok(result)
+}
+
+async fn append_on(
+    connection: &mut PgConnection,
+    append: &PreparedAppend,
+) -> Result<AppendResult, Error> {
+    let outcome: Value =
+        sqlx::query_scalar("select vern_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            .bind(append.command_id)
+            .bind(append.fingerprint.as_deref())
+            .bind(&append.metadata)
+            .bind(&append.streams)
+            .bind(&append.expected)
+            .bind(&append.municipalities)
+            .bind(&append.event_stream)
+            .bind(&append.event_ids)
+            .bind(&append.event_types)
+            .bind(&append.schema_versions)
+            .bind(&append.payloads)
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(append_error)?;
+    decode_outcome(outcome, append.command_id)
+}
+
 pub(crate) async fn read_all_in(
     connection: &mut PgConnection,
     upcasters: &Upcasters,
@@ -516,23 +574,32 @@ pub async fn save_checkpoint(
     Ok(())
 }
 
-/// The request as the column arrays `vern_append` takes.
-struct AppendArguments {
-    streams: Vec<String>,
-    expected: Vec<i64>,
-    municipalities: Vec<Option<String>>,
-    event_stream: Vec<i32>,
-    event_ids: Vec<Uuid>,
-    event_types: Vec<String>,
-    schema_versions: Vec<i32>,
-    payloads: Vec<Value>,
+/// A request checked and laid out as the arrays `vern_append` takes (one stream slot per
+/// stream, numbered from 1; each event names its slot).
+#[derive(Debug)]
+pub(crate) struct PreparedAppend {
+    pub(crate) command_id: Uuid,
+    pub(crate) fingerprint: Option<Vec<u8>>,
+    pub(crate) metadata: Value,
+    pub(crate) streams: Vec<String>,
+    pub(crate) expected: Vec<i64>,
+    pub(crate) municipalities: Vec<Option<String>>,
+    pub(crate) event_stream: Vec<i32>,
+    pub(crate) event_ids: Vec<Uuid>,
+    pub(crate) event_types: Vec<String>,
+    pub(crate) schema_versions: Vec<i32>,
+    pub(crate) payloads: Vec<Value>,
 }
 
-impl AppendArguments {
-    fn from_request(request: &AppendRequest) -> Result<Self, Error> {
+impl PreparedAppend {
+    pub(crate) fn from_request(request: &AppendRequest) -> Result<Self, Error> {
         let mut seen_streams = HashSet::new();
         let mut seen_events = HashSet::new();
-        let mut arguments = AppendArguments {
+        let mut arguments = PreparedAppend {
+            command_id: request.metadata.command_id,
+            fingerprint: request.command_fingerprint.clone(),
+            metadata: serde_json::to_value(&request.metadata)
+                .map_err(|e| Error::InvalidAppend(format!("metadata: {e}")))?,
             streams: Vec::new(),
             expected: Vec::new(),
             municipalities: Vec::new(),
@@ -626,7 +693,7 @@ fn readable(payload: &Value) -> Result<(), String> {
     walk(payload, 1)
 }
 
-fn append_error(error: sqlx::Error) -> Error {
+pub(crate) fn append_error(error: sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = &error {
         match db.code().as_deref() {
             Some("VR001") => return Error::NotFirstWrite,
@@ -665,7 +732,7 @@ struct StoredConflict {
     actual: u64,
 }
 
-fn decode_outcome(outcome: Value, command_id: Uuid) -> Result<AppendResult, Error> {
+pub(crate) fn decode_outcome(outcome: Value, command_id: Uuid) -> Result<AppendResult, Error> {
     if outcome.get("reused").and_then(Value::as_bool) == Some(true) {
         return Err(Error::CommandIdReused { command_id });
     }
