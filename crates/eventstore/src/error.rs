@@ -35,6 +35,10 @@ pub enum Error {
     Malformed(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database could not be reached for a batch this append was in, or queued behind:
+    /// nothing of it was written, and it may be sent again.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -45,6 +49,7 @@ impl Error {
     /// exception, or 57P, operator intervention: the server shutting down or starting up).
     pub fn is_unavailable(&self) -> bool {
         match self {
+            Error::Unavailable(_) => true,
             Error::Database(
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
             ) => true,

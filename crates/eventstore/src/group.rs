@@ -11,6 +11,11 @@
 //! event id, a lost connection) touches the others, and then each is retried alone, which is
 //! safe because a command id is idempotent: one that did commit answers as a replay.
 //!
+//! When the database cannot be reached, a batch is not retried command by command: each
+//! caller is answered unavailable (nothing written, safe to send again), and so is every
+//! append that queued while the committer waited for a connection, so no caller waits
+//! longer than it would have alone.
+//!
 //! Locks: the batch takes every command's and stream's advisory lock in one key order before
 //! its first write, so batches never deadlock each other. The single path locks the command
 //! and then its streams; should one wait on a batch holding the same command id and stream
@@ -80,17 +85,30 @@ impl GroupCommit {
 async fn committer(pool: PgPool, notifier: Notifier, mut waiting: mpsc::Receiver<Queued>) {
     let mut batch = Vec::with_capacity(MOST_PER_BATCH);
     while waiting.recv_many(&mut batch, MOST_PER_BATCH).await > 0 {
-        commit(&pool, &notifier, std::mem::take(&mut batch)).await;
+        if let Some(reason) = commit(&pool, &notifier, std::mem::take(&mut batch)).await {
+            // The database could not be reached (after the pool's acquire timeout, 3 s in
+            // `vern`): those that queued meanwhile would wait as long again, behind each
+            // other, for the same answer. They get it now, as each would alone.
+            while let Ok(queued) = waiting.try_recv() {
+                let _ = queued.reply.send(Err(Error::Unavailable(reason.clone())));
+            }
+        }
     }
 }
 
-async fn commit(pool: &PgPool, notifier: &Notifier, mut queued: Vec<Queued>) {
+/// Commits one batch and answers its callers; `Some(reason)` when the database could not
+/// be reached.
+async fn commit(pool: &PgPool, notifier: &Notifier, mut queued: Vec<Queued>) -> Option<String> {
     if queued.len() == 1
         && let Some(only) = queued.pop()
     {
         let result = append_alone(pool, notifier, &only.append).await;
+        let unavailable = match &result {
+            Err(error) if error.is_unavailable() => Some(error.to_string()),
+            _ => None,
+        };
         let _ = only.reply.send(result);
-        return;
+        return unavailable;
     }
     let appends: Vec<&PreparedAppend> = queued.iter().map(|q| q.append.as_ref()).collect();
     let span = tracing::debug_span!("group commit", commands = appends.len());
@@ -103,6 +121,16 @@ async fn commit(pool: &PgPool, notifier: &Notifier, mut queued: Vec<Queued>) {
                 // A caller that has gone away no longer wants its answer.
                 let _ = queued.reply.send(result);
             }
+            None
+        }
+        Err(error) if error.is_unavailable() => {
+            // Alone, each would fail the same way: nothing was written, and each may retry.
+            let reason = error.to_string();
+            tracing::warn!(%error, commands = queued.len(), "a group commit could not reach the database");
+            for queued in queued {
+                let _ = queued.reply.send(Err(Error::Unavailable(reason.clone())));
+            }
+            Some(reason)
         }
         Err(error) => {
             tracing::warn!(%error, commands = queued.len(), "a group commit failed; each of its commands is retried alone");
@@ -114,6 +142,7 @@ async fn commit(pool: &PgPool, notifier: &Notifier, mut queued: Vec<Queued>) {
                     let _ = queued.reply.send(result);
                 });
             }
+            None
         }
     }
 }
