@@ -62,6 +62,7 @@ declare
     v_slot_first   integer[];
     v_stored       bigint[];
     v_count        bigint[];
+    v_event_first  integer[];
     v_base         bigint[];
     -- Per first slot of a stream: its version as of the commands decided so far, whether a
     -- written command added events to it, and the municipality the last of those named.
@@ -78,6 +79,11 @@ declare
     v_state        text[];
     v_outcomes     jsonb[];
     v_results      jsonb[];
+    v_positions    bigint[];
+    v_next         integer := 1;
+    v_events_of    integer;
+    v_streams_of   jsonb;
+    v_transaction  bigint;
     v_now          timestamptz := clock_timestamp();
 begin
     if pg_current_xact_id_if_assigned() is not null then
@@ -106,12 +112,14 @@ begin
     select array_agg(width_bucket(u.i, p_stream_from) order by u.i),
            array_agg(u.first order by u.i),
            array_agg(coalesce(s.version, 0) order by u.i),
-           array_agg(coalesce(c.n, 0) order by u.i)
-      into v_slot_command, v_slot_first, v_stored, v_count
+           array_agg(coalesce(c.n, 0) order by u.i),
+           array_agg(c.first_event order by u.i)
+      into v_slot_command, v_slot_first, v_stored, v_count, v_event_first
       from (select stream_id, i::integer as i, min(i) over (partition by stream_id)::integer as first
               from unnest(p_streams) with ordinality as x(stream_id, i)) as u
       left join streams as s on s.stream_id = u.stream_id
-      left join (select slot, count(*) as n from unnest(p_event_stream) as slot group by slot) as c
+      left join (select slot, count(*) as n, min(e)::integer as first_event
+                   from unnest(p_event_stream) with ordinality as x(slot, e) group by slot) as c
         on c.slot = u.i;
 
     select array_agg(u.first order by u.i),
@@ -182,43 +190,40 @@ begin
     end if;
 
     -- The first write: the transaction id (the global order) is taken here, after the locks.
+    -- A slot's events are consecutive (the store lays them out so), which numbers them. The
+    -- identity values are drawn row by row in insertion order, so sorted they are the
+    -- written events in arrival order, whatever other writers drew between them.
     with inserted as (
         insert into events (stream_id, stream_version, event_id, event_type, schema_version,
                             payload, metadata, recorded_at)
         select p_streams[p_event_stream[e]],
-               v_base[p_event_stream[e]]
-                   + row_number() over (partition by p_event_stream[e] order by e),
+               v_base[p_event_stream[e]] + (e - v_event_first[p_event_stream[e]]) + 1,
                p_event_ids[e], p_event_types[e], p_schema_versions[e], p_payloads[e],
                p_metadata[v_slot_command[p_event_stream[e]]], v_now
           from generate_series(1, coalesce(array_length(p_event_ids, 1), 0)) as e
          where v_state[v_slot_command[p_event_stream[e]]] = 'written'
          order by e
-        returning event_id, global_position
-    ),
-    per_command as (
-        select v_slot_command[p_event_stream[x.e]] as c,
-               min(i.global_position) as first, max(i.global_position) as last
-          from inserted as i
-          join unnest(p_event_ids) with ordinality as x(event_id, e) on x.event_id = i.event_id
-         group by 1
-    ),
-    streams_of as (
-        select v_slot_command[s] as c,
-               jsonb_agg(jsonb_build_object('stream_id', p_streams[s], 'version',
-                                            v_base[s] + v_count[s]) order by s) as streams
-          from generate_series(1, v_slots) as s
-         where v_state[v_slot_command[s]] = 'written'
-         group by 1
+        returning global_position
     )
-    select array_agg(case when p.c is null then null else jsonb_build_object(
-               'streams', o.streams,
-               'transaction_id', pg_current_xact_id()::text::bigint,
-               'first_position', p.first,
-               'last_position', p.last) end order by n.c)
-      into v_results
-      from generate_series(1, v_n) as n(c)
-      left join per_command as p on p.c = n.c
-      left join streams_of as o on o.c = n.c;
+    select array_agg(global_position order by global_position) into v_positions from inserted;
+    v_transaction := pg_current_xact_id()::text::bigint;
+
+    v_results := array_fill(null::jsonb, array[v_n]);
+    for v_c in 1 .. v_n loop
+        continue when v_state[v_c] is distinct from 'written';
+        v_streams_of := '[]';
+        for v_s in p_stream_from[v_c] .. p_stream_from[v_c + 1] - 1 loop
+            v_streams_of := v_streams_of || jsonb_build_object(
+                'stream_id', p_streams[v_s], 'version', v_base[v_s] + v_count[v_s]);
+        end loop;
+        v_events_of := p_event_from[v_c + 1] - p_event_from[v_c];
+        v_results[v_c] := jsonb_build_object(
+            'streams', v_streams_of,
+            'transaction_id', v_transaction,
+            'first_position', v_positions[v_next],
+            'last_position', v_positions[v_next + v_events_of - 1]);
+        v_next := v_next + v_events_of;
+    end loop;
 
     insert into streams as s (stream_id, category, municipality, version, updated_at)
     select p_streams[k], split_part(p_streams[k], '-', 1), v_municipality[k], v_running[k], v_now

@@ -89,6 +89,22 @@ async fn each_command_of_a_batch_gets_its_own_result_in_arrival_order() {
         [1, 2, 3, 6, 7, 8].map(|n| json!(n)).to_vec(),
         "the log keeps arrival order"
     );
+    // Each result names its own first and last event.
+    let at = |n: i64| {
+        all.iter()
+            .find(|e| e.payload["n"] == json!(n))
+            .map(|e| e.position)
+            .unwrap()
+    };
+    assert_eq!(
+        (opened.first_position, opened.last_position),
+        (at(1), at(1))
+    );
+    assert_eq!(
+        (followed.first_position, followed.last_position),
+        (at(2), at(3))
+    );
+    assert_eq!((both.first_position, both.last_position), (at(6), at(8)));
     assert_eq!(store.stream_version(&first_stream).await.unwrap(), 3);
     assert_eq!(store.stream_version(&third).await.unwrap(), 2);
 }
