@@ -108,28 +108,31 @@ begin
         perform pg_advisory_xact_lock(v_key);
     end loop;
 
-    -- Read after the locks: what the previous holders committed.
+    -- Read after the locks: what the previous holders committed. Each row is looked up by
+    -- its key in a subquery of its own, so the plan, made once and kept, is an index lookup
+    -- per slot however large the tables grow (a join planned while `streams` was small would
+    -- keep scanning it whole).
     select array_agg(width_bucket(u.i, p_stream_from) order by u.i),
            array_agg(u.first order by u.i),
-           array_agg(coalesce(s.version, 0) order by u.i),
+           array_agg(coalesce((select s.version from streams as s
+                                where s.stream_id = u.stream_id), 0) order by u.i),
            array_agg(coalesce(c.n, 0) order by u.i),
            array_agg(c.first_event order by u.i)
       into v_slot_command, v_slot_first, v_stored, v_count, v_event_first
       from (select stream_id, i::integer as i, min(i) over (partition by stream_id)::integer as first
               from unnest(p_streams) with ordinality as x(stream_id, i)) as u
-      left join streams as s on s.stream_id = u.stream_id
       left join (select slot, count(*) as n, min(e)::integer as first_event
                    from unnest(p_event_stream) with ordinality as x(slot, e) group by slot) as c
         on c.slot = u.i;
 
     select array_agg(u.first order by u.i),
-           array_agg(c.command_id is not null order by u.i),
-           array_agg(c.result order by u.i),
-           array_agg(c.fingerprint order by u.i)
+           array_agg((u.prior).command_id is not null order by u.i),
+           array_agg((u.prior).result order by u.i),
+           array_agg((u.prior).fingerprint order by u.i)
       into v_command_first, v_prior_found, v_prior, v_prior_fp
-      from (select id, i::integer as i, min(i) over (partition by id)::integer as first
-              from unnest(p_command_ids) with ordinality as x(id, i)) as u
-      left join commands as c on c.command_id = u.id;
+      from (select i::integer as i, min(i) over (partition by id)::integer as first,
+                   (select c from commands as c where c.command_id = x.id) as prior
+              from unnest(p_command_ids) with ordinality as x(id, i)) as u;
 
     v_running := v_stored;
     v_base := array_fill(0::bigint, array[v_slots]);
