@@ -245,3 +245,39 @@ async fn join_all(
     .await;
     results.into_iter().map(Option::unwrap).collect()
 }
+
+/// A database that cannot be reached: every append of the batch is answered unavailable (the
+/// error a caller may send again after), not a generic database error.
+#[tokio::test]
+async fn appends_to_an_unreachable_database_are_answered_unavailable() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_millis(500))
+        .connect_lazy(&format!("postgres://vern@127.0.0.1:{port}/vern"))
+        .unwrap();
+    let store = eventstore::EventStore::new(pool);
+    assert!(store.groups_appends());
+    let requests: Vec<_> = (0..12)
+        .map(|n| {
+            request(vec![write(
+                &stream_name("report"),
+                ExpectedVersion::NoStream,
+                vec![event(n)],
+            )])
+        })
+        .collect();
+
+    let results = join_all(&store, &requests).await;
+
+    for (i, result) in results.iter().enumerate() {
+        match result {
+            Err(error) => assert!(error.is_unavailable(), "command {i}: {error:?}"),
+            Ok(written) => panic!("command {i} written to no database: {written:?}"),
+        }
+    }
+}
