@@ -144,19 +144,9 @@ begin
 
     -- Each command in arrival order, as if appended alone one after the other.
     for v_c in 1 .. v_n loop
-        if v_prior_found[v_c] then
-            if v_prior_fp[v_c] is not null and p_fingerprints[v_c] is not null
-               and v_prior_fp[v_c] <> p_fingerprints[v_c] then
-                v_outcomes[v_c] := jsonb_build_object('reused', true);
-            else
-                v_outcomes[v_c] := jsonb_build_object('replayed', true, 'result', v_prior[v_c]);
-            end if;
-            continue;
-        end if;
-        v_w := v_written_by[v_command_first[v_c]];
-        if v_w > 0 then
-            -- Written earlier in this batch: answered below, once its result is known.
-            v_state[v_c] := 'same';
+        -- Stored before, or written earlier in this batch: answered below, as a replay.
+        if v_prior_found[v_c] or v_written_by[v_command_first[v_c]] > 0 then
+            v_state[v_c] := 'seen';
             continue;
         end if;
         v_conflicting := false;
@@ -188,70 +178,74 @@ begin
         v_written_by[v_command_first[v_c]] := v_c;
     end loop;
 
-    if not ('written' = any(v_state)) then
-        return v_outcomes;
-    end if;
+    if 'written' = any(v_state) then
 
-    -- The first write: the transaction id (the global order) is taken here, after the locks.
-    -- A slot's events are consecutive (the store lays them out so), which numbers them. The
-    -- identity values are drawn row by row in insertion order, so sorted they are the
-    -- written events in arrival order, whatever other writers drew between them.
-    with inserted as (
-        insert into events (stream_id, stream_version, event_id, event_type, schema_version,
-                            payload, metadata, recorded_at)
-        select p_streams[p_event_stream[e]],
-               v_base[p_event_stream[e]] + (e - v_event_first[p_event_stream[e]]) + 1,
-               p_event_ids[e], p_event_types[e], p_schema_versions[e], p_payloads[e],
-               p_metadata[v_slot_command[p_event_stream[e]]], v_now
-          from generate_series(1, coalesce(array_length(p_event_ids, 1), 0)) as e
-         where v_state[v_slot_command[p_event_stream[e]]] = 'written'
-         order by e
-        returning global_position
-    )
-    select array_agg(global_position order by global_position) into v_positions from inserted;
-    v_transaction := pg_current_xact_id()::text::bigint;
+        -- The first write: the transaction id (the global order) is taken here, after the locks.
+        -- A slot's events are consecutive (the store lays them out so), which numbers them. The
+        -- identity values are drawn row by row in insertion order, so sorted they are the
+        -- written events in arrival order, whatever other writers drew between them.
+        with inserted as (
+            insert into events (stream_id, stream_version, event_id, event_type, schema_version,
+                                payload, metadata, recorded_at)
+            select p_streams[p_event_stream[e]],
+                   v_base[p_event_stream[e]] + (e - v_event_first[p_event_stream[e]]) + 1,
+                   p_event_ids[e], p_event_types[e], p_schema_versions[e], p_payloads[e],
+                   p_metadata[v_slot_command[p_event_stream[e]]], v_now
+              from generate_series(1, coalesce(array_length(p_event_ids, 1), 0)) as e
+             where v_state[v_slot_command[p_event_stream[e]]] = 'written'
+             order by e
+            returning global_position
+        )
+        select array_agg(global_position order by global_position) into v_positions from inserted;
+        v_transaction := pg_current_xact_id()::text::bigint;
 
-    v_results := array_fill(null::jsonb, array[v_n]);
-    for v_c in 1 .. v_n loop
-        continue when v_state[v_c] is distinct from 'written';
-        v_streams_of := '[]';
-        for v_s in p_stream_from[v_c] .. p_stream_from[v_c + 1] - 1 loop
-            v_streams_of := v_streams_of || jsonb_build_object(
-                'stream_id', p_streams[v_s], 'version', v_base[v_s] + v_count[v_s]);
+        v_results := array_fill(null::jsonb, array[v_n]);
+        for v_c in 1 .. v_n loop
+            continue when v_state[v_c] is distinct from 'written';
+            v_streams_of := '[]';
+            for v_s in p_stream_from[v_c] .. p_stream_from[v_c + 1] - 1 loop
+                v_streams_of := v_streams_of || jsonb_build_object(
+                    'stream_id', p_streams[v_s], 'version', v_base[v_s] + v_count[v_s]);
+            end loop;
+            v_events_of := p_event_from[v_c + 1] - p_event_from[v_c];
+            v_results[v_c] := jsonb_build_object(
+                'streams', v_streams_of,
+                'transaction_id', v_transaction,
+                'first_position', v_positions[v_next],
+                'last_position', v_positions[v_next + v_events_of - 1]);
+            v_next := v_next + v_events_of;
         end loop;
-        v_events_of := p_event_from[v_c + 1] - p_event_from[v_c];
-        v_results[v_c] := jsonb_build_object(
-            'streams', v_streams_of,
-            'transaction_id', v_transaction,
-            'first_position', v_positions[v_next],
-            'last_position', v_positions[v_next + v_events_of - 1]);
-        v_next := v_next + v_events_of;
-    end loop;
 
-    insert into streams as s (stream_id, category, municipality, version, updated_at)
-    select p_streams[k], split_part(p_streams[k], '-', 1), v_municipality[k], v_running[k], v_now
-      from generate_series(1, v_slots) as k
-     where v_touched[k]
-    on conflict (stream_id) do update
-       set version = excluded.version,
-           updated_at = excluded.updated_at,
-           municipality = coalesce(excluded.municipality, s.municipality);
+        insert into streams as s (stream_id, category, municipality, version, updated_at)
+        select p_streams[k], split_part(p_streams[k], '-', 1), v_municipality[k], v_running[k], v_now
+          from generate_series(1, v_slots) as k
+         where v_touched[k]
+        on conflict (stream_id) do update
+           set version = excluded.version,
+               updated_at = excluded.updated_at,
+               municipality = coalesce(excluded.municipality, s.municipality);
 
-    insert into commands (command_id, result, recorded_at, fingerprint)
-    select p_command_ids[c], v_results[c], v_now, p_fingerprints[c]
-      from generate_series(1, v_n) as c
-     where v_state[c] = 'written';
+        insert into commands (command_id, result, recorded_at, fingerprint)
+        select p_command_ids[c], v_results[c], v_now, p_fingerprints[c]
+          from generate_series(1, v_n) as c
+         where v_state[c] = 'written';
+    end if;
 
     for v_c in 1 .. v_n loop
         if v_state[v_c] = 'written' then
             v_outcomes[v_c] := jsonb_build_object('replayed', false, 'result', v_results[v_c]);
-        elsif v_state[v_c] = 'same' then
-            v_w := v_written_by[v_command_first[v_c]];
-            if p_fingerprints[v_w] is not null and p_fingerprints[v_c] is not null
-               and p_fingerprints[v_w] <> p_fingerprints[v_c] then
+        elsif v_state[v_c] = 'seen' then
+            if not v_prior_found[v_c] then
+                v_w := v_written_by[v_command_first[v_c]];
+                v_prior[v_c] := v_results[v_w];
+                v_prior_fp[v_c] := p_fingerprints[v_w];
+            end if;
+            -- The same id with another command is the caller's mistake, not a replay.
+            if v_prior_fp[v_c] is not null and p_fingerprints[v_c] is not null
+               and v_prior_fp[v_c] <> p_fingerprints[v_c] then
                 v_outcomes[v_c] := jsonb_build_object('reused', true);
             else
-                v_outcomes[v_c] := jsonb_build_object('replayed', true, 'result', v_results[v_w]);
+                v_outcomes[v_c] := jsonb_build_object('replayed', true, 'result', v_prior[v_c]);
             end if;
         end if;
     end loop;

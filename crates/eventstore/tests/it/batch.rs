@@ -36,6 +36,7 @@ async fn each_command_of_a_batch_gets_its_own_result_in_arrival_order() {
     // `opens` again, with fresh event ids as a resending client makes: a replay.
     let mut again = opens.clone();
     again.streams[0].events = vec![event(1)];
+    let opens_again = again.clone();
     // `opens`'s id with another command: refused, not replayed.
     let mut reused = request(vec![write(&third, ExpectedVersion::Any, vec![event(5)])]);
     reused.metadata.command_id = opens.metadata.command_id;
@@ -107,6 +108,26 @@ async fn each_command_of_a_batch_gets_its_own_result_in_arrival_order() {
     assert_eq!((both.first_position, both.last_position), (at(6), at(8)));
     assert_eq!(store.stream_version(&first_stream).await.unwrap(), 3);
     assert_eq!(store.stream_version(&third).await.unwrap(), 2);
+
+    // A later batch that writes nothing: a replay of a stored command and a conflict.
+    let stale_again = request(vec![write(
+        &first_stream,
+        ExpectedVersion::NoStream,
+        vec![event(9)],
+    )]);
+    let results = store
+        .append_batch(&[opens_again, stale_again])
+        .await
+        .expect("the batch commits");
+    let replay = results[0].as_ref().expect("a replay");
+    assert!(replay.replayed);
+    assert_eq!(replay.last_position, opened.last_position);
+    assert!(
+        matches!(results[1], Err(Error::Conflict { actual: 3, .. })),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(stored_count(&store).await, 6);
 }
 
 #[tokio::test]
