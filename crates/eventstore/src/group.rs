@@ -3,10 +3,11 @@
 //! Why: with a transaction per append, every command paid a commit of its own (a WAL flush
 //! and a round trip) beside its three rows, and under concurrency the commits, not the rows,
 //! bounded the store. One committer task per store (two, or four, measured no better with
-//! `bench append` on two cores: smaller batches cost more per command) takes whatever has queued (it waits for
-//! nothing: a lone append is a batch of one and goes the single path), sends it as one call
-//! of `vern_append_many` (migration 0006), which checks and writes each command in arrival
-//! order inside one transaction, and answers each caller with its own result. A conflict or
+//! `bench append` on two cores: smaller batches cost more per command) takes whatever has
+//! queued (it waits for nothing: a lone append is a batch of one and goes the single path),
+//! sends it as one call of `vern_append_many` (migration 0006), which checks and writes each
+//! command in arrival order inside one transaction, and answers each caller with its own
+//! result. A conflict or
 //! replay is a command's own result; only an error of the whole transaction (a duplicate
 //! event id, a lost connection) touches the others, and then each is retried alone, which is
 //! safe because a command id is idempotent: one that did commit answers as a replay.
@@ -47,6 +48,14 @@ pub(crate) struct GroupCommit {
 struct Queued {
     append: Arc<PreparedAppend>,
     reply: oneshot::Sender<Result<AppendResult, Error>>,
+}
+
+impl Queued {
+    /// Answers that the database could not be reached: nothing of it was written.
+    fn unavailable(self, reason: &str) {
+        // A caller that has gone away no longer wants its answer.
+        let _ = self.reply.send(Err(Error::Unavailable(reason.to_owned())));
+    }
 }
 
 impl GroupCommit {
@@ -90,7 +99,7 @@ async fn committer(pool: PgPool, notifier: Notifier, mut waiting: mpsc::Receiver
             // `vern`): those that queued meanwhile would wait as long again, behind each
             // other, for the same answer. They get it now, as each would alone.
             while let Ok(queued) = waiting.try_recv() {
-                let _ = queued.reply.send(Err(Error::Unavailable(reason.clone())));
+                queued.unavailable(&reason);
             }
         }
     }
@@ -112,11 +121,8 @@ async fn commit(pool: &PgPool, notifier: &Notifier, mut queued: Vec<Queued>) -> 
     }
     let appends: Vec<&PreparedAppend> = queued.iter().map(|q| q.append.as_ref()).collect();
     let span = tracing::debug_span!("group commit", commands = appends.len());
-    match tracing::Instrument::instrument(commit_batch(pool, &appends), span).await {
+    match tracing::Instrument::instrument(commit_batch(pool, notifier, &appends), span).await {
         Ok(results) => {
-            if results.iter().any(wrote) {
-                notifier.committed();
-            }
             for (queued, result) in queued.into_iter().zip(results) {
                 // A caller that has gone away no longer wants its answer.
                 let _ = queued.reply.send(result);
@@ -128,7 +134,7 @@ async fn commit(pool: &PgPool, notifier: &Notifier, mut queued: Vec<Queued>) -> 
             let reason = error.to_string();
             tracing::warn!(%error, commands = queued.len(), "a group commit could not reach the database");
             for queued in queued {
-                let _ = queued.reply.send(Err(Error::Unavailable(reason.clone())));
+                queued.unavailable(&reason);
             }
             Some(reason)
         }
@@ -147,15 +153,12 @@ async fn commit(pool: &PgPool, notifier: &Notifier, mut queued: Vec<Queued>) -> 
     }
 }
 
-/// Whether an append's result wrote events (so subscribers have something to read).
-pub(crate) fn wrote(result: &Result<AppendResult, Error>) -> bool {
-    matches!(result, Ok(result) if !result.replayed)
-}
-
 /// The appends in one transaction (one statement, committed as it ends), each command's own
-/// result in the order given; `Err` when the transaction failed as a whole and wrote nothing.
+/// result in the order given, and the subscribers woken if any wrote; `Err` when the
+/// transaction failed as a whole and wrote nothing.
 pub(crate) async fn commit_batch<A: AsRef<PreparedAppend>>(
     pool: &PgPool,
+    notifier: &Notifier,
     appends: &[A],
 ) -> Result<Vec<Result<AppendResult, Error>>, Error> {
     let arrays = BatchArrays::of(appends)?;
@@ -186,11 +189,18 @@ pub(crate) async fn commit_batch<A: AsRef<PreparedAppend>>(
             outcomes.len()
         )));
     }
-    Ok(outcomes
+    let results: Vec<_> = outcomes
         .into_iter()
         .zip(appends)
         .map(|(outcome, append)| decode_outcome(outcome, append.as_ref().command_id))
-        .collect())
+        .collect();
+    if results
+        .iter()
+        .any(|result| matches!(result, Ok(result) if !result.replayed))
+    {
+        notifier.committed();
+    }
+    Ok(results)
 }
 
 /// Every command's arrays concatenated, as `vern_append_many` takes them: command i's streams

@@ -163,11 +163,7 @@ impl EventStore {
             .iter()
             .map(PreparedAppend::from_request)
             .collect::<Result<Vec<_>, _>>()?;
-        let results = crate::group::commit_batch(&self.pool, &appends).await?;
-        if results.iter().any(crate::group::wrote) {
-            self.notifier.committed();
-        }
-        Ok(results)
+        crate::group::commit_batch(&self.pool, &self.notifier, &appends).await
     }
 
     /// Appends inside the caller's transaction, which must not have written yet (the append
