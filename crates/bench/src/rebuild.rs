@@ -242,6 +242,7 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
         asked
     };
     let mut total = Duration::ZERO;
+    let mut at_once = None;
     for view in views {
         let name = view.name();
         let mut progress = Progress::new(format!("rebuilding {name}"));
@@ -275,16 +276,26 @@ pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> an
             "every_view_rebuilt_at_once_events_per_second",
             json!(round(rate, 0)),
         );
+        at_once = Some(elapsed);
     }
-    let (rows, elapsed) = rows_again(&pool, &tables).await?;
+    let (rows, floor) = rows_again(&pool, &tables).await?;
     rate_row(
         &mut report,
         "the rebuilt rows inserted again, in PostgreSQL alone",
         events,
-        elapsed,
+        floor,
         raw_rate,
     );
     report.summary("rows_the_rebuilt_views_hold", json!(rows));
+    if let Some(at_once) = at_once {
+        // The target's measure: the rebuild of all four against reading the log and
+        // writing the rows it leaves, one after the other.
+        let ratio = at_once.as_secs_f64() / (read_time + floor).as_secs_f64().max(1e-9);
+        crate::say(&format!(
+            "all four at once / (raw read + rows inserted again): {ratio:.2}"
+        ));
+        report.summary("all_four_at_once_to_floor", json!(round(ratio, 2)));
+    }
     if !options.at_once_only {
         let all = events as f64 / total.as_secs_f64().max(1e-9);
         let key = if options.views.is_empty() {
