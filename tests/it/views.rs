@@ -924,7 +924,8 @@ async fn a_quarter_counted_as_the_control_committee_and_as_statistics_norway_cou
     );
 }
 
-/// Every row of every view table, as sorted JSON text without the generated row ids.
+/// Every row of every view table, as sorted JSON text without the generated row ids, and
+/// each table's keys and indexes (a rebuild adds them after loading).
 async fn view_rows(app: &TestApp) -> Vec<String> {
     let mut all = Vec::new();
     for table in [
@@ -946,6 +947,16 @@ async fn view_rows(app: &TestApp) -> Vec<String> {
         .await
         .expect("view rows");
         all.extend(rows);
+        let indexes: Vec<String> = sqlx::query_scalar(
+            "select 'index ' || indexdef from pg_indexes \
+             where schemaname = 'public' and tablename = $1 order by 1",
+        )
+        .bind(table)
+        .fetch_all(app.db.pool())
+        .await
+        .expect("view indexes");
+        assert!(!indexes.is_empty(), "{table} has no key");
+        all.extend(indexes);
     }
     all
 }

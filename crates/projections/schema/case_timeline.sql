@@ -9,6 +9,8 @@ create table case_timeline (
     -- When its step was taken (which a caller may date back); recorded_at is when the
     -- service learned of it.
     occurred_at    timestamptz not null,
-    recorded_at    timestamptz not null,
-    primary key (case_id, stream_version)
+    recorded_at    timestamptz not null
 );
+-- After loading: a rebuild runs what follows once its rows are in (rebuild.rs); a new view
+-- runs it at once.
+alter table case_timeline add primary key (case_id, stream_version);

@@ -84,4 +84,6 @@ create table stat_late_steps (
     known_at       timestamptz not null,
     days_late      integer not null
 );
+-- After loading: a rebuild runs what follows once its rows are in (rebuild.rs); a new view
+-- runs it at once.
 create index stat_late_steps_taken on stat_late_steps (municipality, taken_at);

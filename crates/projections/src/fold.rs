@@ -72,9 +72,8 @@ impl Step {
     }
 }
 
-/// Open rows of one stream in one table: item key → a hash of its fingerprint (see
-/// `intervals`); the hash, not the text, so that a memory holding many streams stays small.
-pub(crate) type OpenRows = BTreeMap<String, u64>;
+/// Open rows of one stream in one table: item key → its fingerprint (see `intervals`).
+pub(crate) type OpenRows = BTreeMap<String, i64>;
 
 /// What a runner knows of the log it has applied so far (see the module docs).
 pub struct Memory {
@@ -94,6 +93,8 @@ pub struct Memory {
     writes: Writes,
     /// Steps shared with the memories of views replaying the same log side by side.
     shared: Option<Arc<SharedSteps>>,
+    /// Whether `writes` holds open rows across batches (`hold_open_rows`).
+    holding: bool,
 }
 
 impl Memory {
@@ -115,6 +116,7 @@ impl Memory {
             seen: None,
             writes: Writes::default(),
             shared: None,
+            holding: false,
         }
     }
 
@@ -133,6 +135,7 @@ impl Memory {
     pub fn forget(&mut self) {
         self.forget_streams();
         self.writes = Writes::default();
+        self.holding = false;
     }
 
     fn forget_streams(&mut self) {
@@ -147,6 +150,25 @@ impl Memory {
         &mut self.writes
     }
 
+    /// Keeps the interval rows still open at each flush until they close (see
+    /// `Writes::hold_open_rows`), and every stream's open rows with them: the tables hold
+    /// none of those rows, so none may be read from them. For a rebuild into empty tables,
+    /// which ends with [`Memory::flush_all`]; a memory that keeps nothing between batches
+    /// (capacity 0) holds nothing either.
+    pub(crate) fn hold_open_rows(&mut self) {
+        if self.capacity > 0 {
+            self.holding = true;
+            self.writes.hold_open_rows();
+        }
+    }
+
+    /// [`Memory::flush`], the open rows held too; the memory holds none after it.
+    pub(crate) async fn flush_all(&mut self, transaction: &mut PgConnection) -> Result<(), Error> {
+        self.holding = false;
+        self.writes.flush_all(transaction).await?;
+        self.flush(transaction).await
+    }
+
     /// Sends the batch's writes in `transaction`; call it before saving the checkpoint. Lets go
     /// of what was least recently used when full, between batches only: within one, the open
     /// rows the batch wrote are known only here.
@@ -159,7 +181,9 @@ impl Memory {
         } else if young >= self.capacity / 2 {
             self.reports.age();
             self.cases.age();
-            self.open_rows.age();
+            if !self.holding {
+                self.open_rows.age();
+            }
         }
         Ok(())
     }

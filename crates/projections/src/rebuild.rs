@@ -8,6 +8,12 @@
 //! ones moved into `public`. Readers see the old tables until the commit and the new ones
 //! after; the live runner resumes on the new ones from the checkpoint the swap left.
 //!
+//! Why the scratch tables get their keys and indexes only when the replay is done, and the
+//! interval rows are held in memory until they close (`Memory::hold_open_rows`): each row is
+//! then inserted once, into a table with nothing to maintain beside it, where it used to be
+//! inserted, later updated, and indexed at each. The statistics' tables keep their keys from
+//! the start: their upserts need them.
+//!
 //! Why `rebuild_all` reads once for every view: reading and decoding the log was a fifth of
 //! the replaying process's CPU time (`perf` over the worklist's replay in `bench rebuild`),
 //! and one view at a time left a core idle while it waited on PostgreSQL. The views then
@@ -74,6 +80,7 @@ pub async fn rebuild_with<P: Projection>(
         replay.apply(projection, &batch).await?;
         report(replay.applied);
     }
+    replay.finish_loading(projection).await?;
     let (applied, checkpoint) = replay.swap(store, projection, batch_size).await?;
     report(applied);
     Ok((applied, checkpoint))
@@ -160,6 +167,7 @@ async fn replay_batches(
     while let Some(batch) = batches.recv().await {
         replay.apply(&view, &batch).await?;
     }
+    replay.finish_loading(&view).await?;
     let (applied, checkpoint) = replay.swap(&store, &view, batch_size).await?;
     Ok((view.name(), applied, checkpoint))
 }
@@ -187,9 +195,10 @@ impl Replay {
              set search_path to {scratch}, public"
         );
         connection.execute(sqlx::raw_sql(&fresh)).await?;
-        connection
-            .execute(sqlx::raw_sql(projection.schema()))
-            .await?;
+        let (tables, _) = split_schema(projection.schema());
+        connection.execute(sqlx::raw_sql(tables)).await?;
+        let mut memory = memory;
+        memory.hold_open_rows();
         Ok(Self {
             connection,
             memory,
@@ -215,6 +224,16 @@ impl Replay {
         self.memory.flush(&mut transaction).await?;
         transaction.commit().await?;
         self.applied += batch.len() as u64;
+        Ok(())
+    }
+
+    /// Sends the rows held open, then adds the keys and indexes to the loaded tables.
+    async fn finish_loading<P: Projection>(&mut self, projection: &P) -> Result<(), Error> {
+        let mut transaction = self.connection.begin().await?;
+        self.memory.flush_all(&mut transaction).await?;
+        let (_, after_loading) = split_schema(projection.schema());
+        transaction.execute(sqlx::raw_sql(after_loading)).await?;
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -266,4 +285,15 @@ impl Replay {
         let _ = self.connection.close().await;
         Ok((self.applied, checkpoint))
     }
+}
+
+/// Where a view's DDL (its `schema/*.sql`) may be cut for loading: the tables above, their
+/// keys and indexes from here on, which a rebuild adds once its rows are in.
+const AFTER_LOADING: &str = "-- After loading:";
+
+/// A view's DDL as (tables, keys and indexes); the second is empty without the marker.
+fn split_schema(schema: &str) -> (&str, &str) {
+    schema
+        .find(AFTER_LOADING)
+        .map_or((schema, ""), |at| schema.split_at(at))
 }

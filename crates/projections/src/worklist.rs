@@ -184,8 +184,9 @@ fn row(
         "municipality": municipality,
         "urgency": urgency_rank(urgency),
         "last_day": due.last_day.to_string(),
-        // Not `writes::timestamp`: the row's text is its fingerprint, and stored rows were
-        // fingerprinted with this form; another would close and reopen every open row.
+        // Not `writes::timestamp`: the row's text is hashed into its stored fingerprint,
+        // and stored rows were fingerprinted with this form; another would close and
+        // reopen every open row.
         "breached_from": due.breached_from.to_rfc3339(),
         "legal_reference": legal_reference,
     }));
@@ -478,9 +479,10 @@ const ITEM_COLUMNS: &str = "report_id, case_id, municipality, team, caseworker, 
      last_day, breached_from, breached_from <= $1 as breached, legal_reference, opened_at";
 
 /// Lapsed decisions first (a child placed without legal basis), then the breached, then red
-/// before yellow before green, then the earliest due.
+/// before yellow before green, then the earliest due; then by the row's own columns, not by
+/// `item_id`, which a rebuild assigns in another order than the live runner (`rebuild`).
 const ORDER: &str = "order by (kind = any($10) or (kind = any($9) and breached_from <= $1)) desc, \
-     breached desc, urgency, breached_from, item_id";
+     breached desc, urgency, breached_from, opened_at, stream_id, item_key";
 
 type ItemRow = (
     String,

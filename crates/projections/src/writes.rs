@@ -81,6 +81,8 @@ fn closes_in_place(opened: When, closing: When) -> bool {
 pub(crate) struct Writes {
     upserts: BTreeMap<&'static str, Upserts>,
     intervals: BTreeMap<&'static str, Intervals>,
+    /// Whether interval rows still open stay here across flushes (`hold_open_rows`).
+    hold_open: bool,
 }
 
 impl Writes {
@@ -176,21 +178,51 @@ impl Writes {
         intervals.rows.push((when, row));
     }
 
-    /// Sends everything, one statement per table and kind, and empties the buffer.
+    /// From now on keeps the interval rows still open at a flush, to send them once they
+    /// close or at [`Writes::flush_all`]: each is then inserted once, closed, where it was
+    /// inserted and later updated. For a rebuild, which starts from empty tables and so
+    /// never finds an open row in them that is not held here.
+    pub(crate) fn hold_open_rows(&mut self) {
+        self.hold_open = true;
+    }
+
+    /// Sends everything, held open rows too, and stops holding them.
+    pub(crate) async fn flush_all(&mut self, connection: &mut PgConnection) -> Result<(), Error> {
+        self.hold_open = false;
+        self.flush(connection).await
+    }
+
+    /// Sends everything (but the open rows held, see `hold_open_rows`), one statement per
+    /// table and kind, and empties the buffer.
     pub(crate) async fn flush(&mut self, connection: &mut PgConnection) -> Result<(), Error> {
         for (table, intervals) in std::mem::take(&mut self.intervals) {
-            let mut rows: Vec<Map<String, Value>> =
-                intervals.rows.into_iter().map(|(_, row)| row).collect();
-            if !intervals.closes.is_empty() {
-                let dated_back = intervals
-                    .closes
-                    .iter()
-                    .any(|(_, _, when)| when.known > when.at);
-                let mut streams = Vec::with_capacity(intervals.closes.len());
-                let mut keys = Vec::with_capacity(intervals.closes.len());
-                let mut ats = Vec::with_capacity(intervals.closes.len());
-                let mut knowns = Vec::with_capacity(intervals.closes.len());
-                for (stream, key, when) in intervals.closes {
+            let Intervals { closes, rows, open } = intervals;
+            let mut rows: Vec<Map<String, Value>> = if self.hold_open {
+                let mut held = Intervals::default();
+                let mut keys: HashMap<usize, (String, String)> =
+                    open.into_iter().map(|(key, index)| (index, key)).collect();
+                let mut sent = Vec::with_capacity(rows.len().saturating_sub(keys.len()));
+                for (index, (when, row)) in rows.into_iter().enumerate() {
+                    match keys.remove(&index) {
+                        Some(key) => {
+                            held.open.insert(key, held.rows.len());
+                            held.rows.push((when, row));
+                        }
+                        None => sent.push(row),
+                    }
+                }
+                self.intervals.insert(table, held);
+                sent
+            } else {
+                rows.into_iter().map(|(_, row)| row).collect()
+            };
+            if !closes.is_empty() {
+                let dated_back = closes.iter().any(|(_, _, when)| when.known > when.at);
+                let mut streams = Vec::with_capacity(closes.len());
+                let mut keys = Vec::with_capacity(closes.len());
+                let mut ats = Vec::with_capacity(closes.len());
+                let mut knowns = Vec::with_capacity(closes.len());
+                for (stream, key, when) in closes {
                     streams.push(stream);
                     keys.push(key);
                     ats.push(when.at);
