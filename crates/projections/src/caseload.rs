@@ -8,12 +8,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use eventstore::RecordedEvent;
-use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use crate::fold::{Memory, Step};
+use crate::rows::Row;
 use crate::worklist::urgency_rank;
-use crate::writes::object;
 use crate::{Error, Knowledge, Projection, intervals};
 
 const NAME: &str = "caseload";
@@ -26,14 +25,14 @@ fn entry(
     municipality: &str,
     assignee: Option<&domain::values::Assignee>,
     urgency: domain::values::Urgency,
-) -> BTreeMap<String, Map<String, Value>> {
-    let row = object(json!({
-        "kind": kind,
-        "municipality": municipality,
-        "team": assignee.map(|a| a.team.as_str()),
-        "caseworker": assignee.and_then(|a| a.caseworker.as_ref()).map(|c| c.as_str()),
-        "urgency": urgency_rank(urgency),
-    }));
+) -> BTreeMap<String, Row> {
+    let row = row! {
+        "kind" => kind,
+        "municipality" => municipality,
+        "team" => assignee.map(|a| a.team.as_str()),
+        "caseworker" => assignee.and_then(|a| a.caseworker.as_ref()).map(|c| c.as_str()),
+        "urgency" => urgency_rank(urgency),
+    };
     BTreeMap::from([(kind.to_owned(), row)])
 }
 

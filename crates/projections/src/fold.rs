@@ -153,7 +153,7 @@ impl Memory {
     /// Keeps the interval rows still open at each flush until they close (see
     /// `Writes::hold_open_rows`), and every stream's open rows with them: the tables hold
     /// none of those rows, so none may be read from them. For a rebuild into empty tables,
-    /// which ends with [`Memory::flush_all`]; a memory that keeps nothing between batches
+    /// which ends with [`Memory::take_all_writes`]; a memory that keeps nothing between batches
     /// (capacity 0) holds nothing either.
     pub(crate) fn hold_open_rows(&mut self) {
         if self.capacity > 0 {
@@ -162,18 +162,29 @@ impl Memory {
         }
     }
 
-    /// [`Memory::flush`], the open rows held too; the memory holds none after it.
-    pub(crate) async fn flush_all(&mut self, transaction: &mut PgConnection) -> Result<(), Error> {
-        self.holding = false;
-        self.writes.flush_all(transaction).await?;
-        self.flush(transaction).await
+    /// Whether it holds open rows (`hold_open_rows`): its tables then lack them, and only
+    /// its own writes may be read back.
+    pub(crate) fn holds_open_rows(&self) -> bool {
+        self.holding
     }
 
-    /// Sends the batch's writes in `transaction`; call it before saving the checkpoint. Lets go
-    /// of what was least recently used when full, between batches only: within one, the open
-    /// rows the batch wrote are known only here.
+    /// [`Memory::take_writes`], the open rows held too; the memory holds none after it.
+    pub(crate) fn take_all_writes(&mut self) -> Writes {
+        self.holding = false;
+        self.writes.stop_holding();
+        self.take_writes()
+    }
+
+    /// Sends the batch's writes in `transaction`; call it before saving the checkpoint.
     pub async fn flush(&mut self, transaction: &mut PgConnection) -> Result<(), Error> {
-        self.writes.flush(transaction).await?;
+        self.take_writes().send(transaction).await
+    }
+
+    /// The batch's writes, taken to be sent (see [`Memory::flush`]). Lets go of what was least
+    /// recently used when full, between batches only: within one, the open rows the batch
+    /// wrote are known only here.
+    pub(crate) fn take_writes(&mut self) -> Writes {
+        let writes = self.writes.take();
         // Open rows are a few hashes a stream; the states are what weighs.
         let young = self.reports.young.len() + self.cases.young.len();
         if self.capacity == 0 {
@@ -185,7 +196,7 @@ impl Memory {
                 self.open_rows.age();
             }
         }
-        Ok(())
+        writes
     }
 
     /// Takes `record`, the next event of the log, decodes it and moves its stream's state on.

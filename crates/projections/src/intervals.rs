@@ -14,18 +14,18 @@
 //! back (`known` = `at`) closes its row in place, as before.
 //!
 //! Tables using this have `stream_id`, `item_key`, `fingerprint`, `opened_at`, `closed_at`,
-//! `known_from` and `known_until` besides their own typed columns; rows arrive as JSON objects
-//! named like those columns and are inserted through `jsonb_populate_recordset` (see
-//! `writes`), so one function serves every such table. `fingerprint` is a 64-bit hash of a
-//! row's own columns, not their text: it is all a recomputed row is compared by, and the
-//! text averaged 291 bytes a worklist row (`bench rebuild`'s 100,000-event log).
+//! `known_from` and `known_until` besides their own typed columns; rows arrive typed and named
+//! like those columns (`rows`), so one function serves every such table. `fingerprint` is a
+//! 64-bit hash of a row's own columns (`rows::fingerprint`), not their text: it is all a
+//! recomputed row is compared by, and the text averaged 291 bytes a worklist row (`bench
+//! rebuild`'s 100,000-event log).
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
 use sqlx::PgConnection;
 
 use crate::fold::{Memory, OpenRows};
+use crate::rows::{Cell, Row, fingerprint};
 use crate::{Error, When};
 
 /// Replaces the open rows of `stream_id` in `table` by `rows` (item key → typed columns), at
@@ -36,7 +36,7 @@ pub(crate) async fn sync(
     memory: &mut Memory,
     table: &'static str,
     stream_id: &str,
-    rows: BTreeMap<String, Map<String, Value>>,
+    rows: BTreeMap<String, Row>,
     when: When,
 ) -> Result<(), Error> {
     let open: OpenRows = match memory.open_rows(table, stream_id) {
@@ -68,7 +68,7 @@ pub(crate) async fn sync(
         if open.get(&key) == Some(&hash) {
             continue;
         }
-        row.insert("fingerprint".into(), Value::from(hash));
+        row.insert("fingerprint", Cell::from(hash));
         memory.writes().open(table, stream_id, key, when, row);
     }
     memory.keep_open_rows(table, stream_id, wanted);
@@ -84,18 +84,4 @@ pub(crate) fn holds(at: &str, now: &str) -> String {
          and ({now} and known_until is null \
               or not {now} and known_from <= {at} and (known_until is null or known_until > {at}))"
     )
-}
-
-/// A row's identity: the first eight bytes of the SHA-256 of its canonical text
-/// (serde_json's map is ordered by key). Stored beside the row, so it must be the same in
-/// every build and process; a collision (one in 2^64 for two versions of one key) would
-/// leave a changed row open unchanged.
-fn fingerprint(columns: &Map<String, Value>) -> i64 {
-    use sha2::Digest as _;
-    // Serializing a map of JSON values cannot fail.
-    let text = serde_json::to_vec(columns).unwrap_or_default();
-    let digest = sha2::Sha256::digest(&text);
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    i64::from_be_bytes(first)
 }

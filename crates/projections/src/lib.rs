@@ -38,6 +38,8 @@ pub mod failures;
 mod fold;
 mod intervals;
 mod rebuild;
+#[macro_use]
+mod rows;
 mod runner;
 mod writes;
 

@@ -31,6 +31,7 @@ use eventstore::{EventStore, Position, RecordedEvent};
 use sqlx::{Connection as _, Executor as _, PgConnection};
 
 use crate::fold::SharedSteps;
+use crate::writes::Writes;
 use crate::{Error, Memory, Projection, View};
 
 /// How far a rebuild has come.
@@ -179,6 +180,59 @@ struct Replay {
     scratch: String,
     position: Position,
     applied: u64,
+    /// Sends each batch's rows on a connection of its own while the next batch is applied,
+    /// when the memory holds the open rows (the replay then reads back none of its writes).
+    writer: Option<Writer>,
+}
+
+/// A task writing the batches it is handed in order, each in one transaction.
+struct Writer {
+    batches: tokio::sync::mpsc::Sender<Writes>,
+    task: tokio::task::JoinHandle<Result<(), Error>>,
+}
+
+impl Writer {
+    async fn start(store: &EventStore, scratch: &str) -> Result<Self, Error> {
+        let mut connection = store.pool().acquire().await?.detach();
+        let path = format!("set search_path to {scratch}, public");
+        connection.execute(sqlx::raw_sql(&path)).await?;
+        // One batch written while the next is applied, one waiting: the replay runs at
+        // most a batch ahead, and holds at most two batches' rows.
+        let (batches, mut received) = tokio::sync::mpsc::channel::<Writes>(1);
+        let task = tokio::spawn(async move {
+            while let Some(writes) = received.recv().await {
+                let mut transaction = connection.begin().await?;
+                writes.send(&mut transaction).await?;
+                transaction.commit().await?;
+            }
+            let _ = connection.close().await;
+            Ok(())
+        });
+        Ok(Self { batches, task })
+    }
+
+    async fn write(&mut self, writes: Writes) -> Result<(), Error> {
+        if self.batches.send(writes).await.is_ok() {
+            return Ok(());
+        }
+        // The task stopped, which it does only when a batch failed: its error says why.
+        join(&mut self.task).await?;
+        Err(Error::Rebuild("the rebuild's writer stopped".to_owned()))
+    }
+
+    /// Waits until every batch handed over is written.
+    async fn finish(self) -> Result<(), Error> {
+        drop(self.batches);
+        join(self.task).await
+    }
+}
+
+async fn join(
+    task: impl std::future::Future<Output = Result<Result<(), Error>, tokio::task::JoinError>>,
+) -> Result<(), Error> {
+    task.await
+        .map_err(|error| Error::Rebuild(error.to_string()))
+        .and_then(|outcome| outcome)
 }
 
 impl Replay {
@@ -186,7 +240,7 @@ impl Replay {
     async fn begin<P: Projection>(
         store: &EventStore,
         projection: &P,
-        memory: Memory,
+        mut memory: Memory,
     ) -> Result<Self, Error> {
         let scratch = format!("rebuild_{}", projection.name());
         let mut connection = store.pool().acquire().await?.detach();
@@ -197,40 +251,60 @@ impl Replay {
         connection.execute(sqlx::raw_sql(&fresh)).await?;
         let (tables, _) = split_schema(projection.schema());
         connection.execute(sqlx::raw_sql(tables)).await?;
-        let mut memory = memory;
         memory.hold_open_rows();
+        let writer = if memory.holds_open_rows() {
+            Some(Writer::start(store, &scratch).await?)
+        } else {
+            None
+        };
         Ok(Self {
             connection,
             memory,
             scratch,
             position: Position::START,
             applied: 0,
+            writer,
         })
     }
 
-    /// Applies the next batch of the log in one transaction.
+    /// Applies the next batch of the log, and sends its rows: to the writer, or in one
+    /// transaction here.
     async fn apply<P: Projection>(
         &mut self,
         projection: &P,
         batch: &[RecordedEvent],
     ) -> Result<(), Error> {
-        let mut transaction = self.connection.begin().await?;
         for event in batch {
             projection
-                .apply(&mut transaction, event, &mut self.memory)
+                .apply(&mut self.connection, event, &mut self.memory)
                 .await?;
             self.position = event.position;
         }
-        self.memory.flush(&mut transaction).await?;
-        transaction.commit().await?;
+        let writes = self.memory.take_writes();
+        match &mut self.writer {
+            Some(writer) => writer.write(writes).await?,
+            None => {
+                let mut transaction = self.connection.begin().await?;
+                writes.send(&mut transaction).await?;
+                transaction.commit().await?;
+            }
+        }
         self.applied += batch.len() as u64;
         Ok(())
     }
 
-    /// Sends the rows held open, then adds the keys and indexes to the loaded tables.
+    /// Sends the rows held open and waits for the writer, then adds the keys and indexes to
+    /// the loaded tables.
     async fn finish_loading<P: Projection>(&mut self, projection: &P) -> Result<(), Error> {
+        let held = self.memory.take_all_writes();
         let mut transaction = self.connection.begin().await?;
-        self.memory.flush_all(&mut transaction).await?;
+        match self.writer.take() {
+            Some(mut writer) => {
+                writer.write(held).await?;
+                writer.finish().await?;
+            }
+            None => held.send(&mut transaction).await?,
+        }
         let (_, after_loading) = split_schema(projection.schema());
         transaction.execute(sqlx::raw_sql(after_loading)).await?;
         transaction.commit().await?;

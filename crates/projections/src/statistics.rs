@@ -12,12 +12,11 @@ use domain::letters;
 use domain::report::{ReportEvent, ReportState};
 use domain::rules::RuleBook;
 use eventstore::RecordedEvent;
-use serde_json::json;
 use sqlx::PgConnection;
 
 use crate::fold::{Memory, Step};
 use crate::worklist::letter_key;
-use crate::writes::{OnConflict, object, timestamp};
+use crate::writes::OnConflict;
 use crate::{Error, Knowledge, Projection, When};
 
 const NAME: &str = "statistics";
@@ -55,19 +54,19 @@ impl Statistics {
                 fill: &["screened_known"],
             },
             id.to_string(),
-            object(json!({
-                "report_id": id,
-                "municipality": domain::municipality::current(report.municipality).as_str(),
-                "received_at": timestamp(report.received_at),
-                "received_known": timestamp(when.known),
-                "screening_breached_from": timestamp(rules.screening_due(report.received_at).breached_from),
-                "screened_at": screening.map(|screening| timestamp(screening.at)),
+            row! {
+                "report_id" => id,
+                "municipality" => domain::municipality::current(report.municipality).as_str(),
+                "received_at" => report.received_at,
+                "received_known" => when.known,
+                "screening_breached_from" => rules.screening_due(report.received_at).breached_from,
+                "screened_at" => screening.map(|screening| screening.at),
                 // The first event that finds it screened is its screening.
-                "screened_known": screening.map(|_| timestamp(when.known)),
-                "dismissed": screening.map(|screening| {
+                "screened_known" => screening.map(|_| when.known),
+                "dismissed" => screening.map(|screening| {
                     screening.children.iter().all(|child| child.outcome.is_dismissal())
                 }),
-            })),
+            },
         );
         if let Some(screening) = screening {
             let breached_from = rules.screening_due(report.received_at).breached_from;
@@ -82,15 +81,15 @@ impl Statistics {
                     "stat_screenings",
                     OnConflict::KeepFirst,
                     format!("{id}/{}", child.child_index),
-                    object(json!({
-                        "report_id": id,
-                        "child_index": child.child_index,
-                        "municipality": domain::municipality::current(report.municipality).as_str(),
-                        "screened_at": timestamp(screening.at),
-                        "screened_known": timestamp(when.known),
-                        "screening_breached_from": timestamp(breached_from),
-                        "category": category,
-                    })),
+                    row! {
+                        "report_id" => id,
+                        "child_index" => child.child_index,
+                        "municipality" => domain::municipality::current(report.municipality).as_str(),
+                        "screened_at" => screening.at,
+                        "screened_known" => when.known,
+                        "screening_breached_from" => breached_from,
+                        "category" => category,
+                    },
                 );
             }
         }
@@ -108,15 +107,15 @@ impl Statistics {
                     "stat_letters",
                     OnConflict::KeepFirst,
                     format!("{id}/{letter}"),
-                    object(json!({
-                        "report_id": id,
-                        "letter": letter,
-                        "municipality": domain::municipality::current(report.municipality).as_str(),
-                        "sent_at": timestamp(*at),
-                        "sent_known": timestamp(when.known),
-                        "breached_from": due.map(timestamp),
-                        "late": due.is_some_and(|due| *at >= due),
-                    })),
+                    row! {
+                        "report_id" => id,
+                        "letter" => letter,
+                        "municipality" => domain::municipality::current(report.municipality).as_str(),
+                        "sent_at" => *at,
+                        "sent_known" => when.known,
+                        "breached_from" => due,
+                        "late" => due.is_some_and(|due| *at >= due),
+                    },
                 );
             }
         }
@@ -144,13 +143,13 @@ impl Statistics {
                 "stat_emergency_decisions",
                 OnConflict::KeepFirst,
                 format!("{id}/{number}"),
-                object(json!({
-                    "case_id": id,
-                    "number": number,
-                    "municipality": municipality,
-                    "made_at": timestamp(*at),
-                    "made_known": timestamp(when.known),
-                })),
+                row! {
+                    "case_id" => id,
+                    "number" => *number,
+                    "municipality" => municipality,
+                    "made_at" => *at,
+                    "made_known" => when.known,
+                },
             ),
             E::MeasureEvaluated { number, at, .. } => {
                 let due_on = before
@@ -158,20 +157,20 @@ impl Statistics {
                     .and_then(|case| case.measures.iter().find(|m| m.number == *number))
                     .map(|measure| measure.next_evaluation_on);
                 if let Some(due_on) = due_on {
-                    let evaluated_at = timestamp(*at);
+                    let evaluated_at = *at;
                     memory.writes().upsert(
                         "stat_evaluations",
                         OnConflict::KeepFirst,
                         format!("{id}/{number}/{evaluated_at}"),
-                        object(json!({
-                            "case_id": id,
-                            "measure": number,
-                            "municipality": municipality,
-                            "evaluated_at": evaluated_at,
-                            "evaluated_known": timestamp(when.known),
-                            "due_on": due_on.to_string(),
-                            "on_time": calendar::oslo_date(*at) <= due_on,
-                        })),
+                        row! {
+                            "case_id" => id,
+                            "measure" => *number,
+                            "municipality" => municipality,
+                            "evaluated_at" => evaluated_at,
+                            "evaluated_known" => when.known,
+                            "due_on" => due_on,
+                            "on_time" => calendar::oslo_date(*at) <= due_on,
+                        },
                     );
                 }
             }
@@ -195,23 +194,23 @@ impl Statistics {
                             fill: &["concluded_known"],
                         },
                         format!("{id}/{number}"),
-                        object(json!({
-                            "case_id": id,
-                            "number": number,
-                            "municipality": municipality,
-                            "opened_at": timestamp(investigation.opened_at),
-                            "breached_from": timestamp(investigation.due(rules).breached_from),
-                            "registry_breached_from": timestamp(calendar::end_of_oslo_day(
+                        row! {
+                            "case_id" => id,
+                            "number" => number,
+                            "municipality" => municipality,
+                            "opened_at" => investigation.opened_at,
+                            "breached_from" => investigation.due(rules).breached_from,
+                            "registry_breached_from" => calendar::end_of_oslo_day(
                                 rules.registry_investigation_rule.last_day(
                                     calendar::oslo_date(investigation.opened_by.received_at),
                                     investigation.extended_to_months.is_some(),
                                 ),
-                            )),
-                            "concluded_at": conclusion.map(|(_, at)| timestamp(*at)),
+                            ),
+                            "concluded_at" => conclusion.map(|(_, at)| *at),
                             // The first event that finds it concluded is its conclusion.
-                            "concluded_known": conclusion.map(|_| timestamp(when.known)),
-                            "dismissed": conclusion.map(|(outcome, _)| outcome.is_dismissal()),
-                        })),
+                            "concluded_known" => conclusion.map(|_| when.known),
+                            "dismissed" => conclusion.map(|(outcome, _)| outcome.is_dismissal()),
+                        },
                     );
                 }
             }
@@ -263,16 +262,16 @@ impl Projection for Statistics {
                 "stat_late_steps",
                 OnConflict::KeepFirst,
                 event.metadata.command_id.to_string(),
-                object(json!({
-                    "command_id": event.metadata.command_id,
-                    "stream_id": event.stream_id,
-                    "stream_version": event.stream_version,
-                    "municipality": domain::municipality::current(municipality).as_str(),
-                    "event_type": event.event_type,
-                    "taken_at": timestamp(when.at),
-                    "known_at": timestamp(when.known),
-                    "days_late": days_late,
-                })),
+                row! {
+                    "command_id" => event.metadata.command_id,
+                    "stream_id" => &event.stream_id,
+                    "stream_version" => event.stream_version,
+                    "municipality" => domain::municipality::current(municipality).as_str(),
+                    "event_type" => &event.event_type,
+                    "taken_at" => when.at,
+                    "known_at" => when.known,
+                    "days_late" => days_late,
+                },
             );
         }
         match step {

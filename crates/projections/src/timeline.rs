@@ -7,11 +7,10 @@
 
 use chrono::{DateTime, Utc};
 use eventstore::RecordedEvent;
-use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::writes::{OnConflict, object, timestamp};
+use crate::writes::OnConflict;
 use crate::{Error, Memory, Projection};
 
 const NAME: &str = "case_timeline";
@@ -52,15 +51,15 @@ impl Projection for CaseTimeline {
             .and_then(|at| at.as_str())
             .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
             .map_or(event.recorded_at, |at| at.with_timezone(&Utc));
-        let row = object(json!({
-            "case_id": case_id,
-            "stream_version": event.stream_version,
-            "event_type": event.event_type,
-            "actor_subject": event.metadata.actor.subject,
-            "actor_role": event.metadata.actor.role,
-            "occurred_at": timestamp(occurred_at),
-            "recorded_at": timestamp(event.known_at()),
-        }));
+        let row = row! {
+            "case_id" => case_id,
+            "stream_version" => event.stream_version,
+            "event_type" => &event.event_type,
+            "actor_subject" => &event.metadata.actor.subject,
+            "actor_role" => &event.metadata.actor.role,
+            "occurred_at" => occurred_at,
+            "recorded_at" => event.known_at(),
+        };
         // A plain insert: applying an event twice is a bug and must fail loudly.
         memory
             .writes()

@@ -16,12 +16,11 @@ use domain::report::{LetterKind, ReportState};
 use domain::rules::{DeadlineKind, RuleBook};
 use domain::values::{Assignee, Urgency};
 use eventstore::RecordedEvent;
-use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::fold::{Memory, Step};
-use crate::writes::object;
+use crate::rows::{Cell, Row};
 use crate::{Error, Knowledge, Projection, When, intervals};
 
 const NAME: &str = "worklist";
@@ -153,16 +152,15 @@ pub(crate) fn kind_name(kind: DeadlineKind) -> String {
         .unwrap_or_default()
 }
 
-fn assignee_columns(row: &mut Map<String, Value>, assignee: Option<&Assignee>) {
+fn assignee_columns(row: &mut Row, assignee: Option<&Assignee>) {
+    row.insert("team", Cell::from(assignee.map(|a| a.team.as_str())));
     row.insert(
-        "team".into(),
-        assignee.map_or(Value::Null, |a| Value::from(a.team.as_str())),
-    );
-    row.insert(
-        "caseworker".into(),
-        assignee
-            .and_then(|a| a.caseworker.as_ref())
-            .map_or(Value::Null, |c| Value::from(c.as_str())),
+        "caseworker",
+        Cell::from(
+            assignee
+                .and_then(|a| a.caseworker.as_ref())
+                .map(|c| c.as_str()),
+        ),
     );
 }
 
@@ -176,20 +174,17 @@ fn row(
     urgency: Urgency,
     due: domain::calendar::Due,
     legal_reference: &str,
-) -> Map<String, Value> {
-    let mut row = object(json!({
-        "kind": kind_name(kind),
-        "report_id": report_id,
-        "case_id": case_id,
-        "municipality": municipality,
-        "urgency": urgency_rank(urgency),
-        "last_day": due.last_day.to_string(),
-        // Not `writes::timestamp`: the row's text is hashed into its stored fingerprint,
-        // and stored rows were fingerprinted with this form; another would close and
-        // reopen every open row.
-        "breached_from": due.breached_from.to_rfc3339(),
-        "legal_reference": legal_reference,
-    }));
+) -> Row {
+    let mut row = row! {
+        "kind" => kind_name(kind),
+        "report_id" => report_id,
+        "case_id" => case_id,
+        "municipality" => municipality,
+        "urgency" => urgency_rank(urgency),
+        "last_day" => due.last_day,
+        "breached_from" => due.breached_from,
+        "legal_reference" => legal_reference,
+    };
     assignee_columns(&mut row, assignee);
     row
 }
@@ -200,7 +195,7 @@ fn report_rows(
     cases: &[CaseState],
     rules: &RuleBook,
     at: DateTime<Utc>,
-) -> BTreeMap<String, Map<String, Value>> {
+) -> BTreeMap<String, Row> {
     let mut rows = BTreeMap::new();
     let Some(report) = state.report() else {
         return rows;
@@ -272,11 +267,7 @@ fn subject_key(deadline: &OpenDeadline) -> String {
 }
 
 /// A case's rows: investigation, emergency approvals and petitions, evaluations, visits.
-fn case_rows(
-    state: &CaseState,
-    rules: &RuleBook,
-    at: DateTime<Utc>,
-) -> BTreeMap<String, Map<String, Value>> {
+fn case_rows(state: &CaseState, rules: &RuleBook, at: DateTime<Utc>) -> BTreeMap<String, Row> {
     let Some(case) = state.case() else {
         return BTreeMap::new();
     };

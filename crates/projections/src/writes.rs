@@ -3,35 +3,18 @@
 //!
 //! Why: a view used to send a statement or three for every event, and the round trips were
 //! most of its time once the streams' states were remembered (`fold::Memory`). Rows are
-//! gathered as JSON objects named like the table's columns and inserted through
-//! `jsonb_populate_recordset`, so one code path serves every table, and PostgreSQL converts
-//! each value to its column's type exactly as it would a bound parameter.
+//! gathered typed and named by their columns (`rows`), so one code path serves every table.
 //!
 //! What the batch must still see of its own writes it sees here: an interval row opened and
 //! closed within one batch is closed before it is ever sent, and two upserts of one key
 //! become one row, merged as the statement's conflict clause would have merged them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map, Value};
 use sqlx::PgConnection;
 
+use crate::rows::{Cell, Row, insert};
 use crate::{Error, When};
-
-/// A timestamp as a column value, cut to PostgreSQL's microseconds the way a bound
-/// parameter is.
-pub(crate) fn timestamp(at: DateTime<Utc>) -> Value {
-    Value::from(at.to_rfc3339_opts(SecondsFormat::Micros, true))
-}
-
-/// The columns of a row written as a `json!` object literal.
-pub(crate) fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
 
 /// How a row meets an earlier one with the same key.
 #[derive(Clone, Copy)]
@@ -53,7 +36,7 @@ pub(crate) enum OnConflict {
 #[derive(Default)]
 struct Upserts {
     on_conflict: Option<OnConflict>,
-    rows: Vec<Map<String, Value>>,
+    rows: Vec<Row>,
     /// Row key → index in `rows`, for `KeepFirst` and `Update`.
     index: HashMap<String, usize>,
 }
@@ -64,7 +47,7 @@ struct Intervals {
     /// Rows already stored that close: (stream, item key, when).
     closes: Vec<(String, String, When)>,
     /// Rows to insert, each with when it opened and when it became known.
-    rows: Vec<(When, Map<String, Value>)>,
+    rows: Vec<(When, Row)>,
     /// (stream, item key) → index in `rows` of the row this batch opened and is still open.
     open: HashMap<(String, String), usize>,
 }
@@ -92,7 +75,7 @@ impl Writes {
         table: &'static str,
         on_conflict: OnConflict,
         key: String,
-        row: Map<String, Value>,
+        row: Row,
     ) {
         let upserts = self.upserts.entry(table).or_default();
         upserts.on_conflict = Some(on_conflict);
@@ -108,14 +91,16 @@ impl Writes {
             Some(&at) => {
                 if let OnConflict::Update { columns, fill, .. } = on_conflict {
                     for column in columns {
-                        let value = row.get(*column).cloned().unwrap_or(Value::Null);
-                        upserts.rows[at].insert((*column).to_owned(), value);
+                        if let Some(value) = row.get(column) {
+                            upserts.rows[at].insert(column, value.clone());
+                        }
                     }
                     for column in fill {
-                        let earlier = upserts.rows[at].get(*column);
-                        if earlier.is_none_or(Value::is_null) {
-                            let value = row.get(*column).cloned().unwrap_or(Value::Null);
-                            upserts.rows[at].insert((*column).to_owned(), value);
+                        let earlier = upserts.rows[at].get(column);
+                        if earlier.is_none_or(Cell::is_null)
+                            && let Some(value) = row.get(column)
+                        {
+                            upserts.rows[at].insert(column, value.clone());
                         }
                     }
                 }
@@ -135,14 +120,14 @@ impl Writes {
             Some(index) => {
                 let (opened, row) = &mut intervals.rows[index];
                 let opened = *opened;
-                let closed_at = timestamp(when.at.max(opened.at));
+                let closed_at = Cell::from(when.at.max(opened.at));
                 if closes_in_place(opened, when) {
-                    row.insert("closed_at".into(), closed_at);
+                    row.insert("closed_at", closed_at);
                 } else {
                     let mut copy = row.clone();
-                    row.insert("known_until".into(), timestamp(when.known));
-                    copy.insert("closed_at".into(), closed_at);
-                    copy.insert("known_from".into(), timestamp(when.known));
+                    row.insert("known_until", Cell::from(when.known));
+                    copy.insert("closed_at", closed_at);
+                    copy.insert("known_from", Cell::from(when.known));
                     intervals.rows.push((
                         When {
                             at: opened.at,
@@ -165,13 +150,13 @@ impl Writes {
         stream_id: &str,
         key: String,
         when: When,
-        mut row: Map<String, Value>,
+        mut row: Row,
     ) {
         let intervals = self.intervals.entry(table).or_default();
-        row.insert("stream_id".into(), Value::from(stream_id));
-        row.insert("item_key".into(), Value::from(key.as_str()));
-        row.insert("opened_at".into(), timestamp(when.at));
-        row.insert("known_from".into(), timestamp(when.known));
+        row.insert("stream_id", Cell::from(stream_id));
+        row.insert("item_key", Cell::from(key.as_str()));
+        row.insert("opened_at", Cell::from(when.at));
+        row.insert("known_from", Cell::from(when.known));
         intervals
             .open
             .insert((stream_id.to_owned(), key), intervals.rows.len());
@@ -179,43 +164,58 @@ impl Writes {
     }
 
     /// From now on keeps the interval rows still open at a flush, to send them once they
-    /// close or at [`Writes::flush_all`]: each is then inserted once, closed, where it was
+    /// close or until `stop_holding`: each is then inserted once, closed, where it was
     /// inserted and later updated. For a rebuild, which starts from empty tables and so
     /// never finds an open row in them that is not held here.
     pub(crate) fn hold_open_rows(&mut self) {
         self.hold_open = true;
     }
 
-    /// Sends everything, held open rows too, and stops holding them.
-    pub(crate) async fn flush_all(&mut self, connection: &mut PgConnection) -> Result<(), Error> {
+    /// Stops holding open rows: the next take sends them too.
+    pub(crate) fn stop_holding(&mut self) {
         self.hold_open = false;
-        self.flush(connection).await
     }
 
-    /// Sends everything (but the open rows held, see `hold_open_rows`), one statement per
-    /// table and kind, and empties the buffer.
-    pub(crate) async fn flush(&mut self, connection: &mut PgConnection) -> Result<(), Error> {
+    /// Everything written (but the open rows held, see `hold_open_rows`), taken out of the
+    /// buffer to be sent.
+    pub(crate) fn take(&mut self) -> Writes {
+        let mut taken = Writes {
+            upserts: std::mem::take(&mut self.upserts),
+            ..Writes::default()
+        };
         for (table, intervals) in std::mem::take(&mut self.intervals) {
+            if !self.hold_open {
+                taken.intervals.insert(table, intervals);
+                continue;
+            }
             let Intervals { closes, rows, open } = intervals;
-            let mut rows: Vec<Map<String, Value>> = if self.hold_open {
-                let mut held = Intervals::default();
-                let mut keys: HashMap<usize, (String, String)> =
-                    open.into_iter().map(|(key, index)| (index, key)).collect();
-                let mut sent = Vec::with_capacity(rows.len().saturating_sub(keys.len()));
-                for (index, (when, row)) in rows.into_iter().enumerate() {
-                    match keys.remove(&index) {
-                        Some(key) => {
-                            held.open.insert(key, held.rows.len());
-                            held.rows.push((when, row));
-                        }
-                        None => sent.push(row),
-                    }
-                }
-                self.intervals.insert(table, held);
-                sent
-            } else {
-                rows.into_iter().map(|(_, row)| row).collect()
+            let mut held = Intervals::default();
+            let mut sent = Intervals {
+                closes,
+                ..Intervals::default()
             };
+            let mut keys: HashMap<usize, (String, String)> =
+                open.into_iter().map(|(key, index)| (index, key)).collect();
+            for (index, row) in rows.into_iter().enumerate() {
+                match keys.remove(&index) {
+                    Some(key) => {
+                        held.open.insert(key, held.rows.len());
+                        held.rows.push(row);
+                    }
+                    None => sent.rows.push(row),
+                }
+            }
+            self.intervals.insert(table, held);
+            taken.intervals.insert(table, sent);
+        }
+        taken
+    }
+
+    /// Sends these writes, one statement per table and kind.
+    pub(crate) async fn send(self, connection: &mut PgConnection) -> Result<(), Error> {
+        for (table, intervals) in self.intervals {
+            let Intervals { closes, rows, .. } = intervals;
+            let rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
             if !closes.is_empty() {
                 let dated_back = closes.iter().any(|(_, _, when)| when.known > when.at);
                 let mut streams = Vec::with_capacity(closes.len());
@@ -249,31 +249,33 @@ impl Writes {
                 .execute(&mut *connection)
                 .await?;
                 // Closes dated back: the row stays as it was believed until the close was
-                // learned of, and a copy closed when its step was taken is known from then.
+                // learned of, and a copy closed when its step was taken is known from then
+                // (the copy gets an id of its own: `overriding user value`).
                 if dated_back {
-                    let copies: Vec<Value> = sqlx::query_scalar(&format!(
-                        "update {table} t set known_until = c.known {closes} \
-                            and c.known > greatest(c.at, t.known_from) \
-                         returning (to_jsonb(t) - 'item_id' - 'known_until') \
-                           || jsonb_build_object('closed_at', greatest(t.opened_at, c.at), \
-                                                 'known_from', c.known)"
+                    sqlx::query(&format!(
+                        "with believed as ( \
+                           update {table} t set known_until = c.known {closes} \
+                             and c.known > greatest(c.at, t.known_from) \
+                           returning t as believed_row, greatest(t.opened_at, c.at) as closed_at, \
+                                     c.known as known_from) \
+                         insert into {table} overriding user value \
+                         select (jsonb_populate_record(believed_row, jsonb_build_object( \
+                                   'closed_at', closed_at, 'known_from', known_from, \
+                                   'known_until', null))).* \
+                         from believed"
                     ))
                     .persistent(false)
                     .bind(&streams)
                     .bind(&keys)
                     .bind(&ats)
                     .bind(&knowns)
-                    .fetch_all(&mut *connection)
+                    .execute(&mut *connection)
                     .await?;
-                    rows.extend(copies.into_iter().filter_map(|copy| match copy {
-                        Value::Object(row) => Some(row),
-                        _ => None,
-                    }));
                 }
             }
             insert(connection, table, rows, "").await?;
         }
-        for (table, upserts) in std::mem::take(&mut self.upserts) {
+        for (table, upserts) in self.upserts {
             let conflict = match upserts.on_conflict {
                 None | Some(OnConflict::Fail) => String::new(),
                 Some(OnConflict::KeepFirst) => "on conflict do nothing".to_owned(),
@@ -293,30 +295,4 @@ impl Writes {
         }
         Ok(())
     }
-}
-
-async fn insert(
-    connection: &mut PgConnection,
-    table: &str,
-    rows: Vec<Map<String, Value>>,
-    conflict: &str,
-) -> Result<(), Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let columns: BTreeSet<&String> = rows.iter().flat_map(|row| row.keys()).collect();
-    let columns = columns
-        .into_iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let rows = Value::Array(rows.into_iter().map(Value::Object).collect());
-    sqlx::query(&format!(
-        "insert into {table} ({columns}) \
-         select {columns} from jsonb_populate_recordset(null::{table}, $1) {conflict}"
-    ))
-    .bind(rows)
-    .execute(connection)
-    .await?;
-    Ok(())
 }
