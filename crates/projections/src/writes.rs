@@ -46,10 +46,11 @@ struct Upserts {
 struct Intervals {
     /// Rows already stored that close: (stream, item key, when).
     closes: Vec<(String, String, When)>,
-    /// Rows to insert, each with when it opened and when it became known.
-    rows: Vec<(When, Row)>,
-    /// (stream, item key) → index in `rows` of the row this batch opened and is still open.
-    open: HashMap<(String, String), usize>,
+    /// Rows to insert that are closed or superseded.
+    rows: Vec<Row>,
+    /// (stream, item key) → the row opened here and still open, with when it opened and
+    /// became known; inserted open unless it closes before it is sent.
+    open: HashMap<(String, String), (When, Row)>,
 }
 
 /// Whether closing a row that opened `opened` at `closing` can be done in place: when no
@@ -117,9 +118,7 @@ impl Writes {
             .open
             .remove(&(stream_id.to_owned(), key.to_owned()))
         {
-            Some(index) => {
-                let (opened, row) = &mut intervals.rows[index];
-                let opened = *opened;
+            Some((opened, mut row)) => {
                 let closed_at = Cell::from(when.at.max(opened.at));
                 if closes_in_place(opened, when) {
                     row.insert("closed_at", closed_at);
@@ -128,14 +127,9 @@ impl Writes {
                     row.insert("known_until", Cell::from(when.known));
                     copy.insert("closed_at", closed_at);
                     copy.insert("known_from", Cell::from(when.known));
-                    intervals.rows.push((
-                        When {
-                            at: opened.at,
-                            known: when.known,
-                        },
-                        copy,
-                    ));
+                    intervals.rows.push(copy);
                 }
+                intervals.rows.push(row);
             }
             None => intervals
                 .closes
@@ -159,8 +153,7 @@ impl Writes {
         row.insert("known_from", Cell::from(when.known));
         intervals
             .open
-            .insert((stream_id.to_owned(), key), intervals.rows.len());
-        intervals.rows.push((when, row));
+            .insert((stream_id.to_owned(), key), (when, row));
     }
 
     /// From now on keeps the interval rows still open at a flush, to send them once they
@@ -183,29 +176,16 @@ impl Writes {
             upserts: std::mem::take(&mut self.upserts),
             ..Writes::default()
         };
-        for (table, intervals) in std::mem::take(&mut self.intervals) {
-            if !self.hold_open {
-                taken.intervals.insert(table, intervals);
-                continue;
-            }
-            let Intervals { closes, rows, open } = intervals;
-            let mut held = Intervals::default();
+        for (table, intervals) in &mut self.intervals {
             let mut sent = Intervals {
-                closes,
-                ..Intervals::default()
+                closes: std::mem::take(&mut intervals.closes),
+                rows: std::mem::take(&mut intervals.rows),
+                open: HashMap::new(),
             };
-            let mut keys: HashMap<usize, (String, String)> =
-                open.into_iter().map(|(key, index)| (index, key)).collect();
-            for (index, row) in rows.into_iter().enumerate() {
-                match keys.remove(&index) {
-                    Some(key) => {
-                        held.open.insert(key, held.rows.len());
-                        held.rows.push(row);
-                    }
-                    None => sent.rows.push(row),
-                }
+            if !self.hold_open {
+                sent.rows
+                    .extend(intervals.open.drain().map(|(_, (_, row))| row));
             }
-            self.intervals.insert(table, held);
             taken.intervals.insert(table, sent);
         }
         taken
@@ -215,7 +195,6 @@ impl Writes {
     pub(crate) async fn send(self, connection: &mut PgConnection) -> Result<(), Error> {
         for (table, intervals) in self.intervals {
             let Intervals { closes, rows, .. } = intervals;
-            let rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
             if !closes.is_empty() {
                 let dated_back = closes.iter().any(|(_, _, when)| when.known > when.at);
                 let mut streams = Vec::with_capacity(closes.len());
