@@ -22,7 +22,8 @@
 //! - [`Runner`], [`status`], [`read_your_writes`]: applying, lag, read-your-writes.
 //! - [`failures`]: which views are stopped at an event they cannot apply, and why.
 //! - [`cases`]: a municipality's cases as they stood at a moment (the registry's query).
-//! - [`Memory`]: the streams a runner has applied, and the rows its batch writes (`writes`).
+//! - [`Memory`]: the streams a runner has applied, and the rows its batch writes (`writes`),
+//!   typed and named by their columns (`rows`).
 //! - [`rebuild()`], [`rebuild_all`]: replay into fresh tables and swap them in.
 //! - [`worklist`], [`caseload`], [`statistics`], [`timeline`]: the read models and their queries.
 //! - [`Knowledge`]: which of the two questions "as of" a moment a query asks.

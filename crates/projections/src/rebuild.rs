@@ -12,7 +12,11 @@
 //! interval rows are held in memory until they close (`Memory::hold_open_rows`): each row is
 //! then inserted once, into a table with nothing to maintain beside it, where it used to be
 //! inserted, later updated, and indexed at each. The statistics' tables keep their keys from
-//! the start: their upserts need them.
+//! the start: their upserts need them. A writer task sends each batch's rows on a second
+//! connection while the replay applies the next batch, so the replay's CPU and PostgreSQL's
+//! overlap. What it costs is memory: every row still open, and every stream's open-row keys,
+//! stay in memory to the end (peak RSS of `bench rebuild` on the million-event log 520 MiB,
+//! against 303 MiB before; crates/bench/BENCHMARKS.md, "2026-12-05 (fifth stop)").
 //!
 //! Why `rebuild_all` reads once for every view: reading and decoding the log was a fifth of
 //! the replaying process's CPU time (`perf` over the worklist's replay in `bench rebuild`),
