@@ -146,175 +146,81 @@ pub(crate) async fn insert(
         arrays.join(", ")
     );
     let mut query = sqlx::query(&sql);
+    // A value of another type than the column's first is a bug in a view; it goes as null
+    // rather than stopping the view, and a test comparing rows finds it.
     for (column, cell) in &columns {
-        let values = rows.iter().map(|row| row.get(column));
-        // A value of another type than the column's first is a bug in a view; it goes as null
-        // rather than stopping the view, and a test comparing rows finds it.
+        let rows = &rows;
         query = match cell {
-            Cell::Text(_) => query.bind(
-                values
-                    .map(|cell| match cell {
-                        Some(Cell::Text(value)) => value.as_deref(),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            Cell::Uuid(_) => query.bind(
-                values
-                    .map(|cell| match cell {
-                        Some(Cell::Uuid(value)) => *value,
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            Cell::Int(_) => query.bind(
-                values
-                    .map(|cell| match cell {
-                        Some(Cell::Int(value)) => *value,
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            Cell::Bool(_) => query.bind(
-                values
-                    .map(|cell| match cell {
-                        Some(Cell::Bool(value)) => *value,
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            Cell::Date(_) => query.bind(
-                values
-                    .map(|cell| match cell {
-                        Some(Cell::Date(value)) => *value,
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            Cell::Time(_) => query.bind(
-                values
-                    .map(|cell| match cell {
-                        Some(Cell::Time(value)) => *value,
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>(),
-            ),
+            Cell::Text(_) => query.bind(values(rows, column, |cell| match cell {
+                Cell::Text(value) => value.as_deref(),
+                _ => None,
+            })),
+            Cell::Uuid(_) => query.bind(values(rows, column, |cell| match cell {
+                Cell::Uuid(value) => *value,
+                _ => None,
+            })),
+            Cell::Int(_) => query.bind(values(rows, column, |cell| match cell {
+                Cell::Int(value) => *value,
+                _ => None,
+            })),
+            Cell::Bool(_) => query.bind(values(rows, column, |cell| match cell {
+                Cell::Bool(value) => *value,
+                _ => None,
+            })),
+            Cell::Date(_) => query.bind(values(rows, column, |cell| match cell {
+                Cell::Date(value) => *value,
+                _ => None,
+            })),
+            Cell::Time(_) => query.bind(values(rows, column, |cell| match cell {
+                Cell::Time(value) => *value,
+                _ => None,
+            })),
         };
     }
     query.execute(connection).await?;
     Ok(())
 }
 
-impl From<&str> for Cell {
-    fn from(value: &str) -> Self {
-        Self::Text(Some(value.to_owned()))
-    }
+/// The values of `column` in `rows`, as `pick` reads each (null where a row lacks it).
+fn values<'a, T>(
+    rows: &'a [Row],
+    column: &str,
+    pick: impl Fn(&'a Cell) -> Option<T>,
+) -> Vec<Option<T>> {
+    rows.iter()
+        .map(|row| row.get(column).and_then(&pick))
+        .collect()
 }
 
-impl From<String> for Cell {
-    fn from(value: String) -> Self {
-        Self::Text(Some(value))
-    }
+/// `From` for each type a view's value comes as: `type => |value| cell`.
+macro_rules! cells_from {
+    ($($type:ty => |$value:ident| $cell:expr;)*) => {
+        $(impl From<$type> for Cell {
+            fn from($value: $type) -> Self {
+                $cell
+            }
+        })*
+    };
 }
 
-impl From<&String> for Cell {
-    fn from(value: &String) -> Self {
-        Self::Text(Some(value.clone()))
-    }
-}
-
-impl From<Option<&str>> for Cell {
-    fn from(value: Option<&str>) -> Self {
-        Self::Text(value.map(str::to_owned))
-    }
-}
-
-impl From<Uuid> for Cell {
-    fn from(value: Uuid) -> Self {
-        Self::Uuid(Some(value))
-    }
-}
-
-impl From<Option<Uuid>> for Cell {
-    fn from(value: Option<Uuid>) -> Self {
-        Self::Uuid(value)
-    }
-}
-
-impl From<i64> for Cell {
-    fn from(value: i64) -> Self {
-        Self::Int(Some(value))
-    }
-}
-
-impl From<i32> for Cell {
-    fn from(value: i32) -> Self {
-        Self::Int(Some(value.into()))
-    }
-}
-
-impl From<i16> for Cell {
-    fn from(value: i16) -> Self {
-        Self::Int(Some(value.into()))
-    }
-}
-
-impl From<u32> for Cell {
-    fn from(value: u32) -> Self {
-        Self::Int(Some(value.into()))
-    }
-}
-
-impl From<u16> for Cell {
-    fn from(value: u16) -> Self {
-        Self::Int(Some(value.into()))
-    }
-}
-
-impl From<u8> for Cell {
-    fn from(value: u8) -> Self {
-        Self::Int(Some(value.into()))
-    }
-}
-
-impl From<u64> for Cell {
-    fn from(value: u64) -> Self {
-        Self::Int(i64::try_from(value).ok())
-    }
-}
-
-impl From<usize> for Cell {
-    fn from(value: usize) -> Self {
-        Self::Int(i64::try_from(value).ok())
-    }
-}
-
-impl From<bool> for Cell {
-    fn from(value: bool) -> Self {
-        Self::Bool(Some(value))
-    }
-}
-
-impl From<Option<bool>> for Cell {
-    fn from(value: Option<bool>) -> Self {
-        Self::Bool(value)
-    }
-}
-
-impl From<NaiveDate> for Cell {
-    fn from(value: NaiveDate) -> Self {
-        Self::Date(Some(value))
-    }
-}
-
-impl From<DateTime<Utc>> for Cell {
-    fn from(value: DateTime<Utc>) -> Self {
-        Self::Time(Some(value.trunc_subsecs(6)))
-    }
-}
-
-impl From<Option<DateTime<Utc>>> for Cell {
-    fn from(value: Option<DateTime<Utc>>) -> Self {
-        Self::Time(value.map(|at| at.trunc_subsecs(6)))
-    }
+cells_from! {
+    &str => |value| Self::Text(Some(value.to_owned()));
+    String => |value| Self::Text(Some(value));
+    &String => |value| Self::Text(Some(value.clone()));
+    Option<&str> => |value| Self::Text(value.map(str::to_owned));
+    Uuid => |value| Self::Uuid(Some(value));
+    Option<Uuid> => |value| Self::Uuid(value);
+    i64 => |value| Self::Int(Some(value));
+    i32 => |value| Self::Int(Some(value.into()));
+    i16 => |value| Self::Int(Some(value.into()));
+    u32 => |value| Self::Int(Some(value.into()));
+    u16 => |value| Self::Int(Some(value.into()));
+    u8 => |value| Self::Int(Some(value.into()));
+    u64 => |value| Self::Int(i64::try_from(value).ok());
+    usize => |value| Self::Int(i64::try_from(value).ok());
+    bool => |value| Self::Bool(Some(value));
+    Option<bool> => |value| Self::Bool(value);
+    NaiveDate => |value| Self::Date(Some(value));
+    DateTime<Utc> => |value| Self::Time(Some(value.trunc_subsecs(6)));
+    Option<DateTime<Utc>> => |value| Self::Time(value.map(|at| at.trunc_subsecs(6)));
 }
