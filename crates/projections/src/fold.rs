@@ -93,8 +93,6 @@ pub struct Memory {
     writes: Writes,
     /// Steps shared with the memories of views replaying the same log side by side.
     shared: Option<Arc<SharedSteps>>,
-    /// Whether `writes` holds open rows across batches (`hold_open_rows`).
-    holding: bool,
 }
 
 impl Memory {
@@ -116,7 +114,6 @@ impl Memory {
             seen: None,
             writes: Writes::default(),
             shared: None,
-            holding: false,
         }
     }
 
@@ -135,7 +132,6 @@ impl Memory {
     pub fn forget(&mut self) {
         self.forget_streams();
         self.writes = Writes::default();
-        self.holding = false;
     }
 
     fn forget_streams(&mut self) {
@@ -157,7 +153,6 @@ impl Memory {
     /// (capacity 0) holds nothing either.
     pub(crate) fn hold_open_rows(&mut self) {
         if self.capacity > 0 {
-            self.holding = true;
             self.writes.hold_open_rows();
         }
     }
@@ -165,12 +160,11 @@ impl Memory {
     /// Whether it holds open rows (`hold_open_rows`): its tables then lack them, and only
     /// its own writes may be read back.
     pub(crate) fn holds_open_rows(&self) -> bool {
-        self.holding
+        self.writes.holds_open_rows()
     }
 
     /// [`Memory::take_writes`], the open rows held too; the memory holds none after it.
     pub(crate) fn take_all_writes(&mut self) -> Writes {
-        self.holding = false;
         self.writes.stop_holding();
         self.take_writes()
     }
@@ -192,7 +186,7 @@ impl Memory {
         } else if young >= self.capacity / 2 {
             self.reports.age();
             self.cases.age();
-            if !self.holding {
+            if !self.writes.holds_open_rows() {
                 self.open_rows.age();
             }
         }

@@ -52,7 +52,7 @@ impl Cell {
     }
 
     /// The same type's null.
-    fn null(&self) -> Self {
+    pub(crate) fn null(&self) -> Self {
         match self {
             Self::Text(_) => Self::Text(None),
             Self::Uuid(_) => Self::Uuid(None),

@@ -91,9 +91,15 @@ impl Writes {
             }
             Some(&at) => {
                 if let OnConflict::Update { columns, fill, .. } = on_conflict {
+                    // A column the later row lacks becomes null, as the statement's
+                    // `excluded.column` would be.
                     for column in columns {
-                        if let Some(value) = row.get(column) {
-                            upserts.rows[at].insert(column, value.clone());
+                        let value = match row.get(column) {
+                            Some(value) => Some(value.clone()),
+                            None => upserts.rows[at].get(column).map(Cell::null),
+                        };
+                        if let Some(value) = value {
+                            upserts.rows[at].insert(column, value);
                         }
                     }
                     for column in fill {
@@ -162,6 +168,10 @@ impl Writes {
     /// never finds an open row in them that is not held here.
     pub(crate) fn hold_open_rows(&mut self) {
         self.hold_open = true;
+    }
+
+    pub(crate) fn holds_open_rows(&self) -> bool {
+        self.hold_open
     }
 
     /// Stops holding open rows: the next take sends them too.
