@@ -3,11 +3,16 @@
 //! checkpoints every few milliseconds; a command is visible once every view's checkpoint has
 //! passed the position of its last event. Each view's own lag is reported too, so a slow
 //! run says which view held it back.
+//!
+//! `--views-held` keeps every view from being applied and `--rate` fixes the steady load:
+//! together they say how much of the commands' latency at half the maximum is the views' work
+//! on the same two cores (BENCHMARKS.md, "commands p99 at half, from below").
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use sqlx::Connection as _;
 
 use crate::append::round;
 use crate::commands::COMMAND_MIX;
@@ -29,6 +34,12 @@ pub(crate) struct Options {
     pub(crate) calibrate_seconds: u64,
     /// `vern up` processes on the one database; the callers are spread over them.
     pub(crate) instances: usize,
+    /// Hold every view's advisory lock from before `vern` starts, so no instance applies a
+    /// view: the commands at half the maximum without the views' work beside them, to see
+    /// what that work costs their latency. No lag is measured then.
+    pub(crate) views_held: bool,
+    /// Commands per second of the steady load instead of half the maximum (0: half).
+    pub(crate) rate: u64,
 }
 
 pub(crate) async fn run(
@@ -37,8 +48,12 @@ pub(crate) async fn run(
     out: &Path,
     options: Options,
 ) -> anyhow::Result<()> {
-    let (url, verns) =
-        Vern::start_instances(postgres, data_dir, "lag", options.instances.max(1)).await?;
+    let url = postgres.fresh_database("bench_lag").await?;
+    let holder = match options.views_held {
+        true => Some(hold_views(&url).await?),
+        false => None,
+    };
+    let verns = Vern::start_instances_on(&url, data_dir, "lag", options.instances.max(1)).await?;
     let municipalities = municipalities(20);
     let plan = Plan {
         steps: COMMAND_MIX.to_vec(),
@@ -57,14 +72,19 @@ pub(crate) async fn run(
         plan.clone(),
     )
     .await?;
-    let rate = maximum.per_second / 2.0;
+    let rate = match options.rate {
+        0 => maximum.per_second / 2.0,
+        rate => rate as f64,
+    };
     crate::say(&format!(
         "lag: maximum {:.0} commands/s; {} s at {rate:.0}/s",
         maximum.per_second, options.seconds
     ));
     // Let the views catch up with the calibration before measuring.
     let pool = connect(&url, 2).await?;
-    crate::views::caught_up(&pool, Duration::from_secs(60)).await?;
+    if holder.is_none() {
+        crate::views::caught_up(&pool, Duration::from_secs(60)).await?;
+    }
 
     let (acks, mut acked) = tokio::sync::mpsc::unbounded_channel::<Ack>();
     let poller = {
@@ -125,7 +145,8 @@ pub(crate) async fn run(
         pace: Some(Duration::from_secs_f64(
             options.callers as f64 / rate.max(1.0),
         )),
-        acks: Some(acks),
+        // With the views held nothing becomes visible: the poller gets no command to wait for.
+        acks: holder.is_none().then_some(acks),
         ..plan
     };
     let steady = run_mix(
@@ -154,6 +175,8 @@ pub(crate) async fn run(
         json!({
             "callers": options.callers,
             "instances": verns.len(),
+            "views_held": options.views_held,
+            "rate": rate,
             "seconds": options.seconds,
             "calibration_seconds": options.calibrate_seconds,
             "mix": COMMAND_MIX.iter().map(|step| step.name()).collect::<Vec<_>>(),
@@ -164,9 +187,13 @@ pub(crate) async fn run(
             "what", "per s", "p50 ms", "p95 ms", "p99 ms", "max ms", "count",
         ],
     );
+    let steady_name = match options.rate {
+        0 => "commands at half",
+        _ => "commands at --rate",
+    };
     let rows = [
         ("maximum (calibration)", &maximum),
-        ("commands at half", &steady),
+        (steady_name, &steady),
         ("lag to visible", &visible),
     ]
     .into_iter()
@@ -192,11 +219,34 @@ pub(crate) async fn run(
     report.summary("lag_p50_ms", json!(round(visible.p50_ms, 2)));
     report.summary("lag_p99_ms", json!(round(visible.p99_ms, 2)));
     report.summary(
-        "commands_p99_ms_at_half_rate",
+        match options.rate {
+            0 => "commands_p99_ms_at_half_rate",
+            _ => "commands_p99_ms_at_rate",
+        },
         json!(round(steady.p99_ms, 2)),
     );
     report.summary("peak_rss_mib_of_vern", Vern::peak_rss(&verns));
     report.finish(out)?;
     pool.close().await;
-    Vern::stop_all(verns).await
+    Vern::stop_all(verns).await?;
+    if let Some(holder) = holder {
+        holder.close().await?;
+    }
+    Ok(())
+}
+
+/// A connection holding every view's advisory lock, the key each runner tries
+/// (`projections::runner`), so that while it is open no `vern` applies a view.
+async fn hold_views(url: &str) -> anyhow::Result<sqlx::PgConnection> {
+    let mut connection = sqlx::PgConnection::connect(url).await?;
+    for view in VIEWS {
+        let held: bool = sqlx::query_scalar(
+            "select pg_try_advisory_lock(hashtextextended('vern.projection/' || $1, 0))",
+        )
+        .bind(view)
+        .fetch_one(&mut connection)
+        .await?;
+        anyhow::ensure!(held, "the view {view}'s lock is taken already");
+    }
+    Ok(connection)
 }

@@ -82,6 +82,13 @@ enum Scenario {
         /// `vern up` processes on the one database, the callers spread over them.
         #[arg(long, default_value_t = 1)]
         instances: usize,
+        /// Keep every view from being applied (the bench holds their locks): the commands
+        /// alone, to see what the views' work costs them. No lag is measured.
+        #[arg(long)]
+        views_held: bool,
+        /// Commands per second of the steady load; 0: half the maximum found first.
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
     },
     /// What the read audit costs a read: GetCase against `vern up`, and the audit's insert
     /// alone at the same concurrency.
@@ -206,6 +213,8 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
             seconds,
             calibrate_seconds,
             instances,
+            views_held,
+            rate,
         } => {
             lag::run(
                 postgres,
@@ -216,6 +225,8 @@ async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
                     seconds,
                     calibrate_seconds,
                     instances,
+                    views_held,
+                    rate,
                 },
             )
             .await

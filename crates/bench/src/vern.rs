@@ -62,10 +62,15 @@ impl Vern {
         name: &str,
     ) -> anyhow::Result<(String, Self)> {
         let url = postgres.fresh_database(&format!("bench_{name}")).await?;
+        let vern = Self::start_first(&url, data_dir, name).await?;
+        Ok((url, vern))
+    }
+
+    /// The first `vern up` on a database already made: it makes the installation's key.
+    async fn start_first(url: &str, data_dir: &Path, name: &str) -> anyhow::Result<Self> {
         let vern_dir = data_dir.join(format!("vern-{name}"));
         let _ = std::fs::remove_dir_all(&vern_dir);
-        let vern = Self::start(&binary()?, &url, &vern_dir).await?;
-        Ok((url, vern))
+        Self::start(&binary()?, url, &vern_dir).await
     }
 
     /// `instances` processes of `vern up` on one new database `bench_<name>`, as the replicas of
@@ -77,7 +82,19 @@ impl Vern {
         name: &str,
         instances: usize,
     ) -> anyhow::Result<(String, Vec<Self>)> {
-        let (url, first) = Self::start_fresh(postgres, data_dir, name).await?;
+        let url = postgres.fresh_database(&format!("bench_{name}")).await?;
+        let all = Self::start_instances_on(&url, data_dir, name, instances).await?;
+        Ok((url, all))
+    }
+
+    /// [`Vern::start_instances`] on a database already made (`bench_<name>` at `url`).
+    pub(crate) async fn start_instances_on(
+        url: &str,
+        data_dir: &Path,
+        name: &str,
+        instances: usize,
+    ) -> anyhow::Result<Vec<Self>> {
+        let first = Self::start_first(url, data_dir, name).await?;
         let key = first.data_dir.join("signing.key");
         let mut all = vec![first];
         for instance in 2..=instances {
@@ -85,9 +102,9 @@ impl Vern {
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir)?;
             std::fs::copy(&key, dir.join("signing.key"))?;
-            all.push(Self::start(&binary()?, &url, &dir).await?);
+            all.push(Self::start(&binary()?, url, &dir).await?);
         }
-        Ok((url, all))
+        Ok(all)
     }
 
     /// Each instance's peak resident memory (MiB), for a report's summary.
