@@ -60,6 +60,33 @@ fn closes_in_place(opened: When, closing: When) -> bool {
     closing.known <= closing.at.max(opened.known)
 }
 
+/// The closes' four arrays, in the order of their statements' parameters: stream, item key,
+/// when the step was taken, when it became known.
+type CloseArrays = (
+    Vec<String>,
+    Vec<String>,
+    Vec<chrono::DateTime<chrono::Utc>>,
+    Vec<chrono::DateTime<chrono::Utc>>,
+);
+
+/// Runs one of the closes' statements, planned afresh (not prepared: see `Writes::send`).
+async fn close(
+    connection: &mut PgConnection,
+    sql: &str,
+    arrays: &CloseArrays,
+) -> Result<(), Error> {
+    let (streams, keys, ats, knowns) = arrays;
+    sqlx::query(sql)
+        .persistent(false)
+        .bind(streams)
+        .bind(keys)
+        .bind(ats)
+        .bind(knowns)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
 /// Everything a batch has written and not yet sent.
 #[derive(Default)]
 pub(crate) struct Writes {
@@ -218,30 +245,32 @@ impl Writes {
                     knowns.push(when.known);
                 }
                 // At most one row per stream and key is open and current: the key is its
-                // identity. Planned afresh each time, not prepared once: a plan cached while
-                // the table was nearly empty scanned every open row for each batch (5-127 ms
-                // a statement once thousands were open, `auto_explain` during `bench lag`);
-                // planned with the batch's own arrays it looks each key up in the index.
-                let closes = "from unnest($1::text[], $2::text[], $3::timestamptz[], \
-                                          $4::timestamptz[]) as c(stream_id, item_key, at, known) \
-                              where t.stream_id = c.stream_id and t.item_key = c.item_key \
-                                and t.closed_at is null and t.known_until is null";
-                sqlx::query(&format!(
+                // identity. Each key is looked up on its own (the lateral subquery, kept
+                // apart by `offset 0`), whatever the planner believes of the table: joined
+                // plainly, a table not yet analyzed (new, or just rebuilt) looked to hold about
+                // one open row, so the plan walked every open row for each key (2,539 buffers
+                // and 7.4 ms a statement in `bench lag`'s first 26 s, pg_stat_statements).
+                // Planned afresh each time, not prepared once: a plan cached while the table
+                // was nearly empty did the same (5-127 ms a statement, `auto_explain`).
+                let closes = format!(
+                    "from unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) \
+                            as c(stream_id, item_key, at, known) \
+                     cross join lateral (select o.item_id from {table} o \
+                        where o.stream_id = c.stream_id and o.item_key = c.item_key \
+                          and o.closed_at is null and o.known_until is null offset 0) o \
+                     where t.item_id = o.item_id"
+                );
+                let arrays = (streams, keys, ats, knowns);
+                let sql = format!(
                     "update {table} t set closed_at = greatest(t.opened_at, c.at) {closes} \
                         and c.known <= greatest(c.at, t.known_from)"
-                ))
-                .persistent(false)
-                .bind(&streams)
-                .bind(&keys)
-                .bind(&ats)
-                .bind(&knowns)
-                .execute(&mut *connection)
-                .await?;
+                );
+                close(connection, &sql, &arrays).await?;
                 // Closes dated back: the row stays as it was believed until the close was
                 // learned of, and a copy closed when its step was taken is known from then
                 // (the copy gets an id of its own: `overriding user value`).
                 if dated_back {
-                    sqlx::query(&format!(
+                    let sql = format!(
                         "with believed as ( \
                            update {table} t set known_until = c.known {closes} \
                              and c.known > greatest(c.at, t.known_from) \
@@ -252,14 +281,8 @@ impl Writes {
                                    'closed_at', closed_at, 'known_from', known_from, \
                                    'known_until', null))).* \
                          from believed"
-                    ))
-                    .persistent(false)
-                    .bind(&streams)
-                    .bind(&keys)
-                    .bind(&ats)
-                    .bind(&knowns)
-                    .execute(&mut *connection)
-                    .await?;
+                    );
+                    close(connection, &sql, &arrays).await?;
                 }
             }
             insert(connection, table, rows, "").await?;
