@@ -18,8 +18,10 @@
 //! - [`principal`]: who is calling, its role and municipalities parsed once, as the server's
 //!   authentication left it on the request.
 //! - [`trace`]: the request's trace context, recorded in every event's metadata.
+//! - [`case_service!`]: the tonic impl of a case service, its RPCs listed by their conversions.
 
 pub mod audit;
+mod case_service;
 pub mod command;
 pub mod convert;
 mod error;

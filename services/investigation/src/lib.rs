@@ -160,197 +160,152 @@ fn conclusion(request: &pb::ConcludeInvestigationRequest) -> Result<ConclusionOu
     })
 }
 
-#[tonic::async_trait]
-impl InvestigationService for Investigation {
-    #[tracing::instrument(skip_all, fields(rpc = "StartInvestigation"))]
-    async fn start_investigation(
-        &self,
-        request: Request<pb::StartInvestigationRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let themes = fields.take(common::long_text("themes", &r.themes));
-                    let planned_activities =
-                        fields.take(activities("planned_activities", &r.planned_activities));
-                    fields.done(|| {
-                        Some(CaseCommand::Investigation(InvestigationCommand::Start {
-                            plan: InvestigationPlan {
-                                themes: themes?,
-                                planned_activities: planned_activities?,
-                            },
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+handling::case_service! {
+    impl InvestigationService for Investigation {
+        #[rpc = "StartInvestigation"]
+        fn start_investigation(r: pb::StartInvestigationRequest) {
+            let mut fields = Fields::default();
+            let themes = fields.take(common::long_text("themes", &r.themes));
+            let planned_activities =
+                fields.take(activities("planned_activities", &r.planned_activities));
+            fields.done(|| {
+                Some(CaseCommand::Investigation(InvestigationCommand::Start {
+                    plan: InvestigationPlan {
+                        themes: themes?,
+                        planned_activities: planned_activities?,
+                    },
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "RecordActivity"))]
-    async fn record_activity(
-        &self,
-        request: Request<pb::RecordActivityRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let activity = fields.take(
-                        common::required("activity", r.activity.as_ref())
-                            .and_then(|value| activity("activity", value)),
-                    );
-                    let held_on = fields.take(common::date("held_on", &r.held_on));
-                    let summary = fields.take(common::long_text("summary", &r.summary));
-                    fields.done(|| {
-                        Some(CaseCommand::Investigation(
-                            InvestigationCommand::RecordActivity {
-                                activity: activity?,
-                                held_on: held_on?,
-                                summary: summary?,
-                            },
-                        ))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "RecordActivity"]
+        fn record_activity(r: pb::RecordActivityRequest) {
+            let mut fields = Fields::default();
+            let activity = fields.take(
+                common::required("activity", r.activity.as_ref())
+                    .and_then(|value| activity("activity", value)),
+            );
+            let held_on = fields.take(common::date("held_on", &r.held_on));
+            let summary = fields.take(common::long_text("summary", &r.summary));
+            fields.done(|| {
+                Some(CaseCommand::Investigation(
+                    InvestigationCommand::RecordActivity {
+                        activity: activity?,
+                        held_on: held_on?,
+                        summary: summary?,
+                    },
+                ))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "ExtendDeadline"))]
-    async fn extend_deadline(
-        &self,
-        request: Request<pb::ExtendDeadlineRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    if r.to_months == 0 {
-                        fields.fail("to_months", "is required");
-                    }
-                    let reason = fields.take(common::long_text("reason", &r.reason));
-                    fields.done(|| {
-                        Some(CaseCommand::Investigation(
-                            InvestigationCommand::ExtendDeadline {
-                                to_months: r.to_months,
-                                reason: reason?,
-                            },
-                        ))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "ExtendDeadline"]
+        fn extend_deadline(r: pb::ExtendDeadlineRequest) {
+            let mut fields = Fields::default();
+            if r.to_months == 0 {
+                fields.fail("to_months", "is required");
+            }
+            let reason = fields.take(common::long_text("reason", &r.reason));
+            fields.done(|| {
+                Some(CaseCommand::Investigation(
+                    InvestigationCommand::ExtendDeadline {
+                        to_months: r.to_months,
+                        reason: reason?,
+                    },
+                ))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "RecordConsultation"))]
-    async fn record_consultation(
-        &self,
-        request: Request<pb::RecordConsultationRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let partners = if r.partners.is_empty() {
-                        fields.fail("partners", "must name the police, Statens barnehus or both");
-                        None
-                    } else {
-                        fields.take(common::every("partners", &r.partners, |field, value| {
-                            partner(field, *value)
-                        }))
-                    };
-                    let held_on = fields.take(common::date("held_on", &r.held_on));
-                    let summary = fields.take(common::long_text("summary", &r.summary));
-                    fields.done(|| {
-                        Some(CaseCommand::Investigation(
-                            InvestigationCommand::HoldConsultation {
-                                partners: partners?,
-                                held_on: held_on?,
-                                outcome: ConsultationOutcome {
-                                    forensic_interview_planned: r.forensic_interview_planned,
-                                    report_to_police_advised: r.report_to_police_advised,
-                                    protective_measures_needed: r.protective_measures_needed,
-                                    summary: summary?,
-                                },
-                            },
-                        ))
-                    })
-                },
-            )
-            .await
-    }
-
-    #[tracing::instrument(skip_all, fields(rpc = "RecordForensicInterview"))]
-    async fn record_forensic_interview(
-        &self,
-        request: Request<pb::RecordForensicInterviewRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        use pb::record_forensic_interview_request::Outcome;
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let outcome = match r.outcome.as_ref() {
-                        None => {
-                            return Err(Error::invalid(
-                                "outcome",
-                                "is required: held, postponed or not_held",
-                            ));
-                        }
-                        Some(Outcome::Held(held)) => ForensicInterviewOutcome::Held {
-                            held_on: common::date("held.held_on", &held.held_on)?,
+        #[rpc = "RecordConsultation"]
+        fn record_consultation(r: pb::RecordConsultationRequest) {
+            let mut fields = Fields::default();
+            let partners = if r.partners.is_empty() {
+                fields.fail("partners", "must name the police, Statens barnehus or both");
+                None
+            } else {
+                fields.take(common::every("partners", &r.partners, |field, value| {
+                    partner(field, *value)
+                }))
+            };
+            let held_on = fields.take(common::date("held_on", &r.held_on));
+            let summary = fields.take(common::long_text("summary", &r.summary));
+            fields.done(|| {
+                Some(CaseCommand::Investigation(
+                    InvestigationCommand::HoldConsultation {
+                        partners: partners?,
+                        held_on: held_on?,
+                        outcome: ConsultationOutcome {
+                            forensic_interview_planned: r.forensic_interview_planned,
+                            report_to_police_advised: r.report_to_police_advised,
+                            protective_measures_needed: r.protective_measures_needed,
+                            summary: summary?,
                         },
-                        Some(Outcome::Postponed(postponed)) => {
-                            let mut fields = Fields::default();
-                            let to = fields.take(common::date("postponed.to", &postponed.to));
-                            let reason = fields
-                                .take(common::long_text("postponed.reason", &postponed.reason));
-                            fields.done(|| {
-                                Some(ForensicInterviewOutcome::Postponed {
-                                    to: to?,
-                                    reason: reason?,
-                                })
-                            })?
-                        }
-                        Some(Outcome::NotHeld(not_held)) => ForensicInterviewOutcome::NotHeld {
-                            reason: common::long_text("not_held.reason", &not_held.reason)?,
-                        },
-                    };
-                    Ok(CaseCommand::Investigation(
-                        InvestigationCommand::RecordForensicInterview { outcome },
-                    ))
-                },
-            )
-            .await
-    }
+                    },
+                ))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "ReportToPolice"))]
-    async fn report_to_police(
-        &self,
-        request: Request<pb::ReportToPoliceRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    Ok(CaseCommand::Investigation(
-                        InvestigationCommand::ReportToPolice {
-                            grounds: common::long_text("grounds", &r.grounds)?,
-                        },
-                    ))
+        #[rpc = "ReportToPolice"]
+        fn report_to_police(r: pb::ReportToPoliceRequest) {
+            Ok(CaseCommand::Investigation(
+                InvestigationCommand::ReportToPolice {
+                    grounds: common::long_text("grounds", &r.grounds)?,
                 },
-            )
-            .await
+            ))
+        }
+
+        #[rpc = "ChangeCaseUrgency"]
+        fn change_case_urgency(r: pb::ChangeCaseUrgencyRequest) {
+            let mut fields = Fields::default();
+            let urgency = fields.take(common::urgency("urgency", r.urgency));
+            let reason = fields.take(common::long_text("reason", &r.reason));
+            fields.done(|| {
+                Some(CaseCommand::Lifecycle(LifecycleCommand::ChangeUrgency {
+                    urgency: urgency?,
+                    reason: reason?,
+                }))
+            })
+        }
+
+        #[rpc = "AssignCase"]
+        fn assign_case(r: pb::AssignCaseRequest) {
+            Ok(CaseCommand::Lifecycle(LifecycleCommand::Assign {
+                assignee: common::assignee(&r.team, &r.caseworker)?,
+            }))
+        }
+
+        #[rpc = "RecordForensicInterview"]
+        fn record_forensic_interview(r: pb::RecordForensicInterviewRequest) {
+            use pb::record_forensic_interview_request::Outcome;
+            let outcome = match r.outcome.as_ref() {
+                None => {
+                    return Err(Error::invalid(
+                        "outcome",
+                        "is required: held, postponed or not_held",
+                    ));
+                }
+                Some(Outcome::Held(held)) => ForensicInterviewOutcome::Held {
+                    held_on: common::date("held.held_on", &held.held_on)?,
+                },
+                Some(Outcome::Postponed(postponed)) => {
+                    let mut fields = Fields::default();
+                    let to = fields.take(common::date("postponed.to", &postponed.to));
+                    let reason =
+                        fields.take(common::long_text("postponed.reason", &postponed.reason));
+                    fields.done(|| {
+                        Some(ForensicInterviewOutcome::Postponed {
+                            to: to?,
+                            reason: reason?,
+                        })
+                    })?
+                }
+                Some(Outcome::NotHeld(not_held)) => ForensicInterviewOutcome::NotHeld {
+                    reason: common::long_text("not_held.reason", &not_held.reason)?,
+                },
+            };
+            Ok(CaseCommand::Investigation(
+                InvestigationCommand::RecordForensicInterview { outcome },
+            ))
+        }
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ConcludeInvestigation"))]
@@ -390,48 +345,6 @@ impl InvestigationService for Investigation {
                             reasons: reasons?,
                         }))
                     })
-                },
-            )
-            .await
-    }
-
-    #[tracing::instrument(skip_all, fields(rpc = "ChangeCaseUrgency"))]
-    async fn change_case_urgency(
-        &self,
-        request: Request<pb::ChangeCaseUrgencyRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let urgency = fields.take(common::urgency("urgency", r.urgency));
-                    let reason = fields.take(common::long_text("reason", &r.reason));
-                    fields.done(|| {
-                        Some(CaseCommand::Lifecycle(LifecycleCommand::ChangeUrgency {
-                            urgency: urgency?,
-                            reason: reason?,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
-
-    #[tracing::instrument(skip_all, fields(rpc = "AssignCase"))]
-    async fn assign_case(
-        &self,
-        request: Request<pb::AssignCaseRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    Ok(CaseCommand::Lifecycle(LifecycleCommand::Assign {
-                        assignee: common::assignee(&r.team, &r.caseworker)?,
-                    }))
                 },
             )
             .await

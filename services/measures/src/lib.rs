@@ -5,7 +5,6 @@
 //! Every RPC is a case command: converted here (each error naming its field), decided by the
 //! domain, appended by the shared handler.
 
-use api::common::v1::WriteResult;
 use api::measures::v1 as pb;
 use api::measures::v1::measures_service_server::{MeasuresService, MeasuresServiceServer};
 use domain::case::{
@@ -15,7 +14,6 @@ use domain::case::{
 };
 use handling::convert::{self as common, Fields};
 use handling::{Error, Handler};
-use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
 pub struct Measures {
@@ -167,456 +165,255 @@ fn placement(value: i32) -> Result<CarePlacement, Error> {
     )
 }
 
-#[tonic::async_trait]
-impl MeasuresService for Measures {
-    #[tracing::instrument(skip_all, fields(rpc = "StartMeasure"))]
-    async fn start_measure(
-        &self,
-        request: Request<pb::StartMeasureRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let measure = fields.take(measure("measure", r.measure.as_ref()));
-                    let plan = fields.take(plan("plan", r.plan.as_ref()));
-                    fields.done(|| {
-                        let (kind, in_family_network) = measure?;
-                        Some(CaseCommand::Measures(MeasureCommand::Start {
-                            kind,
-                            plan: plan?,
-                            in_family_network,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+handling::case_service! {
+    impl MeasuresService for Measures {
+        #[rpc = "StartMeasure"]
+        fn start_measure(r: pb::StartMeasureRequest) {
+            let mut fields = Fields::default();
+            let measure = fields.take(measure("measure", r.measure.as_ref()));
+            let plan = fields.take(plan("plan", r.plan.as_ref()));
+            fields.done(|| {
+                let (kind, in_family_network) = measure?;
+                Some(CaseCommand::Measures(MeasureCommand::Start {
+                    kind,
+                    plan: plan?,
+                    in_family_network,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "EvaluateMeasure"))]
-    async fn evaluate_measure(
-        &self,
-        request: Request<pb::EvaluateMeasureRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let checklist =
-                        fields.take(common::required("checklist", r.checklist.as_ref()));
-                    let measure = fields.take(number("measure", r.measure));
-                    let assessment = fields.take(common::long_text("assessment", &r.assessment));
-                    fields.done(|| {
-                        let checklist = checklist?;
-                        Some(CaseCommand::Measures(MeasureCommand::Evaluate {
-                            measure: measure?,
-                            checklist: EvaluationChecklist {
-                                carried_out_as_planned: checklist.carried_out_as_planned,
-                                child_and_parents_felt_looked_after: checklist
-                                    .child_and_parents_felt_looked_after,
-                                parents_followed_up: checklist.parents_followed_up,
-                                could_have_been_done_otherwise: checklist
-                                    .could_have_been_done_otherwise,
-                                new_or_extended_measures_needed: checklist
-                                    .new_or_extended_measures_needed,
-                                goals_reached: checklist.goals_reached,
-                            },
-                            assessment: assessment?,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "EvaluateMeasure"]
+        fn evaluate_measure(r: pb::EvaluateMeasureRequest) {
+            let mut fields = Fields::default();
+            let checklist = fields.take(common::required("checklist", r.checklist.as_ref()));
+            let measure = fields.take(number("measure", r.measure));
+            let assessment = fields.take(common::long_text("assessment", &r.assessment));
+            fields.done(|| {
+                let checklist = checklist?;
+                Some(CaseCommand::Measures(MeasureCommand::Evaluate {
+                    measure: measure?,
+                    checklist: EvaluationChecklist {
+                        carried_out_as_planned: checklist.carried_out_as_planned,
+                        child_and_parents_felt_looked_after: checklist
+                            .child_and_parents_felt_looked_after,
+                        parents_followed_up: checklist.parents_followed_up,
+                        could_have_been_done_otherwise: checklist.could_have_been_done_otherwise,
+                        new_or_extended_measures_needed: checklist.new_or_extended_measures_needed,
+                        goals_reached: checklist.goals_reached,
+                    },
+                    assessment: assessment?,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "ExtendMeasure"))]
-    async fn extend_measure(
-        &self,
-        request: Request<pb::ExtendMeasureRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let measure = fields.take(number("measure", r.measure));
-                    let reasons = fields.take(common::long_text("reasons", &r.reasons));
-                    let plan = fields.take(plan("plan", r.plan.as_ref()));
-                    fields.done(|| {
-                        Some(CaseCommand::Measures(MeasureCommand::Extend {
-                            measure: measure?,
-                            reasons: reasons?,
-                            plan: plan?,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "ExtendMeasure"]
+        fn extend_measure(r: pb::ExtendMeasureRequest) {
+            let mut fields = Fields::default();
+            let measure = fields.take(number("measure", r.measure));
+            let reasons = fields.take(common::long_text("reasons", &r.reasons));
+            let plan = fields.take(plan("plan", r.plan.as_ref()));
+            fields.done(|| {
+                Some(CaseCommand::Measures(MeasureCommand::Extend {
+                    measure: measure?,
+                    reasons: reasons?,
+                    plan: plan?,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "ChangeMeasure"))]
-    async fn change_measure(
-        &self,
-        request: Request<pb::ChangeMeasureRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let new_measure = fields.take(measure("new_measure", r.new_measure.as_ref()));
-                    let measure = fields.take(number("measure", r.measure));
-                    let reasons = fields.take(common::long_text("reasons", &r.reasons));
-                    let plan = fields.take(plan("plan", r.plan.as_ref()));
-                    fields.done(|| {
-                        let (kind, in_family_network) = new_measure?;
-                        Some(CaseCommand::Measures(MeasureCommand::Change {
-                            measure: measure?,
-                            kind,
-                            reasons: reasons?,
-                            plan: plan?,
-                            in_family_network,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "ChangeMeasure"]
+        fn change_measure(r: pb::ChangeMeasureRequest) {
+            let mut fields = Fields::default();
+            let new_measure = fields.take(measure("new_measure", r.new_measure.as_ref()));
+            let measure = fields.take(number("measure", r.measure));
+            let reasons = fields.take(common::long_text("reasons", &r.reasons));
+            let plan = fields.take(plan("plan", r.plan.as_ref()));
+            fields.done(|| {
+                let (kind, in_family_network) = new_measure?;
+                Some(CaseCommand::Measures(MeasureCommand::Change {
+                    measure: measure?,
+                    kind,
+                    reasons: reasons?,
+                    plan: plan?,
+                    in_family_network,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "EndMeasure"))]
-    async fn end_measure(
-        &self,
-        request: Request<pb::EndMeasureRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let measure = fields.take(number("measure", r.measure));
-                    let reasons = fields.take(common::long_text("reasons", &r.reasons));
-                    fields.done(|| {
-                        Some(CaseCommand::Measures(MeasureCommand::End {
-                            measure: measure?,
-                            reasons: reasons?,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "EndMeasure"]
+        fn end_measure(r: pb::EndMeasureRequest) {
+            let mut fields = Fields::default();
+            let measure = fields.take(number("measure", r.measure));
+            let reasons = fields.take(common::long_text("reasons", &r.reasons));
+            fields.done(|| {
+                Some(CaseCommand::Measures(MeasureCommand::End {
+                    measure: measure?,
+                    reasons: reasons?,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "MakeEmergencyDecision"))]
-    async fn make_emergency_decision(
-        &self,
-        request: Request<pb::MakeEmergencyDecisionRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let kind = fields.take(emergency_kind(r.kind));
-                    let grounds = fields.take(common::long_text("grounds", &r.grounds));
-                    fields.done(|| {
-                        Some(CaseCommand::Board(BoardCommand::MakeEmergencyDecision {
-                            kind: kind?,
-                            grounds: grounds?,
-                            habitually_resident_abroad: r.habitually_resident_abroad,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "MakeEmergencyDecision"]
+        fn make_emergency_decision(r: pb::MakeEmergencyDecisionRequest) {
+            let mut fields = Fields::default();
+            let kind = fields.take(emergency_kind(r.kind));
+            let grounds = fields.take(common::long_text("grounds", &r.grounds));
+            fields.done(|| {
+                Some(CaseCommand::Board(BoardCommand::MakeEmergencyDecision {
+                    kind: kind?,
+                    grounds: grounds?,
+                    habitually_resident_abroad: r.habitually_resident_abroad,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "RecordEmergencyRuling"))]
-    async fn record_emergency_ruling(
-        &self,
-        request: Request<pb::RecordEmergencyRulingRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let ruling = if r.approved {
-                        Some(EmergencyRuling::Approved)
-                    } else {
-                        fields
-                            .take(common::long_text("refusal_reasons", &r.refusal_reasons))
-                            .map(|reasons| EmergencyRuling::Refused { reasons })
-                    };
-                    let decision = fields.take(number("decision", r.decision));
-                    fields.done(|| {
-                        Some(CaseCommand::Board(BoardCommand::RecordEmergencyRuling {
-                            decision: decision?,
-                            ruling: ruling?,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "RecordEmergencyRuling"]
+        fn record_emergency_ruling(r: pb::RecordEmergencyRulingRequest) {
+            let mut fields = Fields::default();
+            let ruling = if r.approved {
+                Some(EmergencyRuling::Approved)
+            } else {
+                fields
+                    .take(common::long_text("refusal_reasons", &r.refusal_reasons))
+                    .map(|reasons| EmergencyRuling::Refused { reasons })
+            };
+            let decision = fields.take(number("decision", r.decision));
+            fields.done(|| {
+                Some(CaseCommand::Board(BoardCommand::RecordEmergencyRuling {
+                    decision: decision?,
+                    ruling: ruling?,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "SendEmergencyPetition"))]
-    async fn send_emergency_petition(
-        &self,
-        request: Request<pb::SendEmergencyPetitionRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    Ok(CaseCommand::Board(BoardCommand::SendEmergencyPetition {
-                        decision: number("decision", r.decision)?,
-                    }))
-                },
-            )
-            .await
-    }
+        #[rpc = "SendEmergencyPetition"]
+        fn send_emergency_petition(r: pb::SendEmergencyPetitionRequest) {
+            Ok(CaseCommand::Board(BoardCommand::SendEmergencyPetition {
+                decision: number("decision", r.decision)?,
+            }))
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "ProposeToBoard"))]
-    async fn propose_to_board(
-        &self,
-        request: Request<pb::ProposeToBoardRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let kind = fields.take(board_proposal(r.proposal));
-                    let grounds = fields.take(common::long_text("grounds", &r.grounds));
-                    fields.done(|| {
-                        Some(CaseCommand::Board(BoardCommand::Propose {
-                            kind: kind?,
-                            grounds: grounds?,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "ProposeToBoard"]
+        fn propose_to_board(r: pb::ProposeToBoardRequest) {
+            let mut fields = Fields::default();
+            let kind = fields.take(board_proposal(r.proposal));
+            let grounds = fields.take(common::long_text("grounds", &r.grounds));
+            fields.done(|| {
+                Some(CaseCommand::Board(BoardCommand::Propose {
+                    kind: kind?,
+                    grounds: grounds?,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "RecordBoardDecision"))]
-    async fn record_board_decision(
-        &self,
-        request: Request<pb::RecordBoardDecisionRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    Ok(CaseCommand::Board(BoardCommand::RecordDecision {
-                        outcome: if r.granted {
-                            BoardOutcome::Granted
-                        } else {
-                            BoardOutcome::Rejected
-                        },
-                        decided_on: common::date("decided_on", &r.decided_on)?,
-                    }))
+        #[rpc = "RecordBoardDecision"]
+        fn record_board_decision(r: pb::RecordBoardDecisionRequest) {
+            Ok(CaseCommand::Board(BoardCommand::RecordDecision {
+                outcome: if r.granted {
+                    BoardOutcome::Granted
+                } else {
+                    BoardOutcome::Rejected
                 },
-            )
-            .await
-    }
+                decided_on: common::date("decided_on", &r.decided_on)?,
+            }))
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "MakeCarePlan"))]
-    async fn make_care_plan(
-        &self,
-        request: Request<pb::MakeCarePlanRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let placement = fields.take(placement(r.placement));
-                    if r.in_family_network
-                        && placement.is_some_and(|placement| placement != CarePlacement::FosterHome)
-                    {
-                        fields.fail("in_family_network", "applies only to PLACEMENT_FOSTER_HOME");
-                    }
-                    let placed_on = fields.take(common::date("placed_on", &r.placed_on));
-                    let plan = fields.take(common::long_text("plan", &r.plan));
-                    fields.done(|| {
-                        Some(CaseCommand::Board(BoardCommand::MakeCarePlan {
-                            in_family_network: r.in_family_network,
-                            placement: placement?,
-                            placed_on: placed_on?,
-                            plan: plan?,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "MakeCarePlan"]
+        fn make_care_plan(r: pb::MakeCarePlanRequest) {
+            let mut fields = Fields::default();
+            let placement = fields.take(placement(r.placement));
+            if r.in_family_network
+                && placement.is_some_and(|placement| placement != CarePlacement::FosterHome)
+            {
+                fields.fail("in_family_network", "applies only to PLACEMENT_FOSTER_HOME");
+            }
+            let placed_on = fields.take(common::date("placed_on", &r.placed_on));
+            let plan = fields.take(common::long_text("plan", &r.plan));
+            fields.done(|| {
+                Some(CaseCommand::Board(BoardCommand::MakeCarePlan {
+                    in_family_network: r.in_family_network,
+                    placement: placement?,
+                    placed_on: placed_on?,
+                    plan: plan?,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "MakePlan"))]
-    async fn make_plan(
-        &self,
-        request: Request<pb::MakePlanRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let kind = fields.take(plan_kind(r.kind));
-                    let made_on = fields.take(common::date("made_on", &r.made_on));
-                    let plan = fields.take(common::long_text("plan", &r.plan));
-                    fields.done(|| {
-                        Some(CaseCommand::Board(BoardCommand::MakePlan {
-                            kind: kind?,
-                            made_on: made_on?,
-                            plan: plan?,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "MakePlan"]
+        fn make_plan(r: pb::MakePlanRequest) {
+            let mut fields = Fields::default();
+            let kind = fields.take(plan_kind(r.kind));
+            let made_on = fields.take(common::date("made_on", &r.made_on));
+            let plan = fields.take(common::long_text("plan", &r.plan));
+            fields.done(|| {
+                Some(CaseCommand::Board(BoardCommand::MakePlan {
+                    kind: kind?,
+                    made_on: made_on?,
+                    plan: plan?,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "RecordCareOrderCarriedOut"))]
-    async fn record_care_order_carried_out(
-        &self,
-        request: Request<pb::RecordCareOrderCarriedOutRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    Ok(CaseCommand::Board(
-                        BoardCommand::RecordCareOrderCarriedOut {
-                            carried_out_on: common::date("carried_out_on", &r.carried_out_on)?,
-                        },
-                    ))
+        #[rpc = "RecordCareOrderCarriedOut"]
+        fn record_care_order_carried_out(r: pb::RecordCareOrderCarriedOutRequest) {
+            Ok(CaseCommand::Board(
+                BoardCommand::RecordCareOrderCarriedOut {
+                    carried_out_on: common::date("carried_out_on", &r.carried_out_on)?,
                 },
-            )
-            .await
-    }
+            ))
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "ExtendCareOrderImplementation"))]
-    async fn extend_care_order_implementation(
-        &self,
-        request: Request<pb::ExtendCareOrderImplementationRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let to = fields.take(common::date("extended_to", &r.extended_to));
-                    let reason = fields.take(common::long_text("reason", &r.reason));
-                    fields.done(|| {
-                        Some(CaseCommand::Board(
-                            BoardCommand::ExtendCareOrderImplementation {
-                                to: to?,
-                                reason: reason?,
-                            },
-                        ))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "ExtendCareOrderImplementation"]
+        fn extend_care_order_implementation(r: pb::ExtendCareOrderImplementationRequest) {
+            let mut fields = Fields::default();
+            let to = fields.take(common::date("extended_to", &r.extended_to));
+            let reason = fields.take(common::long_text("reason", &r.reason));
+            fields.done(|| {
+                Some(CaseCommand::Board(
+                    BoardCommand::ExtendCareOrderImplementation {
+                        to: to?,
+                        reason: reason?,
+                    },
+                ))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "RecordFollowUpVisit"))]
-    async fn record_follow_up_visit(
-        &self,
-        request: Request<pb::RecordFollowUpVisitRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    Ok(CaseCommand::Board(BoardCommand::RecordFollowUpVisit {
-                        visited_on: common::date("visited_on", &r.visited_on)?,
-                    }))
-                },
-            )
-            .await
-    }
+        #[rpc = "RecordFollowUpVisit"]
+        fn record_follow_up_visit(r: pb::RecordFollowUpVisitRequest) {
+            Ok(CaseCommand::Board(BoardCommand::RecordFollowUpVisit {
+                visited_on: common::date("visited_on", &r.visited_on)?,
+            }))
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "RecordSupervisionVisit"))]
-    async fn record_supervision_visit(
-        &self,
-        request: Request<pb::RecordSupervisionVisitRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    Ok(CaseCommand::Board(BoardCommand::RecordSupervisionVisit {
-                        visited_on: common::date("visited_on", &r.visited_on)?,
-                    }))
-                },
-            )
-            .await
-    }
+        #[rpc = "RecordSupervisionVisit"]
+        fn record_supervision_visit(r: pb::RecordSupervisionVisitRequest) {
+            Ok(CaseCommand::Board(BoardCommand::RecordSupervisionVisit {
+                visited_on: common::date("visited_on", &r.visited_on)?,
+            }))
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "DecideVisitRate"))]
-    async fn decide_visit_rate(
-        &self,
-        request: Request<pb::DecideVisitRateRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    let mut fields = Fields::default();
-                    let visits = fields.take(visit_kind(r.visits));
-                    let per_year = fields.take(
-                        u8::try_from(r.per_year)
-                            .map_err(|_| Error::invalid("per_year", "must be 4 or 2")),
-                    );
-                    let reasons = fields.take(common::long_text("reasons", &r.reasons));
-                    fields.done(|| {
-                        Some(CaseCommand::Board(BoardCommand::DecideVisitRate {
-                            visits: visits?,
-                            per_year: per_year?,
-                            reasons: reasons?,
-                        }))
-                    })
-                },
-            )
-            .await
-    }
+        #[rpc = "DecideVisitRate"]
+        fn decide_visit_rate(r: pb::DecideVisitRateRequest) {
+            let mut fields = Fields::default();
+            let visits = fields.take(visit_kind(r.visits));
+            let per_year = fields.take(
+                u8::try_from(r.per_year).map_err(|_| Error::invalid("per_year", "must be 4 or 2")),
+            );
+            let reasons = fields.take(common::long_text("reasons", &r.reasons));
+            fields.done(|| {
+                Some(CaseCommand::Board(BoardCommand::DecideVisitRate {
+                    visits: visits?,
+                    per_year: per_year?,
+                    reasons: reasons?,
+                }))
+            })
+        }
 
-    #[tracing::instrument(skip_all, fields(rpc = "CloseCase"))]
-    async fn close_case(
-        &self,
-        request: Request<pb::CloseCaseRequest>,
-    ) -> Result<Response<WriteResult>, Status> {
-        self.handler
-            .case_rpc(
-                request,
-                |r| (&r.command_id, &r.case_id),
-                |r| {
-                    Ok(CaseCommand::Lifecycle(LifecycleCommand::Close {
-                        reasons: common::long_text("reasons", &r.reasons)?,
-                    }))
-                },
-            )
-            .await
+        #[rpc = "CloseCase"]
+        fn close_case(r: pb::CloseCaseRequest) {
+            Ok(CaseCommand::Lifecycle(LifecycleCommand::Close {
+                reasons: common::long_text("reasons", &r.reasons)?,
+            }))
+        }
     }
 }
