@@ -6,7 +6,8 @@
 //!
 //! `--views-held` keeps every view from being applied and `--rate` fixes the steady load:
 //! together they say how much of the commands' latency at half the maximum is the views' work
-//! on the same two cores (BENCHMARKS.md, "commands p99 at half, from below").
+//! on the same two cores (BENCHMARKS.md, journal: "2026-12-05 (sixth stop): the commands' p99
+//! at half the maximum, from below").
 
 use std::path::Path;
 use std::time::{Duration, Instant};
