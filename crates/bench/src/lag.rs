@@ -188,9 +188,9 @@ pub(crate) async fn run(
             "what", "per s", "p50 ms", "p95 ms", "p99 ms", "max ms", "count",
         ],
     );
-    let steady_name = match options.rate {
-        0 => "commands at half",
-        _ => "commands at --rate",
+    let (steady_name, steady_p99) = match options.rate {
+        0 => ("commands at half", "commands_p99_ms_at_half_rate"),
+        _ => ("commands at --rate", "commands_p99_ms_at_rate"),
     };
     let rows = [
         ("maximum (calibration)", &maximum),
@@ -219,13 +219,7 @@ pub(crate) async fn run(
     }
     report.summary("lag_p50_ms", json!(round(visible.p50_ms, 2)));
     report.summary("lag_p99_ms", json!(round(visible.p99_ms, 2)));
-    report.summary(
-        match options.rate {
-            0 => "commands_p99_ms_at_half_rate",
-            _ => "commands_p99_ms_at_rate",
-        },
-        json!(round(steady.p99_ms, 2)),
-    );
+    report.summary(steady_p99, json!(round(steady.p99_ms, 2)));
     report.summary("peak_rss_mib_of_vern", Vern::peak_rss(&verns));
     report.finish(out)?;
     pool.close().await;

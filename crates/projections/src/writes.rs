@@ -234,15 +234,12 @@ impl Writes {
             let Intervals { closes, rows, .. } = intervals;
             if !closes.is_empty() {
                 let dated_back = closes.iter().any(|(_, _, when)| when.known > when.at);
-                let mut streams = Vec::with_capacity(closes.len());
-                let mut keys = Vec::with_capacity(closes.len());
-                let mut ats = Vec::with_capacity(closes.len());
-                let mut knowns = Vec::with_capacity(closes.len());
+                let mut arrays = CloseArrays::default();
                 for (stream, key, when) in closes {
-                    streams.push(stream);
-                    keys.push(key);
-                    ats.push(when.at);
-                    knowns.push(when.known);
+                    arrays.0.push(stream);
+                    arrays.1.push(key);
+                    arrays.2.push(when.at);
+                    arrays.3.push(when.known);
                 }
                 // At most one row per stream and key is open and current: the key is its
                 // identity. Each key is looked up on its own (the lateral subquery, kept
@@ -260,7 +257,6 @@ impl Writes {
                           and o.closed_at is null and o.known_until is null offset 0) o \
                      where t.item_id = o.item_id"
                 );
-                let arrays = (streams, keys, ats, knowns);
                 let sql = format!(
                     "update {table} t set closed_at = greatest(t.opened_at, c.at) {closes} \
                         and c.known <= greatest(c.at, t.known_from)"
