@@ -150,33 +150,23 @@ async fn two_instances_share_one_database_and_one_takes_over_when_the_other_is_k
     for caller in 0..8usize {
         let instance = caller % 2;
         let address = [first_address, second_address][instance];
-        let mut clients = vern::demo::Clients::new(address, token.trim()).unwrap();
+        let clients = vern::demo::Clients::new(address, token.trim()).unwrap();
         let (acknowledged, stop, killed) = (acknowledged.clone(), stop.clone(), killed.clone());
-        callers.spawn(async move {
-            let mut rng = vern::demo::Rng::new(100 + caller as u64);
-            let today = chrono::Utc::now().date_naive();
-            for child in 0.. {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let lifecycle = vern::demo::Lifecycle::new("5035".into(), child, true);
-                let request = vern::demo::submit(&lifecycle, today, &mut rng);
-                match clients.intake.submit_report(request).await {
-                    Ok(answer) => acknowledged
-                        .lock()
-                        .unwrap()
-                        .push((answer.into_inner().report_id, instance)),
-                    // Only the killed instance's callers may fail, and only once it is killed.
-                    Err(status) => {
-                        assert!(
-                            instance == 0 && killed.load(Ordering::SeqCst),
-                            "instance {instance} refused: {status:?}"
-                        );
-                        return;
-                    }
-                }
-            }
-        });
+        callers.spawn(shared::submit_reports(
+            clients,
+            100 + caller as u64,
+            move |report_id| {
+                acknowledged.lock().unwrap().push((report_id, instance));
+                !stop.load(Ordering::SeqCst)
+            },
+            // Only the killed instance's callers may fail, and only once it is killed.
+            move |status| {
+                assert!(
+                    instance == 0 && killed.load(Ordering::SeqCst),
+                    "instance {instance} refused: {status:?}"
+                )
+            },
+        ));
     }
     shared::load_going(&acknowledged, 200).await;
     killed.store(true, Ordering::SeqCst);

@@ -10,7 +10,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as 
 use tonic::Code;
 
 mod shared;
-use shared::{DataDir, Running, VERN, listening_on};
+use shared::{DataDir, Running, listening_on};
 
 const ISSUER: &str = "https://idp.vaernes.example";
 const AUDIENCE: &str = "vern-vaernes";
@@ -122,26 +122,21 @@ async fn a_providers_tokens_are_accepted_for_this_service_and_its_municipalities
 
     // A document it cannot use stops it at start, naming the flag and the key.
     std::fs::write(&jwks_file, r#"{"keys": [{"kty": "EC", "crv": "P-256"}]}"#).unwrap();
-    let refused = std::process::Command::new(VERN)
-        .args([
+    let refused = shared::vern_in(
+        &data_dir.0,
+        &[
             "up",
             "--listen",
             "127.0.0.1:0",
             "--no-dashboard",
             "--jwks",
             jwks_path,
-        ])
-        .args([
             "--token-issuer",
             ISSUER,
             "--token-audience",
             AUDIENCE,
-            "--data-dir",
-        ])
-        .arg(&data_dir.0)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(

@@ -31,9 +31,7 @@ fn taken_ports_are_named_with_their_flags_before_the_database_is_made() {
         &data_dir.0,
         &[],
     );
-    let (status, log) = up.exit(Duration::from_secs(30));
-    let log = log.join("\n");
-    assert!(!status.success(), "{log}");
+    let log = up.refused();
     for (address, flag) in [
         (&grpc_address, "--listen"),
         (&dashboard_address, "--dashboard"),
@@ -62,9 +60,7 @@ fn taken_ports_are_named_with_their_flags_before_the_database_is_made() {
         &data_dir.0,
         &[],
     );
-    let (status, log) = up.exit(Duration::from_secs(30));
-    let log = log.join("\n");
-    assert!(!status.success(), "{log}");
+    let log = up.refused();
     assert!(log.contains("choose another with --dashboard"), "{log}");
     assert!(!log.contains("choose another with --listen"), "{log}");
 }
@@ -86,9 +82,7 @@ fn a_bad_local_practice_is_named_before_the_database_is_made() {
         &data_dir.0,
         &[],
     );
-    let (status, log) = up.exit(Duration::from_secs(30));
-    let log = log.join("\n");
-    assert!(!status.success(), "{log}");
+    let log = up.refused();
     assert!(
         log.contains("--local-practice")
             && log.contains("5501:acute_family_team_weeks=99")
@@ -107,9 +101,7 @@ fn a_data_directory_in_use_names_the_vern_that_holds_it() {
     first.wait_for("vern is up");
 
     let second = Running::start(&data_dir.0);
-    let (status, log) = second.exit(Duration::from_secs(30));
-    let log = log.join("\n");
-    assert!(!status.success(), "{log}");
+    let log = second.refused();
     assert!(
         log.contains(&format!(
             "is in use by another vern (process {}); stop it first, or give this one a data \
@@ -119,17 +111,7 @@ fn a_data_directory_in_use_names_the_vern_that_holds_it() {
         "{log}"
     );
 
-    let migrate = std::process::Command::new(shared::VERN)
-        .args(["migrate", "--data-dir"])
-        .arg(&data_dir.0)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(
-        migrate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrate.stderr)
-    );
+    shared::vern_ok(&data_dir.0, &["migrate"]);
 
     let (status, log) = first.terminate();
     assert!(status.success(), "{}", log.join("\n"));

@@ -374,12 +374,7 @@ async fn a_view_that_cannot_apply_an_event_says_so_everywhere_and_the_others_go_
     let stopped_line = |view: &str| format!("{view}: STOPPED at event {position}");
     let mut status = String::new();
     eventually("vern projections status names the stopped views", || {
-        let output = std::process::Command::new(shared::VERN)
-            .args(["projections", "status", "--data-dir"])
-            .arg(&data_dir.0)
-            .env_remove("DATABASE_URL")
-            .output()
-            .unwrap();
+        let output = shared::vern_in(&data_dir.0, &["projections", "status"]);
         status = String::from_utf8_lossy(&output.stdout).into_owned();
         ["worklist", "caseload", "statistics"]
             .iter()

@@ -170,20 +170,19 @@ async fn tls_and_mutual_tls_admit_only_what_they_should() {
     assert!(status.success(), "exit {status}:\n{}", log.join("\n"));
 
     // A key that does not exist is named with its flag, and nothing starts.
-    let missing = std::process::Command::new(shared::VERN)
-        .args([
+    let missing = shared::vern_in(
+        &data_dir.0,
+        &[
             "up",
             "--listen",
             "127.0.0.1:0",
             "--no-dashboard",
             "--tls-cert",
             &files.0,
-        ])
-        .args(["--tls-key", "/nonexistent/server.key", "--data-dir"])
-        .arg(&data_dir.0)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+            "--tls-key",
+            "/nonexistent/server.key",
+        ],
+    );
     assert!(!missing.status.success());
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(

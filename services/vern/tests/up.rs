@@ -116,17 +116,7 @@ async fn up_keeps_its_data_between_runs_and_stops_its_server() {
     // Second run: the same data, and `vern migrate` beside it leaves its server running.
     let mut second = Running::start(&data_dir.0);
     second.wait_for("vern is up");
-    let migrate = Command::new(VERN)
-        .args(["migrate", "--data-dir"])
-        .arg(&data_dir.0)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(
-        migrate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrate.stderr)
-    );
+    shared::vern_ok(&data_dir.0, &["migrate"]);
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .connect(&embedded_url(&data_dir.0))
@@ -142,21 +132,7 @@ async fn up_keeps_its_data_between_runs_and_stops_its_server() {
     pool.close().await;
 
     // Beside the running server: each view's checkpoint and lag, and a rebuild that swaps.
-    let vern = |args: &[&str]| {
-        let output = Command::new(VERN)
-            .args(args)
-            .arg("--data-dir")
-            .arg(&data_dir.0)
-            .env_remove("DATABASE_URL")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "vern {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
+    let vern = |args: &[&str]| shared::vern_ok(&data_dir.0, args);
     let status = vern(&["projections", "status"]);
     for view in ["case_timeline", "worklist", "caseload", "statistics"] {
         assert!(
@@ -177,12 +153,7 @@ async fn up_keeps_its_data_between_runs_and_stops_its_server() {
             "{view} missing from:\n{all}"
         );
     }
-    let unknown = Command::new(VERN)
-        .args(["projections", "rebuild", "nonsense", "--data-dir"])
-        .arg(&data_dir.0)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+    let unknown = shared::vern_in(&data_dir.0, &["projections", "rebuild", "nonsense"]);
     assert!(!unknown.status.success());
     let refusal = String::from_utf8_lossy(&unknown.stderr);
     assert!(
@@ -404,29 +375,25 @@ async fn sigterm_under_load_loses_no_acknowledged_command_and_leaves_the_views_c
     let signalled = Arc::new(AtomicBool::new(false));
     let mut callers = tokio::task::JoinSet::new();
     for caller in 0..8u64 {
-        let mut clients = vern::demo::Clients::new(address, token.trim()).unwrap();
+        let clients = vern::demo::Clients::new(address, token.trim()).unwrap();
         let (acknowledged, refused, signalled) =
             (acknowledged.clone(), refused.clone(), signalled.clone());
-        callers.spawn(async move {
-            let mut rng = vern::demo::Rng::new(caller);
-            let today = chrono::Utc::now().date_naive();
-            for child in 0.. {
-                let lifecycle = vern::demo::Lifecycle::new("5035".into(), child, true);
-                let request = vern::demo::submit(&lifecycle, today, &mut rng);
-                match clients.intake.submit_report(request).await {
-                    Ok(answer) => acknowledged
-                        .lock()
-                        .unwrap()
-                        .push(format!("report-{}", answer.into_inner().report_id)),
-                    Err(status) => {
-                        let after_signal = signalled.load(Ordering::SeqCst);
-                        refused.lock().unwrap().push(status.code());
-                        assert!(after_signal, "refused before the signal: {status:?}");
-                        return;
-                    }
-                }
-            }
-        });
+        callers.spawn(shared::submit_reports(
+            clients,
+            caller,
+            move |report_id| {
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .push(format!("report-{report_id}"));
+                true
+            },
+            move |status| {
+                let after_signal = signalled.load(Ordering::SeqCst);
+                refused.lock().unwrap().push(status.code());
+                assert!(after_signal, "refused before the signal: {status:?}");
+            },
+        ));
     }
     shared::load_going(&acknowledged, 200).await;
     signalled.store(true, Ordering::SeqCst);
@@ -441,14 +408,7 @@ async fn sigterm_under_load_loses_no_acknowledged_command_and_leaves_the_views_c
     assert_eq!(refused.len(), 8, "every caller saw the server go");
 
     // The views applied everything before the process ended.
-    let status = Command::new(VERN)
-        .args(["projections", "status", "--data-dir"])
-        .arg(&data_dir.0)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(status.status.success());
-    let status = String::from_utf8(status.stdout).unwrap();
+    let status = shared::vern_ok(&data_dir.0, &["projections", "status"]);
     let behind = events_behind(&status);
     assert_eq!(behind.len(), 4, "{status}");
     assert!(behind.iter().all(|(_, n)| *n == 0), "{status}");

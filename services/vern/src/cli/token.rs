@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use platform::auth::{Claims, SigningKey};
+use platform::auth::{Claims, Role, SigningKey};
 
 use super::{DatabaseArgs, LifetimeArgs, known_municipalities, print_lines, with_store};
 
@@ -82,10 +82,10 @@ fn issue_token(
     lifetimes: &platform::auth::Lifetimes,
     data_dir: &Path,
 ) -> anyhow::Result<()> {
-    let role = platform::auth::Role::parse(role).with_context(|| {
+    let role = Role::parse(role).with_context(|| {
         format!(
             "--role: {role:?} is not a role; use one of {}",
-            platform::auth::Role::names()
+            Role::names()
         )
     })?;
     known_municipalities("--municipality", &municipalities)?;
@@ -162,13 +162,7 @@ pub(crate) fn write_operator_token(
     lifetimes: &platform::auth::Lifetimes,
     data_dir: &Path,
 ) -> anyhow::Result<PathBuf> {
-    let claims = Claims::new(
-        "operator",
-        "operator",
-        Vec::new(),
-        chrono::Utc::now().timestamp(),
-        lifetimes.max_hours(platform::auth::Role::Operator) * 3600,
-    );
+    let claims = longest_lived("operator", Role::Operator, Vec::new(), lifetimes);
     write_token(
         key,
         &claims,
@@ -186,21 +180,33 @@ pub(crate) fn write_demo_token(
     lifetimes: &platform::auth::Lifetimes,
     data_dir: &Path,
 ) -> anyhow::Result<PathBuf> {
-    let claims = Claims::new(
-        "demo-leder",
-        "service_leader",
-        vern::demo::VAERNES
-            .iter()
-            .map(|(number, _)| (*number).to_owned())
-            .collect(),
-        chrono::Utc::now().timestamp(),
-        lifetimes.max_hours(platform::auth::Role::ServiceLeader) * 3600,
-    );
+    let municipalities = vern::demo::VAERNES
+        .iter()
+        .map(|(number, _)| (*number).to_owned())
+        .collect();
+    let claims = longest_lived("demo-leder", Role::ServiceLeader, municipalities, lifetimes);
     write_token(
         key,
         &claims,
         &data_dir.join("demo.token"),
         "demo service leader's token",
+    )
+}
+
+/// Claims for `subject` as `role`, from now for as long as `lifetimes` lets the role's tokens
+/// live.
+fn longest_lived(
+    subject: &str,
+    role: Role,
+    municipalities: Vec<String>,
+    lifetimes: &platform::auth::Lifetimes,
+) -> Claims {
+    Claims::new(
+        subject,
+        role.name(),
+        municipalities,
+        chrono::Utc::now().timestamp(),
+        lifetimes.max_hours(role) * 3600,
     )
 }
 

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,29 @@ pub(crate) fn embedded_url(data_dir: &Path) -> String {
         "postgres://postgres:{}@127.0.0.1:{port}/postgres",
         password.trim()
     )
+}
+
+/// `vern ARGS --data-dir DATA_DIR` run to its end on the embedded database (no
+/// `DATABASE_URL`), as an operator types it beside a running `vern up`.
+pub(crate) fn vern_in(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(VERN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+/// The same, which must succeed; what it printed.
+pub(crate) fn vern_ok(data_dir: &Path, args: &[&str]) -> String {
+    let output = vern_in(data_dir, args);
+    assert!(
+        output.status.success(),
+        "vern {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
 
 /// A data directory the unprivileged server user can reach, removed at the end.
@@ -171,6 +194,14 @@ impl Running {
             self.log.extend(self.lines.try_iter());
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Waits (at most 30 s) for it to refuse to start, and returns everything it said.
+    pub(crate) fn refused(self) -> String {
+        let (status, log) = self.exit(Duration::from_secs(30));
+        let log = log.join("\n");
+        assert!(!status.success(), "{log}");
+        log
     }
 
     /// Kills it with SIGKILL, as a crash would: its PostgreSQL goes on running.
@@ -319,6 +350,31 @@ pub(crate) fn dashboard_get(dashboard: &str, session: &str, path: &str) -> Strin
 /// `path` of the dashboard, seen by whoever logs in with `token`.
 pub(crate) fn dashboard_page(dashboard: &str, token: &str, path: &str) -> String {
     dashboard_get(dashboard, &dashboard_login(dashboard, token), path)
+}
+
+/// One caller submitting demo reports for Værnesregionen's 5035, one after another, each
+/// acknowledged report's id to `acknowledged` (which says whether to go on), until a report is
+/// refused: the refusal goes to `refused` the moment it comes.
+pub(crate) async fn submit_reports(
+    mut clients: vern::demo::Clients,
+    seed: u64,
+    mut acknowledged: impl FnMut(String) -> bool,
+    refused: impl FnOnce(tonic::Status),
+) {
+    let mut rng = vern::demo::Rng::new(seed);
+    let today = chrono::Utc::now().date_naive();
+    for child in 0.. {
+        let lifecycle = vern::demo::Lifecycle::new("5035".into(), child, true);
+        let request = vern::demo::submit(&lifecycle, today, &mut rng);
+        match clients.intake.submit_report(request).await {
+            Ok(answer) => {
+                if !acknowledged(answer.into_inner().report_id) {
+                    return;
+                }
+            }
+            Err(status) => return refused(status),
+        }
+    }
 }
 
 /// Waits (at most 60 s) until the callers have had `count` commands acknowledged.
