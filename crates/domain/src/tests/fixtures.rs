@@ -165,10 +165,28 @@ pub(crate) fn old_act_reference() -> ReportReference {
 // ---------------------------------------------------------------------------------------------
 
 pub(crate) fn report_received(reporter: Reporter, children: Vec<ChildIdentity>) -> ReportEvent {
+    report_received_at(received_at(), Act::ChildWelfareAct2021, reporter, children)
+}
+
+/// A `ReportReceived` at another time, under the given act, from the given reporter.
+pub(crate) fn received_with(
+    received_at: DateTime<Utc>,
+    act: Act,
+    reporter: Reporter,
+) -> ReportEvent {
+    report_received_at(received_at, act, reporter, vec![anna()])
+}
+
+fn report_received_at(
+    received_at: DateTime<Utc>,
+    act: Act,
+    reporter: Reporter,
+    children: Vec<ChildIdentity>,
+) -> ReportEvent {
     ReportEvent::ReportReceived {
         report_id: report_id(),
-        received_at: received_at(),
-        act: Act::ChildWelfareAct2021,
+        received_at,
+        act,
         municipality: tromso(),
         reporter,
         children,
@@ -184,16 +202,27 @@ pub(crate) fn case_opened(
     outcome: report::ScreeningOutcome,
     emergency_action: bool,
 ) -> CaseEvent {
+    case_opened_with(n, reference(), outcome, emergency_action, received_at())
+}
+
+/// Case `n` about Anna in Tromsø, opened at `at` from `report`'s screening.
+pub(crate) fn case_opened_with(
+    n: u128,
+    report: ReportReference,
+    outcome: report::ScreeningOutcome,
+    emergency_action: bool,
+    at: DateTime<Utc>,
+) -> CaseEvent {
     CaseEvent::CaseOpenedFromReport {
         case_id: case_id(n),
-        report: reference(),
+        report,
         child: anna(),
         municipality: tromso(),
         outcome,
         emergency_action,
         urgency: Urgency::Yellow,
         assignee: None,
-        at: received_at(),
+        at,
     }
 }
 
@@ -425,36 +454,4 @@ pub(crate) fn run_table<S: Debug, C, E: Debug + PartialEq>(
         failures.len(),
         failures.join("\n\n")
     );
-}
-
-/// A `ReportReceived` at another time, under the given act, from the given reporter.
-pub(crate) fn received_with(
-    received_at: DateTime<Utc>,
-    act: Act,
-    reporter: Reporter,
-) -> ReportEvent {
-    match report_received(reporter, vec![anna()]) {
-        ReportEvent::ReportReceived {
-            report_id,
-            municipality,
-            reporter,
-            children,
-            concerns,
-            summary,
-            urgency,
-            ..
-        } => ReportEvent::ReportReceived {
-            report_id,
-            received_at,
-            act,
-            municipality,
-            reporter,
-            children,
-            concerns,
-            summary,
-            urgency,
-            details: None,
-        },
-        other => other,
-    }
 }

@@ -44,17 +44,13 @@ fn opened(
     counts_from: &str,
 ) -> Vec<CaseEvent> {
     vec![
-        CaseEvent::CaseOpenedFromReport {
-            case_id: case_id(1),
+        case_opened_with(
+            1,
             report,
-            child: anna(),
-            municipality: tromso(),
-            outcome: ScreeningOutcome::InvestigationOpened,
-            emergency_action: false,
-            urgency: Urgency::Yellow,
-            assignee: None,
-            at: at(screened),
-        },
+            ScreeningOutcome::InvestigationOpened,
+            false,
+            at(screened),
+        ),
         CaseEvent::InvestigationOpened {
             report,
             counts_from: day(counts_from),

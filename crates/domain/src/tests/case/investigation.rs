@@ -8,7 +8,6 @@ use crate::case::{
     ConsultationOutcome, ConsultationPartner, ForensicInterviewOutcome, InvestigationCommand,
 };
 use crate::report::ScreeningOutcome;
-use crate::values::Urgency;
 
 fn consultation() -> ConsultationOutcome {
     ConsultationOutcome {
@@ -316,17 +315,13 @@ fn investigation_violence_and_abuse_track() {
 fn investigation_conclusion() {
     let reasons = || text("Assessment done");
     let old_act_investigation = vec![
-        CaseEvent::CaseOpenedFromReport {
-            case_id: case_id(1),
-            report: old_act_reference(),
-            child: anna(),
-            municipality: tromso(),
-            outcome: ScreeningOutcome::InvestigationOpened,
-            emergency_action: false,
-            urgency: Urgency::Yellow,
-            assignee: None,
-            at: old_act_reference().received_at,
-        },
+        case_opened_with(
+            1,
+            old_act_reference(),
+            ScreeningOutcome::InvestigationOpened,
+            false,
+            old_act_reference().received_at,
+        ),
         investigation_opened(old_act_reference()),
     ];
     let conclude = |outcome| {

@@ -328,12 +328,7 @@ fn granted_on(on: &str) -> Vec<CaseEvent> {
         emergency_case(),
         [
             proposal_sent(),
-            CaseEvent::BoardDecided {
-                kind: BoardProposalKind::CareOrder,
-                outcome: BoardOutcome::Granted,
-                decided_on: day(on),
-                at: at(&format!("{on}T12:00:00Z")),
-            },
+            granted(day(on), at(&format!("{on}T12:00:00Z"))),
         ],
     )
 }

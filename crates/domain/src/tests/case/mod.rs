@@ -88,10 +88,18 @@ pub(super) fn concluded(outcome: ConclusionOutcome) -> CaseEvent {
 
 /// The board granted a care order on 5 March 2024.
 pub(super) fn care_order_granted() -> CaseEvent {
+    granted(day("2024-03-05"), at("2024-03-05T14:00:00Z"))
+}
+
+/// The board granted a care order on `decided_on`, entered `entered`.
+pub(super) fn granted(
+    decided_on: chrono::NaiveDate,
+    entered: chrono::DateTime<chrono::Utc>,
+) -> CaseEvent {
     CaseEvent::BoardDecided {
         kind: BoardProposalKind::CareOrder,
         outcome: crate::case::BoardOutcome::Granted,
-        decided_on: day("2024-03-05"),
-        at: at("2024-03-05T14:00:00Z"),
+        decided_on,
+        at: entered,
     }
 }

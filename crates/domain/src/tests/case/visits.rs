@@ -3,10 +3,7 @@
 
 use super::*;
 use crate::DomainError;
-use crate::case::{
-    BoardCommand, BoardOutcome, BoardProposalKind, CarePlacement, CaseCommand, CaseEvent,
-    CaseStream,
-};
+use crate::case::{BoardCommand, CarePlacement, CaseCommand, CaseEvent, CaseStream};
 
 /// A foster home placed on `placed_on`: by a care order and its care plan, or voluntarily
 /// (a foster home measure).
@@ -29,12 +26,7 @@ fn foster_home(placed_on: &str, voluntary: bool) -> Vec<CaseEvent> {
         emergency_case(),
         [
             proposal_sent(),
-            CaseEvent::BoardDecided {
-                kind: BoardProposalKind::CareOrder,
-                outcome: BoardOutcome::Granted,
-                decided_on: day(placed_on),
-                at: placed,
-            },
+            granted(day(placed_on), placed),
             CaseEvent::CarePlanMade {
                 placement: CarePlacement::FosterHome,
                 placed_on: day(placed_on),
