@@ -118,18 +118,16 @@ async fn a_back_dated_conclusion_is_judged_on_the_day_it_was_made() {
     );
 
     // The conclusion letter is due three weeks from the day each was concluded.
-    let items = app
-        .worklist()
-        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+    let items = crate::worklist_items(
+        &app,
+        worklist::ListCasesNeedingReviewRequest {
             as_of: Some(ts("2024-06-14T12:00:00Z")),
             all_running: true,
             min_position: Some(last),
             ..Default::default()
-        })
-        .await
-        .expect("worklist")
-        .into_inner()
-        .items;
+        },
+    )
+    .await;
     let letter_due = |case_id: &str| {
         items
             .iter()
@@ -258,17 +256,15 @@ async fn a_report_received_more_than_a_week_before_it_is_entered_says_why() {
         .expect("entered with its reason")
         .into_inner();
     // Its screening week ran out on 15 March: breached from the moment it is entered.
-    let items = app
-        .worklist()
-        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+    let items = crate::worklist_items(
+        &app,
+        worklist::ListCasesNeedingReviewRequest {
             as_of: Some(ts("2024-03-20T10:00:01Z")),
             min_position: entered.result.and_then(|result| result.position),
             ..Default::default()
-        })
-        .await
-        .expect("worklist")
-        .into_inner()
-        .items;
+        },
+    )
+    .await;
     let screening = items
         .iter()
         .find(|item| item.kind == "screening" && item.report_id == entered.report_id)
@@ -284,27 +280,26 @@ async fn worklist_at(
     as_of: &str,
     effective_view: bool,
 ) -> Vec<(String, String, String, bool)> {
-    app.worklist()
-        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+    crate::worklist_items(
+        app,
+        worklist::ListCasesNeedingReviewRequest {
             as_of: Some(ts(as_of)),
             all_running: true,
             effective_view,
             ..Default::default()
-        })
-        .await
-        .expect("worklist")
-        .into_inner()
-        .items
-        .into_iter()
-        .map(|item| {
-            let subject = if item.case_id.is_empty() {
-                item.report_id
-            } else {
-                item.case_id
-            };
-            (item.kind, subject, item.due_on, item.breached)
-        })
-        .collect()
+        },
+    )
+    .await
+    .into_iter()
+    .map(|item| {
+        let subject = if item.case_id.is_empty() {
+            item.report_id
+        } else {
+            item.case_id
+        };
+        (item.kind, subject, item.due_on, item.breached)
+    })
+    .collect()
 }
 
 async fn statistics_at(

@@ -93,13 +93,25 @@ async fn review_items(
     as_of: &str,
     min_position: Option<common::Position>,
 ) -> Vec<api::worklist::v1::ReviewItem> {
-    app.worklist()
-        .list_cases_needing_review(api::worklist::v1::ListCasesNeedingReviewRequest {
+    worklist_items(
+        app,
+        api::worklist::v1::ListCasesNeedingReviewRequest {
             as_of: Some(ts(as_of)),
             all_running: true,
             min_position,
             ..Default::default()
-        })
+        },
+    )
+    .await
+}
+
+/// The staff's worklist's items for `request`.
+async fn worklist_items(
+    app: &TestApp,
+    request: api::worklist::v1::ListCasesNeedingReviewRequest,
+) -> Vec<api::worklist::v1::ReviewItem> {
+    app.worklist()
+        .list_cases_needing_review(request)
         .await
         .expect("worklist")
         .into_inner()

@@ -113,28 +113,27 @@ async fn review(
     team: &str,
     position: &common::Position,
 ) -> Vec<Row> {
-    app.worklist()
-        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+    crate::worklist_items(
+        app,
+        worklist::ListCasesNeedingReviewRequest {
             as_of: Some(ts(as_of)),
             all_running,
             team: team.into(),
             min_position: Some(*position),
             ..Default::default()
-        })
-        .await
-        .expect("worklist")
-        .into_inner()
-        .items
-        .into_iter()
-        .map(|item| {
-            let subject = if item.case_id.is_empty() || item.kind == "conclusion_letter" {
-                item.report_id
-            } else {
-                item.case_id
-            };
-            (item.kind, subject, item.urgency, item.due_on, item.breached)
-        })
-        .collect()
+        },
+    )
+    .await
+    .into_iter()
+    .map(|item| {
+        let subject = if item.case_id.is_empty() || item.kind == "conclusion_letter" {
+            item.report_id
+        } else {
+            item.case_id
+        };
+        (item.kind, subject, item.urgency, item.due_on, item.breached)
+    })
+    .collect()
 }
 
 fn row(kind: &str, subject: &str, urgency: common::Urgency, due_on: &str, breached: bool) -> Row {
@@ -385,16 +384,14 @@ async fn the_act_in_force_on_the_received_date_decides_the_rule() {
         position = response.result.and_then(|r| r.position);
         ids.push(response.report_id);
     }
-    let items = app
-        .worklist()
-        .list_cases_needing_review(worklist::ListCasesNeedingReviewRequest {
+    let items = crate::worklist_items(
+        &app,
+        worklist::ListCasesNeedingReviewRequest {
             min_position: position,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .items;
+        },
+    )
+    .await;
     let rules: Vec<_> = items
         .iter()
         .map(|i| {

@@ -1,5 +1,5 @@
-//! What the binary's tests share: a data directory, a running `vern up` and its log, and
-//! reading what it says.
+//! What the binary's tests share: a data directory, `vern` run beside it, a running `vern up`
+//! and its log, reading what it says, and callers that keep it busy.
 // Each test binary uses its own part of this.
 #![allow(dead_code)]
 
