@@ -18,10 +18,17 @@ use crate::load::{Rng, Zipf, closed_loop};
 use crate::pg::{Postgres, connect};
 use crate::report::{Report, Throughput, peak_rss_mib};
 
+/// `bench append`'s flags.
+#[derive(clap::Args)]
 pub(crate) struct Options {
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16,64")]
     pub(crate) writers: Vec<usize>,
+    /// Seconds of load per concurrency, for the store and again for raw inserts.
+    #[arg(long, default_value_t = 5)]
     pub(crate) seconds: u64,
+    #[arg(long, default_value_t = 100_000)]
     pub(crate) streams: usize,
+    #[arg(long, default_value_t = 0.9)]
     pub(crate) zipf_exponent: f64,
 }
 

@@ -26,10 +26,16 @@ pub(crate) const COMMAND_MIX: [Step; 6] = [
     Step::StartMeasure,
 ];
 
+/// `bench commands`' flags.
+#[derive(clap::Args)]
 pub(crate) struct Options {
+    #[arg(long, value_delimiter = ',', default_value = "16,64")]
     pub(crate) callers: Vec<usize>,
+    /// Seconds of load per concurrency and load.
+    #[arg(long, default_value_t = 10)]
     pub(crate) seconds: u64,
-    /// `vern up` processes on the one database; the callers are spread over them.
+    /// `vern up` processes on the one database, the callers spread over them.
+    #[arg(long, default_value_t = 1)]
     pub(crate) instances: usize,
 }
 

@@ -210,14 +210,31 @@ fn codes(calls: &[Call]) -> serde_json::Value {
     json!(counts)
 }
 
+/// `bench fault`'s flags.
+#[derive(clap::Args)]
+pub(crate) struct Options {
+    #[arg(value_enum)]
+    fault: Fault,
+    #[arg(long, default_value_t = 8)]
+    callers: usize,
+    /// Judge correctness only (nothing acknowledged lost or stored twice, refusals typed)
+    /// and report the timings without judging them: for CI, where the machine's load
+    /// and a debug build say nothing of the code's speed.
+    #[arg(long)]
+    correctness: bool,
+}
+
 pub(crate) async fn run(
     postgres: &Postgres,
     data_dir: &Path,
     out: &Path,
-    fault: Fault,
-    callers: usize,
-    correctness_only: bool,
+    options: Options,
 ) -> anyhow::Result<()> {
+    let Options {
+        fault,
+        callers,
+        correctness: correctness_only,
+    } = options;
     let (url, mut vern) = Vern::start_fresh(postgres, data_dir, "fault").await?;
     let clients = vern.clients()?;
     let mut report = Report::new(

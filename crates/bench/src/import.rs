@@ -16,7 +16,11 @@ const EXAMPLE: &str = include_str!("../../../proto/vern/history/v1/example.jsonl
 /// The part of the example's line ids that each copy of the lifecycle replaces.
 const EXAMPLE_IDS: &str = "0b6f4a52-8f0e-4c1e-9a43-0f0c3e";
 
+/// `bench import`'s flags.
+#[derive(clap::Args)]
 pub(crate) struct Options {
+    /// Lines of history (whole lifecycles of the example file's eight steps).
+    #[arg(long, default_value_t = 100_000)]
     pub(crate) lines: usize,
 }
 

@@ -29,17 +29,28 @@ use crate::views::VIEWS;
 /// figure may be high by up to this much, never low.
 const POLL_EVERY: Duration = Duration::from_millis(5);
 
+/// `bench lag`'s flags.
+#[derive(clap::Args)]
 pub(crate) struct Options {
+    #[arg(long, default_value_t = 16)]
     pub(crate) callers: usize,
+    /// Seconds of steady load.
+    #[arg(long, default_value_t = 20)]
     pub(crate) seconds: u64,
+    /// Seconds of full load that find the maximum first.
+    #[arg(long, default_value_t = 5)]
     pub(crate) calibrate_seconds: u64,
-    /// `vern up` processes on the one database; the callers are spread over them.
+    /// `vern up` processes on the one database, the callers spread over them.
+    #[arg(long, default_value_t = 1)]
     pub(crate) instances: usize,
-    /// Hold every view's advisory lock from before `vern` starts, so no instance applies a
-    /// view: the commands at half the maximum without the views' work beside them, to see
-    /// what that work costs their latency. No lag is measured then.
+    /// Keep every view from being applied (the bench holds their locks): the commands
+    /// alone, to see what the views' work costs them. No lag is measured.
+    // Each view's advisory lock is held from before `vern` starts, so no instance applies
+    // it: the commands at the same load without the views' work beside them.
+    #[arg(long)]
     pub(crate) views_held: bool,
-    /// Commands per second of the steady load instead of half the maximum (0: half).
+    /// Commands per second of the steady load; 0: half the maximum found first.
+    #[arg(long, default_value_t = 0)]
     pub(crate) rate: u64,
 }
 

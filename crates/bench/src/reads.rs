@@ -17,11 +17,18 @@ use crate::report::{Report, peak_rss_mib};
 use crate::vern::Vern;
 use vern::demo::Step;
 
+/// `bench reads`' flags.
+#[derive(clap::Args)]
 pub(crate) struct Options {
+    #[arg(long, value_delimiter = ',', default_value = "16")]
     pub(crate) callers: Vec<usize>,
+    /// Seconds of load per concurrency and load.
+    #[arg(long, default_value_t = 10)]
     pub(crate) seconds: u64,
-    /// Reads per second over all callers, each caller paced (open loop); 0 for as fast as
-    /// answers come. A read's cost shows in its latency below saturation, in throughput at it.
+    /// Reads per second over all callers (paced); 0: as fast as answers come.
+    // Each caller paced (open loop): a read's cost shows in its latency below saturation,
+    // in throughput at it.
+    #[arg(long, default_value_t = 0)]
     pub(crate) rate: u64,
 }
 

@@ -26,12 +26,19 @@ use crate::load::Progress;
 use crate::pg::{Postgres, connect};
 use crate::report::{Report, peak_rss_mib};
 
+/// `bench rebuild`'s flags.
+#[derive(clap::Args)]
 pub(crate) struct Options {
+    #[arg(long, default_value_t = 1_000_000)]
     pub(crate) events: u64,
+    /// Events per rebuild transaction.
+    #[arg(long, default_value_t = 1000)]
     pub(crate) batch_size: u32,
-    /// The views to rebuild by name; empty for all.
+    /// Only these views (comma-separated names); all four by default.
+    #[arg(long, value_delimiter = ',')]
     pub(crate) views: Vec<String>,
-    /// Skips the views' rebuilds one after another.
+    /// Only the rebuild of all four at once, not each view on its own first.
+    #[arg(long, conflicts_with = "views")]
     pub(crate) at_once_only: bool,
 }
 
