@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::Bench;
 use crate::load::{Rng, Zipf, closed_loop};
-use crate::pg::{Postgres, connect};
+use crate::pg::connect;
 use crate::report::{Report, Throughput, peak_rss_mib};
 
 /// `bench append`'s flags.
@@ -57,11 +58,8 @@ fn actor() -> Actor {
     }
 }
 
-pub(crate) async fn run(
-    postgres: &Postgres,
-    out: &std::path::Path,
-    options: Options,
-) -> anyhow::Result<()> {
+pub(crate) async fn run(bench: &Bench, options: Options) -> anyhow::Result<()> {
+    let (postgres, out) = (&bench.postgres, &bench.out);
     let url = postgres.fresh_database("bench_append").await?;
     let max_writers = options.writers.iter().copied().max().unwrap_or(1);
     let pool = connect(&url, u32::try_from(max_writers)?.saturating_add(2)).await?;

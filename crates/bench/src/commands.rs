@@ -2,16 +2,16 @@
 //! at 16 and 64 concurrent callers: `SubmitReport` alone, then the lifecycle mix. The
 //! baseline is the raw single-row INSERT at the same concurrency on the same server.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use serde_json::json;
 
+use crate::Bench;
 use crate::append::{self, ratio, round};
 use crate::load::{Recorder, Rng, Zipf, workers};
-use crate::pg::{Postgres, connect};
+use crate::pg::connect;
 use crate::report::{Report, Throughput};
 use crate::vern::{Clients, Vern};
 use vern::demo::{Lifecycle, Step};
@@ -161,12 +161,8 @@ pub(crate) async fn run_mix(
     .await)
 }
 
-pub(crate) async fn run(
-    postgres: &Postgres,
-    data_dir: &Path,
-    out: &Path,
-    options: Options,
-) -> anyhow::Result<()> {
+pub(crate) async fn run(bench: &Bench, options: Options) -> anyhow::Result<()> {
+    let (postgres, data_dir, out) = (&bench.postgres, &bench.data_dir, &bench.out);
     let (url, verns) =
         Vern::start_instances(postgres, data_dir, "commands", options.instances.max(1)).await?;
     let municipalities = municipalities(20);

@@ -4,7 +4,6 @@
 //! every acknowledged command is in the store once and in the views, and what the callers saw
 //! meanwhile. A run that finds a loss fails (non-zero exit) and says what was lost.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -14,10 +13,11 @@ use serde_json::json;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
+use crate::Bench;
 use crate::append::round;
 use crate::commands::{municipalities, today};
 use crate::load::Rng;
-use crate::pg::{Postgres, connect};
+use crate::pg::connect;
 use crate::report::Report;
 use crate::vern::{Clients, Vern};
 use vern::demo::{Lifecycle, submit};
@@ -224,12 +224,8 @@ pub(crate) struct Options {
     correctness: bool,
 }
 
-pub(crate) async fn run(
-    postgres: &Postgres,
-    data_dir: &Path,
-    out: &Path,
-    options: Options,
-) -> anyhow::Result<()> {
+pub(crate) async fn run(bench: &Bench, options: Options) -> anyhow::Result<()> {
+    let (postgres, data_dir, out) = (&bench.postgres, &bench.data_dir, &bench.out);
     let Options {
         fault,
         callers,

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde_json::json;
 
-use crate::pg::Postgres;
+use crate::Bench;
 use crate::report::Report;
 
 const EXAMPLE: &str = include_str!("../../../proto/vern/history/v1/example.jsonl");
@@ -24,12 +24,8 @@ pub(crate) struct Options {
     pub(crate) lines: usize,
 }
 
-pub(crate) async fn run(
-    postgres: &Postgres,
-    data_dir: &Path,
-    out: &Path,
-    options: Options,
-) -> anyhow::Result<()> {
+pub(crate) async fn run(bench: &Bench, options: Options) -> anyhow::Result<()> {
+    let (postgres, data_dir, out) = (&bench.postgres, &bench.data_dir, &bench.out);
     let file = data_dir.join("history.jsonl");
     let lines = write_history(&file, options.lines)?;
     let url = postgres.fresh_database("import").await?;

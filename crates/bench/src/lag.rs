@@ -9,16 +9,16 @@
 //! on the same two cores (BENCHMARKS.md, journal: "2026-12-05 (sixth stop): the commands' p99
 //! at half the maximum, from below").
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sqlx::Connection as _;
 
+use crate::Bench;
 use crate::append::round;
 use crate::commands::COMMAND_MIX;
 use crate::commands::{Ack, Plan, municipalities, run_mix};
-use crate::pg::{Postgres, connect};
+use crate::pg::connect;
 use crate::report::{Report, Throughput};
 use crate::vern::Vern;
 use crate::views::VIEWS;
@@ -54,12 +54,8 @@ pub(crate) struct Options {
     pub(crate) rate: u64,
 }
 
-pub(crate) async fn run(
-    postgres: &Postgres,
-    data_dir: &Path,
-    out: &Path,
-    options: Options,
-) -> anyhow::Result<()> {
+pub(crate) async fn run(bench: &Bench, options: Options) -> anyhow::Result<()> {
+    let (postgres, data_dir, out) = (&bench.postgres, &bench.data_dir, &bench.out);
     let url = postgres.fresh_database("bench_lag").await?;
     let holder = match options.views_held {
         true => Some(hold_views(&url).await?),

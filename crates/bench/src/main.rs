@@ -84,26 +84,38 @@ async fn main() -> ExitCode {
     }
 }
 
+/// What every scenario runs on: the bench's PostgreSQL, the directory for its scratch files
+/// (`--data-dir`), and where its report goes (`--out`).
+pub(crate) struct Bench {
+    pub(crate) postgres: pg::Postgres,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) out: PathBuf,
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let postgres = {
         let (url, dir) = (cli.database_url.clone(), cli.data_dir.clone());
         tokio::task::spawn_blocking(move || pg::Postgres::open(url, &dir)).await??
     };
-    let outcome = scenario(cli, &postgres).await;
-    let closed = tokio::task::spawn_blocking(move || postgres.close()).await?;
+    let bench = Bench {
+        postgres,
+        data_dir: cli.data_dir,
+        out: cli.out,
+    };
+    let outcome = scenario(cli.scenario, &bench).await;
+    let closed = tokio::task::spawn_blocking(move || bench.postgres.close()).await?;
     outcome.and(closed)
 }
 
 /// The scenario asked, on the bench's PostgreSQL.
-async fn scenario(cli: Cli, postgres: &pg::Postgres) -> anyhow::Result<()> {
-    let (data_dir, out) = (&cli.data_dir, &cli.out);
-    match cli.scenario {
-        Scenario::Append(options) => append::run(postgres, out, options).await,
-        Scenario::Import(options) => import::run(postgres, data_dir, out, options).await,
-        Scenario::Commands(options) => commands::run(postgres, data_dir, out, options).await,
-        Scenario::Lag(options) => lag::run(postgres, data_dir, out, options).await,
-        Scenario::Reads(options) => reads::run(postgres, data_dir, out, options).await,
-        Scenario::Fault(options) => fault::run(postgres, data_dir, out, options).await,
-        Scenario::Rebuild(options) => rebuild::run(postgres, out, options).await,
+async fn scenario(scenario: Scenario, bench: &Bench) -> anyhow::Result<()> {
+    match scenario {
+        Scenario::Append(options) => append::run(bench, options).await,
+        Scenario::Import(options) => import::run(bench, options).await,
+        Scenario::Commands(options) => commands::run(bench, options).await,
+        Scenario::Lag(options) => lag::run(bench, options).await,
+        Scenario::Reads(options) => reads::run(bench, options).await,
+        Scenario::Fault(options) => fault::run(bench, options).await,
+        Scenario::Rebuild(options) => rebuild::run(bench, options).await,
     }
 }

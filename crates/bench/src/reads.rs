@@ -3,16 +3,16 @@
 //! alone, at the same concurrency on the same server. Run it with `BENCH_VERN` naming a build
 //! from before the audit for the read without it.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 
+use crate::Bench;
 use crate::append::round;
 use crate::commands::{Plan, municipalities, run_mix};
 use crate::load::{Rng, closed_loop, workers};
-use crate::pg::{Postgres, connect};
+use crate::pg::connect;
 use crate::report::{Report, peak_rss_mib};
 use crate::vern::Vern;
 use vern::demo::Step;
@@ -32,12 +32,8 @@ pub(crate) struct Options {
     pub(crate) rate: u64,
 }
 
-pub(crate) async fn run(
-    postgres: &Postgres,
-    data_dir: &Path,
-    out: &Path,
-    options: Options,
-) -> anyhow::Result<()> {
+pub(crate) async fn run(bench: &Bench, options: Options) -> anyhow::Result<()> {
+    let (postgres, data_dir, out) = (&bench.postgres, &bench.data_dir, &bench.out);
     let (url, vern) = Vern::start_fresh(postgres, data_dir, "reads").await?;
     let max_callers = options.callers.iter().copied().max().unwrap_or(1);
     let pool = connect(&url, u32::try_from(max_callers)?.saturating_add(2)).await?;

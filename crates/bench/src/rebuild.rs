@@ -9,7 +9,6 @@
 //! of an hour, and copies give the views the same work (more streams, the same lifecycles).
 //! It is kept in its own database and reused while it holds the events asked for.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -20,10 +19,11 @@ use serde_json::json;
 use tokio_stream::StreamExt as _;
 use vern::demo::simulation::events_in;
 
+use crate::Bench;
 use crate::append::round;
 use crate::commands::municipalities;
 use crate::load::Progress;
-use crate::pg::{Postgres, connect};
+use crate::pg::connect;
 use crate::report::{Report, peak_rss_mib};
 
 /// `bench rebuild`'s flags.
@@ -175,7 +175,8 @@ async fn raw_read(pool: &sqlx::PgPool) -> anyhow::Result<(u64, Duration)> {
     Ok((read, started.elapsed()))
 }
 
-pub(crate) async fn run(postgres: &Postgres, out: &Path, options: Options) -> anyhow::Result<()> {
+pub(crate) async fn run(bench: &Bench, options: Options) -> anyhow::Result<()> {
+    let (postgres, out) = (&bench.postgres, &bench.out);
     let name = format!("bench_rebuild_{}", options.events);
     let url = postgres.database_url(&name);
     let reusable = match connect(&url, 2).await {
